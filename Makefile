@@ -1,0 +1,77 @@
+# mctun: multicast over TCP, with an eBPF capture path.
+#
+#   make            build build/mctun (BPF object embedded via a skeleton)
+#   make deps       install the Debian packages the build and tests need
+#   make test       deps + build + the namespace test suite (as root)
+#   make demo       deps + build + two islands joined by the tunnel
+#   make clean
+#
+# Quiet by default; V=1 shows the commands.
+
+BUILD     ?= build
+CC        ?= cc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+	     -D_GNU_SOURCE -DMCTUN_VERSION='"$(VERSION)"' -Iinclude -I$(BUILD) -MMD -MP
+LDLIBS    += -lbpf -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
+	     -Wno-unused-parameter -Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
+
+SRCS      := $(wildcard user/*.c)
+OBJS      := $(SRCS:user/%.c=$(BUILD)/%.o)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all deps test demo clean
+
+all: $(BUILD)/mctun
+
+$(BUILD):
+	$(Q)mkdir -p $@
+
+$(BUILD)/mctun.bpf.o: bpf/mctun.bpf.c include/mctun.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/mctun.skel.h: $(BUILD)/mctun.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name mctun_bpf > $@
+
+# Every user object may include the skeleton; build it first.
+$(OBJS): $(BUILD)/%.o: user/%.c $(BUILD)/mctun.skel.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/mctun: $(OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+deps:
+	$(Q)tests/install-deps.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/run.sh $(TESTS)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/demo.sh
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * mctun data path: pick the configured groups' UDP datagrams off an
+ * interface and copy them, with their metadata, into a ring buffer.
+ * Packets always continue unchanged (TC_ACT_OK / XDP_PASS); the only
+ * side effect is a mark bit on fragments of configured groups, which
+ * steers their reassembled datagram to the daemon's per-group socket.
+ *
+ * Map roles: mctun_groups, mctun_selfport and mctun_cfg are written only
+ * by the daemon (control plane); mctun_stats and mctun_gstats are bumped
+ * only here (data path); mctun_ring is written here and drained by the
+ * daemon; mctun_info is the daemon's record of itself for `mctun status`
+ * and restart clean-up, never touched here.
+ */
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "mctun.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Length of the link-layer header in front of IP on this device (14 on
+ * Ethernet, 0 on L3 devices such as tun or wireguard). Set before load. */
+const volatile __u32 l2_len = ETH_HLEN;
+
+struct scratch {
+	struct mctun_event ev;
+	__u8 data[MCTUN_MAX_PAYLOAD];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mctun_stats);
+} mctun_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MCTUN_MAX_GROUPS);
+	__type(key, __u32);
+	__type(value, struct mctun_gstats);
+} mctun_gstats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * MCTUN_MAX_GROUPS);
+	__type(key, struct mctun_group_key);
+	__type(value, struct mctun_group_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} mctun_groups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u16);
+	__type(value, __u8);
+} mctun_selfport SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mctun_cfg);
+} mctun_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mctun_info);
+} mctun_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, MCTUN_RING_DEFAULT);
+} mctun_ring SEC(".maps");
+
+/* Per-CPU staging area: a per-CPU array value is capped at 32 KiB, so this
+ * is a plain array with one slot per possible CPU (sized by the daemon). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} mctun_scratch SEC(".maps");
+
+struct pkt {
+	__u32 l4off;      /* offset of the UDP header */
+	__u32 ip_len;     /* IP datagram length from the IP header */
+	__u8  family;
+	__u8  frag;       /* 0: whole, 1: first fragment, 2: later fragment */
+	__u8  ttl;
+	__u8  tos;
+	__u8  proto;      /* transport protocol */
+	__u8  pad[3];
+	__u8  src[16];
+	__u8  dst[16];
+};
+
+#define FRAG_NONE  0
+#define FRAG_FIRST 1
+#define FRAG_LATER 2
+
+#define IP_MF     0x2000
+#define IP_OFFSET 0x1fff
+
+static __always_inline int load(void *ctx, bool xdp, __u32 off, void *to, __u32 len)
+{
+	if (xdp)
+		return bpf_xdp_load_bytes(ctx, off, to, len);
+	return bpf_skb_load_bytes(ctx, off, to, len);
+}
+
+/* Returns 0 and fills *p for IPv4/IPv6 to a multicast address, 1 for
+ * anything else, -1 for a packet too short for its own headers. */
+static __always_inline int parse_ip(void *ctx, bool xdp, __u32 off, __be16 proto,
+				    struct pkt *p)
+{
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+		__u16 frag;
+
+		if (load(ctx, xdp, off, &ip, sizeof(ip)))
+			return -1;
+		if (ip.version != 4 || ip.ihl < 5)
+			return -1;
+		if ((ip.daddr & bpf_htonl(0xf0000000)) != bpf_htonl(0xe0000000))
+			return 1;
+		p->family = MCTUN_FAM_INET;
+		p->l4off = off + ip.ihl * 4;
+		p->ip_len = bpf_ntohs(ip.tot_len);
+		p->ttl = ip.ttl;
+		p->tos = ip.tos;
+		p->proto = ip.protocol;
+		__builtin_memcpy(p->src, &ip.saddr, 4);
+		__builtin_memcpy(p->dst, &ip.daddr, 4);
+		frag = bpf_ntohs(ip.frag_off);
+		if (frag & IP_OFFSET)
+			p->frag = FRAG_LATER;
+		else if (frag & IP_MF)
+			p->frag = FRAG_FIRST;
+		return 0;
+	}
+	if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+		__u8 nexthdr;
+		int i;
+
+		if (load(ctx, xdp, off, &ip6, sizeof(ip6)))
+			return -1;
+		if (ip6.version != 6)
+			return -1;
+		if (ip6.daddr.in6_u.u6_addr8[0] != 0xff)
+			return 1;
+		p->family = MCTUN_FAM_INET6;
+		p->ip_len = bpf_ntohs(ip6.payload_len) + sizeof(ip6);
+		p->ttl = ip6.hop_limit;
+		p->tos = (ip6.priority << 4) | (ip6.flow_lbl[0] >> 4);
+		__builtin_memcpy(p->src, &ip6.saddr, 16);
+		__builtin_memcpy(p->dst, &ip6.daddr, 16);
+		off += sizeof(ip6);
+		nexthdr = ip6.nexthdr;
+		/* Walk a bounded number of extension headers. */
+#pragma unroll
+		for (i = 0; i < 6; i++) {
+			struct { __u8 nh; __u8 len; __be16 frag; __u32 id; } ext;
+
+			if (nexthdr != IPPROTO_HOPOPTS && nexthdr != IPPROTO_ROUTING &&
+			    nexthdr != IPPROTO_DSTOPTS && nexthdr != IPPROTO_FRAGMENT)
+				break;
+			if (load(ctx, xdp, off, &ext, sizeof(ext)))
+				return -1;
+			if (nexthdr == IPPROTO_FRAGMENT) {
+				__u16 fo = bpf_ntohs(ext.frag);
+
+				if (fo & 0xfff8)
+					p->frag = FRAG_LATER;
+				else if (fo & 1)
+					p->frag = FRAG_FIRST;
+				off += 8;
+			} else {
+				off += (ext.len + 1) * 8;
+			}
+			nexthdr = ext.nh;
+		}
+		p->l4off = off;
+		p->proto = nexthdr;
+		return 0;
+	}
+	return 1;
+}
+
+static __always_inline struct mctun_stats *stats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&mctun_stats, &zero);
+}
+
+static __always_inline struct mctun_gstats *gstats(__u32 id)
+{
+	return bpf_map_lookup_elem(&mctun_gstats, &id);
+}
+
+static __always_inline struct mctun_group_val *lookup_group(const struct pkt *p, __be16 port)
+{
+	struct mctun_group_key key = {};
+	struct mctun_group_val *v;
+
+	key.family = p->family;
+	key.port = port;
+	__builtin_memcpy(key.addr, p->dst, 16);
+	__builtin_memcpy(key.src, p->src, 16);
+	v = bpf_map_lookup_elem(&mctun_groups, &key);
+	if (v || !port)
+		return v;
+	__builtin_memset(key.src, 0, 16);
+	return bpf_map_lookup_elem(&mctun_groups, &key);
+}
+
+enum verdict {
+	V_PASS,        /* not ours, or skipped */
+	V_MARK,        /* leave to reassembly and the per-group socket */
+};
+
+/*
+ * The body shared by every hook. `dir` and `xdp` are constants after
+ * inlining, so each program keeps only its own branches.
+ */
+static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 l3off,
+					   __be16 proto, bool loopback)
+{
+	struct mctun_stats *st = stats();
+	struct mctun_group_val *g;
+	struct mctun_gstats *gs;
+	struct mctun_cfg *cfg;
+	struct scratch *s;
+	struct udphdr udp;
+	struct pkt p = {};
+	__u32 zero = 0, cpu, len;
+	int r;
+
+	if (!st)
+		return V_PASS;
+	st->seen++;
+
+	r = parse_ip(ctx, xdp, l3off, proto, &p);
+	if (r < 0)
+		st->malformed++;
+	if (r)
+		return V_PASS;
+	if (p.frag == FRAG_LATER) {
+		/* No UDP header here: recognise the group by address only. */
+		if (p.proto != IPPROTO_UDP)
+			return V_PASS;
+		g = lookup_group(&p, 0);
+		if (!g)
+			return V_PASS;
+		st->fragments++;
+		gs = gstats(g->id);
+		if (gs)
+			gs->fragments++;
+		return V_MARK;
+	}
+	if (p.proto != IPPROTO_UDP)
+		return V_PASS;
+	if (load(ctx, xdp, p.l4off, &udp, sizeof(udp))) {
+		st->malformed++;
+		return V_PASS;
+	}
+	st->udp_mcast++;
+
+	g = lookup_group(&p, udp.dest);
+	if (!g)
+		return V_PASS;
+	gs = gstats(g->id);
+
+	if (p.frag == FRAG_FIRST) {
+		st->fragments++;
+		if (gs)
+			gs->fragments++;
+		return V_MARK;
+	}
+	if (loopback) {
+		/* A local sender's looped-back copy. Egress saw the original
+		 * unless it was fragmented there, i.e. larger than the MTU:
+		 * then only this whole copy exists and the socket takes it. */
+		cfg = bpf_map_lookup_elem(&mctun_cfg, &zero);
+		if (cfg && p.ip_len > cfg->mtu) {
+			st->fragments++;
+			if (gs)
+				gs->fragments++;
+			return V_MARK;
+		}
+		st->loopback++;
+		return V_PASS;
+	}
+	if (dir == MCTUN_DIR_EGRESS) {
+		__u16 sport = bpf_ntohs(udp.source);
+
+		if (bpf_map_lookup_elem(&mctun_selfport, &sport)) {
+			st->self++;
+			return V_PASS;
+		}
+	}
+
+	st->matched++;
+	if (dir == MCTUN_DIR_EGRESS)
+		st->egress++;
+	else
+		st->ingress++;
+
+	len = bpf_ntohs(udp.len);
+	if (len < sizeof(udp)) {
+		st->malformed++;
+		return V_PASS;
+	}
+	len -= sizeof(udp);
+	if (len > MCTUN_MAX_PAYLOAD) {
+		st->too_big++;
+		return V_PASS;
+	}
+
+	cpu = bpf_get_smp_processor_id();
+	s = bpf_map_lookup_elem(&mctun_scratch, &cpu);
+	if (!s)
+		return V_PASS;
+	s->ev.tstamp_ns = bpf_ktime_get_ns();
+	s->ev.len = len;
+	s->ev.group_id = g->id;
+	s->ev.family = p.family;
+	s->ev.dir = dir;
+	s->ev.ttl = p.ttl;
+	s->ev.tos = p.tos;
+	s->ev.sport = udp.source;
+	s->ev.dport = udp.dest;
+	__builtin_memcpy(s->ev.src, p.src, 16);
+	__builtin_memcpy(s->ev.dst, p.dst, 16);
+	if (len > 0 && len <= MCTUN_MAX_PAYLOAD &&
+	    load(ctx, xdp, p.l4off + sizeof(udp), s->data, len)) {
+		st->malformed++;
+		return V_PASS;
+	}
+	if (bpf_ringbuf_output(&mctun_ring, s, sizeof(s->ev) + len, 0)) {
+		st->ring_full++;
+		if (gs)
+			gs->ring_full++;
+		return V_PASS;
+	}
+	st->pushed++;
+	st->pushed_bytes += len;
+	if (gs) {
+		gs->packets++;
+		gs->bytes += len;
+	}
+	return V_PASS;
+}
+
+/* Where IP starts and which protocol it is, past up to two VLAN tags. */
+static __always_inline int l3_of(void *ctx, bool xdp, __u32 *off, __be16 *proto)
+{
+	struct ethhdr eth;
+	int i;
+
+	if (l2_len != ETH_HLEN) {
+		*off = l2_len;
+		return 0;
+	}
+	if (load(ctx, xdp, 0, &eth, sizeof(eth)))
+		return -1;
+	*off = ETH_HLEN;
+	*proto = eth.h_proto;
+#pragma unroll
+	for (i = 0; i < 2; i++) {
+		struct { __be16 tci; __be16 proto; } vlan;
+
+		if (*proto != bpf_htons(ETH_P_8021Q) && *proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if (load(ctx, xdp, *off, &vlan, sizeof(vlan)))
+			return -1;
+		*proto = vlan.proto;
+		*off += sizeof(vlan);
+	}
+	return 0;
+}
+
+static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
+{
+	__be16 proto = skb->protocol;
+	bool loopback = false;
+	__u32 off = 0;
+	struct mctun_cfg *cfg;
+	__u32 zero = 0;
+
+	/* Multicast looped back by a local sender enters ingress with the
+	 * data pointer at the IP header: there is no link-layer header. */
+	if (dir == MCTUN_DIR_INGRESS && skb->pkt_type == PACKET_LOOPBACK) {
+		loopback = true;
+	} else if (l3_of(skb, false, &off, &proto)) {
+		struct mctun_stats *st = stats();
+
+		if (st) {
+			st->seen++;
+			st->malformed++;
+		}
+		return TC_ACT_OK;
+	}
+	if (handle(skb, false, dir, off, proto, loopback) == V_MARK) {
+		cfg = bpf_map_lookup_elem(&mctun_cfg, &zero);
+		if (cfg)
+			skb->mark |= cfg->frag_mark;
+	}
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int mctun_tc_in(struct __sk_buff *skb)
+{
+	return tc_handle(skb, MCTUN_DIR_INGRESS);
+}
+
+SEC("tc")
+int mctun_tc_out(struct __sk_buff *skb)
+{
+	return tc_handle(skb, MCTUN_DIR_EGRESS);
+}

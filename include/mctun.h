@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Types shared by the BPF object (bpf/mctun.bpf.c) and the daemon (user/).
+ *
+ * Everything here is fixed-width with explicit padding, so both sides see
+ * the same layout; sizes are pinned with _Static_assert at the bottom.
+ * Byte order is noted per field: "net" is network order, "host" is the
+ * byte order of the machine running the program.
+ */
+#ifndef MCTUN_H
+#define MCTUN_H
+
+#include <linux/types.h>
+
+/* Map names: at most 15 characters, the kernel cuts longer names. */
+#define MCTUN_MAP_STATS    mctun_stats    /* per-CPU struct mctun_stats */
+#define MCTUN_MAP_GSTATS   mctun_gstats   /* per-CPU, per-group struct mctun_gstats */
+#define MCTUN_MAP_GROUPS   mctun_groups   /* struct mctun_group_key -> struct mctun_group_val */
+#define MCTUN_MAP_SELFPORT mctun_selfport /* __u16 (host order) -> __u8 (1) */
+#define MCTUN_MAP_RING     mctun_ring     /* BPF ring buffer of struct mctun_event + payload */
+#define MCTUN_MAP_SCRATCH  mctun_scratch  /* per-CPU staging buffer for one event */
+#define MCTUN_MAP_CFG      mctun_cfg      /* one struct mctun_cfg, written by the daemon */
+#define MCTUN_MAP_INFO     mctun_info     /* one struct mctun_info, written by the daemon */
+
+#define MCTUN_MAX_GROUPS   16384u         /* per-group counter slots (group ids) */
+
+/*
+ * Largest datagram payload the BPF program copies into the ring.  An
+ * unfragmented datagram can exceed the interface MTU only on loopback-like
+ * devices or with GSO; the kernel caps UDP payloads at 65,535 - 8 bytes.
+ */
+#define MCTUN_MAX_PAYLOAD  65536u
+
+/* Sizes of rings and queues. */
+#define MCTUN_RING_DEFAULT (8u << 20)     /* bytes; power of two */
+
+/*
+ * skb->mark bit the TC program sets on IP fragments of configured groups.
+ * The kernel reassembles them and a per-group socket whose classic BPF
+ * filter accepts only marked skbs receives the whole datagram, so every
+ * datagram is captured exactly once: unfragmented ones by the ring,
+ * fragmented ones by the socket.
+ */
+#define MCTUN_FRAG_MARK    0x4d430000u
+
+/* Families as carried in maps, events and frames (not AF_* values). */
+enum {
+	MCTUN_FAM_INET  = 4,
+	MCTUN_FAM_INET6 = 6,
+};
+
+/* Hook a datagram was captured on. */
+enum {
+	MCTUN_DIR_INGRESS = 0,
+	MCTUN_DIR_EGRESS  = 1,
+	MCTUN_DIR_SOCKET  = 2,   /* reassembled or socket-mode capture */
+};
+
+/*
+ * Key of mctun_groups.  For an any-source group src is all zero; for a
+ * source-specific group it holds the source.  The daemon also inserts one
+ * entry per group address with port 0 and src 0 (flag MCTUN_GF_ADDR) so
+ * fragments, which carry no UDP header past the first, can be recognised
+ * by destination address alone.
+ */
+struct mctun_group_key {
+	__u8  family;      /* MCTUN_FAM_* */
+	__u8  pad;
+	__be16 port;       /* net; 0 for an address-only entry */
+	__u8  addr[16];    /* net; IPv4 in the first 4 bytes, rest zero */
+	__u8  src[16];     /* net; zero for ASM */
+};
+
+#define MCTUN_GF_ADDR 0x1  /* address-only entry, used for fragments */
+
+struct mctun_group_val {
+	__u32 id;          /* host; index into mctun_gstats, < MCTUN_MAX_GROUPS */
+	__u32 flags;       /* host; MCTUN_GF_* */
+};
+
+/*
+ * Counters bumped only by the BPF program, one copy per CPU; user space
+ * sums them.  Field names are what `bpftool map dump name mctun_stats`
+ * prints, so they are the operator's vocabulary: keep them plain.
+ */
+struct mctun_stats {
+	__u64 seen;          /* packets the program ran on */
+	__u64 udp_mcast;     /* IPv4/IPv6 UDP to a multicast address */
+	__u64 matched;       /* datagrams of a configured group */
+	__u64 ingress;       /* ... of which seen on ingress */
+	__u64 egress;        /* ... of which seen on egress (local senders) */
+	__u64 pushed;        /* events written into the ring */
+	__u64 pushed_bytes;  /* datagram bytes written into the ring */
+	__u64 ring_full;     /* events lost: ring had no room */
+	__u64 self;          /* skipped: sent by mctun's own socket */
+	__u64 loopback;      /* skipped: loopback copy, seen at egress */
+	__u64 fragments;     /* fragments left to reassembly + socket */
+	__u64 too_big;       /* unfragmented datagram beyond MCTUN_MAX_PAYLOAD */
+	__u64 malformed;     /* truncated or inconsistent headers */
+};
+
+/* Per-group counters (per CPU), indexed by mctun_group_val.id. */
+struct mctun_gstats {
+	__u64 packets;       /* datagrams pushed into the ring */
+	__u64 bytes;         /* their payload bytes */
+	__u64 fragments;     /* fragments marked for reassembly */
+	__u64 ring_full;     /* datagrams lost: ring had no room */
+};
+
+/* Written by the daemon after load; read by the program on every packet. */
+struct mctun_cfg {
+	__u32 mtu;           /* host; interface MTU, for loopback copies */
+	__u32 frag_mark;     /* host; mark set on fragments (0 = don't mark) */
+};
+
+/*
+ * One ring entry: this header, then `len` bytes of UDP payload.
+ * Entries are written by the BPF program only.
+ */
+struct mctun_event {
+	__u64 tstamp_ns;     /* host; bpf_ktime_get_ns() at capture */
+	__u32 len;           /* host; payload bytes following this header */
+	__u32 group_id;      /* host; mctun_group_val.id */
+	__u8  family;        /* MCTUN_FAM_* */
+	__u8  dir;           /* MCTUN_DIR_* */
+	__u8  ttl;           /* TTL / hop limit as received */
+	__u8  tos;           /* IPv4 TOS / IPv6 traffic class */
+	__be16 sport;        /* net; sender's UDP source port */
+	__be16 dport;        /* net; group port */
+	__u8  src[16];       /* net; sender's address */
+	__u8  dst[16];       /* net; group address */
+};
+
+/* Pinned info describing the instance that owns a pin directory. */
+struct mctun_info {
+	__u32 pid;           /* host; daemon pid */
+	__u32 ifindex;       /* host */
+	__u32 flags;         /* host; MCTUN_INFO_* */
+	__u32 mode;          /* host; MCTUN_MODE_* */
+	__u64 start_ns;      /* host; CLOCK_REALTIME at start */
+};
+
+#define MCTUN_INFO_QDISC_OURS 0x1  /* the clsact qdisc was created by us */
+
+enum {
+	MCTUN_MODE_TC     = 0,
+	MCTUN_MODE_SOCKET = 1,
+	MCTUN_MODE_XDP    = 2,
+};
+
+/* TC filter identity: restarts find stale filters by these values. */
+#define MCTUN_TC_HANDLE   0x4d43
+#define MCTUN_TC_PRIO     0x4d43
+
+_Static_assert(sizeof(struct mctun_group_key) == 36, "group key layout");
+_Static_assert(sizeof(struct mctun_group_val) == 8, "group val layout");
+_Static_assert(sizeof(struct mctun_event) == 56, "event layout");
+_Static_assert(sizeof(struct mctun_stats) % 8 == 0, "stats layout");
+_Static_assert(sizeof(struct mctun_info) == 24, "info layout");
+
+#endif /* MCTUN_H */

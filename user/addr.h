@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Multicast groups and host:port strings: parsing and printing. */
+#ifndef MCTUN_ADDR_H
+#define MCTUN_ADDR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "mctun.h"
+
+#define ADDR_STRLEN  48   /* an IPv6 address, with room to spare */
+#define GROUP_STRLEN 112  /* "[addr]:port@[source]" */
+
+struct mc_group {
+	uint8_t family;      /* MCTUN_FAM_INET or MCTUN_FAM_INET6 */
+	bool ssm;            /* src is meaningful */
+	uint16_t port;       /* host order */
+	uint8_t addr[16];    /* network order, IPv4 in the first 4 bytes */
+	uint8_t src[16];     /* network order, IPv4 in the first 4 bytes */
+};
+
+/* "239.1.2.3:5000", "[ff15::1]:5000", "232.1.1.1:5000@198.18.1.1",
+ * "[ff35::1]:5000@2001:db8::1" (the source may also be bracketed). */
+int group_parse(const char *opt, const char *s, struct mc_group *g);
+/* The same forms, canonical. Returns buf. */
+const char *group_str(const struct mc_group *g, char *buf, size_t len);
+/* Same group address and port (source ignored). */
+bool group_same_dest(const struct mc_group *a, const struct mc_group *b);
+
+/* Address bytes as text. Returns buf. */
+const char *addr_str(uint8_t family, const uint8_t *addr, char *buf, size_t len);
+/* sockaddr for (family, addr, port); port in host order. */
+socklen_t addr_sockaddr(uint8_t family, const uint8_t *addr, uint16_t port,
+			unsigned int scope, struct sockaddr_storage *ss);
+/* The reverse; returns 0 or -EAFNOSUPPORT. */
+int sockaddr_addr(const struct sockaddr *sa, uint8_t *family, uint8_t *addr, uint16_t *port);
+/* "198.18.0.1:7000" or "[2001:db8::1]:7000" for a sockaddr. Returns buf. */
+const char *sockaddr_str(const struct sockaddr *sa, char *buf, size_t len);
+
+int fam_to_af(uint8_t family);
+
+/* "host:port", "[v6]:port"; host may be a name. *host is a copy in buf. */
+int hostport_parse(const char *opt, const char *s, char *host, size_t hostlen, uint16_t *port);
+/* Resolve host:port; passive for listening. Blocks in getaddrinfo for names. */
+int hostport_resolve(const char *opt, const char *host, uint16_t port, bool passive,
+		     struct sockaddr_storage *ss, socklen_t *sslen);
+
+#endif

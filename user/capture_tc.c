@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * tc mode: load the BPF object, fill its configuration maps, pin the maps
+ * an operator reads, attach to the interface's ingress and egress, and
+ * drain the ring. Also finds and clears what a killed instance left.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if_arp.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "mctun.skel.h"
+#include "daemon.h"
+#include "log.h"
+#include "pins.h"
+#include "util.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+struct tc_capture {
+	struct daemon *d;
+	struct mctun_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_tc_hook hook;
+	bool qdisc_ours;
+	bool attached[2];              /* ingress, egress */
+	bool pinned;
+	char pin_dir[256];
+};
+
+static const char *const pin_names[] = { "stats", "gstats", "groups", "info" };
+
+static struct bpf_map *pin_map(struct mctun_bpf *skel, unsigned int i)
+{
+	struct bpf_map *maps[] = { skel->maps.mctun_stats, skel->maps.mctun_gstats,
+				   skel->maps.mctun_groups, skel->maps.mctun_info };
+
+	return maps[i];
+}
+
+/* bpffs at /sys/fs/bpf, mounting it when nobody has (as bpftool does). */
+static int ensure_bpffs(void)
+{
+	struct statfs st;
+
+	if (statfs(PIN_ROOT_FS, &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", PIN_ROOT_FS, "bpf", 0, "mode=0700") < 0) {
+		int err = -errno;
+
+		pr_warn("mount bpffs on %s: %s\n", PIN_ROOT_FS, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX];
+	char *p;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void unpin_all(const char *dir)
+{
+	char path[PATH_MAX];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(pin_names); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+	/* the per-namespace parent, when it is left empty */
+	snprintf(path, sizeof(path), "%s", dir);
+	*strrchr(path, '/') = '\0';
+	if (strcmp(path, PIN_ROOT))
+		rmdir(path);
+	rmdir(PIN_ROOT);   /* fails, as it should, while other instances run */
+}
+
+/* Is this TC filter one of ours? Its program's name says. */
+static bool filter_is_mctun(__u32 prog_id)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	bool ours = false;
+	int fd;
+
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return false;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		ours = !strncmp(info.name, "mctun_", 6);
+	close(fd);
+	return ours;
+}
+
+/*
+ * Remove what an instance killed without clean-up left on this interface:
+ * its TC filters, its qdisc if it had created it, and its pins. A live
+ * instance on the same interface is an error.
+ */
+static int clear_stale(struct tc_capture *tc, const struct config *cfg)
+{
+	struct mctun_info info = {};
+	char path[PATH_MAX];
+	bool qdisc_ours = false, found = false;
+	__u32 zero = 0;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "%s/info", tc->pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		if (!bpf_map_lookup_elem(fd, &zero, &info) && info.pid) {
+			if (pid_is_mctun(info.pid) && (pid_t)info.pid != getpid()) {
+				pr_warn("%s: mctun (pid %u) already runs on this interface\n",
+					cfg->ifname, info.pid);
+				close(fd);
+				return -EBUSY;
+			}
+			qdisc_ours = info.flags & MCTUN_INFO_QDISC_OURS;
+			found = true;
+		}
+		close(fd);
+	}
+
+	for (i = 0; i < 2; i++) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = MCTUN_TC_HANDLE,
+				    .priority = MCTUN_TC_PRIO);
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = cfg->ifindex,
+				    .attach_point = i ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+		libbpf_print_fn_t old;
+		int qerr;
+
+		/* Usually there is nothing to find: keep libbpf quiet about it. */
+		old = libbpf_set_print(NULL);
+		qerr = bpf_tc_query(&h, &q);
+		libbpf_set_print(old);
+		if (qerr || !filter_is_mctun(q.prog_id))
+			continue;
+		q.prog_id = 0;
+		q.prog_fd = 0;
+		q.flags = 0;
+		if (!bpf_tc_detach(&h, &q))
+			found = true;
+	}
+	if (qdisc_ours) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = cfg->ifindex,
+				    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+		bpf_tc_hook_destroy(&h);
+	}
+	unpin_all(tc->pin_dir);
+	if (found)
+		pr_info("%s: cleared filters and pins left by a previous instance%s\n",
+			cfg->ifname, info.pid ? "" : " (unknown pid)");
+	return 0;
+}
+
+/* Link-layer header length in front of IP, from the device type. */
+static int link_info(const struct config *cfg, __u32 *l2, __u32 *mtu)
+{
+	struct ifreq ifr = {};
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", cfg->ifname);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
+		err = -errno;
+		pr_warn("interface '%s': %s\n", cfg->ifname, strerror(-err));
+		goto out;
+	}
+	switch (ifr.ifr_hwaddr.sa_family) {
+	case ARPHRD_ETHER:
+	case ARPHRD_LOOPBACK:
+		*l2 = 14;
+		break;
+	case ARPHRD_NONE:
+	case ARPHRD_PPP:
+	case ARPHRD_TUNNEL:
+	case ARPHRD_TUNNEL6:
+	case 519: /* ARPHRD_RAWIP */
+		*l2 = 0;
+		break;
+	default:
+		pr_warn("interface '%s': link type %u is not supported in tc mode "
+			"(use --mode socket)\n", cfg->ifname, ifr.ifr_hwaddr.sa_family);
+		err = -EOPNOTSUPP;
+		goto out;
+	}
+	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0) {
+		err = -errno;
+		pr_warn("interface '%s': MTU: %s\n", cfg->ifname, strerror(-err));
+		goto out;
+	}
+	*mtu = ifr.ifr_mtu;
+out:
+	close(fd);
+	return err;
+}
+
+static int fill_groups(struct tc_capture *tc, const struct config *cfg)
+{
+	int fd = bpf_map__fd(tc->skel->maps.mctun_groups);
+	unsigned int i;
+
+	for (i = 0; i < cfg->ngroups; i++) {
+		const struct mc_group *g = &cfg->groups[i];
+		struct mctun_group_key k = { .family = g->family, .port = htons(g->port) };
+		struct mctun_group_val v = { .id = i };
+
+		memcpy(k.addr, g->addr, 16);
+		if (g->ssm)
+			memcpy(k.src, g->src, 16);
+		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+			return -errno;
+		/* Address-only entry for fragments; the first group wins. */
+		k.port = 0;
+		memset(k.src, 0, 16);
+		v.flags = MCTUN_GF_ADDR;
+		if (bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST) && errno != EEXIST)
+			return -errno;
+	}
+	return 0;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct tc_capture *tc = ctx;
+	const struct mctun_event *ev = data;
+	const struct config *cfg = tc->d->cfg;
+	struct data_hdr h = {};
+
+	if (size < sizeof(*ev) || size - sizeof(*ev) < ev->len || ev->group_id >= cfg->ngroups)
+		return 0;
+	h.family = ev->family;
+	h.ttl = ev->ttl;
+	h.tos = ev->tos;
+	h.dport = ntohs(ev->dport);
+	h.sport = ntohs(ev->sport);
+	memcpy(h.group, ev->dst, 16);
+	memcpy(h.src, ev->src, 16);
+	tc->d->st.cap_ring++;
+	daemon_capture(tc->d, &h, (const uint8_t *)(ev + 1), ev->len);
+	return 0;
+}
+
+static int attach(struct tc_capture *tc, const struct config *cfg)
+{
+	int fds[2] = { bpf_program__fd(tc->skel->progs.mctun_tc_in),
+		       bpf_program__fd(tc->skel->progs.mctun_tc_out) };
+	int err, i;
+
+	tc->hook.sz = sizeof(tc->hook);
+	tc->hook.ifindex = cfg->ifindex;
+	tc->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+	err = bpf_tc_hook_create(&tc->hook);
+	if (!err)
+		tc->qdisc_ours = true;
+	else if (err != -EEXIST) {
+		pr_warn("create clsact qdisc on %s: %s\n", cfg->ifname, strerror(-err));
+		return err;
+	}
+	for (i = 0; i < 2; i++) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = MCTUN_TC_HANDLE,
+				    .priority = MCTUN_TC_PRIO, .prog_fd = fds[i]);
+
+		tc->hook.attach_point = i ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+		err = bpf_tc_attach(&tc->hook, &o);
+		if (err) {
+			pr_warn("attach tc %s on %s: %s\n", i ? "egress" : "ingress",
+				cfg->ifname, strerror(-err));
+			return err;
+		}
+		tc->attached[i] = true;
+	}
+	return 0;
+}
+
+static int pin(struct tc_capture *tc)
+{
+	char path[PATH_MAX];
+	unsigned int i;
+	int err;
+
+	err = mkdir_p(tc->pin_dir);
+	if (err) {
+		pr_warn("create %s: %s\n", tc->pin_dir, strerror(-err));
+		return err;
+	}
+	tc->pinned = true;
+	for (i = 0; i < ARRAY_SIZE(pin_names); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tc->pin_dir, pin_names[i]);
+		err = bpf_map__pin(pin_map(tc->skel, i), path);
+		if (err) {
+			pr_warn("pin %s: %s\n", path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int write_info(struct tc_capture *tc, const struct config *cfg)
+{
+	struct mctun_info info = {
+		.pid = getpid(),
+		.ifindex = cfg->ifindex,
+		.flags = tc->qdisc_ours ? MCTUN_INFO_QDISC_OURS : 0,
+		.mode = MCTUN_MODE_TC,
+		.start_ns = realtime_ns(),
+	};
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(tc->skel->maps.mctun_info), &zero, &info, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int load_error(int err)
+{
+	if (err == -EPERM || err == -EACCES)
+		pr_warn("load BPF object: %s (needs root, or CAP_BPF and CAP_NET_ADMIN; "
+			"--mode socket works without)\n", strerror(-err));
+	else
+		pr_warn("load BPF object: %s (run with -vv for the verifier log)\n",
+			strerror(-err));
+	return err;
+}
+
+int tc_capture_open(struct daemon *d, struct tc_capture **out)
+{
+	const struct config *cfg = d->cfg;
+	struct tc_capture *tc;
+	struct mctun_cfg bcfg = { .frag_mark = MCTUN_FRAG_MARK };
+	__u32 zero = 0, l2 = 14;
+	int err, ncpus;
+
+	tc = calloc(1, sizeof(*tc));
+	if (!tc)
+		return -ENOMEM;
+	tc->d = d;
+	*out = tc;
+
+	err = link_info(cfg, &l2, &bcfg.mtu);
+	if (err)
+		return err;
+	err = ensure_bpffs();
+	if (err)
+		return err;
+	err = pin_dir_for(cfg->ifname, tc->pin_dir, sizeof(tc->pin_dir));
+	if (err)
+		return err;
+	err = clear_stale(tc, cfg);
+	if (err)
+		return err;
+
+	tc->skel = mctun_bpf__open();
+	if (!tc->skel)
+		return load_error(-errno);
+	tc->skel->rodata->l2_len = l2;
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus < 0)
+		return ncpus;
+	bpf_map__set_max_entries(tc->skel->maps.mctun_scratch, ncpus);
+	bpf_map__set_max_entries(tc->skel->maps.mctun_ring, cfg->ring_bytes);
+	err = mctun_bpf__load(tc->skel);
+	if (err)
+		return load_error(err);
+
+	err = fill_groups(tc, cfg);
+	if (!err && bpf_map_update_elem(bpf_map__fd(tc->skel->maps.mctun_cfg), &zero, &bcfg,
+					BPF_ANY))
+		err = -errno;
+	if (err) {
+		pr_warn("fill BPF maps: %s\n", strerror(-err));
+		return err;
+	}
+	err = pin(tc);
+	if (err)
+		return err;
+	/* info last: its presence says the instance is complete */
+	err = attach(tc, cfg);
+	if (err)
+		return err;
+	err = write_info(tc, cfg);
+	if (err)
+		return err;
+
+	tc->rb = ring_buffer__new(bpf_map__fd(tc->skel->maps.mctun_ring), on_event, tc, NULL);
+	if (!tc->rb) {
+		err = -errno;
+		pr_warn("open ring buffer: %s\n", strerror(-err));
+		return err;
+	}
+	pr_debug("tc: attached to %s ingress and egress%s, pins in %s\n", cfg->ifname,
+		 tc->qdisc_ours ? " (created clsact)" : "", tc->pin_dir);
+	return 0;
+}
+
+int tc_capture_ring_fd(struct tc_capture *tc)
+{
+	return ring_buffer__epoll_fd(tc->rb);
+}
+
+int tc_capture_poll(struct tc_capture *tc)
+{
+	int n = ring_buffer__consume(tc->rb);
+
+	return n < 0 ? n : 0;
+}
+
+int tc_capture_set_selfport(struct tc_capture *tc, uint16_t port)
+{
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(tc->skel->maps.mctun_selfport), &port, &one,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+void tc_capture_log_stats(struct tc_capture *tc, const struct config *cfg)
+{
+	struct mctun_stats s;
+	struct mctun_gstats g;
+	unsigned int i;
+
+	if (stats_sum(bpf_map__fd(tc->skel->maps.mctun_stats), 0, &s, sizeof(s)))
+		return;
+	pr_info("bpf: seen %llu udp_mcast %llu matched %llu (ingress %llu egress %llu) "
+		"pushed %llu (%llu bytes) ring_full %llu self %llu loopback %llu "
+		"fragments %llu too_big %llu malformed %llu\n",
+		s.seen, s.udp_mcast, s.matched, s.ingress, s.egress, s.pushed,
+		s.pushed_bytes, s.ring_full, s.self, s.loopback, s.fragments, s.too_big,
+		s.malformed);
+	for (i = 0; i < cfg->ngroups; i++) {
+		char name[GROUP_STRLEN];
+
+		if (stats_sum(bpf_map__fd(tc->skel->maps.mctun_gstats), i, &g, sizeof(g)))
+			continue;
+		pr_info("bpf: group %s: packets %llu bytes %llu fragments %llu ring_full %llu\n",
+			group_str(&cfg->groups[i], name, sizeof(name)), g.packets, g.bytes,
+			g.fragments, g.ring_full);
+	}
+}
+
+void tc_capture_close(struct tc_capture *tc)
+{
+	int i;
+
+	if (!tc)
+		return;
+	ring_buffer__free(tc->rb);
+	for (i = 0; i < 2; i++) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = MCTUN_TC_HANDLE,
+				    .priority = MCTUN_TC_PRIO);
+
+		if (!tc->attached[i])
+			continue;
+		tc->hook.attach_point = i ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+		if (bpf_tc_detach(&tc->hook, &o))
+			pr_warn("detach tc %s: %s\n", i ? "egress" : "ingress", strerror(errno));
+	}
+	if (tc->qdisc_ours) {
+		tc->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&tc->hook);
+	}
+	if (tc->pinned)
+		unpin_all(tc->pin_dir);
+	mctun_bpf__destroy(tc->skel);
+	free(tc);
+}

@@ -1,0 +1,1017 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The event loop: one thread, one epoll set, nothing that blocks.
+ *
+ * Captured datagrams (ring or socket) are framed once and queued to every
+ * connected peer; frames from a peer are re-injected on the island and
+ * queued to every other peer. Queues are bounded and what does not fit is
+ * dropped and counted per peer, so one slow peer never holds up another.
+ * Output is flushed at the end of each pass over the ready events, which
+ * coalesces the frames of a burst into few writes without delaying any.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "util.h"
+
+#define IN_CAP        (2 * FRAME_MAX)  /* a whole frame always fits after compaction */
+#define TICK_NS       (200 * 1000000ull)
+#define MAX_EVENTS    64
+#define READS_PER_EV  8                /* bound per wakeup, for fairness */
+#define RECV_BATCH    16
+#define INJ_BATCH     64
+#define INJ_ARENA     (1u << 20)
+#define NSEC          1000000000ull
+
+/* ---- group lookup by (family, address, port) -------------------------- */
+
+struct gtable {
+	int *slot;             /* group index or -1 */
+	unsigned int mask;
+};
+
+static struct gtable gtab;
+
+static unsigned int ghash(uint8_t family, const uint8_t *addr, uint16_t port)
+{
+	uint32_t h = 2166136261u ^ family;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	h = (h ^ (port & 0xff)) * 16777619u;
+	return (h ^ (port >> 8)) * 16777619u;
+}
+
+static int gtable_build(const struct config *cfg)
+{
+	unsigned int size = 16, i;
+
+	while (size < 2 * cfg->ngroups)
+		size <<= 1;
+	gtab.slot = malloc(size * sizeof(int));
+	if (!gtab.slot)
+		return -ENOMEM;
+	memset(gtab.slot, 0xff, size * sizeof(int));
+	gtab.mask = size - 1;
+	for (i = 0; i < cfg->ngroups; i++) {
+		const struct mc_group *g = &cfg->groups[i];
+		unsigned int s = ghash(g->family, g->addr, g->port) & gtab.mask;
+
+		if (daemon_find_group(cfg, g->family, g->addr, g->port) >= 0)
+			continue;      /* same destination, other source: first wins */
+		while (gtab.slot[s] >= 0)
+			s = (s + 1) & gtab.mask;
+		gtab.slot[s] = i;
+	}
+	return 0;
+}
+
+int daemon_find_group(const struct config *cfg, uint8_t family, const uint8_t *addr,
+		      uint16_t port)
+{
+	unsigned int s = ghash(family, addr, port) & gtab.mask, n;
+
+	for (n = 0; n <= gtab.mask && gtab.slot[s] >= 0; n++) {
+		const struct mc_group *g = &cfg->groups[gtab.slot[s]];
+
+		if (g->family == family && g->port == port && !memcmp(g->addr, addr, 16))
+			return gtab.slot[s];
+		s = (s + 1) & gtab.mask;
+	}
+	return -1;
+}
+
+/* ---- re-injection, batched with sendmmsg ------------------------------ */
+
+struct inj_batch {
+	struct mmsghdr msg[INJ_BATCH];
+	struct iovec iov[INJ_BATCH];
+	struct sockaddr_storage dst[INJ_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl[INJ_BATCH];
+	unsigned int n;
+	size_t used;
+	uint8_t arena[INJ_ARENA];
+};
+
+static struct inj_batch *inj[2];
+
+static void inject_flush(struct daemon *d, int fi)
+{
+	struct inj_batch *b = inj[fi];
+	unsigned int done = 0, i;
+	int r;
+
+	for (i = 0; b && done < b->n && i < INJ_BATCH; i++) {
+		r = sendmmsg(d->inj_fd[fi], b->msg + done, b->n - done, MSG_DONTWAIT);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			/* The message at `done` failed: count it, go on with the rest. */
+			d->st.inject_errors++;
+			done++;
+			continue;
+		}
+		d->st.injected += r;
+		done += r;
+	}
+	if (b) {
+		b->n = 0;
+		b->used = 0;
+	}
+}
+
+static void inject(struct daemon *d, const struct data_hdr *h, const uint8_t *payload,
+		   uint32_t len)
+{
+	int fi = h->family == MCTUN_FAM_INET6;
+	struct inj_batch *b = inj[fi];
+	struct msghdr *m;
+	unsigned int i;
+
+	if (d->inj_fd[fi] < 0 || !b) {
+		d->st.inject_errors++;
+		return;
+	}
+	if (b->n == INJ_BATCH || b->used + len > INJ_ARENA)
+		inject_flush(d, fi);
+	i = b->n++;
+	memcpy(b->arena + b->used, payload, len);
+	b->iov[i].iov_base = b->arena + b->used;
+	b->iov[i].iov_len = len;
+	b->used += len;
+
+	m = &b->msg[i].msg_hdr;
+	memset(m, 0, sizeof(*m));
+	m->msg_name = &b->dst[i];
+	m->msg_namelen = addr_sockaddr(h->family, h->group, h->dport, 0, &b->dst[i]);
+	m->msg_iov = &b->iov[i];
+	m->msg_iovlen = 1;
+	if (d->cfg->keep_dscp && (h->tos & 0xfc)) {
+		struct cmsghdr *c;
+
+		m->msg_control = b->ctl[i].buf;
+		m->msg_controllen = sizeof(b->ctl[i].buf);
+		c = CMSG_FIRSTHDR(m);
+		c->cmsg_level = fi ? IPPROTO_IPV6 : IPPROTO_IP;
+		c->cmsg_type = fi ? IPV6_TCLASS : IP_TOS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		*(int *)CMSG_DATA(c) = h->tos & 0xfc;
+	}
+}
+
+/* ---- peers ------------------------------------------------------------ */
+
+static void ep_set(struct daemon *d, struct src *s, uint32_t events, int op)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = s };
+
+	if (epoll_ctl(d->epfd, op, s->fd, &ev) < 0)
+		pr_warn("epoll_ctl fd %d: %s\n", s->fd, strerror(errno));
+}
+
+static void peer_arm_out(struct daemon *d, struct peer *p, bool on)
+{
+	if (p->src.fd < 0 || p->want_out == on)
+		return;
+	p->want_out = on;
+	ep_set(d, &p->src, EPOLLIN | (on ? EPOLLOUT : 0), EPOLL_CTL_MOD);
+}
+
+static int peer_add(struct daemon *d, struct peer *p)
+{
+	if (d->npeers == d->cap_peers) {
+		unsigned int cap = d->cap_peers ? 2 * d->cap_peers : 16;
+		struct peer **n = realloc(d->peers, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		d->peers = n;
+		d->cap_peers = cap;
+	}
+	d->peers[d->npeers++] = p;
+	return 0;
+}
+
+static struct peer *peer_new(struct daemon *d, int fd, bool outbound, const char *name)
+{
+	struct peer *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->src.kind = SRC_PEER;
+	p->src.fd = fd;
+	p->outbound = outbound;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->in = malloc(IN_CAP);
+	if (!p->in || obuf_init(&p->out, d->cfg->queue_bytes) || peer_add(d, p)) {
+		free(p->in);
+		obuf_free(&p->out);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static void peer_send_hello(struct daemon *d, struct peer *p, uint64_t now)
+{
+	uint8_t b[FRAME_HDR_LEN + HELLO_LEN];
+	size_t n = frame_put_hello(b, d->node_id, 0);
+
+	obuf_put2(&p->out, b, n, NULL, 0);
+	p->dirty = true;
+	p->state = PS_HELLO;
+	p->t_rx = p->t_tx = now;
+	p->t_deadline = now + (uint64_t)(d->cfg->handshake_s * NSEC);
+}
+
+/* Ends a connection. An outbound peer goes back to waiting for its next
+ * attempt; an inbound one is freed at the end of the loop pass. */
+static void peer_close(struct daemon *d, struct peer *p, const char *why)
+{
+	uint64_t now = now_ns();
+
+	if (p->state == PS_UP)
+		pr_info("peer %s: down: %s (in %llu frames, out %llu frames, %llu dropped)\n",
+			p->name, why, (unsigned long long)p->st.frames_in,
+			(unsigned long long)p->st.frames_out,
+			(unsigned long long)p->st.queue_drops);
+	else if (p->state == PS_HELLO || !p->outbound)
+		pr_warn("peer %s: refused: %s\n", p->name, why);
+	else
+		pr_debug("peer %s: %s\n", p->name, why);
+	if (p->state != PS_UP && !p->outbound)
+		d->st.refused++;
+	if (p->src.fd >= 0) {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, p->src.fd, NULL);
+		close(p->src.fd);
+		p->src.fd = -1;
+	}
+	p->in_len = 0;
+	p->out.len = p->out.head = 0;
+	p->want_out = p->dirty = false;
+	if (p->outbound) {
+		if (p->state == PS_UP)
+			p->backoff_ns = NSEC;   /* it worked: start over at 1 s */
+		p->state = PS_IDLE;
+		p->t_retry = now + p->backoff_ns;
+		p->backoff_ns = MIN(2 * p->backoff_ns,
+				    (uint64_t)(d->cfg->backoff_max_s * NSEC));
+	} else {
+		p->dead = true;
+	}
+}
+
+static void peer_connect(struct daemon *d, struct peer *p, uint64_t now)
+{
+	const struct endpoint *ep = &d->cfg->peer[p->slot];
+	int fd, one = 1;
+
+	fd = socket(ep->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		pr_warn("peer %s: socket: %s\n", p->name, strerror(errno));
+		p->t_retry = now + p->backoff_ns;
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	p->src.fd = fd;
+	p->state = PS_CONNECTING;
+	p->t_deadline = now + (uint64_t)(d->cfg->handshake_s * NSEC);
+	if (connect(fd, (const struct sockaddr *)&ep->ss, ep->sslen) < 0 &&
+	    errno != EINPROGRESS) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
+		ep_set(d, &p->src, EPOLLIN, EPOLL_CTL_ADD);
+		peer_close(d, p, why);
+		return;
+	}
+	p->want_out = true;
+	ep_set(d, &p->src, EPOLLIN | EPOLLOUT, EPOLL_CTL_ADD);
+}
+
+static void peer_connected(struct daemon *d, struct peer *p, uint64_t now)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(p->src.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "connect: %s", strerror(err));
+		peer_close(d, p, why);
+		return;
+	}
+	pr_debug("peer %s: connected, sending hello\n", p->name);
+	peer_send_hello(d, p, now);
+}
+
+/* Queue a frame (header + payload) to one peer, or count the drop. */
+static void peer_queue(struct peer *p, const uint8_t *hdr, size_t hlen, const uint8_t *payload,
+		       uint32_t plen, uint64_t now)
+{
+	if (obuf_put2(&p->out, hdr, hlen, payload, plen)) {
+		p->st.queue_drops++;
+		return;
+	}
+	p->st.frames_out++;
+	p->st.bytes_out += hlen + plen;
+	p->dirty = true;
+	p->t_tx = now;
+}
+
+static void fanout(struct daemon *d, const struct data_hdr *h, const uint8_t *payload,
+		   uint32_t len, const struct peer *except)
+{
+	uint8_t hdr[FRAME_HDR_LEN + DATA_HDR_LEN];
+	size_t hl = frame_put_data_hdr(hdr, h, len);
+	uint64_t now = 0;
+	unsigned int i;
+
+	for (i = 0; i < d->npeers; i++) {
+		struct peer *p = d->peers[i];
+
+		if (p == except || p->state != PS_UP || p->dead)
+			continue;
+		if (!now)
+			now = now_ns();
+		peer_queue(p, hdr, hl, payload, len, now);
+	}
+}
+
+void daemon_capture(struct daemon *d, const struct data_hdr *h, const uint8_t *payload,
+		    uint32_t len)
+{
+	struct data_hdr o = *h;
+
+	o.origin = d->node_id;
+	o.seq = d->seq++;
+	o.hops = 0;
+	fanout(d, &o, payload, len, NULL);
+}
+
+static void on_hello(struct daemon *d, struct peer *p, const struct hello *h, uint64_t now)
+{
+	char why[128];
+
+	if (h->version != PROTO_VERSION) {
+		snprintf(why, sizeof(why), "speaks protocol version %u, this mctun speaks %u",
+			 h->version, PROTO_VERSION);
+		peer_close(d, p, why);
+		return;
+	}
+	if (h->auth_type) {
+		snprintf(why, sizeof(why), "asks for authentication type %u, not configured here",
+			 h->auth_type);
+		peer_close(d, p, why);
+		return;
+	}
+	if (h->node_id == d->node_id) {
+		peer_close(d, p, "connected to itself");
+		return;
+	}
+	p->node_id = h->node_id;
+	p->state = PS_UP;
+	p->t_up = now;
+	p->backoff_ns = NSEC;
+	pr_info("peer %s: up (node %016llx, %s)\n", p->name, (unsigned long long)h->node_id,
+		p->outbound ? "outbound" : "inbound");
+}
+
+static void on_data(struct daemon *d, struct peer *p, struct frame *f)
+{
+	struct data_hdr *h = &f->data.hdr;
+
+	if (h->origin == d->node_id) {
+		d->st.drop_loop++;
+		return;
+	}
+	if (h->hops >= d->cfg->max_hops) {
+		d->st.drop_hops++;
+		return;
+	}
+	if (seen_check(d->seen, h->origin, h->seq) != SEEN_NEW) {
+		d->st.drop_dup++;
+		return;
+	}
+	if (daemon_find_group(d->cfg, h->family, h->group, h->dport) < 0) {
+		d->st.drop_group++;
+		return;
+	}
+	inject(d, h, f->data.payload, f->data.payload_len);
+	if (h->hops + 1u >= d->cfg->max_hops) {
+		d->st.drop_hops++;
+		return;
+	}
+	h->hops++;
+	fanout(d, h, f->data.payload, f->data.payload_len, p);
+}
+
+static void peer_parse(struct daemon *d, struct peer *p, uint64_t now)
+{
+	size_t off = 0;
+	int guard;
+
+	for (guard = 0; off < p->in_len && guard < 1 << 20; guard++) {
+		const char *why = NULL;
+		struct frame f;
+		int r;
+
+		r = frame_parse(p->in + off, p->in_len - off, p->state == PS_HELLO, &f, &why);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			char msg[128];
+
+			d->st.bad_frames++;
+			snprintf(msg, sizeof(msg), "bad frame: %s", why);
+			peer_close(d, p, msg);
+			return;
+		}
+		off += r;
+		if (f.type == FT_HELLO) {
+			on_hello(d, p, &f.hello, now);
+		} else if (f.type == FT_DATA) {
+			p->st.frames_in++;
+			p->st.bytes_in += r;
+			on_data(d, p, &f);
+		}
+		if (p->src.fd < 0 || p->dead)
+			return;
+	}
+	if (off) {
+		memmove(p->in, p->in + off, p->in_len - off);
+		p->in_len -= off;
+	}
+}
+
+static void peer_read(struct daemon *d, struct peer *p, uint64_t now)
+{
+	int i;
+
+	for (i = 0; i < READS_PER_EV && p->src.fd >= 0 && !p->dead; i++) {
+		ssize_t n = recv(p->src.fd, p->in + p->in_len, IN_CAP - p->in_len, 0);
+
+		if (n == 0) {
+			peer_close(d, p, "closed by peer");
+			return;
+		}
+		if (n < 0) {
+			char why[96];
+
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return;
+			snprintf(why, sizeof(why), "read: %s", strerror(errno));
+			peer_close(d, p, why);
+			return;
+		}
+		p->in_len += n;
+		p->t_rx = now;
+		peer_parse(d, p, now);
+	}
+}
+
+static void peer_flush(struct daemon *d, struct peer *p)
+{
+	long n;
+
+	if (p->src.fd < 0 || p->dead || p->state == PS_CONNECTING)
+		return;
+	n = obuf_flush(&p->out, p->src.fd);
+	if (n < 0) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "write: %s", strerror((int)-n));
+		peer_close(d, p, why);
+		return;
+	}
+	p->dirty = false;
+	peer_arm_out(d, p, p->out.len > 0);
+}
+
+static void reap_peers(struct daemon *d)
+{
+	unsigned int i, j;
+
+	for (i = j = 0; i < d->npeers; i++) {
+		struct peer *p = d->peers[i];
+
+		if (!p->dead) {
+			d->peers[j++] = p;
+			continue;
+		}
+		free(p->in);
+		obuf_free(&p->out);
+		free(p);
+	}
+	d->npeers = j;
+}
+
+static unsigned int inbound_count(const struct daemon *d)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < d->npeers; i++)
+		n += !d->peers[i]->outbound && !d->peers[i]->dead;
+	return n;
+}
+
+static void on_accept(struct daemon *d, struct src *l, uint64_t now)
+{
+	int i, one = 1;
+
+	for (i = 0; i < 64; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		char name[ADDR_STRLEN + 16];
+		struct peer *p;
+		int fd;
+
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				pr_warn("accept: %s\n", strerror(errno));
+			return;
+		}
+		sockaddr_str((struct sockaddr *)&ss, name, sizeof(name));
+		if (inbound_count(d) >= d->cfg->max_peers) {
+			pr_warn("peer %s: refused: already %u peers (--max-peers)\n", name,
+				d->cfg->max_peers);
+			d->st.refused++;
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		p = peer_new(d, fd, false, name);
+		if (!p) {
+			pr_warn("peer %s: refused: out of memory\n", name);
+			close(fd);
+			continue;
+		}
+		ep_set(d, &p->src, EPOLLIN, EPOLL_CTL_ADD);
+		pr_debug("peer %s: accepted, sending hello\n", name);
+		peer_send_hello(d, p, now);
+	}
+}
+
+/* ---- capture sockets --------------------------------------------------- */
+
+static void on_group(struct daemon *d, struct gsock *g)
+{
+	static uint8_t bufs[RECV_BATCH][DATA_MAX_PAYLOAD + 1];
+	static union {
+		char buf[CMSG_SPACE(sizeof(int)) * 2];
+		struct cmsghdr align;
+	} ctl[RECV_BATCH];
+	struct sockaddr_storage from[RECV_BATCH];
+	struct mmsghdr msg[RECV_BATCH];
+	struct iovec iov[RECV_BATCH];
+	const struct mc_group *grp = &d->cfg->groups[g->gid];
+	int round, i, n;
+
+	for (round = 0; round < 4; round++) {
+		for (i = 0; i < RECV_BATCH; i++) {
+			iov[i].iov_base = bufs[i];
+			iov[i].iov_len = sizeof(bufs[i]);
+			memset(&msg[i], 0, sizeof(msg[i]));
+			msg[i].msg_hdr.msg_name = &from[i];
+			msg[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			msg[i].msg_hdr.msg_iov = &iov[i];
+			msg[i].msg_hdr.msg_iovlen = 1;
+			msg[i].msg_hdr.msg_control = ctl[i].buf;
+			msg[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
+		}
+		n = recvmmsg(g->src.fd, msg, RECV_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		for (i = 0; i < n; i++) {
+			struct data_hdr h = { .ttl = 0, .tos = 0 };
+			struct cmsghdr *c;
+			uint8_t fam;
+
+			if (sockaddr_addr((struct sockaddr *)&from[i], &fam, h.src, &h.sport) ||
+			    (msg[i].msg_hdr.msg_flags & MSG_TRUNC))
+				continue;
+			/* Our own re-injection, looped back (large ones are marked). */
+			if ((h.sport == d->inj_port[0] || h.sport == d->inj_port[1]) &&
+			    is_local_addr(d, fam, h.src)) {
+				d->st.cap_self++;
+				continue;
+			}
+			for (c = CMSG_FIRSTHDR(&msg[i].msg_hdr); c;
+			     c = CMSG_NXTHDR(&msg[i].msg_hdr, c)) {
+				int v = c->cmsg_len >= CMSG_LEN(sizeof(int)) ?
+					*(int *)CMSG_DATA(c) : *(uint8_t *)CMSG_DATA(c);
+
+				if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
+				    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT))
+					h.ttl = v;
+				else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) ||
+					 (c->cmsg_level == IPPROTO_IPV6 &&
+					  c->cmsg_type == IPV6_TCLASS))
+					h.tos = v;
+			}
+			h.family = grp->family;
+			memcpy(h.group, grp->addr, 16);
+			h.dport = grp->port;
+			d->st.cap_sock++;
+			daemon_capture(d, &h, bufs[i], msg[i].msg_len);
+		}
+		if (n < RECV_BATCH)
+			return;
+	}
+}
+
+/* ---- housekeeping, signals, stats -------------------------------------- */
+
+static void tick(struct daemon *d, uint64_t now)
+{
+	const struct config *cfg = d->cfg;
+	uint64_t ka = cfg->keepalive_s * NSEC, dead = cfg->dead_s * NSEC;
+	unsigned int i;
+
+	for (i = 0; i < d->npeers; i++) {
+		struct peer *p = d->peers[i];
+		char why[96];
+
+		if (p->dead)
+			continue;
+		switch (p->state) {
+		case PS_IDLE:
+			if (now >= p->t_retry)
+				peer_connect(d, p, now);
+			break;
+		case PS_CONNECTING:
+		case PS_HELLO:
+			if (now >= p->t_deadline)
+				peer_close(d, p, p->state == PS_CONNECTING ?
+					   "connect timed out" : "handshake timed out");
+			break;
+		case PS_UP:
+			if (now - p->t_rx >= dead) {
+				snprintf(why, sizeof(why), "silent for %.1f s", cfg->dead_s);
+				peer_close(d, p, why);
+			} else if (now - p->t_tx >= ka && !p->out.len) {
+				uint8_t b[FRAME_HDR_LEN];
+
+				peer_queue(p, b, frame_put_keepalive(b), NULL, 0, now);
+				p->st.frames_out--;   /* count data frames only */
+				p->st.bytes_out -= FRAME_HDR_LEN;
+			}
+			break;
+		}
+	}
+}
+
+static void log_stats(struct daemon *d)
+{
+	const struct dstats *s = &d->st;
+	unsigned int i, up = 0;
+
+	if (d->tc)
+		tc_capture_log_stats(d->tc, d->cfg);
+	for (i = 0; i < d->npeers; i++)
+		up += d->peers[i]->state == PS_UP;
+	pr_info("daemon: node %016llx, %u peers up; captured %llu (ring %llu, socket %llu, "
+		"own skipped %llu); injected %llu (errors %llu); dropped: loop %llu dup %llu "
+		"hops %llu unknown-group %llu; bad frames %llu; refused %llu\n",
+		(unsigned long long)d->node_id, up, s->cap_ring + s->cap_sock, s->cap_ring,
+		s->cap_sock, s->cap_self, s->injected, s->inject_errors, s->drop_loop,
+		s->drop_dup, s->drop_hops, s->drop_group, s->bad_frames, s->refused);
+	for (i = 0; i < d->npeers; i++) {
+		const struct peer *p = d->peers[i];
+
+		pr_info("peer %s: %s%s: in %llu frames %llu bytes, out %llu frames %llu bytes, "
+			"queue drops %llu, queued %zu bytes\n", p->name,
+			p->state == PS_UP ? "up" : p->state == PS_IDLE ? "waiting" : "connecting",
+			p->outbound ? " outbound" : " inbound",
+			(unsigned long long)p->st.frames_in, (unsigned long long)p->st.bytes_in,
+			(unsigned long long)p->st.frames_out, (unsigned long long)p->st.bytes_out,
+			(unsigned long long)p->st.queue_drops, p->out.len);
+	}
+}
+
+static void on_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sig.fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGUSR1)
+			log_stats(d);
+		else
+			d->stop = true;
+	}
+}
+
+/* ---- set-up and the loop ----------------------------------------------- */
+
+static int open_listener(struct daemon *d, const struct endpoint *ep)
+{
+	int fd, one = 1, err;
+
+	fd = socket(ep->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&ep->ss, ep->sslen) < 0 || listen(fd, 128) < 0) {
+		err = -errno;
+		pr_warn("listen %s: %s\n", ep->name, strerror(-err));
+		close(fd);
+		return err;
+	}
+	d->listeners[d->nlisteners].kind = SRC_LISTEN;
+	d->listeners[d->nlisteners].fd = fd;
+	ep_set(d, &d->listeners[d->nlisteners], EPOLLIN, EPOLL_CTL_ADD);
+	d->nlisteners++;
+	return 0;
+}
+
+static int setup_signals(struct daemon *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	d->sig.kind = SRC_SIGNAL;
+	d->sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sig.fd < 0)
+		return -errno;
+	ep_set(d, &d->sig, EPOLLIN, EPOLL_CTL_ADD);
+	return 0;
+}
+
+static int setup_timer(struct daemon *d)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_nsec = TICK_NS },
+		.it_value = { .tv_nsec = TICK_NS },
+	};
+
+	d->timer.kind = SRC_TIMER;
+	d->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->timer.fd < 0 || timerfd_settime(d->timer.fd, 0, &its, NULL) < 0)
+		return -errno;
+	ep_set(d, &d->timer, EPOLLIN, EPOLL_CTL_ADD);
+	return 0;
+}
+
+/* Room for one socket per group, plus peers, listeners and the rest. */
+static void raise_nofile(const struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t want = cfg->ngroups + 2 * cfg->max_peers + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = MIN(want, rl.rlim_max);
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static int setup(struct daemon *d)
+{
+	const struct config *cfg = d->cfg;
+	bool fam_used[2] = { false, false };
+	unsigned int i;
+	int err, fi;
+
+	raise_nofile(cfg);
+	err = random_bytes(&d->node_id, sizeof(d->node_id));
+	if (err)
+		return err;
+	d->seen = calloc(1, sizeof(*d->seen));
+	d->gs = calloc(cfg->ngroups, sizeof(*d->gs));
+	d->listeners = calloc(cfg->nlisten + 1, sizeof(*d->listeners));
+	if (!d->seen || !d->gs || !d->listeners)
+		return -ENOMEM;
+	err = gtable_build(cfg);
+	if (err)
+		return err;
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epfd < 0)
+		return -errno;
+	err = setup_signals(d);
+	if (!err)
+		err = setup_timer(d);
+	if (!err)
+		err = local_addrs_load(d);
+	if (err)
+		return err;
+
+	for (i = 0; i < cfg->ngroups; i++)
+		fam_used[cfg->groups[i].family == MCTUN_FAM_INET6] = true;
+	for (fi = 0; fi < 2; fi++) {
+		if (!fam_used[fi])
+			continue;
+		err = inject_socket_open(cfg, fi ? MCTUN_FAM_INET6 : MCTUN_FAM_INET,
+					 &d->inj_port[fi]);
+		if (err < 0)
+			return err;
+		d->inj_fd[fi] = err;
+		inj[fi] = calloc(1, sizeof(*inj[fi]));
+		if (!inj[fi])
+			return -ENOMEM;
+	}
+
+	if (cfg->mode == MCTUN_MODE_TC) {
+		struct src *ring = calloc(1, sizeof(*ring));
+
+		if (!ring)
+			return -ENOMEM;
+		err = tc_capture_open(d, &d->tc);
+		for (fi = 0; !err && fi < 2; fi++)
+			if (d->inj_fd[fi] >= 0)
+				err = tc_capture_set_selfport(d->tc, d->inj_port[fi]);
+		if (err) {
+			free(ring);
+			return err;
+		}
+		ring->kind = SRC_RING;
+		ring->fd = tc_capture_ring_fd(d->tc);
+		ep_set(d, ring, EPOLLIN, EPOLL_CTL_ADD);
+		d->ring_src = ring;
+	}
+
+	for (i = 0; i < cfg->ngroups; i++) {
+		err = group_socket_open(cfg, i, cfg->mode == MCTUN_MODE_TC);
+		if (err < 0)
+			return err;
+		d->gs[i].src.kind = SRC_GROUP;
+		d->gs[i].src.fd = err;
+		d->gs[i].gid = i;
+		d->ngs++;
+		ep_set(d, &d->gs[i].src, EPOLLIN, EPOLL_CTL_ADD);
+	}
+
+	for (i = 0; i < cfg->nlisten; i++) {
+		err = open_listener(d, &cfg->listen[i]);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < cfg->npeer; i++) {
+		struct peer *p = peer_new(d, -1, true, cfg->peer[i].name);
+
+		if (!p)
+			return -ENOMEM;
+		p->slot = i;
+		p->state = PS_IDLE;
+		p->backoff_ns = NSEC;
+		p->t_retry = 0;
+	}
+	return 0;
+}
+
+static void teardown(struct daemon *d)
+{
+	unsigned int i;
+	int fi;
+
+	for (i = 0; i < d->npeers; i++) {
+		struct peer *p = d->peers[i];
+
+		if (p->src.fd >= 0)
+			close(p->src.fd);
+		free(p->in);
+		obuf_free(&p->out);
+		free(p);
+	}
+	free(d->peers);
+	for (i = 0; i < d->ngs; i++)
+		close(d->gs[i].src.fd);
+	for (i = 0; i < d->nlisteners; i++)
+		close(d->listeners[i].fd);
+	for (fi = 0; fi < 2; fi++) {
+		if (d->inj_fd[fi] >= 0)
+			close(d->inj_fd[fi]);
+		free(inj[fi]);
+		inj[fi] = NULL;
+	}
+	tc_capture_close(d->tc);
+	free(d->ring_src);
+	if (d->sig.fd >= 0)
+		close(d->sig.fd);
+	if (d->timer.fd >= 0)
+		close(d->timer.fd);
+	if (d->epfd >= 0)
+		close(d->epfd);
+	free(d->gs);
+	free(d->listeners);
+	free(d->seen);
+	free(gtab.slot);
+	gtab.slot = NULL;
+}
+
+static void dispatch(struct daemon *d, struct epoll_event *ev, uint64_t now)
+{
+	struct src *s = ev->data.ptr;
+	struct peer *p;
+	uint64_t ticks;
+
+	switch (s->kind) {
+	case SRC_SIGNAL:
+		on_signal(d);
+		break;
+	case SRC_TIMER:
+		if (read(s->fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+			pr_debug("timerfd: %s\n", strerror(errno));
+		tick(d, now);
+		break;
+	case SRC_RING:
+		if (tc_capture_poll(d->tc))
+			pr_debug("ring: consume failed\n");
+		break;
+	case SRC_LISTEN:
+		on_accept(d, s, now);
+		break;
+	case SRC_GROUP:
+		on_group(d, (struct gsock *)s);
+		break;
+	case SRC_PEER:
+		p = (struct peer *)s;
+		if (p->dead || p->src.fd < 0)
+			break;
+		if (p->state == PS_CONNECTING) {
+			if (ev->events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+				peer_connected(d, p, now);
+			break;
+		}
+		if (ev->events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+			peer_read(d, p, now);
+		if ((ev->events & EPOLLOUT) && p->src.fd >= 0 && !p->dead)
+			p->dirty = true;
+		break;
+	}
+}
+
+int daemon_run(const struct config *cfg)
+{
+	struct daemon d = {
+		.cfg = cfg, .epfd = -1, .sig.fd = -1, .timer.fd = -1,
+		.inj_fd = { -1, -1 },
+	};
+	struct epoll_event evs[MAX_EVENTS];
+	unsigned int i;
+	int err, n, fi;
+
+	d.t_start = now_ns();
+	err = setup(&d);
+	if (err)
+		goto out;
+	pr_info("running on %s (%s mode), node %016llx, %u group%s, %u listener%s, %u peer%s%s\n",
+		cfg->ifname, cfg->mode == MCTUN_MODE_TC ? "tc" : "socket",
+		(unsigned long long)d.node_id, cfg->ngroups, cfg->ngroups == 1 ? "" : "s",
+		cfg->nlisten, cfg->nlisten == 1 ? "" : "s", cfg->npeer, cfg->npeer == 1 ? "" : "s",
+		"; tunnel is unauthenticated");
+	tick(&d, now_ns());   /* connect out right away */
+
+	while (!d.stop) {
+		uint64_t now;
+
+		for (i = 0; i < d.npeers; i++)
+			if (d.peers[i]->dirty)
+				peer_flush(&d, d.peers[i]);
+		reap_peers(&d);
+		n = epoll_wait(d.epfd, evs, MAX_EVENTS, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			pr_warn("epoll_wait: %s\n", strerror(-err));
+			break;
+		}
+		now = now_ns();
+		for (i = 0; i < (unsigned int)n && !d.stop; i++)
+			dispatch(&d, &evs[i], now);
+		for (fi = 0; fi < 2; fi++)
+			if (inj[fi] && inj[fi]->n)
+				inject_flush(&d, fi);
+	}
+	log_stats(&d);
+out:
+	teardown(&d);
+	return err;
+}

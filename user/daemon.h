@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The tunnel daemon: configuration, state, and the pieces of run. */
+#ifndef MCTUN_DAEMON_H
+#define MCTUN_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+#include "obuf.h"
+#include "proto.h"
+#include "seen.h"
+
+#define MAX_ENDPOINTS 64
+
+struct endpoint {
+	char host[256];
+	uint16_t port;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char name[ADDR_STRLEN + 16];   /* as given, for logs */
+};
+
+struct config {
+	const char *ifname;
+	unsigned int ifindex;
+	struct mc_group *groups;
+	unsigned int ngroups;
+	struct endpoint listen[MAX_ENDPOINTS];
+	unsigned int nlisten;
+	struct endpoint peer[MAX_ENDPOINTS];
+	unsigned int npeer;
+	int mode;                      /* MCTUN_MODE_* */
+	uint32_t ttl;                  /* of re-injected datagrams */
+	uint32_t max_hops;             /* tunnel hops a frame may take */
+	uint64_t queue_bytes;          /* per-peer output queue bound */
+	uint64_t ring_bytes;           /* BPF ring buffer size */
+	uint32_t max_peers;            /* accepted connections at once */
+	double keepalive_s;            /* send a keepalive after this idle time */
+	double dead_s;                 /* drop a peer silent for this long */
+	double handshake_s;            /* bound on the hello exchange */
+	double backoff_max_s;          /* reconnect back-off ceiling */
+	bool keep_dscp;                /* re-inject with the captured DSCP */
+};
+
+/* What an epoll event points at. */
+enum src_kind { SRC_SIGNAL, SRC_TIMER, SRC_RING, SRC_LISTEN, SRC_PEER, SRC_GROUP };
+
+struct src {
+	enum src_kind kind;
+	int fd;
+};
+
+struct peer_stats {
+	__u64 frames_in, bytes_in;
+	__u64 frames_out, bytes_out;
+	__u64 queue_drops;          /* frames dropped: output queue full */
+};
+
+enum peer_state {
+	PS_IDLE,         /* outbound, waiting to reconnect (fd == -1) */
+	PS_CONNECTING,   /* outbound connect() in progress */
+	PS_HELLO,        /* connected, waiting for the peer's hello */
+	PS_UP,           /* hello exchanged: data flows */
+};
+
+struct peer {
+	struct src src;                /* first: epoll data points here */
+	enum peer_state state;
+	bool outbound;
+	bool dead;                     /* close at the end of this loop pass */
+	bool dirty;                    /* output to flush */
+	bool want_out;                 /* EPOLLOUT armed */
+	unsigned int slot;             /* outbound: index into config.peer */
+	char name[ADDR_STRLEN + 16];
+	uint64_t node_id;              /* the peer's, after hello */
+	uint8_t *in;                   /* input bytes not yet parsed */
+	size_t in_len;
+	struct obuf out;
+	uint64_t t_up, t_rx, t_tx;     /* monotonic ns */
+	uint64_t t_deadline;           /* hello or connect must finish by */
+	uint64_t t_retry;              /* outbound: next connect attempt */
+	uint64_t backoff_ns;
+	struct peer_stats st;
+};
+
+struct gsock {
+	struct src src;
+	unsigned int gid;              /* index into config.groups */
+};
+
+struct dstats {
+	__u64 cap_ring;             /* datagrams captured from the ring */
+	__u64 cap_sock;             /* ... from the per-group sockets */
+	__u64 cap_self;             /* socket saw our own re-injection */
+	__u64 injected;             /* datagrams sent onto the island */
+	__u64 inject_errors;        /* ... that the send socket refused */
+	__u64 drop_loop;            /* frames whose origin is this node */
+	__u64 drop_dup;             /* (origin, seq) already handled */
+	__u64 drop_hops;            /* frames past --max-hops (not forwarded) */
+	__u64 drop_group;           /* frames for a group not configured here */
+	__u64 bad_frames;           /* malformed frames (connection closed) */
+	__u64 refused;              /* connections refused (limit, handshake) */
+};
+
+struct tc_capture;
+
+struct daemon {
+	const struct config *cfg;
+	int epfd;
+	struct src sig, timer;
+	uint64_t node_id;
+	uint64_t seq;                  /* next sequence number of our captures */
+	struct tc_capture *tc;         /* NULL in socket mode */
+	struct src *ring_src;          /* epoll entry of the ring, tc mode */
+	struct gsock *gs;
+	unsigned int ngs;
+	struct src *listeners;
+	unsigned int nlisteners;
+	struct peer **peers;
+	unsigned int npeers, cap_peers;
+	int inj_fd[2];                 /* [0] IPv4, [1] IPv6; -1 if unused */
+	uint16_t inj_port[2];
+	uint8_t local_addrs[64][17];   /* family byte + address, for self checks */
+	unsigned int nlocal;
+	struct seen *seen;
+	struct dstats st;
+	bool stop;
+	uint64_t t_start;
+};
+
+/* capture_tc.c: the BPF side of tc mode. */
+int tc_capture_open(struct daemon *d, struct tc_capture **out);
+int tc_capture_ring_fd(struct tc_capture *tc);
+int tc_capture_poll(struct tc_capture *tc);
+int tc_capture_set_selfport(struct tc_capture *tc, uint16_t port);
+void tc_capture_log_stats(struct tc_capture *tc, const struct config *cfg);
+void tc_capture_close(struct tc_capture *tc);
+
+/* sockets.c: per-group capture sockets and the re-injection sockets. */
+int group_socket_open(const struct config *cfg, unsigned int gid, bool marked_only);
+int inject_socket_open(const struct config *cfg, int family, uint16_t *port);
+int local_addrs_load(struct daemon *d);
+bool is_local_addr(const struct daemon *d, uint8_t family, const uint8_t *addr);
+
+/* daemon.c */
+int daemon_run(const struct config *cfg);
+/* Hand one captured datagram to the tunnel (from the ring or a socket). */
+void daemon_capture(struct daemon *d, const struct data_hdr *h, const uint8_t *payload,
+		    uint32_t len);
+/* Index of the configured group (addr, port), or -1. */
+int daemon_find_group(const struct config *cfg, uint8_t family, const uint8_t *addr,
+		      uint16_t port);
+
+#endif

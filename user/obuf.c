@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "obuf.h"
+
+int obuf_init(struct obuf *o, size_t cap)
+{
+	o->buf = malloc(cap);
+	if (!o->buf)
+		return -ENOMEM;
+	o->cap = cap;
+	o->head = o->len = 0;
+	return 0;
+}
+
+void obuf_free(struct obuf *o)
+{
+	free(o->buf);
+	o->buf = NULL;
+	o->cap = o->len = o->head = 0;
+}
+
+static void put(struct obuf *o, const void *p, size_t n)
+{
+	size_t tail = (o->head + o->len) % o->cap;
+	size_t first = n < o->cap - tail ? n : o->cap - tail;
+
+	memcpy(o->buf + tail, p, first);
+	memcpy(o->buf, (const uint8_t *)p + first, n - first);
+	o->len += n;
+}
+
+int obuf_put2(struct obuf *o, const void *a, size_t alen, const void *b, size_t blen)
+{
+	if (alen + blen > obuf_room(o))
+		return -ENOBUFS;
+	/* An empty queue restarts at 0: fewer wrapped writes. */
+	if (!o->len)
+		o->head = 0;
+	put(o, a, alen);
+	if (blen)
+		put(o, b, blen);
+	return 0;
+}
+
+long obuf_flush(struct obuf *o, int fd)
+{
+	long total = 0;
+	int i;
+
+	/* At most two passes: the part up to the end, then the wrapped part. */
+	for (i = 0; i < 4 && o->len; i++) {
+		struct iovec iov[2];
+		size_t first = o->len < o->cap - o->head ? o->len : o->cap - o->head;
+		ssize_t w;
+		int n = 1;
+
+		iov[0].iov_base = o->buf + o->head;
+		iov[0].iov_len = first;
+		if (first < o->len) {
+			iov[1].iov_base = o->buf;
+			iov[1].iov_len = o->len - first;
+			n = 2;
+		}
+		struct msghdr msg = { .msg_iov = iov, .msg_iovlen = n };
+
+		w = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			return -errno;
+		}
+		o->head = (o->head + w) % o->cap;
+		o->len -= w;
+		total += w;
+	}
+	if (!o->len)
+		o->head = 0;
+	return total;
+}

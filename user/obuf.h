@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * A peer's output queue: a bounded circular byte buffer. Frames go in
+ * whole or not at all (the caller counts what did not fit); writes go out
+ * with sendmsg() straight from the buffer, non-blocking.
+ */
+#ifndef MCTUN_OBUF_H
+#define MCTUN_OBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct obuf {
+	uint8_t *buf;
+	size_t cap;         /* bound, bytes */
+	size_t head;        /* offset of the first unsent byte */
+	size_t len;         /* unsent bytes */
+};
+
+int obuf_init(struct obuf *o, size_t cap);
+void obuf_free(struct obuf *o);
+static inline size_t obuf_room(const struct obuf *o) { return o->cap - o->len; }
+/* Appends a, then b (b may be NULL); -ENOBUFS, and nothing queued, when
+ * both do not fit. */
+int obuf_put2(struct obuf *o, const void *a, size_t alen, const void *b, size_t blen);
+/* Writes what the socket takes. Returns bytes written (>= 0), or -errno
+ * for a broken connection; -EAGAIN never escapes (it returns the count). */
+long obuf_flush(struct obuf *o, int fd);
+
+#endif

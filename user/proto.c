@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "mctun.h"
+#include "proto.h"
+
+static uint16_t get16(const uint8_t *p) { return (uint16_t)p[0] << 8 | p[1]; }
+static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) << 16 | get16(p + 2); }
+static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) << 32 | get32(p + 4); }
+static void put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v; }
+static void put32(uint8_t *p, uint32_t v) { put16(p, v >> 16); put16(p + 2, v); }
+static void put64(uint8_t *p, uint64_t v) { put32(p, v >> 32); put32(p + 4, v); }
+
+static int bad(const char **why, const char *reason)
+{
+	*why = reason;
+	return -EBADMSG;
+}
+
+static int parse_hello(const uint8_t *b, uint32_t len, struct hello *h, const char **why)
+{
+	if (len < HELLO_LEN)
+		return bad(why, "short hello");
+	if (get32(b) != PROTO_MAGIC)
+		return bad(why, "not an mctun peer (bad magic)");
+	h->version = b[4];
+	/* b[5]: flags, reserved */
+	h->auth_type = b[6];
+	/* b[7]: reserved */
+	h->node_id = get64(b + 8);
+	h->caps = get32(b + 16);
+	h->auth_len = get16(b + 20);
+	/* b[22..23]: reserved */
+	if (h->auth_len > HELLO_AUTH_MAX || HELLO_LEN + (uint32_t)h->auth_len != len)
+		return bad(why, "hello length inconsistent");
+	h->auth = b + HELLO_LEN;
+	return 0;
+}
+
+static int parse_data(const uint8_t *b, uint32_t len, struct frame *f, const char **why)
+{
+	struct data_hdr *h = &f->data.hdr;
+	static const uint8_t zero[16];
+
+	if (len < DATA_HDR_LEN)
+		return bad(why, "short data frame");
+	h->family = b[0];
+	h->hops = b[1];
+	h->ttl = b[2];
+	h->tos = b[3];
+	h->dport = get16(b + 4);
+	h->sport = get16(b + 6);
+	memcpy(h->group, b + 8, 16);
+	memcpy(h->src, b + 24, 16);
+	h->origin = get64(b + 40);
+	h->seq = get64(b + 48);
+	f->data.payload = b + DATA_HDR_LEN;
+	f->data.payload_len = len - DATA_HDR_LEN;
+
+	if (h->family == MCTUN_FAM_INET) {
+		if ((h->group[0] & 0xf0) != 0xe0 || memcmp(h->group + 4, zero, 12) ||
+		    memcmp(h->src + 4, zero, 12))
+			return bad(why, "data frame: bad IPv4 group");
+		if (f->data.payload_len > DATA_MAX_PAYLOAD4)
+			return bad(why, "data frame: payload too large for IPv4");
+	} else if (h->family == MCTUN_FAM_INET6) {
+		if (h->group[0] != 0xff)
+			return bad(why, "data frame: bad IPv6 group");
+	} else {
+		return bad(why, "data frame: unknown address family");
+	}
+	if (!h->dport)
+		return bad(why, "data frame: port 0");
+	return 0;
+}
+
+int frame_parse(const uint8_t *buf, size_t len, int hello_only, struct frame *f,
+		const char **why)
+{
+	uint32_t blen, max;
+	uint8_t type;
+	int err;
+
+	if (len < FRAME_HDR_LEN)
+		return 0;
+	type = buf[0];
+	blen = get32(buf + 4);
+	switch (type) {
+	case FT_HELLO:
+		max = HELLO_LEN + HELLO_AUTH_MAX;
+		break;
+	case FT_DATA:
+		max = DATA_HDR_LEN + DATA_MAX_PAYLOAD;
+		break;
+	case FT_KEEPALIVE:
+		max = 0;
+		break;
+	default:
+		/* The first bytes of a stranger: say what it is not. */
+		return bad(why, hello_only ? "not an mctun peer" : "unknown frame type");
+	}
+	if (hello_only && type != FT_HELLO)
+		return bad(why, "expected hello");
+	if (!hello_only && type == FT_HELLO)
+		return bad(why, "second hello");
+	if (buf[1] || get16(buf + 2))
+		return bad(why, "reserved header bits set");
+	if (blen > max)
+		return bad(why, "frame too long");
+	if (len - FRAME_HDR_LEN < blen)
+		return 0;
+
+	f->type = type;
+	f->len = blen;
+	f->body = buf + FRAME_HDR_LEN;
+	if (type == FT_HELLO)
+		err = parse_hello(f->body, blen, &f->hello, why);
+	else if (type == FT_DATA)
+		err = parse_data(f->body, blen, f, why);
+	else
+		err = 0;
+	return err ? err : (int)(FRAME_HDR_LEN + blen);
+}
+
+static void put_hdr(uint8_t *b, uint8_t type, uint32_t len)
+{
+	b[0] = type;
+	b[1] = 0;
+	put16(b + 2, 0);
+	put32(b + 4, len);
+}
+
+size_t frame_put_hello(uint8_t *b, uint64_t node_id, uint32_t caps)
+{
+	put_hdr(b, FT_HELLO, HELLO_LEN);
+	b += FRAME_HDR_LEN;
+	memset(b, 0, HELLO_LEN);
+	put32(b, PROTO_MAGIC);
+	b[4] = PROTO_VERSION;
+	put64(b + 8, node_id);
+	put32(b + 16, caps);
+	return FRAME_HDR_LEN + HELLO_LEN;
+}
+
+size_t frame_put_keepalive(uint8_t *b)
+{
+	put_hdr(b, FT_KEEPALIVE, 0);
+	return FRAME_HDR_LEN;
+}
+
+size_t frame_put_data_hdr(uint8_t *b, const struct data_hdr *h, uint32_t plen)
+{
+	put_hdr(b, FT_DATA, DATA_HDR_LEN + plen);
+	b += FRAME_HDR_LEN;
+	b[0] = h->family;
+	b[1] = h->hops;
+	b[2] = h->ttl;
+	b[3] = h->tos;
+	put16(b + 4, h->dport);
+	put16(b + 6, h->sport);
+	memcpy(b + 8, h->group, 16);
+	memcpy(b + 24, h->src, 16);
+	put64(b + 40, h->origin);
+	put64(b + 48, h->seq);
+	return FRAME_HDR_LEN + DATA_HDR_LEN;
+}

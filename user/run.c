@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* mctun run: parse the command line into a struct config, then run. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "daemon.h"
+#include "log.h"
+#include "util.h"
+
+#define MAX_GROUPS MCTUN_MAX_GROUPS
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: mctun run -i IFACE -g GROUP:PORT [-g ...] [--listen ADDR:PORT ...]\n"
+"                 [--peer HOST:PORT ...] [options]\n"
+"\n"
+"Carry the datagrams of multicast groups between this interface's island and\n"
+"other islands over TCP. --listen accepts peers (server), --peer connects out\n"
+"and reconnects on its own (client); both together make a hub or relay.\n"
+"\n"
+"Options:\n"
+"  -i, --iface IFACE        the island's interface (required)\n"
+"  -g, --group GROUP:PORT   a group to carry, repeatable: 239.1.2.3:5000,\n"
+"                           [ff15::1]:5000, source-specific 232.1.1.1:5000@198.18.1.1\n"
+"  -l, --listen ADDR:PORT   accept tunnel peers here, repeatable ([::]:7000 for IPv6)\n"
+"  -p, --peer HOST:PORT     connect to this peer and keep reconnecting, repeatable\n"
+"      --mode tc|socket     capture with the eBPF TC program (default) or plain\n"
+"                           sockets (no BPF needed; local senders need loopback on)\n"
+"      --ttl N              TTL / hop limit of re-injected datagrams (default 1)\n"
+"      --max-hops N         tunnel links a datagram may cross (default 8)\n"
+"      --queue-size BYTES   output queue bound per peer (default 4M)\n"
+"      --ring-size BYTES    BPF ring buffer, power of two (default 8M)\n"
+"      --max-peers N        accepted connections at once (default 256)\n"
+"      --keepalive SECS     keepalive after this idle time (default 1)\n"
+"      --dead-after SECS    drop a peer silent this long (default 3)\n"
+"  -v, --verbose            more log (repeat for libbpf's)\n"
+"  -h, --help               this text\n"
+"  -V, --version            print the version\n"
+"\n"
+"Signals: SIGINT/SIGTERM stop cleanly (exit 0); SIGUSR1 logs every counter.\n"
+"Counters of the BPF side: bpftool map dump name mctun_stats\n"
+"\n"
+"Examples:\n"
+"  # site A accepts, site B connects; both carry one group\n"
+"  mctun run -i eth1 -g 239.1.2.3:5000 --listen 0.0.0.0:7000\n"
+"  mctun run -i eth1 -g 239.1.2.3:5000 --peer 198.18.0.1:7000\n"
+"  # a hub for several sites, with IPv6 and an SSM group\n"
+"  mctun run -i eth1 -g '[ff15::1]:5000' -g 232.1.1.1:6000@198.18.1.1 -l '[::]:7000'\n");
+}
+
+enum {
+	OPT_MODE = 0x100, OPT_TTL, OPT_MAX_HOPS, OPT_QUEUE, OPT_RING, OPT_MAX_PEERS,
+	OPT_KEEPALIVE, OPT_DEAD,
+};
+
+static const struct option opts[] = {
+	{ "iface",      required_argument, NULL, 'i' },
+	{ "group",      required_argument, NULL, 'g' },
+	{ "listen",     required_argument, NULL, 'l' },
+	{ "peer",       required_argument, NULL, 'p' },
+	{ "mode",       required_argument, NULL, OPT_MODE },
+	{ "ttl",        required_argument, NULL, OPT_TTL },
+	{ "max-hops",   required_argument, NULL, OPT_MAX_HOPS },
+	{ "queue-size", required_argument, NULL, OPT_QUEUE },
+	{ "ring-size",  required_argument, NULL, OPT_RING },
+	{ "max-peers",  required_argument, NULL, OPT_MAX_PEERS },
+	{ "keepalive",  required_argument, NULL, OPT_KEEPALIVE },
+	{ "dead-after", required_argument, NULL, OPT_DEAD },
+	{ "verbose",    no_argument,       NULL, 'v' },
+	{ "help",       no_argument,       NULL, 'h' },
+	{ "version",    no_argument,       NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int add_endpoint(const char *opt, const char *arg, struct endpoint *eps,
+			unsigned int *n, bool passive)
+{
+	struct endpoint *ep;
+	int err;
+
+	if (*n >= MAX_ENDPOINTS) {
+		pr_warn("%s: at most %d\n", opt, MAX_ENDPOINTS);
+		return -EINVAL;
+	}
+	ep = &eps[*n];
+	err = hostport_parse(opt, arg, ep->host, sizeof(ep->host), &ep->port);
+	if (err)
+		return err;
+	err = hostport_resolve(opt, ep->host, ep->port, passive, &ep->ss, &ep->sslen);
+	if (err)
+		return err;
+	snprintf(ep->name, sizeof(ep->name), "%s", arg);
+	(*n)++;
+	return 0;
+}
+
+static int add_group(struct config *cfg, const char *arg)
+{
+	struct mc_group g;
+	unsigned int i;
+	int err;
+
+	err = group_parse("--group", arg, &g);
+	if (err)
+		return err;
+	for (i = 0; i < cfg->ngroups; i++) {
+		if (!memcmp(&cfg->groups[i], &g, sizeof(g))) {
+			pr_warn("--group: '%s' is given twice\n", arg);
+			return -EINVAL;
+		}
+	}
+	if (cfg->ngroups >= MAX_GROUPS) {
+		pr_warn("--group: at most %u groups\n", MAX_GROUPS);
+		return -EINVAL;
+	}
+	if ((cfg->ngroups & (cfg->ngroups + 1)) == 0 || !cfg->groups) {
+		struct mc_group *n = realloc(cfg->groups, 2 * (cfg->ngroups + 1) * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		cfg->groups = n;
+	}
+	cfg->groups[cfg->ngroups++] = g;
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct config *cfg)
+{
+	uint64_t v64;
+	int c, err = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "i:g:l:p:vhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			cfg->ifname = optarg;
+			break;
+		case 'g':
+			err = add_group(cfg, optarg);
+			break;
+		case 'l':
+			err = add_endpoint("--listen", optarg, cfg->listen, &cfg->nlisten, true);
+			break;
+		case 'p':
+			err = add_endpoint("--peer", optarg, cfg->peer, &cfg->npeer, false);
+			break;
+		case OPT_MODE:
+			if (!strcmp(optarg, "tc"))
+				cfg->mode = MCTUN_MODE_TC;
+			else if (!strcmp(optarg, "socket"))
+				cfg->mode = MCTUN_MODE_SOCKET;
+			else {
+				pr_warn("--mode: '%s' is not tc or socket\n", optarg);
+				err = -EINVAL;
+			}
+			break;
+		case OPT_TTL:
+			err = parse_u32("--ttl", optarg, 1, 255, &cfg->ttl);
+			break;
+		case OPT_MAX_HOPS:
+			err = parse_u32("--max-hops", optarg, 1, 255, &cfg->max_hops);
+			break;
+		case OPT_QUEUE:
+			err = parse_size("--queue-size", optarg, 2 * FRAME_MAX, 1ULL << 30,
+					 &cfg->queue_bytes);
+			break;
+		case OPT_RING:
+			err = parse_size("--ring-size", optarg, 1 << 16, 1ULL << 30, &v64);
+			if (!err && (v64 & (v64 - 1))) {
+				pr_warn("--ring-size: %s is not a power of two\n", optarg);
+				err = -EINVAL;
+			}
+			cfg->ring_bytes = v64;
+			break;
+		case OPT_MAX_PEERS:
+			err = parse_u32("--max-peers", optarg, 1, 65536, &cfg->max_peers);
+			break;
+		case OPT_KEEPALIVE:
+			err = parse_seconds("--keepalive", optarg, 0.05, 3600, &cfg->keepalive_s);
+			break;
+		case OPT_DEAD:
+			err = parse_seconds("--dead-after", optarg, 0.1, 3600, &cfg->dead_s);
+			break;
+		case 'v':
+			log_level++;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("mctun %s\n", MCTUN_VERSION);
+			exit(0);
+		default:
+			fprintf(stderr, "mctun run: see mctun run --help\n");
+			return -EINVAL;
+		}
+		if (err)
+			return err;
+	}
+	if (optind < argc) {
+		pr_warn("run: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!cfg->ifname) {
+		pr_warn("run: no interface (-i IFACE)\n");
+		return -EINVAL;
+	}
+	if (!cfg->ngroups) {
+		pr_warn("run: no group (-g GROUP:PORT)\n");
+		return -EINVAL;
+	}
+	if (!cfg->nlisten && !cfg->npeer) {
+		pr_warn("run: nothing to connect: give --listen and/or --peer\n");
+		return -EINVAL;
+	}
+	if (cfg->dead_s <= cfg->keepalive_s) {
+		pr_warn("--dead-after: %.2f s must be longer than --keepalive (%.2f s)\n",
+			cfg->dead_s, cfg->keepalive_s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int run_main(int argc, char **argv)
+{
+	struct config cfg = {
+		.mode = MCTUN_MODE_TC,
+		.ttl = 1,
+		.max_hops = 8,
+		.queue_bytes = 4u << 20,
+		.ring_bytes = MCTUN_RING_DEFAULT,
+		.max_peers = 256,
+		.keepalive_s = 1,
+		.dead_s = 3,
+		.handshake_s = 5,
+		.backoff_max_s = 30,
+		.keep_dscp = true,
+	};
+	int err;
+
+	log_setup_libbpf();
+	err = parse(argc, argv, &cfg);
+	if (!err)
+		err = iface_index(cfg.ifname, &cfg.ifindex);
+	if (!err)
+		err = daemon_run(&cfg);
+	free(cfg.groups);
+	return err;
+}

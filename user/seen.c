@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <string.h>
+
+#include "seen.h"
+
+static struct seen_origin *find(struct seen *s, uint64_t origin)
+{
+	struct seen_origin *victim = &s->o[0];
+	unsigned int i;
+
+	for (i = 0; i < SEEN_ORIGINS; i++) {
+		struct seen_origin *o = &s->o[i];
+
+		if (o->used && o->origin == origin)
+			return o;
+		if (!o->used || (victim->used && o->last_used < victim->last_used))
+			victim = o;
+	}
+	memset(victim, 0, sizeof(*victim));
+	victim->origin = origin;
+	return victim;
+}
+
+static bool test_and_set(struct seen_origin *o, uint64_t seq)
+{
+	uint64_t bit = seq % SEEN_WINDOW;
+	uint64_t mask = 1ull << (bit % 64);
+	bool was = o->bits[bit / 64] & mask;
+
+	o->bits[bit / 64] |= mask;
+	return was;
+}
+
+enum seen_verdict seen_check(struct seen *s, uint64_t origin, uint64_t seq)
+{
+	struct seen_origin *o = find(s, origin);
+
+	o->last_used = ++s->clock;
+	if (!o->used) {
+		o->used = true;
+		o->top = seq;
+		test_and_set(o, seq);
+		return SEEN_NEW;
+	}
+	if (seq > o->top) {
+		uint64_t gap = seq - o->top, i;
+
+		/* Clear the slots the window slides over. */
+		if (gap >= SEEN_WINDOW) {
+			memset(o->bits, 0, sizeof(o->bits));
+		} else {
+			for (i = o->top + 1; i <= seq; i++)
+				o->bits[(i % SEEN_WINDOW) / 64] &= ~(1ull << (i % 64));
+		}
+		o->top = seq;
+		test_and_set(o, seq);
+		return SEEN_NEW;
+	}
+	if (o->top - seq >= SEEN_WINDOW)
+		return SEEN_STALE;
+	return test_and_set(o, seq) ? SEEN_DUP : SEEN_NEW;
+}

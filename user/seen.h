@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Which (origin, sequence) pairs this node has already handled, so that
+ * meshes and rings of relays neither loop nor duplicate. Per origin a
+ * sliding window of SEEN_WINDOW sequence numbers, like IPsec anti-replay;
+ * a bounded table of origins, the least recently heard evicted first.
+ */
+#ifndef MCTUN_SEEN_H
+#define MCTUN_SEEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SEEN_WINDOW  8192u
+#define SEEN_ORIGINS 256u
+
+struct seen_origin {
+	uint64_t origin;
+	uint64_t top;             /* highest sequence number seen */
+	uint64_t last_used;       /* table clock, for eviction */
+	uint64_t bits[SEEN_WINDOW / 64];
+	bool used;
+};
+
+struct seen {
+	struct seen_origin o[SEEN_ORIGINS];
+	uint64_t clock;
+};
+
+enum seen_verdict {
+	SEEN_NEW   = 0,
+	SEEN_DUP   = 1,           /* inside the window, already seen */
+	SEEN_STALE = 2,           /* older than the window: treated as seen */
+};
+
+/* Records (origin, seq) and says whether it was new. */
+enum seen_verdict seen_check(struct seen *s, uint64_t origin, uint64_t seq);
+
+#endif

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Strict parsers and small helpers. Parsers return 0 or -errno and print
+ * one line naming the option, the value and the cause. */
+#ifndef MCTUN_UTIL_H
+#define MCTUN_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Unsigned integer in [min, max]; decimal or 0x hex, nothing trailing. */
+int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
+int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *out);
+/* Seconds with an optional fraction and unit suffix (ms, s, m): "1.5", "250ms". */
+int parse_seconds(const char *opt, const char *s, double min, double max, double *out);
+/* Size in bytes with an optional K/M/G suffix (powers of 1024). */
+int parse_size(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+uint64_t now_ns(void);          /* CLOCK_MONOTONIC */
+uint64_t realtime_ns(void);     /* CLOCK_REALTIME */
+
+/* Interface name to index, with a clear message when it does not exist. */
+int iface_index(const char *name, unsigned int *ifindex);
+
+/* Random bytes from getrandom(); -errno on failure. */
+int random_bytes(void *buf, size_t len);
+
+#endif
