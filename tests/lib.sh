@@ -1,0 +1,226 @@
+# shellcheck shell=bash
+# Helpers for the namespace tests. Sourced by tests/run.sh; every test runs
+# in a subshell with its own namespaces (prefix $PFX) and temp folder, and
+# its clean-up runs on any exit.
+#
+# Topology of `islands N` (N = 2 or 3), all in namespaces this run creates:
+#
+#   hX (eth0, 198.18.X.2, 2001:db8:X::2) --- gX (isl, 198.18.X.1, 2001:db8:X::1)
+#   gX (wXY, 198.19.XY.X) --- gY (wXY, 198.19.XY.Y)     for every gateway pair
+#
+# Islands are joined by unicast links only: multicast crosses them through
+# mctun or not at all.
+
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+MCTUN=${MCTUN:-$ROOT/build/mctun}
+WAIT_STEPS=${WAIT_STEPS:-100}        # x 0.05 s: bound of every wait loop
+
+fail() { echo "    FAIL: $*" >&2; return 1; }
+note() { echo "    $*" >&2; }
+
+# ---- namespaces ----------------------------------------------------------
+
+ns_add() {   # NAME
+	ip netns add "$PFX-$1" || return 1
+	ip -n "$PFX-$1" link set lo up
+}
+
+# Run in a namespace's network stack, keeping our mount namespace so the
+# bpffs pins are the host's (ip netns exec would hide them).
+nsx() {      # NAME CMD...
+	local n=$1; shift
+	nsenter --net="/run/netns/$PFX-$n" -- "$@"
+}
+
+veth() {     # NS1 IF1 NS2 IF2
+	ip link add "$2" netns "$PFX-$1" type veth peer name "$4" netns "$PFX-$3" || return 1
+	ip -n "$PFX-$1" link set "$2" up
+	ip -n "$PFX-$3" link set "$4" up
+}
+
+# islands N: hosts h1..hN, gateways g1..gN, a full mesh of unicast links.
+islands() {
+	local n=$1 i j
+	for ((i = 1; i <= n; i++)); do
+		ns_add "h$i" && ns_add "g$i" || return 1
+		veth "g$i" isl "h$i" eth0 || return 1
+		ip -n "$PFX-g$i" addr add "198.18.$i.1/24" dev isl
+		ip -n "$PFX-h$i" addr add "198.18.$i.2/24" dev eth0
+		ip -n "$PFX-g$i" -6 addr add "2001:db8:$i::1/64" dev isl nodad
+		ip -n "$PFX-h$i" -6 addr add "2001:db8:$i::2/64" dev eth0 nodad
+		ip -n "$PFX-h$i" route add default via "198.18.$i.1"
+		ip -n "$PFX-h$i" route add 224.0.0.0/4 dev eth0
+		ip -n "$PFX-h$i" -6 route add ff15::/16 dev eth0 table local 2>/dev/null ||
+			ip -n "$PFX-h$i" -6 route add ff15::/16 dev eth0
+	done
+	for ((i = 1; i <= n; i++)); do
+		for ((j = i + 1; j <= n; j++)); do
+			veth "g$i" "w$i$j" "g$j" "w$i$j" || return 1
+			ip -n "$PFX-g$i" addr add "198.19.$i$j.$i/24" dev "w$i$j"
+			ip -n "$PFX-g$j" addr add "198.19.$i$j.$j/24" dev "w$i$j"
+		done
+	done
+}
+
+# Address of gateway I on its link to gateway J.
+wan_addr() { local a=$1 b=$2; ((a < b)) && echo "198.19.$a$b.$a" || echo "198.19.$b$a.$a"; }
+
+# ---- daemons -------------------------------------------------------------
+
+# gw NAME NS ARGS...: start `mctun run` in NS, log in $T/NAME.log, and wait
+# until it runs (or fail with its log).
+gw() {
+	local name=$1 ns=$2 i; shift 2
+	# nsenter execs mctun: $! is the daemon's own pid
+	nsenter --net="/run/netns/$PFX-$ns" -- "$MCTUN" run "$@" >"$T/$name.log" 2>&1 &
+	echo $! >"$T/$name.pid"
+	for ((i = 0; i < WAIT_STEPS; i++)); do
+		grep -q "running on" "$T/$name.log" && return 0
+		kill -0 "$(cat "$T/$name.pid")" 2>/dev/null || break
+		sleep 0.05
+	done
+	fail "$name did not start:"; sed 's/^/      /' "$T/$name.log" >&2
+	return 1
+}
+
+gw_pid() { cat "$T/$1.pid"; }
+
+# gw_stop NAME: SIGTERM, wait (bounded), and check it exited 0.
+gw_stop() {
+	local pid i rc
+	pid=$(gw_pid "$1") || return 1
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < WAIT_STEPS; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid"
+		fail "$1 (pid $pid) ignored SIGTERM"
+		return 1
+	fi
+	wait "$pid" 2>/dev/null; rc=$?
+	rm -f "$T/$1.pid"
+	[ "$rc" = 0 ] || [ "$rc" = 127 ] || { fail "$1 exited $rc"; return 1; }
+}
+
+# wait_log NAME PATTERN [COUNT]: until the log has COUNT matching lines.
+wait_log() {
+	local i n want=${3:-1}
+	for ((i = 0; i < 2 * WAIT_STEPS; i++)); do
+		n=$(grep -c -- "$2" "$T/$1.log" 2>/dev/null)
+		[ "${n:-0}" -ge "$want" ] && return 0
+		sleep 0.05
+	done
+	fail "$1: no $want x '$2' in its log:"; sed 's/^/      /' "$T/$1.log" >&2
+	return 1
+}
+
+# ---- traffic ---------------------------------------------------------------
+
+# rx NAME NS GROUP [ARGS...]: start `mctun recv --json` in the background;
+# returns once it has joined. Its JSON lands in $T/NAME.json.
+rx() {
+	local name=$1 ns=$2 group=$3 i; shift 3
+	rm -f "$T/$name.ready"
+	nsenter --net="/run/netns/$PFX-$ns" -- \
+		"$MCTUN" recv "$group" --json --quiet --ready-file "$T/$name.ready" "$@" \
+		>"$T/$name.json" 2>"$T/$name.err" &
+	echo $! >"$T/$name.rxpid"
+	for ((i = 0; i < WAIT_STEPS; i++)); do
+		[ -e "$T/$name.ready" ] && return 0
+		sleep 0.05
+	done
+	fail "receiver $name did not join:"; cat "$T/$name.err" >&2
+	return 1
+}
+
+# rx_wait NAME: wait for a receiver started with --duration or --count.
+rx_wait() {
+	local pid i
+	pid=$(cat "$T/$1.rxpid")
+	for ((i = 0; i < 6 * WAIT_STEPS; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$pid" 2>/dev/null && kill -INT "$pid"
+	wait "$pid" 2>/dev/null
+	[ -s "$T/$1.json" ] || { fail "receiver $1 wrote no report:"; cat "$T/$1.err" >&2; return 1; }
+}
+
+# tx NS GROUP ARGS...: send in the foreground (quiet).
+tx() {
+	local ns=$1; shift
+	nsx "$ns" "$MCTUN" send "$@" --quiet >/dev/null 2>"$T/tx.err" ||
+		{ fail "send $*:"; cat "$T/tx.err" >&2; return 1; }
+}
+
+# jnum FILE KEY: first numeric value of "KEY" in a JSON file.
+jnum() {
+	grep -o "\"$2\": *-\?[0-9.]*" "$1" | head -n1 | sed 's/.*: *//'
+}
+
+# jsenders FILE: how many sender objects a recv report holds.
+jsenders() { grep -o '"id": *"' "$1" | wc -l; }
+
+# expect_rx NAME RECEIVED [SENDERS]: a report with exactly RECEIVED datagrams
+# from SENDERS senders (default 1), none lost, duplicated or corrupt.
+expect_rx() {
+	local f="$T/$1.json" got
+	got=$(jnum "$f" received)
+	[ "$got" = "$2" ] || { fail "$1: received ${got:-?}, want $2"; sed 's/^/      /' "$f" >&2; return 1; }
+	[ "$(jsenders "$f")" = "${3:-1}" ] || { fail "$1: $(jsenders "$f") senders, want ${3:-1}"; return 1; }
+	[ "$2" = 0 ] && return 0
+	for k in lost duplicates corrupt; do
+		got=$(grep -o "\"$k\": *[0-9]*" "$f" | sed 's/.*: *//' | sort -n | tail -n1)
+		[ "${got:-0}" = 0 ] || { fail "$1: $k = $got"; sed 's/^/      /' "$f" >&2; return 1; }
+	done
+	got=$(jnum "$f" foreign)
+	[ "${got:-0}" = 0 ] || { fail "$1: foreign = $got"; return 1; }
+}
+
+# ---- clean-up --------------------------------------------------------------
+
+# gw_clean NS [IFACE]: nothing of mctun left on the interface: no filter at
+# our handle, no clsact qdisc we made, no pins.
+gw_clean() {
+	local ns=$1 ifc=${2:-isl} out
+	out=$(ip netns exec "$PFX-$ns" tc filter show dev "$ifc" ingress 2>/dev/null)
+	out+=$(ip netns exec "$PFX-$ns" tc filter show dev "$ifc" egress 2>/dev/null)
+	[ -z "$out" ] || { fail "$ns: tc filters left on $ifc: $out"; return 1; }
+	ip -n "$PFX-$ns" qdisc show dev "$ifc" | grep -q clsact &&
+		{ fail "$ns: clsact qdisc left on $ifc"; return 1; }
+	out=$(pins_left "$(ns_pin_dir "$ns")")
+	[ -z "$out" ] || { fail "$ns: pins left: $out"; return 1; }
+	return 0
+}
+
+# Where an instance in namespace NS pins its maps (see user/pins.h).
+ns_pin_dir() { echo "/sys/fs/bpf/mctun/netns$(stat -L -c %i "/run/netns/$PFX-$1")"; }
+
+pins_left() { find /sys/fs/bpf/mctun -mindepth 1 2>/dev/null | grep -F -- "$1" || true; }
+
+# Kills what a test started, checks it left nothing, deletes its namespaces.
+cleanup_test() {
+	local f pid n rc=0
+	for f in "$T"/*.pid "$T"/*.rxpid; do
+		[ -e "$f" ] || continue
+		pid=$(cat "$f")
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for f in "$T"/*.pid "$T"/*.rxpid; do
+		[ -e "$f" ] || continue
+		pid=$(cat "$f")
+		for ((n = 0; n < WAIT_STEPS; n++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill -KILL "$pid" 2>/dev/null
+	done
+	for n in $(ip netns list | awk '{print $1}' | grep "^$PFX-"); do
+		ip netns del "$n" || rc=1
+	done
+	n=$(ip netns list | grep -c "^$PFX-")
+	[ "$n" = 0 ] || { echo "    FAIL: $n namespaces left" >&2; rc=1; }
+	return $rc
+}
