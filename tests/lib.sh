@@ -188,7 +188,7 @@ gw_clean() {
 	out=$(ip netns exec "$PFX-$ns" tc filter show dev "$ifc" ingress 2>/dev/null)
 	out+=$(ip netns exec "$PFX-$ns" tc filter show dev "$ifc" egress 2>/dev/null)
 	[ -z "$out" ] || { fail "$ns: tc filters left on $ifc: $out"; return 1; }
-	ip -n "$PFX-$ns" qdisc show dev "$ifc" | grep -q clsact &&
+	ip netns exec "$PFX-$ns" tc qdisc show dev "$ifc" | grep -q clsact &&
 		{ fail "$ns: clsact qdisc left on $ifc"; return 1; }
 	out=$(pins_left "$(ns_pin_dir "$ns")")
 	[ -z "$out" ] || { fail "$ns: pins left: $out"; return 1; }

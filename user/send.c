@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * mctun send: numbered lab datagrams to a multicast group, at a steady rate.
+ *
+ * Pacing works on absolute deadlines: datagram k is due at start + k/rate,
+ * and every wake-up sends all datagrams due by then (at most BATCH per
+ * sendmmsg call), then sleeps with clock_nanosleep(TIMER_ABSTIME) until
+ * the next one is due.  At a few pps that is one datagram per wake-up; at
+ * line rate the timer slack makes each wake-up a batch.  A late wake-up is
+ * made up for by the next batch, so the average rate does not drift.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "cmds.h"
+#include "lab.h"
+#include "log.h"
+#include "util.h"
+
+#define BATCH          64          /* datagrams per sendmmsg call */
+#define SLEEP_MAX_NS   100000000ull /* longest nap: a signal that lands just before one waits no longer */
+#define BEHIND_PCT     3.0         /* "behind" beyond this shortfall, percent */
+#define DEFAULT_SIZE   200
+#define DEFAULT_COUNT  10
+#define DEFAULT_TTL    8
+
+enum rate_unit { RATE_MAX, RATE_PPS, RATE_BPS };  /* RATE_MAX: no --rate, no pacing */
+
+struct send_opts {
+	struct mc_group group;
+	enum rate_unit unit;
+	double rate;              /* in `unit`: pps, or payload bits per second */
+	double pps;               /* the rate in datagrams per second, 0 = no pacing */
+	uint32_t size;
+	uint64_t count;           /* 0 = no limit */
+	double duration;          /* seconds, 0 = no limit */
+	uint32_t ttl;
+	uint8_t dscp;
+	const char *iface;
+	unsigned int ifindex;
+	bool loopback;
+	uint16_t sport;
+	bool json;
+	bool quiet;
+};
+
+struct send_stats {
+	uint64_t sender_id;
+	uint64_t sent;
+	uint64_t errors;
+	uint64_t bytes;
+	uint64_t due;             /* datagrams the schedule asked for by the end */
+	uint64_t t_start;         /* CLOCK_MONOTONIC ns */
+	uint64_t t_first;         /* before the first send call */
+	uint64_t t_last;          /* after the last successful send call */
+	uint64_t t_end;
+	bool behind;
+};
+
+static volatile sig_atomic_t send_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	send_stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: mctun send GROUP:PORT [OPTIONS]\n"
+"\n"
+"Send numbered lab datagrams to a multicast group, for `mctun recv` to check.\n"
+"Each datagram carries a sender id, a sequence number, the send time, the TTL\n"
+"and DSCP it was sent with, and a pattern that reveals damage.\n"
+"\n"
+"Options:\n"
+"  -r, --rate RATE        25pps, 500kbps, 10Mbps, 1Gbps; a bare number is pps;\n"
+"                         bit rates count UDP payload bytes\n"
+"                         (default: as fast as possible)\n"
+"  -s, --size BYTES       UDP payload per datagram, %u to %u (default %u)\n"
+"  -c, --count N          stop after N datagrams, 0 = no limit\n"
+"                         (default %u, unless --duration is given)\n"
+"  -d, --duration SECS    stop after this long (1.5, 250ms, 2m), 0 = no limit\n"
+"  -t, --ttl N            multicast TTL / hop limit, 0 to 255 (default %u)\n"
+"      --dscp DSCP        ef, af11..af43, cs0..cs7, va, le, be, default,\n"
+"                         or 0 to 63 (default 0)\n"
+"  -i, --iface IF         send out of this interface (default: the route's)\n"
+"      --no-loopback      do not loop datagrams back to this host's sockets\n"
+"      --source-port N    send from this UDP port (default: an ephemeral one)\n"
+"  -j, --json             one JSON object on stdout at exit\n"
+"  -q, --quiet            no summary (warnings still go to stderr)\n"
+"  -h, --help             this text\n"
+"\n"
+"Counting stops at whichever of --count and --duration comes first; SIGINT\n"
+"and SIGTERM stop early, with the summary.  A run that falls more than\n"
+"%.0f%% behind the requested rate says so at exit (JSON: \"behind\": true).\n"
+"Failed sends are counted as errors and their sequence numbers skipped.\n"
+"\n"
+"JSON keys: group, sender_id, sent, errors, bytes, size, duration_s,\n"
+"rate_pps, target_pps, behind, ttl, dscp.\n"
+"\n"
+"EXAMPLES\n"
+"  mctun send 239.1.2.3:5000 --rate 1000pps --count 5000\n"
+"  mctun send 239.1.2.3:5000 --rate 10Mbps --size 1200 --duration 30s --dscp ef\n"
+"  mctun send [ff15::1]:5000 --iface eth1 --ttl 16 --count 0\n"
+"  mctun send 232.1.1.1:5000 --rate 200000pps --count 400000 --json\n",
+		LAB_HDR_LEN, LAB_MAX_SIZE, DEFAULT_SIZE, DEFAULT_COUNT, DEFAULT_TTL,
+		BEHIND_PCT);
+}
+
+static int parse_rate(const char *s, double *rate, enum rate_unit *unit)
+{
+	static const struct {
+		const char *suffix;
+		double mul;
+		enum rate_unit unit;
+	} units[] = {
+		{ "",     1,   RATE_PPS }, { "pps",  1,   RATE_PPS },
+		{ "kpps", 1e3, RATE_PPS }, { "mpps", 1e6, RATE_PPS },
+		{ "bps",  1,   RATE_BPS }, { "kbps", 1e3, RATE_BPS },
+		{ "mbps", 1e6, RATE_BPS }, { "gbps", 1e9, RATE_BPS },
+	};
+	char *end;
+	double v;
+	size_t i;
+
+	if (*s < '0' || *s > '9') {
+		pr_warn("--rate: '%s' is not a rate (e.g. 25pps, 500kbps, 10Mbps)\n", s);
+		return -EINVAL;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || !isfinite(v)) {
+		pr_warn("--rate: '%s' is not a rate (e.g. 25pps, 500kbps, 10Mbps)\n", s);
+		return -EINVAL;
+	}
+	for (i = 0; i < ARRAY_SIZE(units); i++)
+		if (!strcasecmp(end, units[i].suffix))
+			break;
+	if (i == ARRAY_SIZE(units)) {
+		pr_warn("--rate: '%s' has an unknown unit (use pps, kpps, bps, kbps, Mbps or Gbps)\n",
+			s);
+		return -EINVAL;
+	}
+	v *= units[i].mul;
+	if (v <= 0) {
+		pr_warn("--rate: '%s' must be above zero (leave --rate out to send as fast as possible)\n",
+			s);
+		return -EINVAL;
+	}
+	if ((units[i].unit == RATE_PPS && v > 1e8) || (units[i].unit == RATE_BPS && v > 1e12)) {
+		pr_warn("--rate: '%s' is beyond 100 Mpps / 1 Tbps\n", s);
+		return -ERANGE;
+	}
+	*rate = v;
+	*unit = units[i].unit;
+	return 0;
+}
+
+static int parse_dscp(const char *s, uint8_t *dscp)
+{
+	static const struct {
+		const char *name;
+		uint8_t dscp;
+	} names[] = {
+		{ "be", 0 }, { "default", 0 }, { "le", 1 }, { "ef", 46 }, { "va", 44 },
+		{ "cs0", 0 }, { "cs1", 8 }, { "cs2", 16 }, { "cs3", 24 },
+		{ "cs4", 32 }, { "cs5", 40 }, { "cs6", 48 }, { "cs7", 56 },
+		{ "af11", 10 }, { "af12", 12 }, { "af13", 14 },
+		{ "af21", 18 }, { "af22", 20 }, { "af23", 22 },
+		{ "af31", 26 }, { "af32", 28 }, { "af33", 30 },
+		{ "af41", 34 }, { "af42", 36 }, { "af43", 38 },
+	};
+	uint32_t v;
+	size_t i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!strcasecmp(s, names[i].name)) {
+			*dscp = names[i].dscp;
+			return 0;
+		}
+	}
+	if (*s < '0' || *s > '9') {
+		pr_warn("--dscp: '%s' is not a DSCP (ef, af11..af43, cs0..cs7, be, or 0 to 63)\n", s);
+		return -EINVAL;
+	}
+	err = parse_u32("--dscp", s, 0, 63, &v);
+	if (!err)
+		*dscp = v;
+	return err;
+}
+
+static int send_parse(int argc, char **argv, struct send_opts *o)
+{
+	enum { OPT_DSCP = 256, OPT_NO_LOOP, OPT_SPORT };
+	static const struct option longopts[] = {
+		{ "rate",        required_argument, NULL, 'r' },
+		{ "size",        required_argument, NULL, 's' },
+		{ "count",       required_argument, NULL, 'c' },
+		{ "duration",    required_argument, NULL, 'd' },
+		{ "ttl",         required_argument, NULL, 't' },
+		{ "dscp",        required_argument, NULL, OPT_DSCP },
+		{ "iface",       required_argument, NULL, 'i' },
+		{ "no-loopback", no_argument,       NULL, OPT_NO_LOOP },
+		{ "source-port", required_argument, NULL, OPT_SPORT },
+		{ "json",        no_argument,       NULL, 'j' },
+		{ "quiet",       no_argument,       NULL, 'q' },
+		{ "help",        no_argument,       NULL, 'h' },
+		{}
+	};
+	bool count_set = false, duration_set = false;
+	uint64_t size = DEFAULT_SIZE;
+	uint32_t v;
+	int c, err;
+
+	memset(o, 0, sizeof(*o));
+	o->count = DEFAULT_COUNT;
+	o->ttl = DEFAULT_TTL;
+	o->loopback = true;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":r:s:c:d:t:i:jqh", longopts, NULL)) != -1) {
+		err = 0;
+		switch (c) {
+		case 'r':
+			err = parse_rate(optarg, &o->rate, &o->unit);
+			break;
+		case 's':
+			err = parse_u64("--size", optarg, 0, UINT64_MAX, &size);
+			if (!err && size < LAB_HDR_LEN) {
+				pr_warn("--size: %s is below the %u-byte lab header\n", optarg,
+					LAB_HDR_LEN);
+				err = -EINVAL;
+			}
+			break;
+		case 'c':
+			err = parse_u64("--count", optarg, 0, UINT64_MAX, &o->count);
+			count_set = true;
+			break;
+		case 'd':
+			err = parse_seconds("--duration", optarg, 0, 1e9, &o->duration);
+			duration_set = true;
+			break;
+		case 't':
+			err = parse_u32("--ttl", optarg, 0, 255, &o->ttl);
+			break;
+		case OPT_DSCP:
+			err = parse_dscp(optarg, &o->dscp);
+			break;
+		case 'i':
+			o->iface = optarg;
+			err = iface_index(optarg, &o->ifindex);
+			break;
+		case OPT_NO_LOOP:
+			o->loopback = false;
+			break;
+		case OPT_SPORT:
+			err = parse_u32("--source-port", optarg, 1, 65535, &v);
+			o->sport = v;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case ':':
+			pr_warn("send: option '%s' needs a value\n", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			pr_warn("send: unknown option '%s' (see mctun send --help)\n",
+				argv[optind - 1]);
+			return -EINVAL;
+		}
+		if (err)
+			return -EINVAL;
+	}
+	if (optind != argc - 1) {
+		pr_warn("send: %s (see mctun send --help)\n",
+			optind >= argc ? "GROUP:PORT is missing" : "more than one GROUP:PORT given");
+		return -EINVAL;
+	}
+	err = group_parse("send", argv[optind], &o->group);
+	if (err)
+		return -EINVAL;
+	if (o->group.ssm) {
+		pr_warn("send: '%s': a source (@S) is for recv; send uses its own address\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	v = o->group.family == MCTUN_FAM_INET ? 65507 : LAB_MAX_SIZE;
+	if (size > v) {
+		pr_warn("--size: %llu is beyond the largest %s UDP payload (%u)\n",
+			(unsigned long long)size,
+			o->group.family == MCTUN_FAM_INET ? "IPv4" : "IPv6", v);
+		return -EINVAL;
+	}
+	o->size = size;
+	if (duration_set && !count_set)
+		o->count = 0;
+	if (o->unit == RATE_PPS)
+		o->pps = o->rate;
+	else if (o->unit == RATE_BPS)
+		o->pps = o->rate / (8.0 * o->size);
+	return 0;
+}
+
+static int set_opt(int fd, int level, int name, int val, const char *what)
+{
+	if (setsockopt(fd, level, name, &val, sizeof(val)) < 0) {
+		int err = -errno;
+
+		pr_warn("send: set %s: %s\n", what, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static int send_socket(const struct send_opts *o, int *fdp)
+{
+	bool v6 = o->group.family == MCTUN_FAM_INET6;
+	struct sockaddr_storage ss;
+	char gs[GROUP_STRLEN];
+	socklen_t sl;
+	int fd, err;
+
+	fd = socket(fam_to_af(o->group.family), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("send: socket: %s\n", strerror(-err));
+		return err;
+	}
+	if (v6) {
+		err = set_opt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, o->ttl, "hop limit");
+		if (!err)
+			err = set_opt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, o->loopback,
+				      "multicast loopback");
+		if (!err)
+			err = set_opt(fd, IPPROTO_IPV6, IPV6_TCLASS, o->dscp << 2, "traffic class");
+		if (!err && o->ifindex)
+			err = set_opt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, o->ifindex,
+				      "multicast interface");
+	} else {
+		err = set_opt(fd, IPPROTO_IP, IP_MULTICAST_TTL, o->ttl, "TTL");
+		if (!err)
+			err = set_opt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, o->loopback,
+				      "multicast loopback");
+		if (!err)
+			err = set_opt(fd, IPPROTO_IP, IP_TOS, o->dscp << 2, "TOS");
+		if (!err && o->ifindex) {
+			struct ip_mreqn mr = { .imr_ifindex = o->ifindex };
+
+			if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr)) < 0) {
+				err = -errno;
+				pr_warn("send: set multicast interface %s: %s\n", o->iface,
+					strerror(-err));
+			}
+		}
+	}
+	if (err)
+		goto fail;
+
+	if (o->sport) {
+		static const uint8_t any[16];
+
+		err = set_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+		if (err)
+			goto fail;
+		sl = addr_sockaddr(o->group.family, any, o->sport, 0, &ss);
+		if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
+			err = -errno;
+			pr_warn("send: bind source port %u: %s\n", o->sport, strerror(-err));
+			goto fail;
+		}
+	}
+
+	/* connect() looks the route up now, so a missing one is reported at start. */
+	sl = addr_sockaddr(o->group.family, o->group.addr, o->group.port, o->ifindex, &ss);
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
+		err = -errno;
+		if (err == -ENETUNREACH)
+			pr_warn("send: %s: no route to the group; add one (ip route add %s dev IF) or use --iface\n",
+				group_str(&o->group, gs, sizeof(gs)),
+				v6 ? "ff00::/8" : "224.0.0.0/4");
+		else
+			pr_warn("send: connect to %s: %s\n",
+				group_str(&o->group, gs, sizeof(gs)), strerror(-err));
+		goto fail;
+	}
+	*fdp = fd;
+	return 0;
+fail:
+	close(fd);
+	return err;
+}
+
+/* Absolute deadline of datagram k, CLOCK_MONOTONIC ns. */
+static uint64_t deadline(const struct send_opts *o, const struct send_stats *st, uint64_t k)
+{
+	return st->t_start + (uint64_t)((double)k * 1e9 / o->pps);
+}
+
+/* Datagrams whose deadline is at or before t, counting from 0. */
+static uint64_t due_by(const struct send_opts *o, const struct send_stats *st, uint64_t t)
+{
+	uint64_t n = (uint64_t)floor((double)(t - st->t_start) * o->pps / 1e9) + 1;
+
+	/* the float rounding may put deadline(n - 1) a nanosecond after t */
+	while (n > 0 && deadline(o, st, n - 1) > t)
+		n--;
+	return n;
+}
+
+static void nap_until(uint64_t t)
+{
+	struct timespec ts = { .tv_sec = t / 1000000000ull, .tv_nsec = t % 1000000000ull };
+
+	/* EINTR is the point: a signal ends the nap; the loop looks at send_stop */
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+static void warn_error(const struct send_opts *o, int err, uint64_t errors, uint64_t *last)
+{
+	uint64_t now = now_ns();
+	char gs[GROUP_STRLEN];
+
+	/* once a second at most: a dead route would otherwise flood stderr */
+	if (*last && now - *last < 1000000000ull)
+		return;
+	*last = now;
+	pr_warn("send: to %s: %s (%llu errors so far)\n", group_str(&o->group, gs, sizeof(gs)),
+		strerror(err), (unsigned long long)errors);
+}
+
+static int send_loop(const struct send_opts *o, int fd, struct send_stats *st)
+{
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	struct lab_dgram d = {
+		.sender_id = st->sender_id,
+		.size = o->size,
+		.ttl = o->ttl,
+		.dscp = o->dscp,
+	};
+	uint64_t attempts = 0, t_stop = 0, last_warn = 0, now;
+	uint8_t *bufs;
+	int i, n;
+
+	bufs = malloc((size_t)BATCH * o->size);
+	if (!bufs) {
+		pr_warn("send: out of memory for %u datagrams of %u bytes\n", BATCH, o->size);
+		return -ENOMEM;
+	}
+	memset(msgs, 0, sizeof(msgs));
+	for (i = 0; i < BATCH; i++) {
+		iov[i].iov_base = bufs + (size_t)i * o->size;
+		iov[i].iov_len = o->size;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+
+	st->t_start = now_ns();
+	if (o->duration > 0)
+		t_stop = st->t_start + (uint64_t)(o->duration * 1e9);
+	/* Bounded by --count, --duration or a signal; each pass sends or sleeps. */
+	for (;;) {
+		uint64_t want = BATCH;
+
+		now = now_ns();
+		if (send_stop || (t_stop && now >= t_stop) || (o->count && attempts >= o->count))
+			break;
+		if (o->count)
+			want = MIN(want, o->count - attempts);
+		if (o->pps > 0) {
+			uint64_t due = due_by(o, st, now);
+
+			if (due <= attempts) {
+				uint64_t t = MIN(deadline(o, st, attempts), now + SLEEP_MAX_NS);
+
+				nap_until(t_stop ? MIN(t, t_stop) : t);
+				continue;
+			}
+			want = MIN(want, due - attempts);
+		}
+
+		for (i = 0; i < (int)want; i++) {
+			d.seq = attempts + i;
+			d.send_ns = realtime_ns();
+			lab_encode(iov[i].iov_base, &d);
+		}
+		if (!st->t_first)
+			st->t_first = now_ns();
+		n = sendmmsg(fd, msgs, want, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* the first datagram failed: count it, skip its seq, go on */
+			st->errors++;
+			attempts++;
+			warn_error(o, errno, st->errors, &last_warn);
+			continue;
+		}
+		st->t_last = now_ns();
+		st->sent += n;
+		st->bytes += (uint64_t)n * o->size;
+		attempts += n;
+	}
+	st->t_end = now;
+	if (o->pps > 0) {
+		/* a datagram due exactly at the stop time is not owed */
+		uint64_t t = t_stop ? MIN(now, t_stop - 1) : now;
+
+		st->due = due_by(o, st, t);
+		if (o->count)
+			st->due = MIN(st->due, o->count);
+		/* one short is the race between the last wake-up and the stop time */
+		st->behind = attempts + 1 < st->due &&
+			     (double)(st->due - attempts) > st->due * BEHIND_PCT / 100;
+	}
+	free(bufs);
+	return 0;
+}
+
+static double achieved_pps(const struct send_stats *st)
+{
+	/* from the first send to the last: N datagrams span N - 1 intervals */
+	if (st->sent > 1 && st->t_last > st->t_first)
+		return (st->sent - 1) * 1e9 / (st->t_last - st->t_first);
+	return 0;
+}
+
+static void send_report(const struct send_opts *o, const struct send_stats *st)
+{
+	double secs = (st->t_end - st->t_start) / 1e9, pps = achieved_pps(st);
+	char gs[GROUP_STRLEN];
+
+	group_str(&o->group, gs, sizeof(gs));
+	if (st->behind)
+		pr_warn("send: behind the requested rate: %llu of %llu due datagrams sent (%.1f pps of %.1f)\n",
+			(unsigned long long)(st->sent + st->errors),
+			(unsigned long long)st->due, pps, o->pps);
+	if (o->json) {
+		printf("{\"group\":\"%s\",\"sender_id\":\"%016llx\",\"sent\":%llu,\"errors\":%llu,"
+		       "\"bytes\":%llu,\"size\":%u,\"duration_s\":%.6f,\"rate_pps\":%.1f,",
+		       gs, (unsigned long long)st->sender_id, (unsigned long long)st->sent,
+		       (unsigned long long)st->errors, (unsigned long long)st->bytes, o->size,
+		       secs, pps);
+		if (o->pps > 0)
+			printf("\"target_pps\":%.1f,", o->pps);
+		else
+			printf("\"target_pps\":null,");
+		printf("\"behind\":%s,\"ttl\":%u,\"dscp\":%u}\n", st->behind ? "true" : "false",
+		       o->ttl, o->dscp);
+	} else if (!o->quiet) {
+		printf("sent %llu datagrams (%llu bytes) to %s in %.3f s: %.1f pps, %.3f Mbit/s, %llu errors, sender id %016llx\n",
+		       (unsigned long long)st->sent, (unsigned long long)st->bytes, gs, secs, pps,
+		       pps * o->size * 8 / 1e6, (unsigned long long)st->errors,
+		       (unsigned long long)st->sender_id);
+	}
+	fflush(stdout);
+}
+
+int send_main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	struct send_stats st = {};
+	struct send_opts o;
+	char gs[GROUP_STRLEN];
+	int fd = -1, err;
+
+	err = send_parse(argc, argv, &o);
+	if (err)
+		return err > 0 ? 0 : err;
+	err = random_bytes(&st.sender_id, sizeof(st.sender_id));
+	if (err) {
+		pr_warn("send: random sender id: %s\n", strerror(-err));
+		return err;
+	}
+	err = send_socket(&o, &fd);
+	if (err)
+		return err;
+	if (!o.quiet && !o.json) {
+		char rate[32] = "as fast as possible";
+
+		if (o.pps > 0)
+			snprintf(rate, sizeof(rate), "%.1f pps", o.pps);
+		pr_info("sending to %s: %u bytes, %s, ttl %u, dscp %u, sender id %016llx\n",
+			group_str(&o.group, gs, sizeof(gs)), o.size, rate, o.ttl, o.dscp,
+			(unsigned long long)st.sender_id);
+	}
+
+	/* no SA_RESTART: a signal must cut a nap or a blocked send short */
+	send_stop = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	err = send_loop(&o, fd, &st);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (!err)
+		send_report(&o, &st);
+	close(fd);
+	return err;
+}
