@@ -9,8 +9,8 @@
  * Map roles: mctun_groups, mctun_selfport and mctun_cfg are written only
  * by the daemon (control plane); mctun_stats and mctun_gstats are bumped
  * only here (data path); mctun_ring is written here and drained by the
- * daemon; mctun_info is the daemon's record of itself for `mctun status`
- * and restart clean-up, never touched here.
+ * daemon; mctun_info, mctun_dstats and mctun_peers are the daemon's record
+ * of itself for `mctun status` and restart clean-up, never touched here.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -79,6 +79,20 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mctun_info);
 } mctun_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mctun_dstats);
+} mctun_dstats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MCTUN_PINNED_PEERS);
+	__type(key, __u32);
+	__type(value, struct mctun_peer_info);
+} mctun_peers SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -21,6 +21,8 @@
 #define MCTUN_MAP_SCRATCH  mctun_scratch  /* per-CPU staging buffer for one event */
 #define MCTUN_MAP_CFG      mctun_cfg      /* one struct mctun_cfg, written by the daemon */
 #define MCTUN_MAP_INFO     mctun_info     /* one struct mctun_info, written by the daemon */
+#define MCTUN_MAP_DSTATS   mctun_dstats   /* one struct mctun_dstats, written by the daemon */
+#define MCTUN_MAP_PEERS    mctun_peers    /* struct mctun_peer_info[], written by the daemon */
 
 #define MCTUN_MAX_GROUPS   16384u         /* per-group counter slots (group ids) */
 
@@ -140,6 +142,55 @@ struct mctun_info {
 	__u64 start_ns;      /* host; CLOCK_REALTIME at start */
 };
 
+/*
+ * The daemon's own counters, published in a pinned map (refreshed every
+ * 200 ms) so `mctun status` reads them without talking to the daemon.
+ */
+struct mctun_dstats {
+	__u64 node_id;        /* this instance's random node id */
+	__u64 cap_ring;       /* datagrams captured from the ring */
+	__u64 cap_sock;       /* ... from the per-group sockets */
+	__u64 cap_self;       /* socket saw our own re-injection: skipped */
+	__u64 injected;       /* datagrams sent onto the island */
+	__u64 inject_errors;  /* ... that the send socket refused */
+	__u64 drop_loop;      /* frames whose origin is this node */
+	__u64 drop_dup;       /* (origin, seq) already handled */
+	__u64 drop_hops;      /* frames past --max-hops */
+	__u64 drop_group;     /* frames for a group not configured here */
+	__u64 bad_frames;     /* malformed frames (connection closed) */
+	__u64 refused;        /* connections refused (limit, handshake) */
+	__u64 queue_drops;    /* frames dropped on full peer queues, all peers */
+	__u64 peers_up;       /* peers with the hello exchanged, now */
+};
+
+#define MCTUN_PINNED_PEERS 256   /* peer slots published; more run unlisted */
+
+enum {
+	MCTUN_PEER_EMPTY      = 0,   /* unused slot */
+	MCTUN_PEER_WAITING    = 1,   /* outbound, waiting to reconnect */
+	MCTUN_PEER_CONNECTING = 2,
+	MCTUN_PEER_HELLO      = 3,   /* connected, hello not yet exchanged */
+	MCTUN_PEER_UP         = 4,
+};
+
+struct mctun_peer_info {
+	__u8  state;          /* MCTUN_PEER_* */
+	__u8  family;         /* MCTUN_FAM_* */
+	__u8  outbound;       /* 1: we connect, 0: it connected to us */
+	__u8  pad;
+	__be16 port;          /* net; the peer's TCP port */
+	__u16 pad2;
+	__u8  addr[16];       /* net; the peer's address */
+	__u64 node_id;        /* the peer's node id once up */
+	__u64 up_since_ns;    /* CLOCK_REALTIME when it came up */
+	__u64 frames_in;      /* data frames */
+	__u64 bytes_in;
+	__u64 frames_out;
+	__u64 bytes_out;
+	__u64 queue_drops;    /* frames dropped: its queue was full */
+	__u64 queued;         /* bytes waiting in its queue now */
+};
+
 #define MCTUN_INFO_QDISC_OURS 0x1  /* the clsact qdisc was created by us */
 
 enum {
@@ -157,5 +208,6 @@ _Static_assert(sizeof(struct mctun_group_val) == 8, "group val layout");
 _Static_assert(sizeof(struct mctun_event) == 56, "event layout");
 _Static_assert(sizeof(struct mctun_stats) % 8 == 0, "stats layout");
 _Static_assert(sizeof(struct mctun_info) == 24, "info layout");
+_Static_assert(sizeof(struct mctun_peer_info) == 88, "peer info layout");
 
 #endif /* MCTUN_H */

@@ -39,15 +39,17 @@ struct tc_capture {
 	bool qdisc_ours;
 	bool attached[2];              /* ingress, egress */
 	bool pinned;
+	unsigned int published;        /* peer slots written last time */
 	char pin_dir[256];
 };
 
-static const char *const pin_names[] = { "stats", "gstats", "groups", "info" };
+static const char *const pin_names[] = { "stats", "gstats", "groups", "info", "dstats", "peers" };
 
 static struct bpf_map *pin_map(struct mctun_bpf *skel, unsigned int i)
 {
 	struct bpf_map *maps[] = { skel->maps.mctun_stats, skel->maps.mctun_gstats,
-				   skel->maps.mctun_groups, skel->maps.mctun_info };
+				   skel->maps.mctun_groups, skel->maps.mctun_info,
+				   skel->maps.mctun_dstats, skel->maps.mctun_peers };
 
 	return maps[i];
 }
@@ -471,6 +473,22 @@ void tc_capture_log_stats(struct tc_capture *tc, const struct config *cfg)
 			group_str(&cfg->groups[i], name, sizeof(name)), g.packets, g.bytes,
 			g.fragments, g.ring_full);
 	}
+}
+
+void tc_capture_publish(struct tc_capture *tc, const struct mctun_dstats *st,
+			const struct mctun_peer_info *peers, unsigned int npeers)
+{
+	int pfd = bpf_map__fd(tc->skel->maps.mctun_peers);
+	static const struct mctun_peer_info empty;
+	__u32 i;
+
+	i = 0;
+	bpf_map_update_elem(bpf_map__fd(tc->skel->maps.mctun_dstats), &i, st, BPF_ANY);
+	for (i = 0; i < npeers; i++)
+		bpf_map_update_elem(pfd, &i, &peers[i], BPF_ANY);
+	for (; i < tc->published; i++)
+		bpf_map_update_elem(pfd, &i, &empty, BPF_ANY);
+	tc->published = npeers;
 }
 
 void tc_capture_close(struct tc_capture *tc)

@@ -520,6 +520,7 @@ static void reap_peers(struct daemon *d)
 			d->peers[j++] = p;
 			continue;
 		}
+		d->dead_drops += p->st.queue_drops;
 		free(p->in);
 		obuf_free(&p->out);
 		free(p);
@@ -563,6 +564,8 @@ static void on_accept(struct daemon *d, struct src *l, uint64_t now)
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		p = peer_new(d, fd, false, name);
+		if (p)
+			p->addr = ss;
 		if (!p) {
 			pr_warn("peer %s: refused: out of memory\n", name);
 			close(fd);
@@ -644,6 +647,8 @@ static void on_group(struct daemon *d, struct gsock *g)
 
 /* ---- housekeeping, signals, stats -------------------------------------- */
 
+static void publish(struct daemon *d);
+
 static void tick(struct daemon *d, uint64_t now)
 {
 	const struct config *cfg = d->cfg;
@@ -681,11 +686,60 @@ static void tick(struct daemon *d, uint64_t now)
 			break;
 		}
 	}
+	publish(d);
+}
+
+static const uint8_t peer_state_pub[] = {
+	[PS_IDLE] = MCTUN_PEER_WAITING, [PS_CONNECTING] = MCTUN_PEER_CONNECTING,
+	[PS_HELLO] = MCTUN_PEER_HELLO, [PS_UP] = MCTUN_PEER_UP,
+};
+
+/* Refresh the pinned counters `mctun status` reads. */
+static void publish(struct daemon *d)
+{
+	static struct mctun_peer_info pi[MCTUN_PINNED_PEERS];
+	uint64_t mono = now_ns(), real = realtime_ns();
+	unsigned int i, n = 0;
+	__u64 drops = 0, up = 0;
+
+	for (i = 0; i < d->npeers; i++) {
+		const struct peer *p = d->peers[i];
+		struct mctun_peer_info *o = &pi[n];
+		uint16_t port = 0;
+
+		drops += p->st.queue_drops;
+		up += p->state == PS_UP && !p->dead;
+		if (p->dead || n == MCTUN_PINNED_PEERS)
+			continue;
+		memset(o, 0, sizeof(*o));
+		o->state = peer_state_pub[p->state];
+		o->outbound = p->outbound;
+		if (p->outbound)
+			sockaddr_addr((const struct sockaddr *)&d->cfg->peer[p->slot].ss, &o->family,
+				      o->addr, &port);
+		else
+			sockaddr_addr((const struct sockaddr *)&p->addr, &o->family, o->addr, &port);
+		o->port = htons(port);
+		o->node_id = p->state == PS_UP ? p->node_id : 0;
+		o->up_since_ns = p->state == PS_UP ? real - (mono - p->t_up) : 0;
+		o->frames_in = p->st.frames_in;
+		o->bytes_in = p->st.bytes_in;
+		o->frames_out = p->st.frames_out;
+		o->bytes_out = p->st.bytes_out;
+		o->queue_drops = p->st.queue_drops;
+		o->queued = p->out.len;
+		n++;
+	}
+	d->st.node_id = d->node_id;
+	d->st.queue_drops = drops + d->dead_drops;
+	d->st.peers_up = up;
+	if (d->tc)
+		tc_capture_publish(d->tc, &d->st, pi, n);
 }
 
 static void log_stats(struct daemon *d)
 {
-	const struct dstats *s = &d->st;
+	const struct mctun_dstats *s = &d->st;
 	unsigned int i, up = 0;
 
 	if (d->tc)

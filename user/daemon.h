@@ -74,6 +74,7 @@ struct peer {
 	bool want_out;                 /* EPOLLOUT armed */
 	unsigned int slot;             /* outbound: index into config.peer */
 	char name[ADDR_STRLEN + 16];
+	struct sockaddr_storage addr;  /* inbound: where it connected from */
 	uint64_t node_id;              /* the peer's, after hello */
 	uint8_t *in;                   /* input bytes not yet parsed */
 	size_t in_len;
@@ -90,19 +91,6 @@ struct gsock {
 	unsigned int gid;              /* index into config.groups */
 };
 
-struct dstats {
-	__u64 cap_ring;             /* datagrams captured from the ring */
-	__u64 cap_sock;             /* ... from the per-group sockets */
-	__u64 cap_self;             /* socket saw our own re-injection */
-	__u64 injected;             /* datagrams sent onto the island */
-	__u64 inject_errors;        /* ... that the send socket refused */
-	__u64 drop_loop;            /* frames whose origin is this node */
-	__u64 drop_dup;             /* (origin, seq) already handled */
-	__u64 drop_hops;            /* frames past --max-hops (not forwarded) */
-	__u64 drop_group;           /* frames for a group not configured here */
-	__u64 bad_frames;           /* malformed frames (connection closed) */
-	__u64 refused;              /* connections refused (limit, handshake) */
-};
 
 struct tc_capture;
 
@@ -125,7 +113,8 @@ struct daemon {
 	uint8_t local_addrs[64][17];   /* family byte + address, for self checks */
 	unsigned int nlocal;
 	struct seen *seen;
-	struct dstats st;
+	struct mctun_dstats st;
+	__u64 dead_drops;              /* queue drops of peers already freed */
 	bool stop;
 	uint64_t t_start;
 };
@@ -136,6 +125,9 @@ int tc_capture_ring_fd(struct tc_capture *tc);
 int tc_capture_poll(struct tc_capture *tc);
 int tc_capture_set_selfport(struct tc_capture *tc, uint16_t port);
 void tc_capture_log_stats(struct tc_capture *tc, const struct config *cfg);
+/* Publish the daemon's counters and peer table in the pinned maps. */
+void tc_capture_publish(struct tc_capture *tc, const struct mctun_dstats *st,
+			const struct mctun_peer_info *peers, unsigned int npeers);
 void tc_capture_close(struct tc_capture *tc);
 
 /* sockets.c: per-group capture sockets and the re-injection sockets. */
