@@ -195,3 +195,47 @@ test_bpf_counters_readable() {
 	out=$(nsx g1 bpftool map dump pinned "$(ns_pin_dir g1)/isl/gstats")
 	grep -q '"packets"' <<<"$out" || { fail "gstats dump lacks packets: $out"; return 1; }
 }
+
+# A valid hello from node 0x0102030405060708, as bytes for printf.
+HELLO='\001\000\000\000\000\000\000\030MCTN\001\000\000\000\001\002\003\004\005\006\007\010\000\000\000\000\000\000\000\000'
+
+# A peer that says hello and then never reads: its queue fills and drops
+# are counted for it alone; the real peer gets every datagram.
+test_slow_peer_does_not_slow_others() {
+	islands 2 || return 1
+	gw g1 g1 -i isl -g "$G" --listen 198.19.12.1:7000 --queue-size 1M --dead-after 20 &&
+	gw g2 g2 -i isl -g "$G" --peer 198.19.12.1:7000 && wait_log g1 "up (node" 1 || return 1
+	nsx g2 bash -c "exec 3<>/dev/tcp/198.19.12.1/7000; printf '$HELLO' >&3; sleep 15" &
+	local slow=$!
+	wait_log g1 "up (node 0102030405060708" 1 || return 1
+	rx r2 h2 "$G" --duration 6 || return 1
+	tx h1 "$G" --count 40000 --rate 20000pps --size 1000 --ttl 4 || return 1
+	rx_wait r2 && expect_rx r2 40000 || return 1
+	kill -USR1 "$(gw_pid g1)"
+	wait_log g1 "queue drops" 2 || return 1
+	kill "$slow" 2>/dev/null; wait "$slow" 2>/dev/null
+	local real slowline
+	real=$(grep "peer 198.19.12.2:[0-9]*: up inbound" "$T/g1.log" | grep -v "out 0 frames" | head -n1)
+	slowline=$(grep "up inbound" "$T/g1.log" | grep -v -F "$real" | head -n1)
+	grep -q "queue drops 0," <<<"$real" || { fail "real peer had drops: $real"; return 1; }
+	grep -q "queue drops [1-9]" <<<"$slowline" || { fail "slow peer had no drops: $slowline"; return 1; }
+	# what waits for the slow peer stays within --queue-size
+	local queued
+	queued=$(sed -n 's/.*queued \([0-9]*\) bytes.*/\1/p' <<<"$slowline")
+	[ "${queued:-0}" -le $((1 << 20)) ] || { fail "slow peer queue $queued > 1 MiB"; return 1; }
+}
+
+# A peer that freezes (SIGSTOP) is found dead by the keepalive timeout; once
+# it thaws, its client reconnects and traffic flows again.
+test_frozen_peer_detected_and_rejoins() {
+	islands 2 && pair tc -g "$G" || return 1
+	kill -STOP "$(gw_pid g1)"
+	local t0=$SECONDS
+	wait_log g2 "down: silent for" 1 || { kill -CONT "$(gw_pid g1)"; return 1; }
+	(( SECONDS - t0 <= 5 )) || { kill -CONT "$(gw_pid g1)"; fail "took $((SECONDS - t0)) s"; return 1; }
+	kill -CONT "$(gw_pid g1)"
+	wait_log g1 "up (node" 2 && wait_log g2 "up (node" 2 || return 1
+	rx r2 h2 "$G" --duration 2 || return 1
+	tx h1 "$G" --count 300 --rate 1000pps --ttl 4 || return 1
+	rx_wait r2 && expect_rx r2 300
+}
