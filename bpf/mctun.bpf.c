@@ -32,6 +32,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * Ethernet, 0 on L3 devices such as tun or wireguard). Set before load. */
 const volatile __u32 l2_len = ETH_HLEN;
 
+/* XDP mode: mctun_xdp takes the island's unfragmented datagrams, and TC
+ * ingress is left only what XDP cannot do: marking fragments (XDP has no
+ * skb mark) and judging looped-back copies (XDP has no pkt_type). */
+const volatile __u8 xdp_mode = 0;
+
 struct scratch {
 	struct mctun_event ev;
 	__u8 data[MCTUN_MAX_PAYLOAD];
@@ -264,14 +269,22 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 	__u32 zero = 0, cpu, len;
 	int r;
 
+	bool tc_behind_xdp = xdp_mode && !xdp && dir == MCTUN_DIR_INGRESS;
+
 	if (!st)
 		return V_PASS;
-	st->seen++;
+	if (!tc_behind_xdp)
+		st->seen++;
 
 	r = parse_ip(ctx, xdp, l3off, proto, &p);
-	if (r < 0)
+	if (r < 0 && !tc_behind_xdp)
 		st->malformed++;
 	if (r)
+		return V_PASS;
+	/* Each datagram is judged by exactly one hook. */
+	if (tc_behind_xdp && !loopback && p.frag == FRAG_NONE)
+		return V_PASS;
+	if (xdp && p.frag != FRAG_NONE)
 		return V_PASS;
 	if (p.frag == FRAG_LATER) {
 		/* No UDP header here: recognise the group by address only. */
@@ -447,4 +460,23 @@ SEC("tc")
 int mctun_tc_out(struct __sk_buff *skb)
 {
 	return tc_handle(skb, MCTUN_DIR_EGRESS);
+}
+
+SEC("xdp")
+int mctun_xdp(struct xdp_md *ctx)
+{
+	__be16 proto = 0;
+	__u32 off = 0;
+
+	if (l3_of(ctx, true, &off, &proto)) {
+		struct mctun_stats *st = stats();
+
+		if (st) {
+			st->seen++;
+			st->malformed++;
+		}
+		return XDP_PASS;
+	}
+	handle(ctx, true, MCTUN_DIR_INGRESS, off, proto, false);
+	return XDP_PASS;
 }

@@ -8,8 +8,9 @@ G6='[ff15::1]:5000'
 # pair MODE [GROUP-ARGS...]: g2 listens, g1 connects; both up.
 pair() {
 	local mode=$1; shift
-	gw g2 g2 -i isl --mode "$mode" "$@" --listen 198.19.12.2:7000 &&
-	gw g1 g1 -i isl --mode "$mode" "$@" --peer 198.19.12.2:7000 &&
+	# shellcheck disable=SC2086 # MODE may carry its own options
+	gw g2 g2 -i isl --mode $mode "$@" --listen 198.19.12.2:7000 &&
+	gw g1 g1 -i isl --mode $mode "$@" --peer 198.19.12.2:7000 &&
 	wait_log g1 "up (node" && wait_log g2 "up (node"
 }
 
@@ -28,7 +29,7 @@ one_way() {
 	expect_rx r2 1000 && expect_rx r1 1000 || return 1
 	gw_stop g1 && gw_stop g2 || return 1
 	log_has g2 "injected 1000 " || return 1
-	if [ "$1" = tc ]; then
+	if [ "$1" != socket ]; then
 		log_has g1 "group 239.1.2.3:5000: packets 1000 " || return 1
 	else
 		log_has g1 "captured 1000 " || return 1
@@ -37,6 +38,8 @@ one_way() {
 }
 
 test_one_way_tc() { one_way tc; }
+test_one_way_xdp() { one_way xdp; }
+test_one_way_xdp_generic() { one_way "xdp --xdp-mode generic"; }
 test_one_way_socket() { one_way socket; }
 
 test_both_ways() {
@@ -64,8 +67,8 @@ test_unconfigured_not_forwarded() {
 
 # Applications on the gateways themselves send into and receive from the
 # tunnel (egress capture; re-injection with multicast loopback).
-test_local_apps_on_gateways() {
-	islands 2 && pair tc -g "$G" || return 1
+local_apps() {
+	islands 2 && pair "$1" -g "$G" || return 1
 	rx local2 g2 "$G" --iface isl --duration 2.5 && rx host2 h2 "$G" --duration 2.5 &&
 	rx local1 g1 "$G" --iface isl --duration 2.5 || return 1
 	tx g1 "$G" --iface isl --count 300 --rate 1000pps --ttl 4 || return 1
@@ -73,6 +76,10 @@ test_local_apps_on_gateways() {
 	expect_rx local2 300 && expect_rx host2 300 && expect_rx local1 300 || return 1
 	gw_stop g1 && log_has g1 "egress 300)"
 }
+
+test_local_apps_on_gateways() { local_apps tc; }
+test_local_apps_on_gateways_xdp_mode() { local_apps xdp; }
+test_local_apps_on_gateways_xdp_generic() { local_apps "xdp --xdp-mode generic"; }
 
 # A hub (g3) joins three islands; spokes g1 and g2 connect to it.
 test_hub_three_islands() {
@@ -142,6 +149,7 @@ big() {   # MODE SIZE COUNT
 test_datagram_8000_bytes() { big tc 8000 100; }
 test_datagram_60000_bytes() { big tc 60000 50; }
 test_datagram_60000_bytes_socket_mode() { big socket 60000 50; }
+test_datagram_8000_bytes_xdp_mode() { big xdp 8000 100; }
 
 test_ipv6_big_and_local_sender() {
 	islands 2 && pair tc -g "$G6" || return 1

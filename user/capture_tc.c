@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
+#include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -38,6 +39,7 @@ struct tc_capture {
 	struct bpf_tc_hook hook;
 	bool qdisc_ours;
 	bool attached[2];              /* ingress, egress */
+	__u32 xdp_flags;               /* XDP mode: how mctun_xdp is attached, 0 if not */
 	bool pinned;
 	unsigned int published;        /* peer slots written last time */
 	char pin_dir[256];
@@ -173,6 +175,18 @@ static int clear_stale(struct tc_capture *tc, const struct config *cfg)
 		if (!bpf_tc_detach(&h, &q))
 			found = true;
 	}
+	{
+		LIBBPF_OPTS(bpf_xdp_query_opts, xq);
+
+		if (!bpf_xdp_query(cfg->ifindex, 0, &xq) && xq.prog_id &&
+		    filter_is_mctun(xq.prog_id)) {
+			__u32 mode = xq.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE :
+				     XDP_FLAGS_DRV_MODE;
+
+			if (!bpf_xdp_detach(cfg->ifindex, mode, NULL))
+				found = true;
+		}
+	}
 	if (qdisc_ours) {
 		DECLARE_LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = cfg->ifindex,
 				    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
@@ -276,6 +290,42 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* Native XDP where the driver has it, generic (skb) XDP otherwise. */
+static int attach_xdp(struct tc_capture *tc, const struct config *cfg)
+{
+	int fd = bpf_program__fd(tc->skel->progs.mctun_xdp);
+	__u32 modes[] = { XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE };
+	libbpf_print_fn_t old;
+	unsigned int i;
+	__u32 id = 0;
+	int err = 0;
+
+	if (!bpf_xdp_query_id(cfg->ifindex, 0, &id) && id) {
+		pr_warn("attach xdp on %s: the interface already has an XDP program (id %u)\n",
+			cfg->ifname, id);
+		return -EBUSY;
+	}
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		if (cfg->xdp_flags && cfg->xdp_flags != modes[i])
+			continue;
+		/* the native attempt may fail for want of driver support: quietly */
+		bool quiet = !i && !cfg->xdp_flags;
+
+		old = quiet ? libbpf_set_print(NULL) : NULL;
+		err = bpf_xdp_attach(cfg->ifindex, fd, modes[i] | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+		if (quiet)
+			libbpf_set_print(old);
+		if (!err) {
+			tc->xdp_flags = modes[i];
+			pr_info("xdp: attached to %s in %s mode\n", cfg->ifname,
+				i ? "generic" : "native");
+			return 0;
+		}
+	}
+	pr_warn("attach xdp on %s: %s\n", cfg->ifname, strerror(-err));
+	return err;
+}
+
 static int attach(struct tc_capture *tc, const struct config *cfg)
 {
 	int fds[2] = { bpf_program__fd(tc->skel->progs.mctun_tc_in),
@@ -305,6 +355,8 @@ static int attach(struct tc_capture *tc, const struct config *cfg)
 		}
 		tc->attached[i] = true;
 	}
+	if (cfg->mode == MCTUN_MODE_XDP)
+		return attach_xdp(tc, cfg);
 	return 0;
 }
 
@@ -337,7 +389,7 @@ static int write_info(struct tc_capture *tc, const struct config *cfg)
 		.pid = getpid(),
 		.ifindex = cfg->ifindex,
 		.flags = tc->qdisc_ours ? MCTUN_INFO_QDISC_OURS : 0,
-		.mode = MCTUN_MODE_TC,
+		.mode = cfg->mode,
 		.start_ns = realtime_ns(),
 	};
 	__u32 zero = 0;
@@ -389,6 +441,9 @@ int tc_capture_open(struct daemon *d, struct tc_capture **out)
 	if (!tc->skel)
 		return load_error(-errno);
 	tc->skel->rodata->l2_len = l2;
+	tc->skel->rodata->xdp_mode = cfg->mode == MCTUN_MODE_XDP;
+	if (cfg->mode != MCTUN_MODE_XDP)
+		bpf_program__set_autoload(tc->skel->progs.mctun_xdp, false);
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus < 0)
 		return ncpus;
@@ -498,6 +553,13 @@ void tc_capture_close(struct tc_capture *tc)
 	if (!tc)
 		return;
 	ring_buffer__free(tc->rb);
+	if (tc->xdp_flags) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, xo,
+			    .old_prog_fd = bpf_program__fd(tc->skel->progs.mctun_xdp));
+
+		if (bpf_xdp_detach(tc->hook.ifindex, tc->xdp_flags | XDP_FLAGS_REPLACE, &xo))
+			pr_warn("detach xdp: %s\n", strerror(errno));
+	}
 	for (i = 0; i < 2; i++) {
 		DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = MCTUN_TC_HANDLE,
 				    .priority = MCTUN_TC_PRIO);

@@ -891,7 +891,7 @@ static int setup(struct daemon *d)
 			return -ENOMEM;
 	}
 
-	if (cfg->mode == MCTUN_MODE_TC) {
+	if (cfg->mode != MCTUN_MODE_SOCKET) {
 		struct src *ring = calloc(1, sizeof(*ring));
 
 		if (!ring)
@@ -911,7 +911,7 @@ static int setup(struct daemon *d)
 	}
 
 	for (i = 0; i < cfg->ngroups; i++) {
-		err = group_socket_open(cfg, i, cfg->mode == MCTUN_MODE_TC);
+		err = group_socket_open(cfg, i, cfg->mode != MCTUN_MODE_SOCKET);
 		if (err < 0)
 			return err;
 		d->gs[i].src.kind = SRC_GROUP;
@@ -1036,7 +1036,8 @@ int daemon_run(const struct config *cfg)
 	if (err)
 		goto out;
 	pr_info("running on %s (%s mode), node %016llx, %u group%s, %u listener%s, %u peer%s%s\n",
-		cfg->ifname, cfg->mode == MCTUN_MODE_TC ? "tc" : "socket",
+		cfg->ifname, cfg->mode == MCTUN_MODE_TC ? "tc" :
+		cfg->mode == MCTUN_MODE_XDP ? "xdp" : "socket",
 		(unsigned long long)d.node_id, cfg->ngroups, cfg->ngroups == 1 ? "" : "s",
 		cfg->nlisten, cfg->nlisten == 1 ? "" : "s", cfg->npeer, cfg->npeer == 1 ? "" : "s",
 		"; tunnel is unauthenticated");

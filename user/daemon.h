@@ -32,6 +32,7 @@ struct config {
 	struct endpoint peer[MAX_ENDPOINTS];
 	unsigned int npeer;
 	int mode;                      /* MCTUN_MODE_* */
+	__u32 xdp_flags;               /* XDP_FLAGS_DRV_MODE/SKB_MODE, 0 = try native, then generic */
 	uint32_t ttl;                  /* of re-injected datagrams */
 	uint32_t max_hops;             /* tunnel hops a frame may take */
 	uint64_t queue_bytes;          /* per-peer output queue bound */

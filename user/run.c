@@ -2,6 +2,7 @@
 /* mctun run: parse the command line into a struct config, then run. */
 #include <errno.h>
 #include <getopt.h>
+#include <linux/if_link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +30,12 @@ static void usage(FILE *f)
 "                           [ff15::1]:5000, source-specific 232.1.1.1:5000@198.18.1.1\n"
 "  -l, --listen ADDR:PORT   accept tunnel peers here, repeatable ([::]:7000 for IPv6)\n"
 "  -p, --peer HOST:PORT     connect to this peer and keep reconnecting, repeatable\n"
-"      --mode tc|socket     capture with the eBPF TC program (default) or plain\n"
-"                           sockets (no BPF needed; local senders need loopback on)\n"
+"      --mode tc|xdp|socket capture with the eBPF TC program (default); with XDP\n"
+"                           for the island's traffic plus TC for local senders and\n"
+"                           fragments; or with plain sockets (no BPF needed; local\n"
+"                           senders are seen only with multicast loopback on)\n"
+"      --xdp-mode MODE      auto (default: native if the driver has it, else\n"
+"                           generic), native or generic\n"
 "      --ttl N              TTL / hop limit of re-injected datagrams (default 1)\n"
 "      --max-hops N         tunnel links a datagram may cross (default 8)\n"
 "      --queue-size BYTES   output queue bound per peer (default 4M)\n"
@@ -55,7 +60,7 @@ static void usage(FILE *f)
 
 enum {
 	OPT_MODE = 0x100, OPT_TTL, OPT_MAX_HOPS, OPT_QUEUE, OPT_RING, OPT_MAX_PEERS,
-	OPT_KEEPALIVE, OPT_DEAD,
+	OPT_KEEPALIVE, OPT_DEAD, OPT_XDP_MODE,
 };
 
 static const struct option opts[] = {
@@ -71,6 +76,7 @@ static const struct option opts[] = {
 	{ "max-peers",  required_argument, NULL, OPT_MAX_PEERS },
 	{ "keepalive",  required_argument, NULL, OPT_KEEPALIVE },
 	{ "dead-after", required_argument, NULL, OPT_DEAD },
+	{ "xdp-mode",   required_argument, NULL, OPT_XDP_MODE },
 	{ "verbose",    no_argument,       NULL, 'v' },
 	{ "help",       no_argument,       NULL, 'h' },
 	{ "version",    no_argument,       NULL, 'V' },
@@ -154,8 +160,22 @@ static int parse(int argc, char **argv, struct config *cfg)
 				cfg->mode = MCTUN_MODE_TC;
 			else if (!strcmp(optarg, "socket"))
 				cfg->mode = MCTUN_MODE_SOCKET;
+			else if (!strcmp(optarg, "xdp"))
+				cfg->mode = MCTUN_MODE_XDP;
 			else {
-				pr_warn("--mode: '%s' is not tc or socket\n", optarg);
+				pr_warn("--mode: '%s' is not tc, xdp or socket\n", optarg);
+				err = -EINVAL;
+			}
+			break;
+		case OPT_XDP_MODE:
+			if (!strcmp(optarg, "native"))
+				cfg->xdp_flags = XDP_FLAGS_DRV_MODE;
+			else if (!strcmp(optarg, "generic"))
+				cfg->xdp_flags = XDP_FLAGS_SKB_MODE;
+			else if (!strcmp(optarg, "auto"))
+				cfg->xdp_flags = 0;
+			else {
+				pr_warn("--xdp-mode: '%s' is not auto, native or generic\n", optarg);
 				err = -EINVAL;
 			}
 			break;
