@@ -548,11 +548,15 @@ void tc_capture_publish(struct tc_capture *tc, const struct mctun_dstats *st,
 
 void tc_capture_close(struct tc_capture *tc)
 {
+	char name[IF_NAMESIZE];
 	int i;
 
 	if (!tc)
 		return;
 	ring_buffer__free(tc->rb);
+	/* A deleted interface took our filters, qdisc and XDP program along. */
+	if (!if_indextoname(tc->hook.ifindex, name))
+		tc->xdp_flags = tc->attached[0] = tc->attached[1] = tc->qdisc_ours = false;
 	if (tc->xdp_flags) {
 		LIBBPF_OPTS(bpf_xdp_attach_opts, xo,
 			    .old_prog_fd = bpf_program__fd(tc->skel->progs.mctun_xdp));

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -649,12 +650,31 @@ static void on_group(struct daemon *d, struct gsock *g)
 
 static void publish(struct daemon *d);
 
+/*
+ * The island interface going down and up is survived: the filters and the
+ * memberships stay. Deleted (or renamed: its index now names another) it
+ * takes our filters and joins with it, so the daemon exits with a clear
+ * message and a failure status, for the service manager to restart it.
+ */
+static void check_iface(struct daemon *d)
+{
+	char name[IF_NAMESIZE];
+
+	if (if_indextoname(d->cfg->ifindex, name) && !strcmp(name, d->cfg->ifname))
+		return;
+	pr_warn("interface '%s' (index %u) was deleted or renamed: exiting\n", d->cfg->ifname,
+		d->cfg->ifindex);
+	d->exit_err = -ENODEV;
+	d->stop = true;
+}
+
 static void tick(struct daemon *d, uint64_t now)
 {
 	const struct config *cfg = d->cfg;
 	uint64_t ka = cfg->keepalive_s * NSEC, dead = cfg->dead_s * NSEC;
 	unsigned int i;
 
+	check_iface(d);
 	for (i = 0; i < d->npeers; i++) {
 		struct peer *p = d->peers[i];
 		char why[96];
@@ -1066,6 +1086,8 @@ int daemon_run(const struct config *cfg)
 				inject_flush(&d, fi);
 	}
 	log_stats(&d);
+	if (!err)
+		err = d.exit_err;
 out:
 	teardown(&d);
 	return err;

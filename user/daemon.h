@@ -117,6 +117,7 @@ struct daemon {
 	struct mctun_dstats st;
 	__u64 dead_drops;              /* queue drops of peers already freed */
 	bool stop;
+	int exit_err;                  /* why the loop stopped, 0 for a signal */
 	uint64_t t_start;
 };
 
