@@ -32,6 +32,9 @@ else
 	mapfile -t names < <(declare -F | awk '{print $3}' | grep '^test_' | sed 's/^test_//')
 fi
 
+# Pins that other, running instances own before we start are theirs.
+pins_before=$(find /sys/fs/bpf/mctun -mindepth 1 2>/dev/null | sort)
+
 passed=0 failed=0 skipped=0 idx=0
 failed_names=()
 for name in "${names[@]}"; do
@@ -74,8 +77,9 @@ for name in "${names[@]}"; do
 done
 
 # Nothing of ours may be left on the host either.
-if [ -n "$(find /sys/fs/bpf/mctun -mindepth 1 2>/dev/null)" ]; then
-	echo "FAIL pins left under /sys/fs/bpf/mctun:"; find /sys/fs/bpf/mctun -mindepth 1
+left=$(comm -13 <(echo "$pins_before") <(find /sys/fs/bpf/mctun -mindepth 1 2>/dev/null | sort))
+if [ -n "$left" ]; then
+	echo "FAIL pins left under /sys/fs/bpf/mctun:"; echo "$left"
 	failed=$((failed + 1))
 fi
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"

@@ -148,15 +148,17 @@ big() {   # MODE SIZE COUNT
 
 test_datagram_8000_bytes() { big tc 8000 100; }
 test_datagram_60000_bytes() { big tc 60000 50; }
+test_datagram_65507_bytes_largest_ipv4() { big tc 65507 20; }
 test_datagram_60000_bytes_socket_mode() { big socket 60000 50; }
 test_datagram_8000_bytes_xdp_mode() { big xdp 8000 100; }
 
 test_ipv6_big_and_local_sender() {
 	islands 2 && pair tc -g "$G6" || return 1
 	rx r2 h2 "$G6" --duration 3 || return 1
-	tx h1 "$G6" --count 50 --rate 100pps --size 20000 --ttl 4 &&
+	tx h1 "$G6" --count 40 --rate 100pps --size 20000 --ttl 4 &&
+	tx h1 "$G6" --count 10 --rate 100pps --size 65527 --ttl 4 &&
 	tx g1 "$G6" --iface isl --count 50 --rate 100pps --size 9000 --ttl 4 || return 1
-	rx_wait r2 && expect_rx r2 100 2
+	rx_wait r2 && expect_rx r2 100 3
 }
 
 # The client reconnects on its own: the server comes up late, then restarts.
