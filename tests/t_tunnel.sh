@@ -27,6 +27,10 @@ one_way() {
 	tx h1 "$G" --count 1000 --rate 2000pps --size 200 --ttl 4 || return 1
 	rx_wait r2 && rx_wait r1 || return 1
 	expect_rx r2 1000 && expect_rx r1 1000 || return 1
+	[ "$(jnum "$T/r2.json" ttl)" = 1 ] || { fail "re-injected TTL $(jnum "$T/r2.json" ttl), want 1"; return 1; }
+	# the gateways joined the group on the island interface (for snooping switches)
+	ip netns exec "$PFX-g2" grep -A9 isl /proc/net/igmp | grep -qi 030201EF ||
+		{ fail "g2 has not joined 239.1.2.3 on isl"; return 1; }
 	gw_stop g1 && gw_stop g2 || return 1
 	log_has g2 "injected 1000 " || return 1
 	if [ "$1" != socket ]; then
@@ -116,11 +120,25 @@ test_ring_of_three_relays() {
 	log_has g2 "injected 500 " && log_has g3 "injected 500 " && log_has g1 "injected 0 "
 }
 
+# Re-injected datagrams carry the configured TTL and the captured DSCP.
+test_reinjected_ttl_and_dscp() {
+	islands 2 && pair tc --ttl 7 -g "$G" -g "$G6" || return 1
+	rx r2 h2 "$G" --duration 2 && rx r6 h2 "$G6" --duration 2 || return 1
+	tx h1 "$G" --count 100 --rate 1000pps --ttl 4 --dscp ef &&
+	tx h1 "$G6" --count 100 --rate 1000pps --ttl 4 --dscp af41 || return 1
+	rx_wait r2 && rx_wait r6 && expect_rx r2 100 && expect_rx r6 100 || return 1
+	[ "$(jnum "$T/r2.json" ttl)" = 7 ] && [ "$(jnum "$T/r2.json" dscp)" = 46 ] &&
+	[ "$(jnum "$T/r6.json" ttl)" = 7 ] && [ "$(jnum "$T/r6.json" dscp)" = 34 ] ||
+		{ fail "ttl/dscp: $(cat "$T/r2.json" "$T/r6.json")"; return 1; }
+}
+
 test_ipv6_group() {
 	islands 2 && pair tc -g "$G6" || return 1
 	rx r2 h2 "$G6" --duration 2.5 && rx l2 g2 "$G6" --iface isl --duration 2.5 || return 1
 	tx h1 "$G6" --count 500 --rate 2000pps --ttl 4 || return 1
-	rx_wait r2 && rx_wait l2 && expect_rx r2 500 && expect_rx l2 500
+	rx_wait r2 && rx_wait l2 && expect_rx r2 500 && expect_rx l2 500 || return 1
+	ip netns exec "$PFX-g1" grep isl /proc/net/igmp6 | grep -q ff150000000000000000000000000001 ||
+		{ fail "g1 has not joined ff15::1 on isl"; return 1; }
 }
 
 # The gateway carries only the configured source of an SSM group.

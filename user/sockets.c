@@ -170,6 +170,11 @@ int inject_socket_open(const struct config *cfg, int family, uint16_t *port)
 			goto fail;
 	}
 	set_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF, INJECT_SNDBUF);
+	/* Bound to the island interface, so nothing it sends can leave by
+	 * another route. Needs CAP_NET_RAW; IP_MULTICAST_IF alone also does. */
+	if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, cfg->ifname, strlen(cfg->ifname)) < 0)
+		pr_info("%s: SO_BINDTODEVICE %s: %s (IP_MULTICAST_IF still applies)\n", obj,
+			cfg->ifname, strerror(errno));
 
 	/* An ephemeral port of our own: the BPF program skips it. */
 	memset(&ss, 0, sizeof(ss));
