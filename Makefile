@@ -4,6 +4,7 @@
 #   make deps       install the Debian packages the build and tests need
 #   make test       deps + build + the namespace test suite (as root)
 #   make demo       deps + build + two islands joined by the tunnel
+#   make vmtest     the test suite in a VM booting Debian 12's kernel (vmtest/)
 #   make clean
 #
 # Quiet by default; V=1 shows the commands.
@@ -75,3 +76,5 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 -include $(OBJS:.o=.d)
+
+include vmtest/vmtest.mk

@@ -267,6 +267,7 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 	struct udphdr udp;
 	struct pkt p = {};
 	__u32 zero = 0, cpu, len;
+	__u64 n;
 	int r;
 
 	bool tc_behind_xdp = xdp_mode && !xdp && dir == MCTUN_DIR_INGRESS;
@@ -373,12 +374,27 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 	s->ev.dport = udp.dest;
 	__builtin_memcpy(s->ev.src, p.src, 16);
 	__builtin_memcpy(s->ev.dst, p.dst, 16);
-	if (len > 0 && len <= MCTUN_MAX_PAYLOAD &&
-	    load(ctx, xdp, p.l4off + sizeof(udp), s->data, len)) {
-		st->malformed++;
+	/*
+	 * Sizes handed to helpers must carry their bounds in the register the
+	 * helper gets: older verifiers (Linux 6.1) do not see bounds proved on
+	 * a copy. The empty asm hides the value from clang, so the checks and
+	 * the mask below stay on the very registers passed.
+	 */
+	n = len;
+	asm volatile("" : "+r"(n));
+	if (n > MCTUN_MAX_PAYLOAD)
 		return V_PASS;
+	if (n) {
+		__u64 m = n - 1;
+
+		asm volatile("" : "+r"(m));
+		m = (m & (MCTUN_MAX_PAYLOAD - 1)) + 1;   /* == n, provably in [1, MAX] */
+		if (load(ctx, xdp, p.l4off + sizeof(udp), s->data, m)) {
+			st->malformed++;
+			return V_PASS;
+		}
 	}
-	if (bpf_ringbuf_output(&mctun_ring, s, sizeof(s->ev) + len, 0)) {
+	if (bpf_ringbuf_output(&mctun_ring, s, sizeof(s->ev) + n, 0)) {
 		st->ring_full++;
 		if (gs)
 			gs->ring_full++;

@@ -253,10 +253,15 @@ static void peer_close(struct daemon *d, struct peer *p, const char *why)
 			p->name, why, (unsigned long long)p->st.frames_in,
 			(unsigned long long)p->st.frames_out,
 			(unsigned long long)p->st.queue_drops);
-	else if (p->state == PS_HELLO || !p->outbound)
+	else if (!p->outbound)
 		pr_warn("peer %s: refused: %s\n", p->name, why);
+	else if (!p->fail_logged)
+		pr_warn("peer %s: %s; retrying with back-off up to %.0f s\n", p->name, why,
+			d->cfg->backoff_max_s);
 	else
 		pr_debug("peer %s: %s\n", p->name, why);
+	/* an unreachable peer is reported once, not every retry */
+	p->fail_logged = p->outbound && p->state != PS_UP;
 	if (p->state != PS_UP && !p->outbound)
 		d->st.refused++;
 	if (p->src.fd >= 0) {

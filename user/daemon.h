@@ -73,6 +73,7 @@ struct peer {
 	bool dead;                     /* close at the end of this loop pass */
 	bool dirty;                    /* output to flush */
 	bool want_out;                 /* EPOLLOUT armed */
+	bool fail_logged;              /* outbound: failure reported since last up */
 	unsigned int slot;             /* outbound: index into config.peer */
 	char name[ADDR_STRLEN + 16];
 	struct sockaddr_storage addr;  /* inbound: where it connected from */
