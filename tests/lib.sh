@@ -14,6 +14,10 @@
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 MCTUN=${MCTUN:-$ROOT/build/mctun}
 WAIT_STEPS=${WAIT_STEPS:-100}        # x 0.05 s: bound of every wait loop
+TIME_SCALE=${TIME_SCALE:-1}          # stretches receive windows and time bounds (slow VMs)
+
+# scaled SECS: SECS x TIME_SCALE, for windows and bounds a slow machine needs longer.
+scaled() { awk -v s="$1" -v k="$TIME_SCALE" 'BEGIN { printf "%g", s * k }'; }
 
 fail() { echo "    FAIL: $*" >&2; return 1; }
 note() { echo "    $*" >&2; }
@@ -121,7 +125,12 @@ wait_log() {
 # rx NAME NS GROUP [ARGS...]: start `mctun recv --json` in the background;
 # returns once it has joined. Its JSON lands in $T/NAME.json.
 rx() {
-	local name=$1 ns=$2 group=$3 i; shift 3
+	local name=$1 ns=$2 group=$3 i a prev= args=(); shift 3
+	for a in "$@"; do      # --duration V becomes V x TIME_SCALE
+		if [ "${prev:-}" = --duration ]; then a=$(scaled "$a"); fi
+		args+=("$a"); prev=$a
+	done
+	set -- "${args[@]}"
 	rm -f "$T/$name.ready"
 	nsenter --net="/run/netns/$PFX-$ns" -- \
 		"$MCTUN" recv "$group" --json --quiet --ready-file "$T/$name.ready" "$@" \

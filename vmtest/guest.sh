@@ -61,6 +61,7 @@ echo "vmtest: guest kernel $(uname -r)" | tee "$out/uname"
 echo "vmtest: running ${VMTEST_CMD:-tests/run.sh ${VMTEST_TESTS:-(all tests)}}"
 
 export TEST_TIMEOUT=$VMTEST_TEST_TIMEOUT WAIT_STEPS=$VMTEST_WAIT_STEPS
+export TIME_SCALE=${VMTEST_TIME_SCALE:-1}
 # Not a pipe into tee: what a test leaves running in the background (its
 # watchdog's sleep) would hold the pipe open. A file, shown as it grows.
 if [ -n "${VMTEST_CMD:-}" ]; then       # debugging: another command

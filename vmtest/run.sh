@@ -22,6 +22,7 @@
 #   VMTEST_TIMEOUT        host-side bound of the whole VM run, s (2400)
 #   VMTEST_TEST_TIMEOUT   bound of one test in the guest, s (300)
 #   VMTEST_WAIT_STEPS     WAIT_STEPS of tests/lib.sh in the guest (400)
+#   VMTEST_TIME_SCALE     TIME_SCALE of tests/lib.sh in the guest (4 under TCG, 1 with KVM)
 #   VMTEST_CPUS, VMTEST_MEM   guest size (2, 2G)
 #   VMTEST_KERNEL_PKG     Debian kernel package (see vmtest/setup.sh)
 #   VMTEST_RUNNER         auto, qemu or vng (auto)
@@ -41,6 +42,9 @@ TESTS=${VMTEST_TESTS:-}
 TIMEOUT=${VMTEST_TIMEOUT:-2400}
 TEST_TIMEOUT=${VMTEST_TEST_TIMEOUT:-300}
 WAIT_STEPS=${VMTEST_WAIT_STEPS:-400}
+# Receive windows and time bounds of the tests, stretched: emulation (TCG)
+# starts processes about a hundred times slower than the host.
+if [ -w /dev/kvm ]; then TIME_SCALE=${VMTEST_TIME_SCALE:-1}; else TIME_SCALE=${VMTEST_TIME_SCALE:-4}; fi
 CPUS=${VMTEST_CPUS:-2}
 MEM=${VMTEST_MEM:-2G}
 RUNNER=${VMTEST_RUNNER:-auto}
@@ -118,6 +122,7 @@ if [ -n "$vng_kernel" ]; then
 	[ -w /dev/kvm ] || vng_args+=(--disable-kvm)
 	cmd="env VMTEST_OUT=$(q "$OUT") VMTEST_PROJECT=$(q "$PROJECT") VMTEST_TESTS=$(q "$TESTS")"
 	cmd+=" VMTEST_TEST_TIMEOUT=$(q "$TEST_TIMEOUT") VMTEST_WAIT_STEPS=$(q "$WAIT_STEPS")"
+	cmd+=" VMTEST_TIME_SCALE=$(q "$TIME_SCALE")"
 	cmd+=" VMTEST_CMD=$(q "$CMD")"
 	cmd+=" bash $(q "$PROJECT/vmtest/guest.sh") --vng"
 	vm=(vng "${vng_args[@]}" --exec "$cmd")
@@ -152,6 +157,7 @@ else
 		echo "VMTEST_TESTS=$(q "$TESTS")"
 		echo "VMTEST_TEST_TIMEOUT=$(q "$TEST_TIMEOUT")"
 		echo "VMTEST_WAIT_STEPS=$(q "$WAIT_STEPS")"
+		echo "VMTEST_TIME_SCALE=$(q "$TIME_SCALE")"
 		echo "VMTEST_CMD=$(q "$CMD")"
 	} >"$ird/vmtest.env"
 	(cd "$ird" && find . | busybox cpio -o -H newc -R 0:0 2>/dev/null) >"$RUN/initramfs.cpio"
