@@ -78,3 +78,4 @@ clean:
 -include $(OBJS:.o=.d)
 
 include vmtest/vmtest.mk
+include fuzz/fuzz.mk

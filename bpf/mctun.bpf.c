@@ -239,9 +239,12 @@ static __always_inline struct mctun_group_val *lookup_group(const struct pkt *p,
 	key.family = p->family;
 	key.port = port;
 	__builtin_memcpy(key.addr, p->dst, 16);
+	/* port 0: the address-only entry, whose source is always zero */
+	if (!port)
+		return bpf_map_lookup_elem(&mctun_groups, &key);
 	__builtin_memcpy(key.src, p->src, 16);
 	v = bpf_map_lookup_elem(&mctun_groups, &key);
-	if (v || !port)
+	if (v)
 		return v;
 	__builtin_memset(key.src, 0, 16);
 	return bpf_map_lookup_elem(&mctun_groups, &key);
@@ -452,7 +455,8 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 	} else if (l3_of(skb, false, &off, &proto)) {
 		struct mctun_stats *st = stats();
 
-		if (st) {
+		/* behind XDP, which has counted it already */
+		if (st && !(xdp_mode && dir == MCTUN_DIR_INGRESS)) {
 			st->seen++;
 			st->malformed++;
 		}

@@ -52,7 +52,14 @@ for name in "${names[@]}"; do
 		"test_$name"
 	) >"$T/output" 2>&1 &
 	pid=$!
-	( sleep "$TEST_TIMEOUT"; kill -TERM "$pid" 2>/dev/null ) &
+	# the watchdog holds no pipe of ours, and takes its sleep along when stopped
+	(
+		exec >/dev/null 2>&1
+		sleep "$TEST_TIMEOUT" &
+		trap 'kill $!; exit 0' TERM
+		wait $!
+		kill -TERM "$pid"
+	) &
 	dog=$!
 	wait "$pid"; rc=$?
 	kill "$dog" 2>/dev/null; wait "$dog" 2>/dev/null

@@ -43,14 +43,18 @@ enum seen_verdict seen_check(struct seen *s, uint64_t origin, uint64_t seq)
 		return SEEN_NEW;
 	}
 	if (seq > o->top) {
-		uint64_t gap = seq - o->top, i;
+		uint64_t gap = seq - o->top, n;
 
-		/* Clear the slots the window slides over. */
+		/* Clear the slots the window slides over; counted, not compared
+		 * with seq, so a seq of 2^64 - 1 cannot wrap the loop. */
 		if (gap >= SEEN_WINDOW) {
 			memset(o->bits, 0, sizeof(o->bits));
 		} else {
-			for (i = o->top + 1; i <= seq; i++)
+			for (n = 1; n <= gap; n++) {
+				uint64_t i = o->top + n;
+
 				o->bits[(i % SEEN_WINDOW) / 64] &= ~(1ull << (i % 64));
+			}
 		}
 		o->top = seq;
 		test_and_set(o, seq);

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * frame_parse() on arbitrary bytes, in both connection states, and the
+ * encoders against the decoder.
+ *
+ * Invariants:
+ * - a result is a frame length within the input, 0 (need more), or
+ *   -EBADMSG with a reason;
+ * - the bytes after a frame do not change how it parses, and the frame
+ *   parses the same from an allocation of exactly its own size (with
+ *   ASan, any read past it is a crash);
+ * - every strict prefix of a valid frame asks for more bytes;
+ * - "need more" is said only when the header is incomplete or announces
+ *   more body than there is;
+ * - frames built by frame_put_hello / frame_put_keepalive /
+ *   frame_put_data_hdr parse back to the fields they were built from, and
+ *   a valid DATA or plain HELLO re-encodes to its own bytes.
+ *
+ * The input is taken as frame bytes (the seed corpus holds real frames);
+ * its first bytes also seed the encoder round-trip.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "mctun.h"
+#include "proto.h"
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int parse(const uint8_t *buf, size_t len, int hello_only, struct frame *f)
+{
+	const char *why = NULL;
+	int r;
+
+	memset(f, 0xa5, sizeof(*f));
+	r = frame_parse(buf, len, hello_only, f, &why);
+	CHECK(r == 0 || r == -EBADMSG || (r >= FRAME_HDR_LEN && (size_t)r <= len),
+	      "frame_parse returned %d for %zu bytes", r, len);
+	CHECK(r != -EBADMSG || (why && *why), "error without a reason");
+	return r;
+}
+
+static void same_frame(const struct frame *a, const struct frame *b, const uint8_t *abase,
+		       const uint8_t *bbase)
+{
+	CHECK(a->type == b->type && a->len == b->len, "type/len differ");
+	CHECK(a->body - abase == b->body - bbase, "body offsets differ");
+	if (a->type == FT_DATA) {
+		CHECK(!memcmp(&a->data.hdr, &b->data.hdr, sizeof(a->data.hdr)), "data hdr differs");
+		CHECK(a->data.payload_len == b->data.payload_len, "payload_len differs");
+		CHECK(a->data.payload - abase == b->data.payload - bbase, "payload offsets differ");
+	} else if (a->type == FT_HELLO) {
+		CHECK(a->hello.version == b->hello.version &&
+		      a->hello.auth_type == b->hello.auth_type &&
+		      a->hello.node_id == b->hello.node_id && a->hello.caps == b->hello.caps &&
+		      a->hello.auth_len == b->hello.auth_len, "hello differs");
+		CHECK(a->hello.auth - abase == b->hello.auth - bbase, "auth offsets differ");
+	}
+}
+
+/* Strict prefixes of a valid frame: every one must ask for more. All the
+ * short ones (header and data header), then a sample of the longer ones. */
+static void check_prefixes(const uint8_t *buf, int r, int hello_only)
+{
+	struct frame f;
+	size_t n, step = (size_t)r / 61 + 1;
+
+	for (n = 0; n < (size_t)r; n += n < 80 ? 1 : step) {
+		uint8_t *copy = malloc(n ? n : 1);
+
+		memcpy(copy, buf, n);
+		CHECK(parse(copy, n, hello_only, &f) == 0, "prefix of %zu of a %d-byte frame", n, r);
+		free(copy);
+	}
+	{
+		uint8_t *copy = malloc(r - 1);
+
+		memcpy(copy, buf, r - 1);
+		CHECK(parse(copy, r - 1, hello_only, &f) == 0, "prefix of %d of a %d-byte frame",
+		      r - 1, r);
+		free(copy);
+	}
+}
+
+static void check_raw(const uint8_t *data, size_t size, int hello_only)
+{
+	struct frame f, g;
+	int r = parse(data, size, hello_only, &f);
+
+	if (r == 0) {
+		/* Need more: the header is short or the body is not all here. */
+		CHECK(size < FRAME_HDR_LEN || size - FRAME_HDR_LEN < get32(data + 4),
+		      "need more with %zu bytes of a %u-byte body", size, get32(data + 4));
+		return;
+	}
+	if (r < 0)
+		return;
+
+	CHECK(f.type == FT_HELLO || f.type == FT_DATA || f.type == FT_KEEPALIVE, "type %u",
+	      f.type);
+	CHECK(hello_only == (f.type == FT_HELLO), "type %u in hello_only=%d", f.type, hello_only);
+	CHECK((size_t)r == FRAME_HDR_LEN + f.len, "took %d for a %u-byte body", r, f.len);
+	CHECK(f.body == data + FRAME_HDR_LEN, "body pointer");
+	CHECK(data[0] == f.type && get32(data + 4) == f.len && !data[1] && !data[2] && !data[3],
+	      "header fields");
+	if (f.type == FT_KEEPALIVE)
+		CHECK(f.len == 0, "keepalive with a body");
+	if (f.type == FT_HELLO) {
+		CHECK(f.len == HELLO_LEN + f.hello.auth_len && f.hello.auth_len <= HELLO_AUTH_MAX,
+		      "hello length");
+		CHECK(f.hello.auth == f.body + HELLO_LEN, "auth pointer");
+	}
+	if (f.type == FT_DATA) {
+		const struct data_hdr *h = &f.data.hdr;
+
+		CHECK(f.len >= DATA_HDR_LEN && f.data.payload_len == f.len - DATA_HDR_LEN,
+		      "payload length");
+		CHECK(f.data.payload == f.body + DATA_HDR_LEN, "payload pointer");
+		CHECK(h->dport != 0, "port 0 accepted");
+		if (h->family == MCTUN_FAM_INET) {
+			static const uint8_t zero[12];
+
+			CHECK((h->group[0] & 0xf0) == 0xe0, "IPv4 group not multicast");
+			CHECK(!memcmp(h->group + 4, zero, 12) && !memcmp(h->src + 4, zero, 12),
+			      "IPv4 address with bytes past 4");
+			CHECK(f.data.payload_len <= DATA_MAX_PAYLOAD4, "IPv4 payload too large");
+		} else {
+			CHECK(h->family == MCTUN_FAM_INET6, "family %u", h->family);
+			CHECK(h->group[0] == 0xff, "IPv6 group not multicast");
+			CHECK(f.data.payload_len <= DATA_MAX_PAYLOAD, "IPv6 payload too large");
+		}
+	}
+
+	/* Exactly its own bytes: same result, nothing read past them. */
+	{
+		uint8_t *copy = malloc(r);
+
+		memcpy(copy, data, r);
+		CHECK(parse(copy, r, hello_only, &g) == r, "frame alone parses differently");
+		same_frame(&f, &g, data, copy);
+		free(copy);
+	}
+	check_prefixes(data, r, hello_only);
+
+	/* Re-encoding reproduces the bytes where the encoder has no choice. */
+	if (f.type == FT_DATA) {
+		uint8_t enc[FRAME_HDR_LEN + DATA_HDR_LEN];
+
+		CHECK(frame_put_data_hdr(enc, &f.data.hdr, f.data.payload_len) == sizeof(enc),
+		      "encoder size");
+		CHECK(!memcmp(enc, data, sizeof(enc)), "data frame does not re-encode to itself");
+	} else if (f.type == FT_KEEPALIVE) {
+		uint8_t enc[FRAME_HDR_LEN];
+
+		CHECK(frame_put_keepalive(enc) == sizeof(enc) && !memcmp(enc, data, sizeof(enc)),
+		      "keepalive does not re-encode to itself");
+	} else {
+		const uint8_t *b = f.body;
+		uint8_t enc[FRAME_HDR_LEN + HELLO_LEN];
+
+		if (f.hello.version == PROTO_VERSION && !f.hello.auth_type && !f.hello.auth_len &&
+		    !b[5] && !b[7] && !b[22] && !b[23]) {
+			CHECK(frame_put_hello(enc, f.hello.node_id, f.hello.caps) == sizeof(enc),
+			      "encoder size");
+			CHECK((size_t)r == sizeof(enc) && !memcmp(enc, data, sizeof(enc)),
+			      "hello does not re-encode to itself");
+		}
+	}
+}
+
+/* Frames built from input-chosen fields parse back to those fields. */
+static void check_encoders(const uint8_t *data, size_t size)
+{
+	struct fuzz_in in = { data, size };
+	struct data_hdr h;
+	struct frame f;
+	uint64_t node = fuzz_take(&in, 8);
+	uint32_t caps = fuzz_take(&in, 4), plen, max;
+	uint8_t *buf;
+	size_t n;
+	int r;
+
+	buf = malloc(FRAME_HDR_LEN + HELLO_LEN);
+	n = frame_put_hello(buf, node, caps);
+	CHECK(n == FRAME_HDR_LEN + HELLO_LEN, "hello size %zu", n);
+	r = parse(buf, n, 1, &f);
+	CHECK(r == (int)n && f.type == FT_HELLO && f.hello.version == PROTO_VERSION &&
+	      f.hello.node_id == node && f.hello.caps == caps && f.hello.auth_len == 0 &&
+	      f.hello.auth_type == 0, "hello round trip");
+	CHECK(parse(buf, n, 0, &f) == -EBADMSG, "second hello accepted");
+	free(buf);
+
+	buf = malloc(FRAME_HDR_LEN);
+	n = frame_put_keepalive(buf);
+	CHECK(parse(buf, n, 0, &f) == FRAME_HDR_LEN && f.type == FT_KEEPALIVE && f.len == 0,
+	      "keepalive round trip");
+	CHECK(parse(buf, n, 1, &f) == -EBADMSG, "keepalive accepted as a first frame");
+	free(buf);
+
+	memset(&h, 0, sizeof(h));
+	h.family = fuzz_take(&in, 1) & 1 ? MCTUN_FAM_INET6 : MCTUN_FAM_INET;
+	h.hops = fuzz_take(&in, 1);
+	h.ttl = fuzz_take(&in, 1);
+	h.tos = fuzz_take(&in, 1);
+	h.dport = fuzz_take(&in, 2) | 1;
+	h.sport = fuzz_take(&in, 2);
+	for (n = 0; n < (h.family == MCTUN_FAM_INET ? 4u : 16u); n++) {
+		h.group[n] = fuzz_take(&in, 1);
+		h.src[n] = fuzz_take(&in, 1);
+	}
+	if (h.family == MCTUN_FAM_INET)
+		h.group[0] = 0xe0 | (h.group[0] & 0x0f);
+	else
+		h.group[0] = 0xff;
+	h.origin = fuzz_take(&in, 8);
+	h.seq = fuzz_take(&in, 8);
+	max = h.family == MCTUN_FAM_INET ? DATA_MAX_PAYLOAD4 : DATA_MAX_PAYLOAD;
+	plen = fuzz_take(&in, 4);
+	/* Mostly short payloads (fast), sometimes the largest ones. */
+	plen = plen & 0x80000000u ? max - (plen & 0xff) : plen % 512;
+
+	buf = malloc(FRAME_HDR_LEN + DATA_HDR_LEN + plen);
+	n = frame_put_data_hdr(buf, &h, plen);
+	CHECK(n == FRAME_HDR_LEN + DATA_HDR_LEN, "data header size %zu", n);
+	memset(buf + n, 0x5a, plen);
+	r = parse(buf, n + plen, 0, &f);
+	CHECK(r == (int)(n + plen), "data round trip: %d for %zu bytes", r, n + plen);
+	CHECK(f.type == FT_DATA && !memcmp(&f.data.hdr, &h, sizeof(h)) &&
+	      f.data.payload == buf + n && f.data.payload_len == plen, "data fields differ");
+	CHECK(parse(buf, n + plen, 1, &f) == -EBADMSG, "data accepted as a first frame");
+	free(buf);
+
+	/* One byte over the family's limit is refused before it is awaited. */
+	buf = malloc(FRAME_HDR_LEN + DATA_HDR_LEN);
+	frame_put_data_hdr(buf, &h, max + 1);
+	CHECK(parse(buf, FRAME_HDR_LEN + DATA_HDR_LEN, 0, &f) ==
+	      (h.family == MCTUN_FAM_INET6 ? -EBADMSG : 0), "oversized data frame");
+	free(buf);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	check_raw(data, size, 1);
+	check_raw(data, size, 0);
+	check_encoders(data, size);
+	return 0;
+}

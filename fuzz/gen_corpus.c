@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Writes the seed corpus of the harnesses (make fuzz-corpus):
+ * real frames from the project's encoders, real lab datagrams from
+ * lab_encode(), the group and option forms the manual shows, and a few
+ * near misses of each. Run from the top folder: gen_corpus fuzz/corpus
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lab.h"
+#include "mctun.h"
+#include "proto.h"
+
+static const char *root;
+
+static void put(const char *harness, const char *name, const void *buf, size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, harness);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		perror(path);
+		exit(1);
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s", root, harness, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(buf, 1, len, f) != len || fclose(f)) {
+		perror(path);
+		exit(1);
+	}
+}
+
+static void put_str(const char *harness, const char *name, const char *s)
+{
+	put(harness, name, s, strlen(s));
+}
+
+/* A DATA frame with a payload of plen bytes (a pattern). */
+static size_t data_frame(uint8_t *b, uint8_t family, uint32_t plen, uint64_t seq)
+{
+	struct data_hdr h = {
+		.family = family, .hops = 1, .ttl = 4, .tos = 0xb8, .dport = 5000,
+		.sport = 40000, .origin = 0x1122334455667788ull, .seq = seq,
+	};
+	size_t n, i;
+
+	if (family == MCTUN_FAM_INET) {
+		memcpy(h.group, (uint8_t[]){ 239, 1, 2, 3 }, 4);
+		memcpy(h.src, (uint8_t[]){ 198, 18, 1, 2 }, 4);
+	} else {
+		h.group[0] = 0xff;
+		h.group[1] = 0x15;
+		h.group[15] = 1;
+		memcpy(h.src, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8, 0, 1 }, 6);
+		h.src[15] = 2;
+	}
+	n = frame_put_data_hdr(b, &h, plen);
+	for (i = 0; i < plen; i++)
+		b[n + i] = (uint8_t)(i * 7 + 1);
+	return n + plen;
+}
+
+static void frames(void)
+{
+	static uint8_t b[4096];
+	size_t n;
+
+	n = frame_put_hello(b, 0x0102030405060708ull, 0);
+	put("frame", "hello", b, n);
+	/* a hello with 4 bytes of authentication data */
+	b[7] = HELLO_LEN + 4;
+	b[FRAME_HDR_LEN + 6] = 1;
+	b[FRAME_HDR_LEN + 21] = 4;
+	memcpy(b + n, "abcd", 4);
+	put("frame", "hello_auth", b, n + 4);
+	n = frame_put_hello(b, 0x0102030405060708ull, 0);
+	b[FRAME_HDR_LEN + 4] = 2;
+	put("frame", "hello_v2", b, n);
+	n = frame_put_keepalive(b);
+	put("frame", "keepalive", b, n);
+	n = data_frame(b, MCTUN_FAM_INET, 32, 1);
+	put("frame", "data4", b, n);
+	n = data_frame(b, MCTUN_FAM_INET6, 0, 2);
+	put("frame", "data6_empty", b, n);
+	n = data_frame(b, MCTUN_FAM_INET6, 1400, 3);
+	put("frame", "data6_1400", b, n);
+	n = data_frame(b, MCTUN_FAM_INET, 16, 4);
+	put("frame", "data4_short", b, n - 4);
+	put_str("frame", "http", "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+}
+
+static void streams(void)
+{
+	static uint8_t b[8192];
+	size_t n;
+
+	/* 4 bytes of chunking seed, then the stream */
+	memcpy(b, "\x00\x00\x00\x07", 4);
+	n = 4 + frame_put_hello(b + 4, 42, 0);
+	n += data_frame(b + n, MCTUN_FAM_INET, 100, 1);
+	n += frame_put_keepalive(b + n);
+	n += data_frame(b + n, MCTUN_FAM_INET6, 0, 2);
+	n += data_frame(b + n, MCTUN_FAM_INET, 1000, 3);
+	put("stream", "session", b, n);
+	memcpy(b, "\x12\x34\x56\x0b", 4);
+	put("stream", "session_chunks", b, n);
+	/* cut in the middle of a frame */
+	put("stream", "session_cut", b, n - 500);
+	/* a second hello: an error after two good frames */
+	n = 4 + frame_put_hello(b + 4, 42, 0);
+	n += frame_put_keepalive(b + n);
+	n += frame_put_hello(b + n, 43, 0);
+	put("stream", "second_hello", b, n);
+	/* the first frame is not a hello */
+	n = 4 + data_frame(b + 4, MCTUN_FAM_INET, 8, 1);
+	put("stream", "no_hello", b, n);
+}
+
+static void lab(void)
+{
+	static const uint16_t sizes[] = { LAB_HDR_LEN, LAB_HDR_LEN + 1, 200, 1400 };
+	static uint8_t b[2048];
+	char name[32];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct lab_dgram d = {
+			.sender_id = 0xfeedface00000000ull + i, .seq = i * 1000,
+			.send_ns = 1700000000000000000ull, .size = sizes[i], .ttl = 4,
+			.dscp = 46,
+		};
+
+		lab_encode(b, &d);
+		snprintf(name, sizeof(name), "dgram_%u", sizes[i]);
+		put("lab", name, b, sizes[i]);
+		if (sizes[i] == 200) {
+			b[120] ^= 0x10;
+			put("lab", "corrupt_200", b, sizes[i]);
+			put("lab", "cut_199", b, sizes[i] - 1);
+			b[12] ^= 1;
+			put("lab", "bad_header_200", b, sizes[i]);
+		}
+	}
+	put_str("lab", "foreign", "MCLX this is not a lab datagram at all, not at all");
+}
+
+static void strings(void)
+{
+	static const char *const groups[] = {
+		"239.1.2.3:5000", "[ff15::1]:5000", "232.1.1.1:5000@198.18.1.1",
+		"[ff35::1]:5000@2001:db8::1", "[ff35::1]:5000@[2001:db8::1]",
+		"239.255.255.250:0x76c", "224.0.0.1:65535", "[ff02::1%eth0]:5000",
+		"[::ffff:239.1.2.3]:5000", "239.1.2.3:5000@239.1.2.4",
+	};
+	static const char *const options[] = {
+		"198.18.0.1:7000", "[2001:db8::1]:7000", "gw.example.net:7000",
+		"[fe80::1%eth0]:7000", "0.0.0.0:0", "7000", "0x1388", "65535", "4M", "8MiB",
+		"1g", "64K", "1.5", "250ms", "2m", "3s", "100us", "18446744073709551615",
+	};
+	char name[32];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		snprintf(name, sizeof(name), "group_%u", i);
+		put_str("group", name, groups[i]);
+	}
+	for (i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+		snprintf(name, sizeof(name), "option_%u", i);
+		put_str("options", name, options[i]);
+	}
+}
+
+static void seen(void)
+{
+	/* (origin, mode, d16) operations, see fuzz_seen.c */
+	static const uint8_t inorder[] = {
+		1, 2, 0, 0,  1, 0, 0x80, 1,  1, 0, 0x80, 2,  1, 0, 0x80, 1,  2, 2, 0, 9,
+		1, 0, 0x60, 0,  1, 0, 0x60, 0,  1, 1, 0, 3,  1, 0, 0x80, 0,
+	};
+	static const uint8_t top[] = {
+		7, 3, 0, 10,  7, 3, 0, 5,  7, 3, 0, 5,  7, 0, 0x80, 1,
+	};
+
+	put("seen", "window", inorder, sizeof(inorder));
+	put("seen", "top_of_range", top, sizeof(top));
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: gen_corpus DIR\n");
+		return 2;
+	}
+	root = argv[1];
+	if (mkdir(root, 0755) < 0 && errno != EEXIST) {
+		perror(root);
+		return 1;
+	}
+	frames();
+	streams();
+	lab();
+	strings();
+	seen();
+	return 0;
+}

@@ -1,0 +1,799 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Packet-level unit tests of bpf/mctun.bpf.c, no network needed: each case
+ * builds a packet, runs it through mctun_tc_in, mctun_tc_out or mctun_xdp
+ * with BPF_PROG_TEST_RUN, and checks the verdict, that the packet comes
+ * out unchanged, the skb mark, what landed in the ring (every event field
+ * and the payload bytes) and every counter of mctun_stats and mctun_gstats
+ * (summed over CPUs, zeroed before each case).
+ *
+ * The object is configured as the daemon does it (user/capture_tc.c):
+ * rodata l2_len = 14 and xdp_mode, mctun_scratch sized to the possible
+ * CPUs, groups with their address-only entries, mctun_cfg, a self port.
+ *
+ * Not testable here: the looped-back path (skb->pkt_type cannot be set
+ * through the test-run context, so PACKET_LOOPBACK never reaches the
+ * program) and too_big (a UDP length field cannot announce more than
+ * 65,527 payload bytes, under MCTUN_MAX_PAYLOAD).
+ *
+ * Prints "ok - NAME" or "not ok - NAME: why" per case. Exit status 0
+ * when no case failed, 1 otherwise, 2 when the object cannot be loaded.
+ *
+ *   build/bpf_unit [-v] [NAME-SUBSTRING]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "mctun.h"
+#include "mctun.skel.h"
+
+#define SELF_PORT   40999
+#define MARK_IN     0x00000007u     /* a mark someone else set: must survive */
+#define MAX_EVENTS  8
+#define NGROUPS     3
+#define PKT_MAX     2048
+
+enum hook { TC_IN, TC_OUT, XDP };
+enum env_kind { ENV_TC, ENV_XDP, ENV_SMALL_RING, NENVS };
+
+/* ---- the object, configured like the daemon does --------------------------- */
+
+struct event {
+	struct mctun_event ev;
+	uint8_t data[PKT_MAX];
+};
+
+struct env {
+	struct mctun_bpf *skel;
+	struct ring_buffer *rb;
+	struct event events[MAX_EVENTS];
+	unsigned int nevents;           /* may exceed MAX_EVENTS: counted, not kept */
+};
+
+static int ncpus;
+static bool verbose;
+
+struct group_def {
+	uint8_t family;
+	const char *addr, *src;
+	uint16_t port;
+};
+
+/* Ids are the indexes, as the daemon numbers its -g options. */
+static const struct group_def groups[NGROUPS] = {
+	{ MCTUN_FAM_INET, "239.1.2.3", NULL, 5000 },
+	{ MCTUN_FAM_INET6, "ff15::1", NULL, 5000 },
+	{ MCTUN_FAM_INET, "232.1.1.1", "198.18.1.1", 6000 },
+};
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN || verbose)
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static void ip_bytes(uint8_t family, const char *s, uint8_t *out)
+{
+	memset(out, 0, 16);
+	if (inet_pton(family == MCTUN_FAM_INET ? AF_INET : AF_INET6, s, out) != 1) {
+		fprintf(stderr, "bad address %s\n", s);
+		exit(2);
+	}
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct env *e = ctx;
+
+	if (e->nevents < MAX_EVENTS) {
+		struct event *ev = &e->events[e->nevents];
+
+		memset(ev, 0, sizeof(*ev));
+		memcpy(ev, data, size < sizeof(*ev) ? size : sizeof(*ev));
+		/* the record size must be exactly header + len */
+		if (size != sizeof(ev->ev) + ev->ev.len)
+			ev->ev.len = ~0u;
+	}
+	e->nevents++;
+	return 0;
+}
+
+static int env_open(struct env *e, enum env_kind kind)
+{
+	struct mctun_cfg cfg = { .mtu = 1500, .frag_mark = MCTUN_FRAG_MARK };
+	__u16 self = SELF_PORT;
+	__u8 one = 1;
+	__u32 zero = 0;
+	unsigned int i;
+	int err, fd;
+
+	memset(e, 0, sizeof(*e));
+	e->skel = mctun_bpf__open();
+	if (!e->skel)
+		return -errno;
+	e->skel->rodata->l2_len = ETH_HLEN;
+	e->skel->rodata->xdp_mode = kind == ENV_XDP;
+	if (kind != ENV_XDP)
+		bpf_program__set_autoload(e->skel->progs.mctun_xdp, false);
+	bpf_map__set_max_entries(e->skel->maps.mctun_scratch, ncpus);
+	/* The smallest ring there is: four 1000-byte events do not fit. */
+	bpf_map__set_max_entries(e->skel->maps.mctun_ring,
+				 kind == ENV_SMALL_RING ? 4096 : 1 << 20);
+	err = mctun_bpf__load(e->skel);
+	if (err)
+		return err;
+
+	fd = bpf_map__fd(e->skel->maps.mctun_groups);
+	for (i = 0; i < NGROUPS; i++) {
+		struct mctun_group_key k = { .family = groups[i].family,
+					     .port = htons(groups[i].port) };
+		struct mctun_group_val v = { .id = i };
+
+		ip_bytes(groups[i].family, groups[i].addr, k.addr);
+		if (groups[i].src)
+			ip_bytes(groups[i].family, groups[i].src, k.src);
+		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+			return -errno;
+		k.port = 0;
+		memset(k.src, 0, 16);
+		v.flags = MCTUN_GF_ADDR;
+		if (bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST) && errno != EEXIST)
+			return -errno;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.mctun_cfg), &zero, &cfg, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(e->skel->maps.mctun_selfport), &self, &one, BPF_ANY))
+		return -errno;
+	e->rb = ring_buffer__new(bpf_map__fd(e->skel->maps.mctun_ring), on_event, e, NULL);
+	if (!e->rb)
+		return -errno;
+	return 0;
+}
+
+static void env_close(struct env *e)
+{
+	ring_buffer__free(e->rb);
+	mctun_bpf__destroy(e->skel);
+}
+
+/* Per-CPU values: sum the __u64 fields over the CPUs into out. */
+static int percpu_sum(int fd, __u32 key, void *out, size_t size)
+{
+	size_t words = size / 8, i;
+	__u64 *vals = calloc(ncpus, size), *sum = out;
+	int c, err = 0;
+
+	if (!vals)
+		return -ENOMEM;
+	memset(out, 0, size);
+	if (bpf_map_lookup_elem(fd, &key, vals))
+		err = -errno;
+	for (c = 0; !err && c < ncpus; c++)
+		for (i = 0; i < words; i++)
+			sum[i] += vals[c * words + i];
+	free(vals);
+	return err;
+}
+
+static int percpu_zero(int fd, __u32 key, size_t size)
+{
+	void *vals = calloc(ncpus, size);
+	int err = 0;
+
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_update_elem(fd, &key, vals, BPF_ANY))
+		err = -errno;
+	free(vals);
+	return err;
+}
+
+static int env_reset(struct env *e)
+{
+	unsigned int i;
+	int err;
+
+	ring_buffer__consume(e->rb);
+	e->nevents = 0;
+	err = percpu_zero(bpf_map__fd(e->skel->maps.mctun_stats), 0, sizeof(struct mctun_stats));
+	for (i = 0; !err && i < NGROUPS; i++)
+		err = percpu_zero(bpf_map__fd(e->skel->maps.mctun_gstats), i,
+				  sizeof(struct mctun_gstats));
+	return err;
+}
+
+/* ---- packets ---------------------------------------------------------------- */
+
+enum { FRAG_NONE, FRAG_FIRST, FRAG_LATER };
+
+#define EXT_HOP     0x1      /* IPv6 hop-by-hop options, 8 bytes */
+#define EXT_DST     0x2      /* IPv6 destination options, 16 bytes */
+#define EXT_ROUTING 0x4      /* IPv6 routing header, 8 bytes */
+
+struct pkt_spec {
+	uint8_t family;          /* MCTUN_FAM_*; 0: an ARP frame */
+	const char *src, *dst;
+	uint16_t sport, dport;
+	uint8_t ttl, tos;
+	uint8_t proto;           /* 0: UDP */
+	uint32_t plen;           /* payload bytes (a pattern) */
+	unsigned int vlans;      /* 0, 1 (802.1Q) or 2 (802.1ad + 802.1Q) */
+	unsigned int ip_opts;    /* IPv4 option bytes, a multiple of 4 */
+	unsigned int ext;        /* EXT_* before the transport header */
+	int frag;                /* FRAG_* */
+	int udp_len_delta;       /* added to the UDP length field */
+	int ihl;                 /* overrides the IPv4 header length field */
+	size_t cut;              /* keep only this many bytes (0: all) */
+	size_t pad_to;           /* Ethernet padding up to this length */
+};
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v; }
+
+static uint8_t payload_byte(uint32_t i) { return (uint8_t)(i * 13 + 5); }
+
+static uint16_t ip_csum(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+/* Builds the packet; returns its length. */
+static size_t build(const struct pkt_spec *s, uint8_t *b)
+{
+	uint8_t src[16], dst[16];
+	uint8_t proto = s->proto ? s->proto : IPPROTO_UDP;
+	bool udp_hdr = s->frag != FRAG_LATER;
+	size_t n = 0, l4len, i;
+
+	memset(b, 0, PKT_MAX);
+	/* Ethernet: a group's MAC for multicast, else anything unicast. */
+	if (s->family == MCTUN_FAM_INET6)
+		memcpy(b, (uint8_t[]){ 0x33, 0x33, 0, 0, 0, 1 }, 6);
+	else
+		memcpy(b, (uint8_t[]){ 0x01, 0x00, 0x5e, 0x01, 0x02, 0x03 }, 6);
+	memcpy(b + 6, (uint8_t[]){ 0x02, 0, 0, 0, 0, 1 }, 6);
+	n = 12;
+	if (s->vlans == 2) {
+		put16(b + n, ETH_P_8021AD);
+		put16(b + n + 2, 100);
+		n += 4;
+	}
+	if (s->vlans >= 1) {
+		put16(b + n, ETH_P_8021Q);
+		put16(b + n + 2, 200);
+		n += 4;
+	}
+	if (!s->family) {
+		put16(b + n, ETH_P_ARP);
+		n += 2;
+		memset(b + n, 0x11, 28);
+		return n + 28;
+	}
+	put16(b + n, s->family == MCTUN_FAM_INET ? ETH_P_IP : ETH_P_IPV6);
+	n += 2;
+
+	ip_bytes(s->family, s->src, src);
+	ip_bytes(s->family, s->dst, dst);
+	l4len = (udp_hdr ? 8 : 0) + s->plen;
+	if (s->family == MCTUN_FAM_INET) {
+		size_t hl = 20 + s->ip_opts;
+
+		b[n] = 0x40 | (s->ihl ? (unsigned int)s->ihl : hl / 4);
+		b[n + 1] = s->tos;
+		put16(b + n + 2, hl + l4len);
+		put16(b + n + 4, 0x1234);
+		put16(b + n + 6, s->frag == FRAG_FIRST ? 0x2000 : s->frag == FRAG_LATER ? 185 : 0);
+		b[n + 8] = s->ttl;
+		b[n + 9] = proto;
+		memcpy(b + n + 12, src, 4);
+		memcpy(b + n + 16, dst, 4);
+		memset(b + n + 20, 0x01, s->ip_opts);   /* NOPs */
+		put16(b + n + 10, ip_csum(b + n, hl));
+		n += hl;
+	} else {
+		uint8_t *nh = b + n + 6;
+		size_t plen_at = n + 4, start;
+
+		b[n] = 0x60 | s->tos >> 4;
+		b[n + 1] = (s->tos & 0xf) << 4;
+		b[n + 7] = s->ttl;
+		memcpy(b + n + 8, src, 16);
+		memcpy(b + n + 24, dst, 16);
+		n += 40;
+		start = n;
+		if (s->ext & EXT_HOP) {
+			*nh = IPPROTO_HOPOPTS;
+			nh = b + n;
+			b[n + 1] = 0;                   /* 8 bytes */
+			b[n + 2] = 1;                   /* PadN */
+			b[n + 3] = 4;
+			n += 8;
+		}
+		if (s->ext & EXT_ROUTING) {
+			*nh = IPPROTO_ROUTING;
+			nh = b + n;
+			b[n + 1] = 0;
+			b[n + 2] = 253;                 /* experimental type */
+			n += 8;
+		}
+		if (s->ext & EXT_DST) {
+			*nh = IPPROTO_DSTOPTS;
+			nh = b + n;
+			b[n + 1] = 1;                   /* 16 bytes */
+			b[n + 2] = 1;                   /* PadN */
+			b[n + 3] = 12;
+			n += 16;
+		}
+		if (s->frag != FRAG_NONE) {
+			*nh = IPPROTO_FRAGMENT;
+			nh = b + n;
+			put16(b + n + 2, s->frag == FRAG_FIRST ? 1 : 185 << 3);
+			put16(b + n + 4, 0xabcd);
+			n += 8;
+		}
+		*nh = proto;
+		put16(b + plen_at, n - start + l4len);
+	}
+	if (udp_hdr && proto == IPPROTO_UDP) {
+		put16(b + n, s->sport);
+		put16(b + n + 2, s->dport);
+		put16(b + n + 4, 8 + s->plen + s->udp_len_delta);
+		n += 8;
+	} else if (udp_hdr) {
+		/* another transport: ports where UDP has them, then zeros */
+		put16(b + n, s->sport);
+		put16(b + n + 2, s->dport);
+		n += 8;
+	}
+	for (i = 0; i < s->plen; i++)
+		b[n + i] = payload_byte(i);
+	n += s->plen;
+	if (s->pad_to > n)
+		n = s->pad_to;
+	if (s->cut)
+		n = s->cut;
+	return n;
+}
+
+/* ---- cases ------------------------------------------------------------------ */
+
+struct ev_want {
+	uint32_t group_id;
+	uint8_t dir;             /* MCTUN_DIR_* */
+};
+
+struct tcase {
+	const char *name;
+	enum env_kind env;
+	enum hook hook;
+	struct pkt_spec pkt;
+	unsigned int runs;       /* times the packet is run (default 1) */
+	bool marked;             /* the fragment mark is added */
+	unsigned int events;     /* events expected in the ring */
+	struct ev_want ev;
+	struct mctun_stats st;
+	struct mctun_gstats gs[NGROUPS];
+};
+
+/* The usual datagram of group 0, from a host on the island. */
+#define V4(...) { .family = MCTUN_FAM_INET, .src = "198.18.1.2", .dst = "239.1.2.3", \
+		  .sport = 40000, .dport = 5000, .ttl = 4, .tos = 0xb8, .plen = 32, \
+		  __VA_ARGS__ }
+#define V6(...) { .family = MCTUN_FAM_INET6, .src = "2001:db8:1::2", .dst = "ff15::1", \
+		  .sport = 40000, .dport = 5000, .ttl = 7, .tos = 0x2e, .plen = 32, \
+		  __VA_ARGS__ }
+
+/* Counters of one captured datagram of n payload bytes on ingress. */
+#define CAPTURED_IN(n) { .seen = 1, .udp_mcast = 1, .matched = 1, .ingress = 1, .pushed = 1, \
+			 .pushed_bytes = (n) }
+#define CAPTURED_OUT(n) { .seen = 1, .udp_mcast = 1, .matched = 1, .egress = 1, .pushed = 1, \
+			  .pushed_bytes = (n) }
+#define GS(id, ...) [id] = { __VA_ARGS__ }
+
+/* Later fragments are looked up by (group address, port 0, source): the
+ * address-only entries have a zero source, so nothing matches. The first
+ * fragment's mark still reaches the reassembled datagram. */
+/* A case names only what differs from the usual datagram: later
+ * initializers override the macro's, on purpose. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+static const struct tcase cases[] = {
+	/* -- captured whole -- */
+	{ "ipv4 group datagram on ingress: captured", ENV_TC, TC_IN, V4(), .events = 1,
+	  .ev = { 0, MCTUN_DIR_INGRESS }, .st = CAPTURED_IN(32),
+	  .gs = { GS(0, .packets = 1, .bytes = 32) } },
+	{ "ipv4 group datagram on egress: captured", ENV_TC, TC_OUT, V4(.sport = 40001),
+	  .events = 1, .ev = { 0, MCTUN_DIR_EGRESS }, .st = CAPTURED_OUT(32),
+	  .gs = { GS(0, .packets = 1, .bytes = 32) } },
+	{ "ipv6 group datagram: captured", ENV_TC, TC_IN, V6(.plen = 100), .events = 1,
+	  .ev = { 1, MCTUN_DIR_INGRESS }, .st = CAPTURED_IN(100),
+	  .gs = { GS(1, .packets = 1, .bytes = 100) } },
+	{ "zero-byte payload: captured with len 0", ENV_TC, TC_IN, V4(.plen = 0), .events = 1,
+	  .ev = { 0, MCTUN_DIR_INGRESS }, .st = CAPTURED_IN(0),
+	  .gs = { GS(0, .packets = 1, .bytes = 0) } },
+	{ "zero-byte ipv6 payload: captured with len 0", ENV_TC, TC_IN, V6(.plen = 0),
+	  .events = 1, .ev = { 1, MCTUN_DIR_INGRESS }, .st = CAPTURED_IN(0),
+	  .gs = { GS(1, .packets = 1, .bytes = 0) } },
+	{ "ethernet padding after a short datagram: not payload", ENV_TC, TC_IN,
+	  V4(.plen = 2, .pad_to = 60), .events = 1, .ev = { 0, MCTUN_DIR_INGRESS },
+	  .st = CAPTURED_IN(2), .gs = { GS(0, .packets = 1, .bytes = 2) } },
+	{ "1400-byte payload: captured whole", ENV_TC, TC_IN, V4(.plen = 1400), .events = 1,
+	  .ev = { 0, MCTUN_DIR_INGRESS }, .st = CAPTURED_IN(1400),
+	  .gs = { GS(0, .packets = 1, .bytes = 1400) } },
+	{ "ipv4 options (ihl 6): captured, payload after them", ENV_TC, TC_IN,
+	  V4(.ip_opts = 4), .events = 1, .ev = { 0, MCTUN_DIR_INGRESS }, .st = CAPTURED_IN(32),
+	  .gs = { GS(0, .packets = 1, .bytes = 32) } },
+	{ "ipv4 options (ihl 15): captured, payload after them", ENV_TC, TC_IN,
+	  V4(.ip_opts = 40), .events = 1, .ev = { 0, MCTUN_DIR_INGRESS }, .st = CAPTURED_IN(32),
+	  .gs = { GS(0, .packets = 1, .bytes = 32) } },
+	{ "802.1Q tag before ipv4: captured", ENV_TC, TC_IN, V4(.vlans = 1), .events = 1,
+	  .ev = { 0, MCTUN_DIR_INGRESS }, .st = CAPTURED_IN(32),
+	  .gs = { GS(0, .packets = 1, .bytes = 32) } },
+	{ "QinQ (802.1ad + 802.1Q) before ipv4: captured", ENV_TC, TC_IN, V4(.vlans = 2),
+	  .events = 1, .ev = { 0, MCTUN_DIR_INGRESS }, .st = CAPTURED_IN(32),
+	  .gs = { GS(0, .packets = 1, .bytes = 32) } },
+	{ "802.1Q tag before ipv6: captured", ENV_TC, TC_IN, V6(.vlans = 1), .events = 1,
+	  .ev = { 1, MCTUN_DIR_INGRESS }, .st = CAPTURED_IN(32),
+	  .gs = { GS(1, .packets = 1, .bytes = 32) } },
+	{ "ipv6 hop-by-hop + destination options: captured", ENV_TC, TC_IN,
+	  V6(.ext = EXT_HOP | EXT_DST), .events = 1, .ev = { 1, MCTUN_DIR_INGRESS },
+	  .st = CAPTURED_IN(32), .gs = { GS(1, .packets = 1, .bytes = 32) } },
+	{ "ipv6 hop-by-hop + routing + destination options: captured", ENV_TC, TC_IN,
+	  V6(.ext = EXT_HOP | EXT_ROUTING | EXT_DST), .events = 1,
+	  .ev = { 1, MCTUN_DIR_INGRESS }, .st = CAPTURED_IN(32),
+	  .gs = { GS(1, .packets = 1, .bytes = 32) } },
+
+	/* -- SSM -- */
+	{ "ssm group, its source: captured", ENV_TC, TC_IN,
+	  V4(.src = "198.18.1.1", .dst = "232.1.1.1", .dport = 6000), .events = 1,
+	  .ev = { 2, MCTUN_DIR_INGRESS }, .st = CAPTURED_IN(32),
+	  .gs = { GS(2, .packets = 1, .bytes = 32) } },
+	{ "ssm group, another source: not matched", ENV_TC, TC_IN,
+	  V4(.src = "198.18.1.2", .dst = "232.1.1.1", .dport = 6000),
+	  .st = { .seen = 1, .udp_mcast = 1 } },
+
+	/* -- not ours -- */
+	{ "configured group, another port: not matched", ENV_TC, TC_IN, V4(.dport = 5001),
+	  .st = { .seen = 1, .udp_mcast = 1 } },
+	{ "another group, configured port: not matched", ENV_TC, TC_IN, V4(.dst = "239.1.2.4"),
+	  .st = { .seen = 1, .udp_mcast = 1 } },
+	{ "ipv6: another group: not matched", ENV_TC, TC_IN, V6(.dst = "ff15::2"),
+	  .st = { .seen = 1, .udp_mcast = 1 } },
+	{ "tcp to a group address and port: not udp_mcast", ENV_TC, TC_IN,
+	  V4(.proto = IPPROTO_TCP), .st = { .seen = 1 } },
+	{ "igmp report: not udp_mcast", ENV_TC, TC_IN,
+	  V4(.proto = IPPROTO_IGMP, .dst = "224.0.0.22", .plen = 0), .st = { .seen = 1 } },
+	{ "ipv4 unicast udp: not udp_mcast", ENV_TC, TC_IN, V4(.dst = "198.18.1.1"),
+	  .st = { .seen = 1 } },
+	{ "ipv6 unicast udp: not udp_mcast", ENV_TC, TC_IN, V6(.dst = "2001:db8:1::1"),
+	  .st = { .seen = 1 } },
+	{ "arp: not ip", ENV_TC, TC_IN, { .family = 0 }, .st = { .seen = 1 } },
+
+	/* -- our own re-injections -- */
+	{ "self port on egress: counted self, not captured", ENV_TC, TC_OUT,
+	  V4(.sport = SELF_PORT), .st = { .seen = 1, .udp_mcast = 1, .self = 1 } },
+	{ "self port on egress, ipv6: counted self, not captured", ENV_TC, TC_OUT,
+	  V6(.sport = SELF_PORT), .st = { .seen = 1, .udp_mcast = 1, .self = 1 } },
+
+	/* -- fragments: marked, left to reassembly -- */
+	{ "ipv4 first fragment: marked, not captured", ENV_TC, TC_IN,
+	  V4(.frag = FRAG_FIRST, .plen = 1472), .marked = true,
+	  .st = { .seen = 1, .udp_mcast = 1, .fragments = 1 },
+	  .gs = { GS(0, .fragments = 1) } },
+	{ "ipv4 later fragment: marked by address, not captured", ENV_TC, TC_IN,
+	  V4(.frag = FRAG_LATER, .plen = 500), .marked = true,
+	  .st = { .seen = 1, .fragments = 1 }, .gs = { GS(0, .fragments = 1) } },
+	{ "ipv4 first fragment on egress: marked", ENV_TC, TC_OUT,
+	  V4(.frag = FRAG_FIRST, .plen = 1472), .marked = true,
+	  .st = { .seen = 1, .udp_mcast = 1, .fragments = 1 },
+	  .gs = { GS(0, .fragments = 1) } },
+	{ "ipv4 later fragment of another group: not marked", ENV_TC, TC_IN,
+	  V4(.frag = FRAG_LATER, .dst = "239.9.9.9", .plen = 500), .st = { .seen = 1 } },
+	{ "ipv4 first fragment, another port: not marked", ENV_TC, TC_IN,
+	  V4(.frag = FRAG_FIRST, .dport = 5001, .plen = 1472),
+	  .st = { .seen = 1, .udp_mcast = 1 } },
+	{ "ipv4 later fragment of an ssm group: marked by address", ENV_TC, TC_IN,
+	  V4(.frag = FRAG_LATER, .src = "198.18.1.1", .dst = "232.1.1.1", .plen = 500),
+	  .marked = true, .st = { .seen = 1, .fragments = 1 },
+	  .gs = { GS(2, .fragments = 1) } },
+	{ "ipv6 fragment header, first: marked, not captured", ENV_TC, TC_IN,
+	  V6(.frag = FRAG_FIRST, .plen = 1400), .marked = true,
+	  .st = { .seen = 1, .udp_mcast = 1, .fragments = 1 },
+	  .gs = { GS(1, .fragments = 1) } },
+	{ "ipv6 fragment header, later: marked by address", ENV_TC, TC_IN,
+	  V6(.frag = FRAG_LATER, .plen = 500), .marked = true,
+	  .st = { .seen = 1, .fragments = 1 }, .gs = { GS(1, .fragments = 1) } },
+	{ "ipv6 hop-by-hop then fragment header: marked", ENV_TC, TC_IN,
+	  V6(.ext = EXT_HOP, .frag = FRAG_FIRST, .plen = 1400), .marked = true,
+	  .st = { .seen = 1, .udp_mcast = 1, .fragments = 1 },
+	  .gs = { GS(1, .fragments = 1) } },
+
+	/* -- truncated or inconsistent: counted malformed, never captured -- */
+	/* The kernel's test run refuses an skb whose Ethernet type says IP and
+	 * whose IP header is cut: TC sees those behind a VLAN tag, XDP bare. */
+	{ "ipv4 header cut (tc, behind 802.1Q): malformed", ENV_TC, TC_IN,
+	  V4(.vlans = 1, .cut = 18 + 12), .st = { .seen = 1, .malformed = 1 } },
+	{ "ipv6 header cut (tc, behind 802.1Q): malformed", ENV_TC, TC_IN,
+	  V6(.vlans = 1, .cut = 18 + 30), .st = { .seen = 1, .malformed = 1 } },
+	{ "ethernet header only (xdp): malformed", ENV_XDP, XDP, V4(.cut = 14),
+	  .st = { .seen = 1, .malformed = 1 } },
+	{ "ipv4 header cut (xdp): malformed", ENV_XDP, XDP, V4(.cut = 14 + 12),
+	  .st = { .seen = 1, .malformed = 1 } },
+	{ "ipv6 header cut (xdp): malformed", ENV_XDP, XDP, V6(.cut = 14 + 30),
+	  .st = { .seen = 1, .malformed = 1 } },
+	{ "ipv6 extension header cut (xdp): malformed", ENV_XDP, XDP,
+	  V6(.ext = EXT_DST, .cut = 14 + 40 + 3), .st = { .seen = 1, .malformed = 1 } },
+	{ "udp header cut (ipv4): malformed", ENV_TC, TC_IN, V4(.cut = 14 + 20 + 4),
+	  .st = { .seen = 1, .malformed = 1 } },
+	{ "udp header cut (ipv6): malformed", ENV_TC, TC_IN, V6(.cut = 14 + 40 + 6),
+	  .st = { .seen = 1, .malformed = 1 } },
+	{ "ipv6 extension header cut: malformed", ENV_TC, TC_IN,
+	  V6(.ext = EXT_HOP, .cut = 14 + 40 + 3), .st = { .seen = 1, .malformed = 1 } },
+	{ "vlan tag cut: malformed", ENV_TC, TC_IN, V4(.vlans = 1, .cut = 16),
+	  .st = { .seen = 1, .malformed = 1 } },
+	{ "ipv4 ihl below 5: malformed", ENV_TC, TC_IN, V4(.ihl = 4),
+	  .st = { .seen = 1, .malformed = 1 } },
+	{ "ipv4 ihl past the packet: malformed", ENV_TC, TC_IN, V4(.ihl = 15, .plen = 0),
+	  .st = { .seen = 1, .malformed = 1 } },
+	{ "udp length beyond the packet: malformed, not captured", ENV_TC, TC_IN,
+	  V4(.udp_len_delta = 100),
+	  .st = { .seen = 1, .udp_mcast = 1, .matched = 1, .ingress = 1, .malformed = 1 } },
+	{ "udp length below 8: malformed", ENV_TC, TC_IN, V4(.udp_len_delta = -36),
+	  .st = { .seen = 1, .udp_mcast = 1, .matched = 1, .ingress = 1, .malformed = 1 } },
+	{ "payload cut short of the udp length: malformed", ENV_TC, TC_IN,
+	  V4(.plen = 100, .cut = 14 + 20 + 8 + 50),
+	  .st = { .seen = 1, .udp_mcast = 1, .matched = 1, .ingress = 1, .malformed = 1 } },
+
+	/* -- a full ring -- */
+	{ "ring full: counted per datagram and per group", ENV_SMALL_RING, TC_IN,
+	  V4(.plen = 1000), .runs = 5, .events = 3, .ev = { 0, MCTUN_DIR_INGRESS },
+	  .st = { .seen = 5, .udp_mcast = 5, .matched = 5, .ingress = 5, .pushed = 3,
+		  .pushed_bytes = 3000, .ring_full = 2 },
+	  .gs = { GS(0, .packets = 3, .bytes = 3000, .ring_full = 2) } },
+
+	/* -- XDP mode: XDP takes whole datagrams, TC ingress the rest -- */
+	{ "xdp mode: tc ingress leaves a whole datagram to xdp", ENV_XDP, TC_IN, V4() },
+	{ "xdp mode: xdp captures the whole datagram", ENV_XDP, XDP, V4(), .events = 1,
+	  .ev = { 0, MCTUN_DIR_INGRESS }, .st = CAPTURED_IN(32),
+	  .gs = { GS(0, .packets = 1, .bytes = 32) } },
+	{ "xdp mode: xdp captures ipv6 behind 802.1Q", ENV_XDP, XDP, V6(.vlans = 1),
+	  .events = 1, .ev = { 1, MCTUN_DIR_INGRESS }, .st = CAPTURED_IN(32),
+	  .gs = { GS(1, .packets = 1, .bytes = 32) } },
+	{ "xdp mode: xdp leaves fragments alone", ENV_XDP, XDP,
+	  V4(.frag = FRAG_FIRST, .plen = 1472), .st = { .seen = 1 } },
+	{ "xdp mode: tc ingress marks a first fragment", ENV_XDP, TC_IN,
+	  V4(.frag = FRAG_FIRST, .plen = 1472), .marked = true,
+	  .st = { .udp_mcast = 1, .fragments = 1 }, .gs = { GS(0, .fragments = 1) } },
+	{ "xdp mode: tc ingress marks a later fragment", ENV_XDP, TC_IN,
+	  V4(.frag = FRAG_LATER, .plen = 500), .marked = true, .st = { .fragments = 1 },
+	  .gs = { GS(0, .fragments = 1) } },
+	{ "xdp mode: tc egress still captures local senders", ENV_XDP, TC_OUT, V4(),
+	  .events = 1, .ev = { 0, MCTUN_DIR_EGRESS }, .st = CAPTURED_OUT(32),
+	  .gs = { GS(0, .packets = 1, .bytes = 32) } },
+	{ "xdp mode: tc ingress does not count a cut ip header again", ENV_XDP, TC_IN,
+	  V4(.vlans = 1, .cut = 18 + 12) },
+	{ "xdp mode: tc ingress does not count a cut vlan tag again", ENV_XDP, TC_IN,
+	  V4(.vlans = 1, .cut = 16) },
+};
+#pragma GCC diagnostic pop
+
+/* ---- running and checking ------------------------------------------------- */
+
+static char why[1024];
+
+static bool failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static bool failf(const char *fmt, ...)
+{
+	size_t n = strlen(why);
+	va_list ap;
+
+	if (n >= sizeof(why) - 4)
+		return false;
+	if (n)
+		strcat(why, "; ");
+	va_start(ap, fmt);
+	vsnprintf(why + strlen(why), sizeof(why) - strlen(why), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static const char *const stat_names[] = {
+	"seen", "udp_mcast", "matched", "ingress", "egress", "pushed", "pushed_bytes",
+	"ring_full", "self", "loopback", "fragments", "too_big", "malformed",
+};
+_Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) ==
+	       sizeof(struct mctun_stats) / sizeof(__u64), "a name per mctun_stats field");
+
+static const char *const gstat_names[] = { "packets", "bytes", "fragments", "ring_full" };
+_Static_assert(sizeof(gstat_names) / sizeof(gstat_names[0]) ==
+	       sizeof(struct mctun_gstats) / sizeof(__u64), "a name per mctun_gstats field");
+
+static bool run_once(struct env *e, const struct tcase *c, const uint8_t *pkt, size_t len)
+{
+	static uint8_t out[PKT_MAX + 256];
+	struct __sk_buff ctx_in = { .mark = MARK_IN }, ctx_out = {};
+	struct bpf_program *prog = c->hook == TC_IN ? e->skel->progs.mctun_tc_in :
+				   c->hook == TC_OUT ? e->skel->progs.mctun_tc_out :
+				   e->skel->progs.mctun_xdp;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
+	__u32 want_mark = MARK_IN | (c->marked ? MCTUN_FRAG_MARK : 0);
+	int want_ret = c->hook == XDP ? XDP_PASS : TC_ACT_OK;
+	bool ok = true;
+
+	if (c->hook != XDP) {
+		o.ctx_in = &ctx_in;
+		o.ctx_size_in = sizeof(ctx_in);
+		o.ctx_out = &ctx_out;
+		o.ctx_size_out = sizeof(ctx_out);
+	}
+	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &o))
+		return failf("test run: %s", strerror(errno));
+	if ((int)o.retval != want_ret)
+		ok = failf("verdict %u, want %d", o.retval, want_ret);
+	if (o.data_size_out != len || memcmp(out, pkt, len))
+		ok = failf("packet changed (%u bytes out of %zu in)", o.data_size_out, len);
+	if (c->hook != XDP && ctx_out.mark != want_mark)
+		ok = failf("mark 0x%08x, want 0x%08x", ctx_out.mark, want_mark);
+	return ok;
+}
+
+static bool check_event(const struct tcase *c, const struct event *got)
+{
+	const struct pkt_spec *s = &c->pkt;
+	const struct mctun_event *ev = &got->ev;
+	uint8_t src[16], dst[16];
+	bool ok = true;
+	uint32_t i;
+
+	ip_bytes(s->family, s->src, src);
+	ip_bytes(s->family, s->dst, dst);
+	if (ev->len == ~0u)
+		return failf("event record size is not header + len");
+	if (ev->len != s->plen)
+		ok = failf("event len %u, want %u", ev->len, s->plen);
+	if (ev->group_id != c->ev.group_id)
+		ok = failf("event group_id %u, want %u", ev->group_id, c->ev.group_id);
+	if (ev->family != s->family)
+		ok = failf("event family %u, want %u", ev->family, s->family);
+	if (ev->dir != c->ev.dir)
+		ok = failf("event dir %u, want %u", ev->dir, c->ev.dir);
+	if (ev->ttl != s->ttl || ev->tos != s->tos)
+		ok = failf("event ttl %u tos 0x%02x, want %u 0x%02x", ev->ttl, ev->tos, s->ttl,
+			   s->tos);
+	if (ntohs(ev->sport) != s->sport || ntohs(ev->dport) != s->dport)
+		ok = failf("event ports %u -> %u, want %u -> %u", ntohs(ev->sport),
+			   ntohs(ev->dport), s->sport, s->dport);
+	if (memcmp(ev->src, src, 16))
+		ok = failf("event src differs");
+	if (memcmp(ev->dst, dst, 16))
+		ok = failf("event dst differs");
+	if (!ev->tstamp_ns)
+		ok = failf("event tstamp_ns is 0");
+	for (i = 0; i < ev->len && i < s->plen && i < PKT_MAX; i++)
+		if (got->data[i] != payload_byte(i))
+			return failf("payload byte %u is 0x%02x, want 0x%02x", i, got->data[i],
+				     payload_byte(i));
+	return ok;
+}
+
+static bool check_counters(struct env *e, const struct tcase *c)
+{
+	struct mctun_stats st;
+	struct mctun_gstats gs;
+	const __u64 *got = (const __u64 *)&st, *want = (const __u64 *)&c->st;
+	bool ok = true;
+	unsigned int i, g;
+	int err;
+
+	err = percpu_sum(bpf_map__fd(e->skel->maps.mctun_stats), 0, &st, sizeof(st));
+	if (err)
+		return failf("read mctun_stats: %s", strerror(-err));
+	for (i = 0; i < sizeof(st) / sizeof(__u64); i++)
+		if (got[i] != want[i])
+			ok = failf("stats %s %llu, want %llu", stat_names[i],
+				   (unsigned long long)got[i], (unsigned long long)want[i]);
+	for (g = 0; g < NGROUPS; g++) {
+		err = percpu_sum(bpf_map__fd(e->skel->maps.mctun_gstats), g, &gs, sizeof(gs));
+		if (err)
+			return failf("read mctun_gstats: %s", strerror(-err));
+		got = (const __u64 *)&gs;
+		want = (const __u64 *)&c->gs[g];
+		for (i = 0; i < sizeof(gs) / sizeof(__u64); i++)
+			if (got[i] != want[i])
+				ok = failf("group %u %s %llu, want %llu", g, gstat_names[i],
+					   (unsigned long long)got[i],
+					   (unsigned long long)want[i]);
+	}
+	return ok;
+}
+
+static bool run_case(struct env *e, const struct tcase *c)
+{
+	static uint8_t pkt[PKT_MAX];
+	size_t len = build(&c->pkt, pkt);
+	unsigned int i, runs = c->runs ? c->runs : 1;
+	bool ok = true;
+	int err;
+
+	why[0] = '\0';
+	err = env_reset(e);
+	if (err)
+		return failf("reset maps: %s", strerror(-err));
+	for (i = 0; i < runs; i++)
+		ok &= run_once(e, c, pkt, len);
+	err = ring_buffer__consume(e->rb);
+	if (err < 0)
+		return failf("consume ring: %s", strerror(-err));
+	if (e->nevents != c->events)
+		ok = failf("%u events in the ring, want %u", e->nevents, c->events);
+	for (i = 0; i < e->nevents && i < c->events && i < MAX_EVENTS; i++)
+		ok &= check_event(c, &e->events[i]);
+	ok &= check_counters(e, c);
+	return ok;
+}
+
+int main(int argc, char **argv)
+{
+	static struct env envs[NENVS];
+	static const char *const env_names[] = { "tc", "xdp", "small ring" };
+	const char *only = NULL;
+	unsigned int i, passed = 0, failed = 0;
+	int a, err;
+
+	for (a = 1; a < argc; a++) {
+		if (!strcmp(argv[a], "-v"))
+			verbose = true;
+		else
+			only = argv[a];
+	}
+	libbpf_set_print(libbpf_quiet);
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus < 0) {
+		fprintf(stderr, "bpf_unit: possible CPUs: %s\n", strerror(-ncpus));
+		return 2;
+	}
+	for (i = 0; i < NENVS; i++) {
+		err = env_open(&envs[i], i);
+		if (err) {
+			fprintf(stderr, "bpf_unit: load the object (%s): %s\n", env_names[i],
+				strerror(-err));
+			return 2;
+		}
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct tcase *c = &cases[i];
+		bool ok;
+
+		if (only && !strstr(c->name, only))
+			continue;
+		ok = run_case(&envs[c->env], c);
+		if (ok) {
+			printf("ok - %s\n", c->name);
+			passed++;
+		} else {
+			printf("not ok - %s: %s\n", c->name, why);
+			failed++;
+		}
+	}
+	for (i = 0; i < NENVS; i++)
+		env_close(&envs[i]);
+	printf("bpf_unit: %u ok, %u not ok\n", passed, failed);
+	return failed ? 1 : 0;
+}
