@@ -97,7 +97,8 @@ struct mctun_stats {
 	__u64 self;          /* skipped: sent by mctun's own socket */
 	__u64 loopback;      /* skipped: loopback copy, seen at egress */
 	__u64 fragments;     /* fragments left to reassembly + socket */
-	__u64 too_big;       /* unfragmented datagram beyond MCTUN_MAX_PAYLOAD */
+	__u64 too_big;       /* datagram beyond MCTUN_MAX_PAYLOAD: a guard; a UDP
+			      * length field cannot announce more than 65,527 */
 	__u64 malformed;     /* truncated or inconsistent headers */
 };
 
