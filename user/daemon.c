@@ -220,9 +220,9 @@ static struct peer *peer_new(struct daemon *d, int fd, bool outbound, const char
 	p->src.fd = fd;
 	p->outbound = outbound;
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	p->in = malloc(IN_CAP);
+	p->in = big_alloc(IN_CAP);
 	if (!p->in || obuf_init(&p->out, d->cfg->queue_bytes) || peer_add(d, p)) {
-		free(p->in);
+		big_free(p->in, IN_CAP);
 		obuf_free(&p->out);
 		free(p);
 		return NULL;
@@ -527,7 +527,7 @@ static void reap_peers(struct daemon *d)
 			continue;
 		}
 		d->dead_drops += p->st.queue_drops;
-		free(p->in);
+		big_free(p->in, IN_CAP);
 		obuf_free(&p->out);
 		free(p);
 	}
@@ -974,7 +974,7 @@ static void teardown(struct daemon *d)
 
 		if (p->src.fd >= 0)
 			close(p->src.fd);
-		free(p->in);
+		big_free(p->in, IN_CAP);
 		obuf_free(&p->out);
 		free(p);
 	}

@@ -1,15 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "obuf.h"
 
+/*
+ * Per-peer buffers come straight from mmap: pages cost memory only once
+ * written, and a closed peer's go back to the system at once (from malloc
+ * they would stay in the heap once glibc raised its mmap threshold).
+ */
+void *big_alloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void big_free(void *p, size_t size)
+{
+	if (p)
+		munmap(p, size);
+}
+
 int obuf_init(struct obuf *o, size_t cap)
 {
-	o->buf = malloc(cap);
+	o->buf = big_alloc(cap);
 	if (!o->buf)
 		return -ENOMEM;
 	o->cap = cap;
@@ -19,7 +37,7 @@ int obuf_init(struct obuf *o, size_t cap)
 
 void obuf_free(struct obuf *o)
 {
-	free(o->buf);
+	big_free(o->buf, o->cap);
 	o->buf = NULL;
 	o->cap = o->len = o->head = 0;
 }

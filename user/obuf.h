@@ -17,6 +17,10 @@ struct obuf {
 	size_t len;         /* unsent bytes */
 };
 
+/* Anonymous mappings for large per-connection buffers. */
+void *big_alloc(size_t size);
+void big_free(void *p, size_t size);
+
 int obuf_init(struct obuf *o, size_t cap);
 void obuf_free(struct obuf *o);
 static inline size_t obuf_room(const struct obuf *o) { return o->cap - o->len; }
