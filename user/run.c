@@ -38,7 +38,7 @@ static void usage(FILE *f)
 "                           generic), native or generic\n"
 "      --ttl N              TTL / hop limit of re-injected datagrams (default 1)\n"
 "      --max-hops N         tunnel links a datagram may cross (default 8)\n"
-"      --queue-size BYTES   output queue bound per peer (default 4M)\n"
+"      --queue-size BYTES   output queue bound per peer (default 256K)\n"
 "      --ring-size BYTES    BPF ring buffer, power of two (default 8M)\n"
 "      --max-peers N        accepted connections at once (default 256)\n"
 "      --keepalive SECS     keepalive after this idle time (default 1)\n"
@@ -252,7 +252,7 @@ int run_main(int argc, char **argv)
 		.mode = MCTUN_MODE_TC,
 		.ttl = 1,
 		.max_hops = 8,
-		.queue_bytes = 4u << 20,
+		.queue_bytes = 256u << 10,   /* 100 peers stay within 25 MiB */
 		.ring_bytes = MCTUN_RING_DEFAULT,
 		.max_peers = 256,
 		.keepalive_s = 1,
