@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <net/if.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "log.h"
@@ -16,12 +18,17 @@ int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64
 	unsigned long long v;
 	char *end;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ') {
+	/* Decimal, or hex after 0x; never octal, no sign, no white space
+	 * (strtoull would skip it, and then accept "-1"). */
+	if (!s || !isdigit((unsigned char)*s)) {
 		pr_warn("%s: '%s' is not a number\n", opt, s ? s : "");
 		return -EINVAL;
 	}
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		v = isxdigit((unsigned char)s[2]) ? strtoull(s + 2, &end, 16) : (end = (char *)s + 1, 0);
+	else
+		v = strtoull(s, &end, 10);
 	if (errno || *end) {
 		pr_warn("%s: '%s' is not a number\n", opt, s);
 		return -EINVAL;
@@ -50,7 +57,7 @@ int parse_seconds(const char *opt, const char *s, double min, double max, double
 	double v, mul = 1;
 	char *end;
 
-	if (!s || !*s || *s == ' ') {
+	if (!s || !(isdigit((unsigned char)*s) || *s == '.')) {
 		pr_warn("%s: '%s' is not a duration\n", opt, s ? s : "");
 		return -EINVAL;
 	}
@@ -85,7 +92,7 @@ int parse_size(const char *opt, const char *s, uint64_t min, uint64_t max, uint6
 	uint64_t mul = 1;
 	char *end;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ') {
+	if (!s || !isdigit((unsigned char)*s)) {
 		pr_warn("%s: '%s' is not a size\n", opt, s ? s : "");
 		return -EINVAL;
 	}
@@ -167,4 +174,31 @@ int random_bytes(void *buf, size_t len)
 		done += n;
 	}
 	return 0;
+}
+
+int set_sockopt_int(int fd, int level, int name, int val, const char *who, const char *what)
+{
+	if (setsockopt(fd, level, name, &val, sizeof(val)) < 0) {
+		int err = -errno;
+
+		pr_warn("%s: set %s: %s\n", who, what, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = *s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -28,5 +29,11 @@ int iface_index(const char *name, unsigned int *ifindex);
 
 /* Random bytes from getrandom(); -errno on failure. */
 int random_bytes(void *buf, size_t len);
+
+/* setsockopt() of one int; on failure one line "WHO: set WHAT: cause", -errno. */
+int set_sockopt_int(int fd, int level, int name, int val, const char *who, const char *what);
+
+/* s as a JSON string, quotes included, control characters escaped. */
+void json_string(FILE *f, const char *s);
 
 #endif
