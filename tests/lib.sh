@@ -75,8 +75,10 @@ wan_addr() { local a=$1 b=$2; ((a < b)) && echo "198.19.$a$b.$a" || echo "198.19
 # until it runs (or fail with its log).
 gw() {
 	local name=$1 ns=$2 i; shift 2
+	# emptied here, not by the child, so an old "running on" cannot count
+	: >"$T/$name.log"
 	# nsenter execs mctun: $! is the daemon's own pid
-	nsenter --net="/run/netns/$PFX-$ns" -- "$MCTUN" run "$@" >"$T/$name.log" 2>&1 &
+	nsenter --net="/run/netns/$PFX-$ns" -- "$MCTUN" run "$@" >>"$T/$name.log" 2>&1 &
 	echo $! >"$T/$name.pid"
 	for ((i = 0; i < WAIT_STEPS; i++)); do
 		grep -q "running on" "$T/$name.log" && return 0
