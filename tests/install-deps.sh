@@ -5,6 +5,10 @@ set -eu
 
 pkgs=(make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool
       iproute2 util-linux procps)
+# tests/t_lab.sh: nft makes exact loss, duplicates, reordering and DSCP
+# remarking on a path (the test kernel may lack netem and pedit); smcroute
+# installs a static multicast route in a router namespace (TTL per hop).
+pkgs+=(nftables smcroute)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -15,9 +15,11 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 } cmds[] = {
-	{ "run",  run_main,  "run the tunnel daemon on an interface" },
-	{ "send", send_main, "send numbered test datagrams to a group" },
-	{ "recv", recv_main, "receive a group and report loss, order, TTL, DSCP, latency" },
+	{ "run",    run_main,    "run the tunnel daemon on an interface" },
+	{ "send",   send_main,   "send numbered test datagrams to a group" },
+	{ "recv",   recv_main,   "receive a group and report loss, order, TTL, DSCP, latency" },
+	{ "status", status_main, "joined groups, and every instance with its peers and counters" },
+	{ "doctor", doctor_main, "check for what makes multicast fail silently" },
 };
 
 static void usage(FILE *f)

@@ -339,17 +339,6 @@ static void restore_version(struct sysctl_save *sv)
 	sv->saved = false;
 }
 
-static int set_opt(int fd, int level, int name, int val, const char *what)
-{
-	if (setsockopt(fd, level, name, &val, sizeof(val)) < 0) {
-		int err = -errno;
-
-		pr_warn("recv: set %s: %s\n", what, strerror(-err));
-		return err;
-	}
-	return 0;
-}
-
 static int join(const struct recv_opts *o, int fd)
 {
 	int level = o->group.family == MCTUN_FAM_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
@@ -399,13 +388,15 @@ static int recv_socket(const struct recv_opts *o, int *fdp)
 	/* FORCE passes net.core.rmem_max when we may; otherwise take what we get */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	err = set_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+	err = set_sockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, "recv", "SO_REUSEADDR");
 	if (!err)
-		err = set_opt(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS");
+		err = set_sockopt_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1, "recv", "SO_TIMESTAMPNS");
 	if (!err && v6) {
-		err = set_opt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT");
+		err = set_sockopt_int(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "recv",
+				      "IPV6_RECVHOPLIMIT");
 		if (!err)
-			err = set_opt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1, "IPV6_RECVTCLASS");
+			err = set_sockopt_int(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1, "recv",
+					      "IPV6_RECVTCLASS");
 		/* only this socket's joins, not every group the host is in; Linux
 		 * 4.20+ (older kernels: ENOPROTOOPT, and the bind still filters) */
 		if (!err && setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, &(int){0},
@@ -414,11 +405,12 @@ static int recv_socket(const struct recv_opts *o, int *fdp)
 			pr_warn("recv: set IPV6_MULTICAST_ALL: %s\n", strerror(-err));
 		}
 	} else if (!err) {
-		err = set_opt(fd, IPPROTO_IP, IP_RECVTTL, 1, "IP_RECVTTL");
+		err = set_sockopt_int(fd, IPPROTO_IP, IP_RECVTTL, 1, "recv", "IP_RECVTTL");
 		if (!err)
-			err = set_opt(fd, IPPROTO_IP, IP_RECVTOS, 1, "IP_RECVTOS");
+			err = set_sockopt_int(fd, IPPROTO_IP, IP_RECVTOS, 1, "recv", "IP_RECVTOS");
 		if (!err)
-			err = set_opt(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL");
+			err = set_sockopt_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, "recv",
+					      "IP_MULTICAST_ALL");
 	}
 	if (err)
 		goto fail;
@@ -800,22 +792,6 @@ static const char *from_str(const struct sender *s, char *buf, size_t len)
 	}
 	addr_sockaddr(s->family, s->addr, s->port, 0, &ss);
 	return sockaddr_str((struct sockaddr *)&ss, buf, len);
-}
-
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = *s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
 }
 
 static void json_report(struct recv_ctx *c, FILE *f)

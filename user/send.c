@@ -9,6 +9,7 @@
  * line rate the timer slack makes each wake-up a batch.  A late wake-up is
  * made up for by the next batch, so the average rate does not drift.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -51,6 +52,8 @@ struct send_opts {
 	unsigned int ifindex;
 	bool loopback;
 	uint16_t sport;
+	const char *bind;         /* --bind as given, NULL = the route's source */
+	uint8_t bind_addr[16];    /* network order */
 	bool json;
 	bool quiet;
 };
@@ -99,6 +102,9 @@ static void usage(FILE *f)
 "  -i, --iface IF         send out of this interface (default: the route's)\n"
 "      --no-loopback      do not loop datagrams back to this host's sockets\n"
 "      --source-port N    send from this UDP port (default: an ephemeral one)\n"
+"  -b, --bind ADDR        send from this local address, of the group's family\n"
+"                         (default: the route's); without --iface the kernel\n"
+"                         also sends out of the interface that holds ADDR\n"
 "  -j, --json             one JSON object on stdout at exit\n"
 "  -q, --quiet            no summary (warnings still go to stderr)\n"
 "  -h, --help             this text\n"
@@ -115,6 +121,7 @@ static void usage(FILE *f)
 "  mctun send 239.1.2.3:5000 --rate 1000pps --count 5000\n"
 "  mctun send 239.1.2.3:5000 --rate 10Mbps --size 1200 --duration 30s --dscp ef\n"
 "  mctun send [ff15::1]:5000 --iface eth1 --ttl 16 --count 0\n"
+"  mctun send 232.1.1.1:5000 --bind 198.18.1.2 --rate 100pps\n"
 "  mctun send 232.1.1.1:5000 --rate 200000pps --count 400000 --json\n",
 		LAB_HDR_LEN, LAB_MAX_SIZE, DEFAULT_SIZE, DEFAULT_COUNT, DEFAULT_TTL,
 		BEHIND_PCT);
@@ -216,6 +223,7 @@ static int send_parse(int argc, char **argv, struct send_opts *o)
 		{ "iface",       required_argument, NULL, 'i' },
 		{ "no-loopback", no_argument,       NULL, OPT_NO_LOOP },
 		{ "source-port", required_argument, NULL, OPT_SPORT },
+		{ "bind",        required_argument, NULL, 'b' },
 		{ "json",        no_argument,       NULL, 'j' },
 		{ "quiet",       no_argument,       NULL, 'q' },
 		{ "help",        no_argument,       NULL, 'h' },
@@ -233,7 +241,7 @@ static int send_parse(int argc, char **argv, struct send_opts *o)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":r:s:c:d:t:i:jqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r:s:c:d:t:i:b:jqh", longopts, NULL)) != -1) {
 		err = 0;
 		switch (c) {
 		case 'r':
@@ -272,6 +280,9 @@ static int send_parse(int argc, char **argv, struct send_opts *o)
 			err = parse_u32("--source-port", optarg, 1, 65535, &v);
 			o->sport = v;
 			break;
+		case 'b':
+			o->bind = optarg;
+			break;
 		case 'j':
 			o->json = true;
 			break;
@@ -305,6 +316,12 @@ static int send_parse(int argc, char **argv, struct send_opts *o)
 			argv[optind]);
 		return -EINVAL;
 	}
+	if (o->bind && inet_pton(fam_to_af(o->group.family), o->bind, o->bind_addr) != 1) {
+		pr_warn("--bind: '%s' is not an %s address (the group is %s)\n", o->bind,
+			o->group.family == MCTUN_FAM_INET ? "IPv4" : "IPv6",
+			o->group.family == MCTUN_FAM_INET ? "IPv4" : "IPv6");
+		return -EINVAL;
+	}
 	v = o->group.family == MCTUN_FAM_INET ? 65507 : LAB_MAX_SIZE;
 	if (size > v) {
 		pr_warn("--size: %llu is beyond the largest %s UDP payload (%u)\n",
@@ -319,17 +336,6 @@ static int send_parse(int argc, char **argv, struct send_opts *o)
 		o->pps = o->rate;
 	else if (o->unit == RATE_BPS)
 		o->pps = o->rate / (8.0 * o->size);
-	return 0;
-}
-
-static int set_opt(int fd, int level, int name, int val, const char *what)
-{
-	if (setsockopt(fd, level, name, &val, sizeof(val)) < 0) {
-		int err = -errno;
-
-		pr_warn("send: set %s: %s\n", what, strerror(-err));
-		return err;
-	}
 	return 0;
 }
 
@@ -348,22 +354,24 @@ static int send_socket(const struct send_opts *o, int *fdp)
 		return err;
 	}
 	if (v6) {
-		err = set_opt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, o->ttl, "hop limit");
+		err = set_sockopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, o->ttl, "send",
+				      "hop limit");
 		if (!err)
-			err = set_opt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, o->loopback,
-				      "multicast loopback");
+			err = set_sockopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, o->loopback,
+					      "send", "multicast loopback");
 		if (!err)
-			err = set_opt(fd, IPPROTO_IPV6, IPV6_TCLASS, o->dscp << 2, "traffic class");
+			err = set_sockopt_int(fd, IPPROTO_IPV6, IPV6_TCLASS, o->dscp << 2, "send",
+					      "traffic class");
 		if (!err && o->ifindex)
-			err = set_opt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, o->ifindex,
-				      "multicast interface");
+			err = set_sockopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, o->ifindex,
+					      "send", "multicast interface");
 	} else {
-		err = set_opt(fd, IPPROTO_IP, IP_MULTICAST_TTL, o->ttl, "TTL");
+		err = set_sockopt_int(fd, IPPROTO_IP, IP_MULTICAST_TTL, o->ttl, "send", "TTL");
 		if (!err)
-			err = set_opt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, o->loopback,
-				      "multicast loopback");
+			err = set_sockopt_int(fd, IPPROTO_IP, IP_MULTICAST_LOOP, o->loopback,
+					      "send", "multicast loopback");
 		if (!err)
-			err = set_opt(fd, IPPROTO_IP, IP_TOS, o->dscp << 2, "TOS");
+			err = set_sockopt_int(fd, IPPROTO_IP, IP_TOS, o->dscp << 2, "send", "TOS");
 		if (!err && o->ifindex) {
 			struct ip_mreqn mr = { .imr_ifindex = o->ifindex };
 
@@ -377,16 +385,23 @@ static int send_socket(const struct send_opts *o, int *fdp)
 	if (err)
 		goto fail;
 
-	if (o->sport) {
-		static const uint8_t any[16];
-
-		err = set_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
-		if (err)
-			goto fail;
-		sl = addr_sockaddr(o->group.family, any, o->sport, 0, &ss);
+	if (o->sport || o->bind) {
+		if (o->sport) {
+			err = set_sockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, "send",
+					      "SO_REUSEADDR");
+			if (err)
+				goto fail;
+		}
+		/* bind_addr is all zero without --bind: any address, this port */
+		sl = addr_sockaddr(o->group.family, o->bind_addr, o->sport, o->ifindex, &ss);
 		if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
 			err = -errno;
-			pr_warn("send: bind source port %u: %s\n", o->sport, strerror(-err));
+			if (o->sport)
+				pr_warn("send: bind %s port %u: %s\n", o->bind ? o->bind : "any address",
+					o->sport, strerror(-err));
+			else
+				pr_warn("send: bind %s: %s%s\n", o->bind, strerror(-err),
+					err == -EADDRNOTAVAIL ? " (not an address of this host)" : "");
 			goto fail;
 		}
 	}

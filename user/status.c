@@ -1,0 +1,1232 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * mctun status: what this host has joined, and every mctun running on it.
+ *
+ * Group memberships come from the kernel's own tables (/proc/net/igmp,
+ * mcfilter, igmp6, mcfilter6), so they show every application's joins, not
+ * only ours.  Instances are read from the maps each one pins (see pins.h);
+ * nothing talks to a daemon, so a hung or killed one is shown as it was
+ * left.  Socket-mode instances pin nothing: they are found in /proc.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "addr.h"
+#include "cmds.h"
+#include "log.h"
+#include "mctun.h"
+#include "pins.h"
+#include "util.h"
+
+struct mc_source {
+	uint8_t addr[16];
+	bool exclude;             /* listed as an EXCLUDE source, else INCLUDE */
+};
+
+struct mc_membership {
+	uint8_t family;           /* MCTUN_FAM_* */
+	uint8_t addr[16];         /* network order */
+	unsigned int users;       /* sockets (or kernel users) holding the join */
+	struct mc_source *src;
+	unsigned int nsrc;
+};
+
+struct mc_iface {
+	int ifindex;
+	char name[IF_NAMESIZE];
+	int igmp_version;         /* in force, from /proc/net/igmp; 0 = no IPv4 */
+	int force_igmp, force_igmp_all;
+	bool has_v6;
+	int force_mld, force_mld_all;
+	struct mc_membership *m;
+	unsigned int nm;
+};
+
+struct iface_table {
+	struct mc_iface *v;
+	unsigned int n;
+};
+
+struct status_opts {
+	bool all;
+	bool json;
+	const char *iface;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: mctun status [--all] [-i IF] [--json]\n"
+"\n"
+"Show which multicast groups each interface has joined (IPv4 and IPv6, with\n"
+"sources, from the kernel's tables: every application's joins) and the\n"
+"IGMP/MLD version in force; then every mctun instance on this host: its\n"
+"interface, mode, uptime, groups with their counters, the BPF and daemon\n"
+"counters and each tunnel peer.  Instances are read from the maps they pin\n"
+"under %s (root or CAP_BPF needed); the daemons are not asked.\n"
+"\n"
+"Options:\n"
+"  -a, --all        also the groups every interface joins (224.0.0.1, ff02::1,\n"
+"                   ff01::1, ff02::1:ffXX:XXXX), and the instances of every\n"
+"                   network namespace, not only this one's\n"
+"  -i, --iface IF   only this interface (and instances on an interface of\n"
+"                   this name)\n"
+"  -j, --json       one JSON object: \"interfaces\" and \"instances\"\n"
+"  -h, --help       this text\n"
+"\n"
+"An instance whose pid is gone is \"stale\": it was killed without cleaning up;\n"
+"the next `mctun run` on that interface clears it.  Socket-mode instances\n"
+"publish no counters: they are listed from /proc with their command line.\n"
+"\n"
+"JSON keys: interfaces[]: name, ifindex, igmp_version, force_igmp_version,\n"
+"mld_version, force_mld_version, groups[]: group, users, sources[] {source,\n"
+"mode}.  instances[]: pin_dir, netns, pid, alive, stale, interface, ifindex,\n"
+"mode, start_ns, uptime_s, groups[] {group, packets, bytes, fragments,\n"
+"ring_full}, bpf {...}, daemon {...}, peers[] {address, direction, state,\n"
+"node_id, up_since_ns, up_s, frames_in, bytes_in, frames_out, bytes_out,\n"
+"queue_drops, queued}; socket-mode ones: pid, mode, interface, cmdline, note.\n"
+"\n"
+"EXAMPLES\n"
+"  mctun status\n"
+"  mctun status -i eth1 --all\n"
+"  sudo mctun status --all --json\n",
+		PIN_ROOT);
+}
+
+static int status_parse(int argc, char **argv, struct status_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "all",   no_argument,       NULL, 'a' },
+		{ "iface", required_argument, NULL, 'i' },
+		{ "json",  no_argument,       NULL, 'j' },
+		{ "help",  no_argument,       NULL, 'h' },
+		{}
+	};
+	unsigned int ifindex;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":ai:jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			o->all = true;
+			break;
+		case 'i':
+			o->iface = optarg;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case ':':
+			pr_warn("status: option '%s' needs a value\n", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			pr_warn("status: unknown option '%s' (see mctun status --help)\n",
+				argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind != argc) {
+		pr_warn("status: unexpected argument '%s' (see mctun status --help)\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	/* with --all, IF may exist only in another namespace, for its instances */
+	if (o->iface && !o->all && iface_index(o->iface, &ifindex))
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- the kernel's membership tables ---------------------------------- */
+
+static struct mc_iface *iface_get(struct iface_table *t, int ifindex, const char *name)
+{
+	struct mc_iface *v;
+	unsigned int i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->v[i].ifindex == ifindex)
+			return &t->v[i];
+	v = realloc(t->v, (t->n + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	t->v = v;
+	v = &t->v[t->n++];
+	memset(v, 0, sizeof(*v));
+	v->ifindex = ifindex;
+	/* the tables cut long names (mcfilter: 6 characters); the index does not lie */
+	if (!if_indextoname(ifindex, v->name))
+		snprintf(v->name, sizeof(v->name), "%s", name);
+	return v;
+}
+
+static struct mc_membership *membership_get(struct mc_iface *ifc, uint8_t family,
+					    const uint8_t *addr)
+{
+	struct mc_membership *m;
+	unsigned int i;
+
+	for (i = 0; i < ifc->nm; i++)
+		if (ifc->m[i].family == family && !memcmp(ifc->m[i].addr, addr, 16))
+			return &ifc->m[i];
+	m = realloc(ifc->m, (ifc->nm + 1) * sizeof(*m));
+	if (!m)
+		return NULL;
+	ifc->m = m;
+	m = &ifc->m[ifc->nm++];
+	memset(m, 0, sizeof(*m));
+	m->family = family;
+	memcpy(m->addr, addr, 16);
+	return m;
+}
+
+static int source_add(struct mc_membership *m, const uint8_t *addr, bool exclude)
+{
+	struct mc_source *s = realloc(m->src, (m->nsrc + 1) * sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	m->src = s;
+	memcpy(s[m->nsrc].addr, addr, 16);
+	s[m->nsrc].exclude = exclude;
+	m->nsrc++;
+	return 0;
+}
+
+/* 32 hex digits, as the kernel prints an IPv6 address with %pi6. */
+static int hex16(const char *s, uint8_t *out)
+{
+	unsigned int i, b;
+
+	if (strlen(s) != 32)
+		return -EINVAL;
+	for (i = 0; i < 16; i++) {
+		if (sscanf(s + 2 * i, "%2x", &b) != 1)
+			return -EINVAL;
+		out[i] = b;
+	}
+	return 0;
+}
+
+/* /proc/sys/net/PROTO/conf/IFNAME/KEY as an int. */
+static int read_conf(const char *proto, const char *ifname, const char *key, int *out)
+{
+	char path[160];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", proto, ifname, key);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%d", out) == 1;
+	fclose(f);
+	return ok ? 0 : -EINVAL;
+}
+
+/*
+ * /proc/net/igmp: a device line "IDX\tNAME : COUNT QUERIER", then one line
+ * per group, "\t\t\t\tGROUP USERS TIMER REPORTER", the group in hex as the
+ * kernel holds it (network order read as a host integer).
+ */
+static int read_igmp(struct iface_table *t)
+{
+	struct mc_iface *ifc = NULL;
+	char line[256], name[64], q[8];
+	unsigned int grp, users;
+	int idx, count;
+	FILE *f;
+
+	f = fopen("/proc/net/igmp", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] >= '0' && line[0] <= '9') {
+			if (sscanf(line, "%d %63[^: \t] : %d %7s", &idx, name, &count, q) != 4)
+				continue;
+			ifc = iface_get(t, idx, name);
+			if (!ifc)
+				break;
+			ifc->igmp_version = q[0] == 'V' ? q[1] - '0' : 3;
+			read_conf("ipv4", ifc->name, "force_igmp_version", &ifc->force_igmp);
+			read_conf("ipv4", "all", "force_igmp_version", &ifc->force_igmp_all);
+		} else if (line[0] == '\t' && ifc &&
+			   sscanf(line, "%x %u", &grp, &users) == 2) {
+			uint8_t a[16] = {};
+			struct mc_membership *m;
+
+			memcpy(a, &grp, 4);
+			m = membership_get(ifc, MCTUN_FAM_INET, a);
+			if (m)
+				m->users = users;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/* /proc/net/mcfilter: "IDX NAME 0xGROUP 0xSOURCE INC EXC", host-order hex. */
+static int read_mcfilter(struct iface_table *t)
+{
+	unsigned int grp, src;
+	unsigned long inc, exc;
+	char line[256], name[64];
+	FILE *f;
+	int idx;
+
+	f = fopen("/proc/net/mcfilter", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		uint8_t g[16] = {}, s[16] = {};
+		struct mc_membership *m;
+		struct mc_iface *ifc;
+
+		if (sscanf(line, "%d %63s 0x%x 0x%x %lu %lu", &idx, name, &grp, &src, &inc,
+			   &exc) != 6)
+			continue;
+		grp = htonl(grp);
+		src = htonl(src);
+		memcpy(g, &grp, 4);
+		memcpy(s, &src, 4);
+		ifc = iface_get(t, idx, name);
+		m = ifc ? membership_get(ifc, MCTUN_FAM_INET, g) : NULL;
+		if (m && (inc || exc))
+			source_add(m, s, !inc);
+	}
+	fclose(f);
+	return 0;
+}
+
+/* /proc/net/igmp6: "IDX NAME GROUP USERS FLAGS TIMER", the group as 32 hex digits. */
+static int read_igmp6(struct iface_table *t)
+{
+	char line[256], name[64], hex[64];
+	unsigned int users;
+	FILE *f;
+	int idx;
+
+	f = fopen("/proc/net/igmp6", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		struct mc_membership *m;
+		struct mc_iface *ifc;
+		uint8_t a[16];
+
+		if (sscanf(line, "%d %63s %63s %u", &idx, name, hex, &users) != 4 || hex16(hex, a))
+			continue;
+		ifc = iface_get(t, idx, name);
+		if (!ifc)
+			break;
+		if (!ifc->has_v6) {
+			ifc->has_v6 = true;
+			read_conf("ipv6", ifc->name, "force_mld_version", &ifc->force_mld);
+			read_conf("ipv6", "all", "force_mld_version", &ifc->force_mld_all);
+		}
+		m = membership_get(ifc, MCTUN_FAM_INET6, a);
+		if (m)
+			m->users = users;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* /proc/net/mcfilter6: "IDX NAME GROUP SOURCE INC EXC", 32 hex digits each. */
+static int read_mcfilter6(struct iface_table *t)
+{
+	char line[256], name[64], gh[64], sh[64];
+	unsigned long inc, exc;
+	FILE *f;
+	int idx;
+
+	f = fopen("/proc/net/mcfilter6", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		struct mc_membership *m;
+		struct mc_iface *ifc;
+		uint8_t g[16], s[16];
+
+		if (sscanf(line, "%d %63s %63s %63s %lu %lu", &idx, name, gh, sh, &inc, &exc) != 6 ||
+		    hex16(gh, g) || hex16(sh, s))
+			continue;
+		ifc = iface_get(t, idx, name);
+		m = ifc ? membership_get(ifc, MCTUN_FAM_INET6, g) : NULL;
+		if (m && (inc || exc))
+			source_add(m, s, !inc);
+	}
+	fclose(f);
+	return 0;
+}
+
+/* The groups every interface joins on its own: all-hosts and solicited-node. */
+static bool is_default_group(const struct mc_membership *m)
+{
+	static const uint8_t sn[13] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff };
+	const uint8_t *a = m->addr;
+	unsigned int i;
+
+	if (m->family == MCTUN_FAM_INET)
+		return a[0] == 224 && a[1] == 0 && a[2] == 0 && a[3] == 1;
+	if (!memcmp(a, sn, sizeof(sn)))
+		return true;
+	if (a[0] != 0xff || (a[1] != 0x01 && a[1] != 0x02))
+		return false;
+	for (i = 2; i < 15; i++)
+		if (a[i])
+			return false;
+	return a[15] == 1;
+}
+
+static int cmp_iface(const void *a, const void *b)
+{
+	return ((const struct mc_iface *)a)->ifindex - ((const struct mc_iface *)b)->ifindex;
+}
+
+static void iface_table_free(struct iface_table *t)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < t->n; i++) {
+		for (j = 0; j < t->v[i].nm; j++)
+			free(t->v[i].m[j].src);
+		free(t->v[i].m);
+	}
+	free(t->v);
+}
+
+static int mld_version(const struct mc_iface *ifc)
+{
+	/* as the kernel decides: conf/all wins when set, then the interface's */
+	int forced = ifc->force_mld_all ? ifc->force_mld_all : ifc->force_mld;
+
+	return forced == 1 ? 1 : 2;
+}
+
+static bool iface_shown(const struct status_opts *o, const struct mc_iface *ifc)
+{
+	return !o->iface || !strcmp(o->iface, ifc->name);
+}
+
+static bool membership_shown(const struct status_opts *o, const struct mc_membership *m)
+{
+	return o->all || !is_default_group(m);
+}
+
+static void text_ifaces(const struct status_opts *o, const struct iface_table *t)
+{
+	unsigned int i, j, k, shown, listed = 0;
+	char a[ADDR_STRLEN];
+
+	printf("Interfaces (joined groups, from the kernel)\n");
+	for (i = 0; i < t->n; i++) {
+		const struct mc_iface *ifc = &t->v[i];
+
+		if (!iface_shown(o, ifc))
+			continue;
+		listed++;
+		printf("  %s (index %d):", ifc->name, ifc->ifindex);
+		if (ifc->igmp_version)
+			printf(" IGMPv%d%s", ifc->igmp_version,
+			       ifc->force_igmp || ifc->force_igmp_all ? " (forced)" : "");
+		if (ifc->has_v6)
+			printf("%s MLDv%d%s", ifc->igmp_version ? "," : "", mld_version(ifc),
+			       ifc->force_mld || ifc->force_mld_all ? " (forced)" : "");
+		printf("\n");
+		shown = 0;
+		for (j = 0; j < ifc->nm; j++) {
+			const struct mc_membership *m = &ifc->m[j];
+
+			if (!membership_shown(o, m))
+				continue;
+			shown++;
+			printf("    %s", addr_str(m->family, m->addr, a, sizeof(a)));
+			for (k = 0; k < m->nsrc; k++)
+				printf("%s%s %s", k ? "," : "",
+				       m->src[k].exclude ? " except" : " from",
+				       addr_str(m->family, m->src[k].addr, a, sizeof(a)));
+			printf("  (users %u)\n", m->users);
+		}
+		if (!shown)
+			printf("    no groups%s\n", o->all ? "" : " (--all shows the default ones)");
+	}
+	if (!listed && o->iface)
+		printf("  %s: not in the kernel's tables (no IPv4 or IPv6 on it here)\n", o->iface);
+}
+
+static void json_ifaces(const struct status_opts *o, const struct iface_table *t)
+{
+	char a[ADDR_STRLEN];
+	unsigned int i, j, k;
+	bool first = true;
+
+	printf("\"interfaces\":[");
+	for (i = 0; i < t->n; i++) {
+		const struct mc_iface *ifc = &t->v[i];
+		bool gfirst = true;
+
+		if (!iface_shown(o, ifc))
+			continue;
+		printf("%s{\"name\":", first ? "" : ",");
+		first = false;
+		json_string(stdout, ifc->name);
+		printf(",\"ifindex\":%d,", ifc->ifindex);
+		if (ifc->igmp_version)
+			printf("\"igmp_version\":%d,\"force_igmp_version\":%d,", ifc->igmp_version,
+			       ifc->force_igmp_all ? ifc->force_igmp_all : ifc->force_igmp);
+		else
+			printf("\"igmp_version\":null,\"force_igmp_version\":null,");
+		if (ifc->has_v6)
+			printf("\"mld_version\":%d,\"force_mld_version\":%d,", mld_version(ifc),
+			       ifc->force_mld_all ? ifc->force_mld_all : ifc->force_mld);
+		else
+			printf("\"mld_version\":null,\"force_mld_version\":null,");
+		printf("\"groups\":[");
+		for (j = 0; j < ifc->nm; j++) {
+			const struct mc_membership *m = &ifc->m[j];
+
+			if (!membership_shown(o, m))
+				continue;
+			printf("%s{\"group\":\"%s\",\"users\":%u,\"sources\":[", gfirst ? "" : ",",
+			       addr_str(m->family, m->addr, a, sizeof(a)), m->users);
+			gfirst = false;
+			for (k = 0; k < m->nsrc; k++)
+				printf("%s{\"source\":\"%s\",\"mode\":\"%s\"}", k ? "," : "",
+				       addr_str(m->family, m->src[k].addr, a, sizeof(a)),
+				       m->src[k].exclude ? "exclude" : "include");
+			printf("]}");
+		}
+		printf("]}");
+	}
+	printf("]");
+}
+
+/* ---- instances: pinned maps ------------------------------------------- */
+
+#define FIELD(type, f) { #f, offsetof(struct type, f) }
+
+struct field {
+	const char *name;
+	size_t off;
+};
+
+static const struct field bpf_fields[] = {
+	FIELD(mctun_stats, seen), FIELD(mctun_stats, udp_mcast), FIELD(mctun_stats, matched),
+	FIELD(mctun_stats, ingress), FIELD(mctun_stats, egress), FIELD(mctun_stats, pushed),
+	FIELD(mctun_stats, pushed_bytes), FIELD(mctun_stats, ring_full),
+	FIELD(mctun_stats, self), FIELD(mctun_stats, loopback), FIELD(mctun_stats, fragments),
+	FIELD(mctun_stats, too_big), FIELD(mctun_stats, malformed),
+};
+
+/* node_id is printed apart, in hex */
+static const struct field daemon_fields[] = {
+	FIELD(mctun_dstats, cap_ring), FIELD(mctun_dstats, cap_sock),
+	FIELD(mctun_dstats, cap_self), FIELD(mctun_dstats, injected),
+	FIELD(mctun_dstats, inject_errors), FIELD(mctun_dstats, drop_loop),
+	FIELD(mctun_dstats, drop_dup), FIELD(mctun_dstats, drop_hops),
+	FIELD(mctun_dstats, drop_group), FIELD(mctun_dstats, bad_frames),
+	FIELD(mctun_dstats, refused), FIELD(mctun_dstats, queue_drops),
+	FIELD(mctun_dstats, peers_up),
+};
+
+static unsigned long long field_get(const void *s, const struct field *f)
+{
+	__u64 v;
+
+	memcpy(&v, (const char *)s + f->off, sizeof(v));
+	return v;
+}
+
+struct inst_group {
+	struct mc_group g;
+	__u32 id;
+	struct mctun_gstats st;
+};
+
+struct instance {
+	char dir[PATH_MAX];
+	char ifname[IF_NAMESIZE + 8];
+	unsigned long netns;       /* 0: the host's */
+	bool have_info, have_stats, have_dstats;
+	struct mctun_info info;
+	struct mctun_stats st;
+	struct mctun_dstats ds;
+	struct inst_group *groups;
+	unsigned int ngroups;
+	struct mctun_peer_info *peers;
+	unsigned int npeers;
+	int err;                   /* first error opening a map, -errno */
+};
+
+static int map_open(struct instance *in, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", in->dir, name) >= (int)sizeof(path)) {
+		in->err = in->err ? in->err : -ENAMETOOLONG;
+		return -ENAMETOOLONG;
+	}
+	fd = bpf_obj_get(path);
+	if (fd < 0 && !in->err)
+		in->err = -errno;
+	return fd;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct inst_group *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static void read_groups(struct instance *in, int gfd, int sfd)
+{
+	struct mctun_group_key key, next, *prev = NULL;
+	struct mctun_group_val val;
+	struct inst_group *v;
+
+	while (!bpf_map_get_next_key(gfd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(gfd, &key, &val) || (val.flags & MCTUN_GF_ADDR))
+			continue;
+		v = realloc(in->groups, (in->ngroups + 1) * sizeof(*v));
+		if (!v)
+			return;
+		in->groups = v;
+		v = &v[in->ngroups++];
+		memset(v, 0, sizeof(*v));
+		v->id = val.id;
+		v->g.family = key.family;
+		v->g.port = ntohs(key.port);
+		memcpy(v->g.addr, key.addr, 16);
+		memcpy(v->g.src, key.src, 16);
+		v->g.ssm = memcmp(key.src, (uint8_t[16]){}, 16) != 0;
+		if (sfd >= 0)
+			stats_sum(sfd, val.id, &v->st, sizeof(v->st));
+	}
+	if (in->ngroups)	/* qsort's array may not be NULL, even for 0 */
+		qsort(in->groups, in->ngroups, sizeof(*in->groups), cmp_group);
+}
+
+static void read_peers(struct instance *in, int fd)
+{
+	struct mctun_peer_info p;
+	__u32 i;
+
+	in->peers = calloc(MCTUN_PINNED_PEERS, sizeof(*in->peers));
+	if (!in->peers)
+		return;
+	for (i = 0; i < MCTUN_PINNED_PEERS; i++)
+		if (!bpf_map_lookup_elem(fd, &i, &p) && p.state != MCTUN_PEER_EMPTY)
+			in->peers[in->npeers++] = p;
+}
+
+static void instance_read(struct instance *in)
+{
+	__u32 zero = 0;
+	int fd, sfd;
+
+	fd = map_open(in, "info");
+	if (fd >= 0) {
+		in->have_info = !bpf_map_lookup_elem(fd, &zero, &in->info);
+		close(fd);
+	}
+	fd = map_open(in, "stats");
+	if (fd >= 0) {
+		in->have_stats = !stats_sum(fd, 0, &in->st, sizeof(in->st));
+		close(fd);
+	}
+	fd = map_open(in, "dstats");
+	if (fd >= 0) {
+		in->have_dstats = !bpf_map_lookup_elem(fd, &zero, &in->ds);
+		close(fd);
+	}
+	fd = map_open(in, "groups");
+	sfd = map_open(in, "gstats");
+	if (fd >= 0)
+		read_groups(in, fd, sfd);
+	if (fd >= 0)
+		close(fd);
+	if (sfd >= 0)
+		close(sfd);
+	fd = map_open(in, "peers");
+	if (fd >= 0) {
+		read_peers(in, fd);
+		close(fd);
+	}
+}
+
+struct inst_list {
+	struct instance *v;
+	unsigned int n;
+	int err;                   /* reading the pin root: -errno, 0 */
+};
+
+static bool is_instance_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(path, sizeof(path), "%s/info", dir) >= (int)sizeof(path))
+		return false;
+	return stat(path, &st) == 0;
+}
+
+static void inst_add(struct inst_list *l, const char *dir, const char *ifname,
+		     unsigned long netns)
+{
+	struct instance *v = realloc(l->v, (l->n + 1) * sizeof(*v));
+
+	if (!v)
+		return;
+	l->v = v;
+	v = &v[l->n++];
+	memset(v, 0, sizeof(*v));
+	if (snprintf(v->dir, sizeof(v->dir), "%s", dir) >= (int)sizeof(v->dir)) {
+		l->n--;
+		return;
+	}
+	snprintf(v->ifname, sizeof(v->ifname), "%s", ifname);
+	v->netns = netns;
+}
+
+/*
+ * Every instance directory: PIN_ROOT/IFNAME (host namespace) and
+ * PIN_ROOT/netnsINODE/IFNAME; own_ns: ours (0 for the host's).
+ */
+static void scan_pins(const struct status_opts *o, unsigned long own_ns, struct inst_list *l)
+{
+	struct dirent *e, *f;
+	char dir[PATH_MAX], sub[PATH_MAX];
+	DIR *d, *nd;
+
+	d = opendir(PIN_ROOT);
+	if (!d) {
+		l->err = errno == ENOENT ? 0 : -errno;
+		return;
+	}
+	while ((e = readdir(d))) {
+		unsigned long ns;
+		char *end;
+
+		if (e->d_name[0] == '.')
+			continue;
+		if (snprintf(dir, sizeof(dir), "%s/%s", PIN_ROOT, e->d_name) >= (int)sizeof(dir))
+			continue;
+		if (is_instance_dir(dir)) {
+			if ((o->all || own_ns == 0) && (!o->iface || !strcmp(o->iface, e->d_name)))
+				inst_add(l, dir, e->d_name, 0);
+			continue;
+		}
+		if (strncmp(e->d_name, "netns", 5))
+			continue;
+		ns = strtoul(e->d_name + 5, &end, 10);
+		if (*end || !ns || (!o->all && ns != own_ns))
+			continue;
+		nd = opendir(dir);
+		if (!nd) {
+			if (!l->err)
+				l->err = -errno;
+			continue;
+		}
+		while ((f = readdir(nd))) {
+			if (f->d_name[0] == '.' || (o->iface && strcmp(o->iface, f->d_name)))
+				continue;
+			if (snprintf(sub, sizeof(sub), "%s/%s", dir, f->d_name) < (int)sizeof(sub) &&
+			    is_instance_dir(sub))
+				inst_add(l, sub, f->d_name, ns);
+		}
+		closedir(nd);
+	}
+	closedir(d);
+}
+
+static int cmp_instance(const void *a, const void *b)
+{
+	const struct instance *x = a, *y = b;
+
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	return strcmp(x->ifname, y->ifname);
+}
+
+/* Our network namespace for the pin layout: 0 when it is the host's. */
+static unsigned long own_netns(void)
+{
+	char dir[PATH_MAX], *p;
+
+	if (pin_dir_for("x", dir, sizeof(dir)))
+		return 0;
+	p = strstr(dir, "/netns");
+	return p ? strtoul(p + 6, NULL, 10) : 0;
+}
+
+/* ---- instances: socket mode, from /proc --------------------------------- */
+
+struct proc_inst {
+	pid_t pid;
+	unsigned long netns;       /* ULONG_MAX: unreadable */
+	char cmdline[512];
+	char ifname[IF_NAMESIZE + 8];
+	bool socket_mode;
+	bool pins_unreadable;      /* tc/xdp: its pins may exist, we cannot read them */
+};
+
+struct proc_list {
+	struct proc_inst *v;
+	unsigned int n;
+};
+
+static bool read_small(const char *path, char *buf, size_t len, size_t *got)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if (got)
+		*got = n;
+	return n > 0;
+}
+
+/* argv of a `mctun run`: its interface and mode, and a printable command line. */
+static void parse_cmdline(struct proc_inst *p, char *args, size_t len)
+{
+	const char *argv[64];
+	size_t off, out = 0;
+	int argc = 0, i;
+
+	for (off = 0; off < len && argc < (int)ARRAY_SIZE(argv); off += strlen(args + off) + 1)
+		argv[argc++] = args + off;
+	for (i = 0; i < argc && out + 1 < sizeof(p->cmdline); i++)
+		out += snprintf(p->cmdline + out, sizeof(p->cmdline) - out, "%s%s", i ? " " : "",
+				argv[i]);
+	for (i = 2; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+
+		if (!strcmp(a, "-i") || !strcmp(a, "--iface"))
+			snprintf(p->ifname, sizeof(p->ifname), "%s", v);
+		else if (!strncmp(a, "--iface=", 8))
+			snprintf(p->ifname, sizeof(p->ifname), "%s", a + 8);
+		else if (!strncmp(a, "-i", 2))
+			snprintf(p->ifname, sizeof(p->ifname), "%s", a + 2);
+		else if ((!strcmp(a, "--mode") && !strcmp(v, "socket")) ||
+			 !strcmp(a, "--mode=socket"))
+			p->socket_mode = true;
+	}
+}
+
+static void scan_proc(const struct status_opts *o, const struct inst_list *il,
+		      bool pins_unreadable, struct proc_list *l)
+{
+	char path[64], buf[4096];
+	struct dirent *e;
+	struct stat st;
+	unsigned int i;
+	size_t n;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		struct proc_inst p = {}, *v;
+		bool pinned = false;
+		char *end;
+		size_t alen;
+
+		p.pid = strtol(e->d_name, &end, 10);
+		if (*end || p.pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)p.pid);
+		if (!read_small(path, buf, sizeof(buf), NULL) || strcmp(buf, "mctun\n"))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)p.pid);
+		if (!read_small(path, buf, sizeof(buf), &n))
+			continue;
+		alen = strlen(buf);
+		if (alen + 1 >= n || strcmp(buf + alen + 1, "run"))
+			continue;
+		for (i = 0; i < il->n; i++)
+			pinned |= il->v[i].have_info && (pid_t)il->v[i].info.pid == p.pid;
+		if (pinned)
+			continue;
+		parse_cmdline(&p, buf, n);
+		p.pins_unreadable = pins_unreadable;
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)p.pid);
+		p.netns = stat(path, &st) ? ULONG_MAX : (unsigned long)st.st_ino;
+		if (!o->all) {
+			struct stat self;
+
+			if (stat("/proc/self/ns/net", &self) || p.netns != (unsigned long)self.st_ino)
+				continue;
+		}
+		if (o->iface && strcmp(o->iface, p.ifname))
+			continue;
+		v = realloc(l->v, (l->n + 1) * sizeof(p));
+		if (!v)
+			break;
+		l->v = v;
+		l->v[l->n++] = p;
+	}
+	closedir(d);
+}
+
+/* ---- instance output ----------------------------------------------------- */
+
+static const char *mode_name(__u32 mode)
+{
+	switch (mode) {
+	case MCTUN_MODE_TC:     return "tc";
+	case MCTUN_MODE_SOCKET: return "socket";
+	case MCTUN_MODE_XDP:    return "xdp";
+	default:                return "unknown";
+	}
+}
+
+static const char *peer_state_name(__u8 s)
+{
+	switch (s) {
+	case MCTUN_PEER_WAITING:    return "waiting";
+	case MCTUN_PEER_CONNECTING: return "connecting";
+	case MCTUN_PEER_HELLO:      return "hello";
+	case MCTUN_PEER_UP:         return "up";
+	default:                    return "unknown";
+	}
+}
+
+static const char *peer_addr(const struct mctun_peer_info *p, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+
+	if (p->family != MCTUN_FAM_INET && p->family != MCTUN_FAM_INET6) {
+		snprintf(buf, len, "?");
+		return buf;
+	}
+	addr_sockaddr(p->family, p->addr, ntohs(p->port), 0, &ss);
+	return sockaddr_str((struct sockaddr *)&ss, buf, len);
+}
+
+static const char *duration_str(double s, char *buf, size_t len)
+{
+	unsigned long long t = s < 0 ? 0 : (unsigned long long)s;
+
+	if (t >= 86400)
+		snprintf(buf, len, "%llud%02lluh%02llum", t / 86400, t % 86400 / 3600,
+			 t % 3600 / 60);
+	else if (t >= 3600)
+		snprintf(buf, len, "%lluh%02llum%02llus", t / 3600, t % 3600 / 60, t % 60);
+	else if (t >= 60)
+		snprintf(buf, len, "%llum%02llus", t / 60, t % 60);
+	else
+		snprintf(buf, len, "%.1fs", s < 0 ? 0 : s);
+	return buf;
+}
+
+static const char *time_str(__u64 ns, char *buf, size_t len)
+{
+	time_t t = ns / 1000000000ull;
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static double since_s(__u64 ns, __u64 now)
+{
+	return ns && now > ns ? (now - ns) / 1e9 : 0;
+}
+
+static void text_instance(const struct instance *in, __u64 now)
+{
+	char a[GROUP_STRLEN], b[64], c[64];
+	unsigned int i;
+	bool alive;
+
+	printf("\nInstance %s\n", in->dir);
+	if (in->err && !in->have_info) {
+		printf("  cannot read its maps: %s\n", strerror(-in->err));
+		return;
+	}
+	alive = in->have_info && pid_is_mctun(in->info.pid);
+	printf("  pid %u (%s), interface %s (index %u), mode %s\n", in->info.pid,
+	       alive ? "running" : "gone", in->ifname, in->info.ifindex, mode_name(in->info.mode));
+	if (in->netns)
+		printf("  network namespace: inode %lu\n", in->netns);
+	else
+		printf("  network namespace: the host's\n");
+	if (!alive)
+		printf("  stale: left by a killed instance; the next start on this interface clears it\n");
+	printf("  started %s, up %s\n", time_str(in->info.start_ns, b, sizeof(b)),
+	       duration_str(since_s(in->info.start_ns, now), c, sizeof(c)));
+	for (i = 0; i < in->ngroups; i++) {
+		const struct inst_group *g = &in->groups[i];
+
+		printf("  group %s: packets %llu, bytes %llu, fragments %llu, ring full %llu\n",
+		       group_str(&g->g, a, sizeof(a)), (unsigned long long)g->st.packets,
+		       (unsigned long long)g->st.bytes, (unsigned long long)g->st.fragments,
+		       (unsigned long long)g->st.ring_full);
+	}
+	if (in->have_stats) {
+		printf("  bpf:");
+		for (i = 0; i < ARRAY_SIZE(bpf_fields); i++)
+			printf(" %s %llu", bpf_fields[i].name, field_get(&in->st, &bpf_fields[i]));
+		printf("\n");
+	}
+	if (in->have_dstats) {
+		printf("  daemon: node %016llx", (unsigned long long)in->ds.node_id);
+		for (i = 0; i < ARRAY_SIZE(daemon_fields); i++)
+			printf(" %s %llu", daemon_fields[i].name,
+			       field_get(&in->ds, &daemon_fields[i]));
+		printf("\n");
+	}
+	if (!in->npeers)
+		printf("  no peers\n");
+	for (i = 0; i < in->npeers; i++) {
+		const struct mctun_peer_info *p = &in->peers[i];
+
+		printf("  peer %s %s %s", peer_addr(p, a, sizeof(a)),
+		       p->outbound ? "outbound" : "inbound", peer_state_name(p->state));
+		if (p->state == MCTUN_PEER_UP)
+			printf(", node %016llx, up since %s (%s)", (unsigned long long)p->node_id,
+			       time_str(p->up_since_ns, b, sizeof(b)),
+			       duration_str(since_s(p->up_since_ns, now), c, sizeof(c)));
+		printf(": in %llu frames %llu bytes, out %llu frames %llu bytes, queue drops %llu, queued %llu bytes\n",
+		       (unsigned long long)p->frames_in, (unsigned long long)p->bytes_in,
+		       (unsigned long long)p->frames_out, (unsigned long long)p->bytes_out,
+		       (unsigned long long)p->queue_drops, (unsigned long long)p->queued);
+	}
+}
+
+static void json_instance(const struct instance *in, __u64 now)
+{
+	char a[GROUP_STRLEN];
+	unsigned int i;
+	bool alive = in->have_info && pid_is_mctun(in->info.pid);
+
+	printf("{\"pin_dir\":");
+	json_string(stdout, in->dir);
+	if (in->netns)
+		printf(",\"netns\":%lu", in->netns);
+	else
+		printf(",\"netns\":\"host\"");
+	printf(",\"interface\":");
+	json_string(stdout, in->ifname);
+	if (in->err && !in->have_info) {
+		printf(",\"error\":");
+		json_string(stdout, strerror(-in->err));
+		printf("}");
+		return;
+	}
+	printf(",\"pid\":%u,\"alive\":%s,\"stale\":%s,\"ifindex\":%u,\"mode\":\"%s\","
+	       "\"start_ns\":%llu,\"uptime_s\":%.1f,\"groups\":[",
+	       in->info.pid, alive ? "true" : "false", alive ? "false" : "true", in->info.ifindex,
+	       mode_name(in->info.mode), (unsigned long long)in->info.start_ns,
+	       since_s(in->info.start_ns, now));
+	for (i = 0; i < in->ngroups; i++) {
+		const struct inst_group *g = &in->groups[i];
+
+		printf("%s{\"group\":\"%s\",\"packets\":%llu,\"bytes\":%llu,\"fragments\":%llu,"
+		       "\"ring_full\":%llu}", i ? "," : "", group_str(&g->g, a, sizeof(a)),
+		       (unsigned long long)g->st.packets, (unsigned long long)g->st.bytes,
+		       (unsigned long long)g->st.fragments, (unsigned long long)g->st.ring_full);
+	}
+	printf("],\"bpf\":");
+	if (in->have_stats) {
+		for (i = 0; i < ARRAY_SIZE(bpf_fields); i++)
+			printf("%s\"%s\":%llu", i ? "," : "{", bpf_fields[i].name,
+			       field_get(&in->st, &bpf_fields[i]));
+		printf("}");
+	} else {
+		printf("null");
+	}
+	printf(",\"daemon\":");
+	if (in->have_dstats) {
+		printf("{\"node_id\":\"%016llx\"", (unsigned long long)in->ds.node_id);
+		for (i = 0; i < ARRAY_SIZE(daemon_fields); i++)
+			printf(",\"%s\":%llu", daemon_fields[i].name,
+			       field_get(&in->ds, &daemon_fields[i]));
+		printf("}");
+	} else {
+		printf("null");
+	}
+	printf(",\"peers\":[");
+	for (i = 0; i < in->npeers; i++) {
+		const struct mctun_peer_info *p = &in->peers[i];
+
+		printf("%s{\"address\":\"%s\",\"direction\":\"%s\",\"state\":\"%s\",", i ? "," : "",
+		       peer_addr(p, a, sizeof(a)), p->outbound ? "outbound" : "inbound",
+		       peer_state_name(p->state));
+		if (p->state == MCTUN_PEER_UP)
+			printf("\"node_id\":\"%016llx\",\"up_since_ns\":%llu,\"up_s\":%.1f,",
+			       (unsigned long long)p->node_id, (unsigned long long)p->up_since_ns,
+			       since_s(p->up_since_ns, now));
+		else
+			printf("\"node_id\":null,\"up_since_ns\":null,\"up_s\":null,");
+		printf("\"frames_in\":%llu,\"bytes_in\":%llu,\"frames_out\":%llu,\"bytes_out\":%llu,"
+		       "\"queue_drops\":%llu,\"queued\":%llu}",
+		       (unsigned long long)p->frames_in, (unsigned long long)p->bytes_in,
+		       (unsigned long long)p->frames_out, (unsigned long long)p->bytes_out,
+		       (unsigned long long)p->queue_drops, (unsigned long long)p->queued);
+	}
+	printf("]}");
+}
+
+static const char *proc_note(const struct proc_inst *p)
+{
+	if (p->socket_mode)
+		return "socket mode: no counters published";
+	if (p->pins_unreadable)
+		return "its counters are in pinned maps this user cannot read";
+	return "no pinned maps found: starting up, or its pins were removed";
+}
+
+static void text_proc(const struct proc_inst *p)
+{
+	printf("\nInstance pid %d (running), interface %s%s\n  %s\n  command: %s\n", (int)p->pid,
+	       p->ifname[0] ? p->ifname : "?", p->socket_mode ? ", mode socket" : "",
+	       proc_note(p), p->cmdline);
+	if (p->netns != ULONG_MAX)
+		printf("  network namespace: inode %lu\n", p->netns);
+}
+
+static void json_proc(const struct proc_inst *p)
+{
+	printf("{\"pin_dir\":null,\"pid\":%d,\"alive\":true,\"stale\":false,\"mode\":%s,"
+	       "\"interface\":", (int)p->pid, p->socket_mode ? "\"socket\"" : "null");
+	json_string(stdout, p->ifname);
+	printf(",\"netns\":");
+	if (p->netns != ULONG_MAX)
+		printf("%lu", p->netns);
+	else
+		printf("null");
+	printf(",\"cmdline\":");
+	json_string(stdout, p->cmdline);
+	printf(",\"note\":");
+	json_string(stdout, proc_note(p));
+	printf("}");
+}
+
+static const char *pins_error(int err)
+{
+	static char buf[256];
+
+	if (err == -EACCES || err == -EPERM)
+		snprintf(buf, sizeof(buf), "reading the pinned maps under %s needs root (CAP_BPF): %s",
+			 PIN_ROOT, strerror(-err));
+	else
+		snprintf(buf, sizeof(buf), "reading the pinned maps under %s: %s", PIN_ROOT,
+			 strerror(-err));
+	return buf;
+}
+
+int status_main(int argc, char **argv)
+{
+	struct iface_table t = {};
+	struct inst_list il = {};
+	struct proc_list pl = {};
+	struct status_opts o;
+	unsigned long own_ns;
+	unsigned int i;
+	__u64 now;
+	int err;
+
+	err = status_parse(argc, argv, &o);
+	if (err)
+		return err > 0 ? 0 : err;
+
+	/* IPv4 or IPv6 may be absent from the kernel: a missing table is no error */
+	err = read_igmp(&t);
+	if (!err)
+		read_mcfilter(&t);
+	if (!read_igmp6(&t))
+		read_mcfilter6(&t);
+	if (t.n)
+		qsort(t.v, t.n, sizeof(*t.v), cmp_iface);
+
+	own_ns = own_netns();
+	scan_pins(&o, own_ns, &il);
+	for (i = 0; i < il.n; i++) {
+		instance_read(&il.v[i]);
+		/* a permission error on every map is one error for the lot */
+		if (!il.err && (il.v[i].err == -EACCES || il.v[i].err == -EPERM) &&
+		    !il.v[i].have_info)
+			il.err = il.v[i].err;
+	}
+	if (il.err == -EACCES || il.err == -EPERM) {
+		for (i = 0; i < il.n; i++) {
+			free(il.v[i].groups);
+			free(il.v[i].peers);
+		}
+		il.n = 0;
+	}
+	if (il.n)
+		qsort(il.v, il.n, sizeof(*il.v), cmp_instance);
+	scan_proc(&o, &il, il.err == -EACCES || il.err == -EPERM, &pl);
+	now = realtime_ns();
+
+	if (o.json) {
+		printf("{");
+		json_ifaces(&o, &t);
+		printf(",\"instances\":[");
+		for (i = 0; i < il.n; i++) {
+			printf("%s", i ? "," : "");
+			json_instance(&il.v[i], now);
+		}
+		for (i = 0; i < pl.n; i++) {
+			printf("%s", i || il.n ? "," : "");
+			json_proc(&pl.v[i]);
+		}
+		printf("]");
+		if (il.err) {
+			printf(",\"instances_error\":");
+			json_string(stdout, pins_error(il.err));
+		}
+		printf("}\n");
+	} else {
+		text_ifaces(&o, &t);
+		if (il.err)
+			printf("\n%s\n", pins_error(il.err));
+		for (i = 0; i < il.n; i++)
+			text_instance(&il.v[i], now);
+		for (i = 0; i < pl.n; i++)
+			text_proc(&pl.v[i]);
+		if (!il.n && !pl.n && !il.err)
+			printf("\nNo mctun instance %s%s%s\n",
+			       o.all ? "on this host" : "in this network namespace",
+			       o.iface ? " on " : "", o.iface ? o.iface : "");
+	}
+	fflush(stdout);
+
+	for (i = 0; i < il.n; i++) {
+		free(il.v[i].groups);
+		free(il.v[i].peers);
+	}
+	free(il.v);
+	free(pl.v);
+	iface_table_free(&t);
+	return 0;
+}
