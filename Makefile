@@ -5,6 +5,7 @@
 #   make test       deps + build + the namespace test suite (as root)
 #   make demo       deps + build + two islands joined by the tunnel
 #   make vmtest     the test suite in a VM booting Debian 12's kernel (vmtest/)
+#   make bench      the benchmark against the direct path and udptunnel (bench/)
 #   make clean
 #
 # Quiet by default; V=1 shows the commands.
@@ -79,3 +80,4 @@ clean:
 
 include vmtest/vmtest.mk
 include fuzz/fuzz.mk
+include bench/bench.mk

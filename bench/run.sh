@@ -1,0 +1,610 @@
+#!/usr/bin/env bash
+# make bench: how fast, how lossless, how costly mctun carries multicast
+# across a unicast-only link, against the direct path and udptunnel.
+#
+#   bench/run.sh            full run (sizes 64, 200, 1400; about 10 minutes)
+#   QUICK=1 bench/run.sh    200 bytes only, shorter steps (about 2 minutes)
+#
+# Topology (tests/lib.sh `islands 2`, in namespaces this script creates):
+#
+#   h1 (sender) -- g1 [gateway] ==unicast link== g2 [gateway] -- h2 (receiver)
+#
+# Contenders: direct (no tunnel: the receiver in g1, on h1's own link),
+# mctun --mode tc, --mode xdp, --mode socket, and Debian's udptunnel.
+# Results: docs/BENCHMARKS.md and docs/bench-*.png (bench/report.sh writes
+# them from the run's records); a QUICK run writes build/bench-quick/
+# instead, so it never overwrites a full run's report. OUT=DIR overrides.
+# Raw records and logs: build/bench/ (the last run's).
+#
+# Knobs (environment): QUICK, OUT, BENCH_SIZES, BENCH_CONTENDERS, BENCH_FANOUT,
+# BENCH_GROUPS (lists; empty skips that part),
+# BENCH_STEP (seconds per search step), BENCH_TIMEOUT (whole run, seconds).
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export ROOT
+# shellcheck source=tests/lib.sh
+. "$ROOT/tests/lib.sh"
+
+[ "$(id -u)" = 0 ] || { echo "bench: builds namespaces and loads BPF: run as root" >&2; exit 1; }
+[ -x "$MCTUN" ] || { echo "bench: $MCTUN is missing: run make first" >&2; exit 1; }
+
+case ${QUICK:-0} in ''|0|no|false) QUICK=0 ;; *) QUICK=1 ;; esac
+if [ "$QUICK" = 1 ]; then
+	SIZES=${BENCH_SIZES:-200}
+	STEP_S=${BENCH_STEP:-0.5}      # seconds of traffic per search step
+	LAT_S=1                        # seconds of traffic per latency run
+	BISECT=2                       # bisection steps after the bracket
+	GROUP_BISECT=1                 # the same, in the groups searches
+	FAN_S=1                        # seconds of fan-out traffic
+	START_PPS=50000                # first offered rate of a search
+	OUT=${OUT:-$ROOT/build/bench-quick}
+	TIMEOUT=${BENCH_TIMEOUT:-420}
+else
+	SIZES=${BENCH_SIZES:-64 200 1400}
+	STEP_S=${BENCH_STEP:-1}
+	LAT_S=2
+	BISECT=3
+	GROUP_BISECT=3
+	FAN_S=3
+	START_PPS=25000
+	OUT=${OUT:-$ROOT/docs}
+	TIMEOUT=${BENCH_TIMEOUT:-1500}
+fi
+CONTENDERS=${BENCH_CONTENDERS:-direct tc xdp socket udptunnel}
+FANOUT_NS=${BENCH_FANOUT-1 10 100}      # empty: no fan-out runs
+FANOUT_RATE=10000
+FANOUT_MODE=tc
+GROUP_NS=${BENCH_GROUPS-1 100 10000}  # empty: no groups runs
+MAX_DOUBLE=6          # 25k .. 800k
+MAX_HALVE=6           # .. 390 pps
+LOSS_PPM=1000         # a step passes with loss under 0.1 %
+FLUSH_EXTRA=200       # trailing datagrams from a second sender: 64 KiB worth
+FLUSH_RATE=4000       # of SIZE-byte datagrams plus these (see report)
+DRAIN_S=0.25
+SINK=${SINK:-$ROOT/build/bench-sink}
+GROUP=239.1.0.1:5000
+WAIT_STEPS=200        # x 0.05 s: bound of lib.sh's wait loops
+
+RUN=$ROOT/build/bench  # the last run's records and logs
+T=$(mktemp -d /tmp/mctun-bench.XXXXXX)
+PFX="mctb$$"
+export T PFX
+HZ=$(getconf CLK_TCK)
+T0=$(date +%s)
+PIN_DIRS=()
+
+say() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+log() { printf '   %s\n' "$*" >&2; }
+
+cleanup() {
+	local d
+	trap - EXIT INT TERM
+	[ -n "${DOG:-}" ] && kill "$DOG" 2>/dev/null
+	cleanup_test >/dev/null 2>&1
+	# a gateway that had to be killed may have left its pins: only ours
+	for d in "${PIN_DIRS[@]}"; do
+		[ -e "$d" ] && { log "removing pins left in $d"; rm -rf "$d"; }
+	done
+	ip netns list | grep -q "^$PFX-" && log "WARNING: namespaces $PFX-* left"
+	[ -d "$T" ] && { mkdir -p "$RUN" && cp -a "$T"/. "$RUN"/ 2>/dev/null; rm -rf "$T"; }
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# The whole run is bounded in time.
+(
+	trap 'kill "$sp" 2>/dev/null; exit 0' TERM
+	sleep "$TIMEOUT" & sp=$!
+	wait "$sp"
+	log "bench: over ${TIMEOUT}s, stopping"
+	kill -TERM $$
+) &
+DOG=$!
+
+# ---- packages -------------------------------------------------------------
+
+need=()
+command -v udptunnel >/dev/null || need+=(udptunnel)
+command -v gnuplot >/dev/null || need+=(gnuplot-nox)
+command -v jq >/dev/null || need+=(jq)
+if [ ${#need[@]} -gt 0 ]; then
+	say "installing ${need[*]} (Debian packages)"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 ||
+		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; } ||
+		{ echo "bench: could not install ${need[*]}" >&2; exit 1; }
+fi
+if [ ! -x "$SINK" ] || [ "$ROOT/bench/sink.c" -nt "$SINK" ]; then
+	mkdir -p "$(dirname "$SINK")"
+	cc -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE "$ROOT/bench/sink.c" -o "$SINK" || exit 1
+fi
+
+rm -rf "$RUN"
+# One binary for the whole run, even if build/mctun is rebuilt meanwhile.
+cp "$MCTUN" "$T/mctun" || exit 1
+MCTUN=$T/mctun
+REC=$T/records.jsonl   # one JSON object per result, read by bench/report.sh
+STEPS=$T/steps.jsonl   # every traffic step
+: >"$REC"; : >"$STEPS"
+
+rec() { jq -cn "$@" >>"$REC"; }
+
+# ---- measuring ------------------------------------------------------------
+
+cpu_ticks() {  # PID: utime + stime, in clock ticks
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+	s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	echo $((${12} + ${13}))
+}
+hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+busy_ticks() {  # the whole machine, all CPUs: every tick but idle and iowait
+	local _c u n s i w q sq st _r
+	read -r _c u n s i w q sq st _r </proc/stat
+	echo $((u + n + s + q + sq + st))
+}
+us_per() { awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { if (n > 0) printf "%.2f", t * 1e6 / hz / n; else print "null" }'; }
+
+# The processes of the tunnel under test (set by tunnel_start).
+GW_PIDS=()
+GW_NAMES=()
+RX_NS=h2
+
+# rx_stop NAME: end a receiver started with rx (lib.sh), bounded.
+rx_stop() {
+	local pid i
+	pid=$(cat "$T/$1.rxpid" 2>/dev/null) || return 1
+	kill -INT "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$T/$1.rxpid"
+}
+
+# settle: wait (at most 3 s) until the tunnel's processes use no more CPU,
+# so that a step does not pay for the backlog of the one before.
+settle() {
+	local i a b p
+	[ ${#GW_PIDS[@]} -gt 0 ] || return 0
+	a=-1
+	for ((i = 0; i < 30; i++)); do
+		b=0
+		for p in "${GW_PIDS[@]}"; do b=$((b + $(cpu_ticks "$p"))); done
+		((b == a)) && return 0
+		a=$b
+		sleep 0.1
+	done
+}
+
+# step CTX TARGET_PPS SIZE SECS: one traffic step. h1 sends at TARGET_PPS
+# for SECS, then a second sender sends 64 KiB worth of datagrams plus
+# FLUSH_EXTRA (so a tunnel that holds datagrams until more arrive delivers
+# them: udptunnel does, one per TCP read, up to its 64 KiB buffer), then
+# DRAIN_S.
+# Sets S_* and appends a step record.
+step() {
+	local ctx=$1 target=$2 size=$3 secs=$4 id c0=() c1=() m0 m1 i tl
+	S_PASS=0 S_SENT=0 S_DELIV=0 S_GAPS=0 S_OFF=0 S_BEHIND=false S_P50=null S_P99=null S_LOSS=null
+	S_CPU=() S_MACH=null
+	local w0 w1 w2
+	w0=$(date +%s%N)
+	settle
+	w1=$(date +%s%N)
+	rx r "$RX_NS" "$GROUP" || return 1
+	[ -n "${ECHO_CHECK:-}" ] && { rx e h1 "$GROUP" || return 1; }
+	for i in "${!GW_PIDS[@]}"; do c0[i]=$(cpu_ticks "${GW_PIDS[i]}"); done
+	m0=$(busy_ticks)
+	tl=$(awk -v s="$secs" 'BEGIN { printf "%d", s + 20 }')
+	timeout "$tl" nsenter --net="/run/netns/$PFX-h1" -- "$MCTUN" send "$GROUP" --rate "$target" \
+		--duration "$secs" --size "$size" --json --quiet >"$T/send.json" 2>"$T/send.err"
+	timeout 10 nsenter --net="/run/netns/$PFX-h1" -- "$MCTUN" send "$GROUP" --rate "$FLUSH_RATE" \
+		--count $((65536 / (size + 2) + FLUSH_EXTRA)) --size "$size" --quiet >/dev/null 2>&1
+	sleep "$DRAIN_S"
+	for i in "${!GW_PIDS[@]}"; do c1[i]=$(cpu_ticks "${GW_PIDS[i]}"); done
+	m1=$(busy_ticks)
+	rx_stop r
+	[ -n "${ECHO_CHECK:-}" ] && rx_stop e
+	# one jq for everything: sender's report, receiver's, echo receiver's
+	local vals all
+	vals=$(jq -rn --slurpfile s "$T/send.json" --slurpfile r "$T/r.json" \
+		--slurpfile e "$([ -n "${ECHO_CHECK:-}" ] && echo "$T/e.json" || echo /dev/null)" '
+		($s[0] // {}) as $s | ($r[0] // {}) as $r
+		| ([$r.senders[]? | select(.id == $s.sender_id)][0] // {}) as $d
+		| [($s.sender_id // "-"), ($s.sent // 0), (($s.rate_pps // 0) | round), ($s.behind // false),
+		   ($r.received // 0), ($d.unique // 0), ($d.lost // 0),
+		   ($d.latency_us.p50 // null), ($d.latency_us.p99 // null),
+		   (if ($e | length) > 0 then [$e[0].senders[]? | select(.from | startswith("198.18.1.2:") | not)
+			| .received] | add // 0 else null end)]
+		| map(tostring) | join(" ")' 2>/dev/null)
+	local id
+	read -r id S_SENT S_OFF S_BEHIND all S_DELIV S_GAPS S_P50 S_P99 S_ECHO <<<"${vals:--}"
+	[ -n "$id" ] && [ "$id" != - ] || { log "step $ctx $target: send failed: $(head -c 300 "$T/send.err")"; return 1; }
+	S_LOSS=$(awk -v s="$S_SENT" -v d="$S_DELIV" 'BEGIN { printf "%.4f", (s > 0 ? (s - d) * 100 / s : 100) }')
+	if ((S_SENT > 0 && (S_SENT - S_DELIV) * 1000000 < LOSS_PPM * S_SENT)); then S_PASS=1; fi
+	for i in "${!GW_PIDS[@]}"; do S_CPU[i]=$(us_per $((c1[i] - c0[i])) "$all"); done
+	S_MACH=$(us_per $((m1 - m0)) "$all")
+	w2=$(date +%s%N)
+	jq -cn --arg ctx "$ctx" --argjson target "$target" --argjson size "$size" \
+		--argjson settle_ms $(((w1 - w0) / 1000000)) --argjson wall_ms $(((w2 - w0) / 1000000)) \
+		--argjson secs "$secs" --argjson offered "$S_OFF" --argjson sent "$S_SENT" \
+		--argjson delivered "$S_DELIV" --argjson gaps "$S_GAPS" --argjson all "$all" --argjson loss_pct "$S_LOSS" \
+		--argjson behind "$S_BEHIND" --argjson pass "$S_PASS" \
+		--argjson p50 "$S_P50" --argjson p99 "$S_P99" --argjson mach_us "$S_MACH" --argjson echo "$S_ECHO" \
+		--arg gw "${GW_NAMES[*]}" --arg cpu "${S_CPU[*]}" \
+		'{ctx: $ctx, target: $target, size: $size, secs: $secs, offered: $offered, sent: $sent,
+		  delivered: $delivered, lost_gaps: $gaps, lost_tail: ($sent - $delivered - $gaps), received_all: $all, loss_pct: $loss_pct, behind: $behind,
+		  pass: ($pass == 1), echo: $echo, p50_us: $p50, p99_us: $p99, mach_us: $mach_us,
+		  settle_ms: $settle_ms, wall_ms: $wall_ms, gw: ($gw | split(" ")), cpu_us: ($cpu | split(" ") | map(tonumber? // null))}' >>"$STEPS"
+	log "$(printf '%-22s target %7d offered %7d sent %8d delivered %8d loss %7s%% (tail %d) %s%s' \
+		"$ctx" "$target" "$S_OFF" "$S_SENT" "$S_DELIV" "$S_LOSS" $((S_SENT - S_DELIV - S_GAPS)) \
+		"$([ "$S_PASS" = 1 ] && echo pass || echo FAIL)" "$([ "$S_BEHIND" = true ] && echo ' (sender behind)')")"
+}
+
+# revive CTX: after a step, restart the tunnel if one of its processes
+# died (udptunnel exits when its 64 KiB TCP buffer fills up); counted in
+# DEATHS, and the search goes on with fresh processes.
+DEATHS=0
+revive() {
+	tunnel_alive && return 0
+	DEATHS=$((DEATHS + 1))
+	log "$1: a tunnel process exited: restarting the tunnel"
+	tunnel_stop "$TUNNEL"
+	tunnel_start "$TUNNEL" "${TUNNEL_ARGS[@]}" || { log "$1: restart failed: $NOTE"; return 1; }
+}
+
+# keep: the step just run passed; remember it if it is the best so far.
+keep() {
+	if ((S_OFF > TOP)); then
+		TOP=$S_OFF TOP_CAPPED=$S_BEHIND TOP_CPU=("${S_CPU[@]}") TOP_MACH=$S_MACH
+		TOP_STEP=$(tail -n1 "$STEPS")
+	fi
+}
+
+# search CTX SIZE START: the highest offered rate delivered with loss under
+# 0.1 %: doubling from START until a step fails or the sender falls behind
+# twice in a row (halving instead if the first one fails), then BISECT
+# bisection steps
+# between the last clean pass and that. A passing step whose sender fell
+# behind still counts, at the rate it offered. Sets TOP (offered pps of the
+# best passing step; 0 if none), TOP_CAPPED (that step's sender was behind:
+# the path may carry more than the sender could offer), TOP_STEP (its
+# record) and TOP_CPU/TOP_MACH (per datagram, in that step).
+search() {
+	local ctx=$1 size=$2 r=$3 lo=0 hi=0 i mid
+	TOP=0 TOP_CAPPED=false TOP_STEP='{}' TOP_CPU=() TOP_MACH=null
+	for ((i = 0; i < MAX_DOUBLE; i++)); do
+		step "$ctx" "$r" "$size" "$STEP_S" || return 1
+		revive "$ctx" || return 1
+		[ "$S_PASS" = 1 ] && keep
+		if [ "$S_PASS" != 1 ] || [ "$S_BEHIND" = true ]; then
+			# the bracket's upper end: confirm it once (the cores are
+			# shared: one slow second must not end the search low)
+			step "$ctx" "$r" "$size" "$STEP_S" || return 1
+			revive "$ctx" || return 1
+			[ "$S_PASS" = 1 ] && keep
+		fi
+		if [ "$S_PASS" = 1 ] && [ "$S_BEHIND" != true ]; then
+			lo=$r r=$((r * 2))
+		else
+			hi=$r; break
+		fi
+	done
+	if ((lo == 0 && hi > 0)); then
+		for ((i = 0; i < MAX_HALVE && lo == 0; i++)); do
+			r=$((hi / 2))
+			step "$ctx" "$r" "$size" "$STEP_S" || return 1
+			revive "$ctx" || return 1
+			[ "$S_PASS" = 1 ] && keep
+			if [ "$S_PASS" = 1 ] && [ "$S_BEHIND" != true ]; then lo=$r; else hi=$r; fi
+		done
+	fi
+	for ((i = 0; i < BISECT; i++)); do
+		((lo > 0 && hi > lo && hi * 100 > lo * 106)) || break
+		mid=$(((lo + hi) / 2))
+		step "$ctx" "$mid" "$size" "$STEP_S" || return 1
+		revive "$ctx" || return 1
+		[ "$S_PASS" = 1 ] && keep
+		if [ "$S_PASS" = 1 ] && [ "$S_BEHIND" != true ]; then lo=$mid; else hi=$mid; fi
+	done
+	return 0
+}
+
+# ---- the tunnels ----------------------------------------------------------
+
+# pin dirs of our gateway namespaces, for the trap
+pin_dirs() { PIN_DIRS=("$(ns_pin_dir g1)" "$(ns_pin_dir g2)"); }
+
+wait_file_grep() {  # FILE PATTERN: bounded
+	local i
+	for ((i = 0; i < WAIT_STEPS; i++)); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# tunnel_start NAME [EXTRA GATEWAY ARGS...]: start a contender; on failure
+# sets NOTE and returns 1.
+NOTE=
+tunnel_start() {
+	local name=$1 gargs; shift
+	NOTE= GW_PIDS=() GW_NAMES=() RX_NS=h2 ATTACH=
+	TUNNEL=$name TUNNEL_ARGS=("$@")
+	gargs=("$@")
+	[ $# -gt 0 ] || gargs=(-g "$GROUP")
+	case $name in
+	direct)
+		RX_NS=g1 ;;
+	tc|xdp|socket)
+		if ! gw g2 g2 -i isl --mode "$name" --listen 198.19.12.2:7000 "${gargs[@]}" 2>/dev/null ||
+		   ! gw g1 g1 -i isl --mode "$name" --peer 198.19.12.2:7000 "${gargs[@]}" 2>/dev/null ||
+		   ! wait_log g1 "up (node" 2>/dev/null || ! wait_log g2 "up (node" 2>/dev/null; then
+			NOTE=$(cat "$T/g2.log" "$T/g1.log" 2>/dev/null | grep -v -e 'running on' -e ': up (node' | head -n1)
+			NOTE="did not start: ${NOTE:-see build/bench/$name-g1.log}"
+			tunnel_stop "$name"
+			return 1
+		fi
+		GW_PIDS=("$(gw_pid g1)" "$(gw_pid g2)")
+		GW_NAMES=(g1 g2)
+		ATTACH=$(grep -m1 -o 'attached to isl in [a-z]* mode' "$T/g1.log") ;;
+	udptunnel)
+		nsenter --net="/run/netns/$PFX-g2" -- udptunnel -s 7001 -v "${GROUP%:*}/${GROUP#*:}/1" \
+			>"$T/ut2.log" 2>&1 &
+		echo $! >"$T/ut2.pid"
+		wait_file_grep "$T/ut2.log" "Listening" || { NOTE="udptunnel -s did not start: $(head -n1 "$T/ut2.log")"; tunnel_stop udptunnel; return 1; }
+		nsenter --net="/run/netns/$PFX-g1" -- udptunnel -c 198.19.12.2/7001 -v "${GROUP%:*}/${GROUP#*:}/1" \
+			>"$T/ut1.log" 2>&1 &
+		echo $! >"$T/ut1.pid"
+		if ! wait_file_grep "$T/ut1.log" "Connected" || ! wait_file_grep "$T/ut2.log" "connection from"; then
+			NOTE="udptunnel did not connect: $(cat "$T/ut1.log" "$T/ut2.log" | head -n2 | tr '\n' ' ')"
+			tunnel_stop udptunnel; return 1
+		fi
+		GW_PIDS=("$(cat "$T/ut1.pid")" "$(cat "$T/ut2.pid")")
+		GW_NAMES=(g1 g2) ;;
+	*)	NOTE="unknown contender"; return 1 ;;
+	esac
+	return 0
+}
+
+# tunnel_alive: every process of the tunnel still runs
+tunnel_alive() {
+	local p
+	for p in "${GW_PIDS[@]}"; do kill -0 "$p" 2>/dev/null || return 1; done
+}
+
+tunnel_stop() {
+	local name=$1 f pid i
+	case $name in
+	tc|xdp|socket)
+		for f in g1 g2; do
+			[ -e "$T/$f.pid" ] || continue
+			gw_stop "$f" 2>>"$T/stop.err" || log "$name: $f: $(tail -n1 "$T/stop.err")"
+			gw_clean "$f" 2>>"$T/stop.err" || log "$name: $f left state behind: $(tail -n1 "$T/stop.err")"
+			ip -n "$PFX-$f" link show dev isl | grep -q 'xdp' && log "$name: $f: XDP program left on isl"
+			cat "$T/$f.log" >>"$T/$name-$f.log" 2>/dev/null
+		done ;;
+	udptunnel)
+		for f in ut1 ut2; do
+			[ -e "$T/$f.pid" ] || continue
+			pid=$(cat "$T/$f.pid")
+			kill -TERM "$pid" 2>/dev/null
+			for ((i = 0; i < WAIT_STEPS; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			rm -f "$T/$f.pid"
+		done ;;
+	esac
+	GW_PIDS=() GW_NAMES=()
+}
+
+hwms() {  # peak memory of the tunnel's processes, kB, as a JSON array
+	local p out=()
+	for p in "${GW_PIDS[@]}"; do out+=("$(hwm_kb "$p")"); done
+	printf '%s\n' "${out[@]}" | jq -sc 'map(tonumber? // null)'
+}
+
+# ---- the run --------------------------------------------------------------
+
+say "mctun bench ($([ "$QUICK" = 1 ] && echo QUICK || echo full)): sizes $SIZES; contenders $CONTENDERS; steps of ${STEP_S}s"
+load1=$(cut -d' ' -f1 /proc/loadavg)
+awk -v l="$load1" 'BEGIN { exit !(l > 1.5) }' &&
+	log "note: the machine is busy (load average $load1): expect noisy numbers"
+islands 2 || exit 1
+# Gateways route the multicast range to their island: udptunnel (which
+# joins and sends through the routing table) and the direct receiver in g1
+# need it; mctun names its interface and does not.
+for g in g1 g2; do ip -n "$PFX-$g" route add 224.0.0.0/4 dev isl; done
+pin_dirs
+
+rec --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" --argjson quick "$QUICK" \
+	--arg kernel "$(uname -r)" --arg cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)" \
+	--argjson cores "$(nproc)" --arg mem "$(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)" \
+	--arg version "$("$MCTUN" run --version 2>/dev/null | head -n1)" \
+	--arg rev "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
+	--arg sha "$(sha256sum "$MCTUN" | cut -c1-12)" \
+	--arg udptunnel "$(dpkg-query -W -f='${Version}' udptunnel 2>/dev/null)" \
+	--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+	--argjson othernetns "$(ip netns list | grep -vc "^$PFX-")" \
+	--arg sizes "$SIZES" --argjson step_s "$STEP_S" --argjson lat_s "$LAT_S" --argjson bisect "$BISECT" \
+	--argjson start "$START_PPS" --argjson flush "$FLUSH_EXTRA" --argjson flush_rate "$FLUSH_RATE" --argjson drain "$DRAIN_S" \
+	--argjson fan_rate "$FANOUT_RATE" --argjson fan_s "$FAN_S" --arg fan_mode "$FANOUT_MODE" \
+	'{kind: "meta", date: $date, quick: ($quick == 1), kernel: $kernel, cpu: $cpu, cores: $cores,
+	  mem: $mem, load: $load, other_netns: $othernetns, version: $version, rev: $rev, binary_sha256: $sha, udptunnel: $udptunnel, sizes: $sizes,
+	  step_s: $step_s, lat_s: $lat_s, bisect: $bisect, start_pps: $start, flush_extra: $flush, flush_rate: $flush_rate,
+	  drain_s: $drain, fan_rate: $fan_rate, fan_s: $fan_s, fan_mode: $fan_mode}'
+
+declare -A TOPS=()
+for size in $SIZES; do
+	for c in $CONTENDERS; do
+		say "$c, $size-byte datagrams"
+		if ! tunnel_start "$c"; then
+			log "skipped: $NOTE"
+			rec --arg c "$c" --argjson size "$size" --arg note "$NOTE" \
+				'{kind: "contender", name: $c, size: $size, status: "skipped", note: $note}'
+			continue
+		fi
+		# Latency at 1,000 pps first, on fresh processes; then the search;
+		# then, on fresh processes again (a tunnel may keep a backlog from
+		# the search's overloaded steps), latency at half the top rate.
+		status=ok note=$ATTACH lat1k='{}' lathalf='{}' DEATHS=0
+		ECHO_CHECK=1 step "$c/$size/lat1k" 1000 "$size" "$LAT_S" && lat1k=$(tail -n1 "$STEPS")
+		revive "$c/$size/lat1k"
+		search "$c/$size" "$size" "$START_PPS" || { status=error; note="a step or a restart failed"; }
+		restarts=$DEATHS
+		top=$TOP capped=$TOP_CAPPED topstep=$TOP_STEP
+		topcpu=$(printf '%s\n' "${TOP_CPU[@]}" | jq -sc 'map(tonumber? // null)')
+		topmach=$TOP_MACH
+		TOPS[$c/$size]=$top
+		mem=$(hwms)
+		tunnel_stop "$c"
+		half=$((top / 2))
+		if ((half >= 1000)); then
+			if tunnel_start "$c"; then
+				step "$c/$size/lathalf" "$half" "$size" "$LAT_S" && lathalf=$(tail -n1 "$STEPS")
+				mem=$(jq -c --argjson b "$(hwms)" '[., $b] | transpose | map(max)' <<<"$mem")
+				tunnel_alive || restarts=$((restarts + 1))
+				tunnel_stop "$c"
+			else
+				log "restart for the half-rate latency failed: $NOTE"
+			fi
+		fi
+		rec --arg c "$c" --argjson size "$size" --arg status "$status" --arg note "$note" \
+			--argjson top "$top" --argjson capped "$capped" --argjson topstep "$topstep" \
+			--argjson cpu "$topcpu" --argjson mach "$topmach" --argjson hwm "$mem" \
+			--argjson lat1k "$lat1k" --argjson lathalf "$lathalf" --argjson restarts "$restarts" \
+			'{kind: "contender", name: $c, size: $size, status: $status, note: $note, restarts: $restarts,
+			  top_pps: $top, capped: $capped, top_step: $topstep, cpu_us: $cpu, mach_us: $mach,
+			  hwm_kb: $hwm, lat1k: $lat1k, lathalf: $lathalf}'
+		log "top: $top pps$([ "$capped" = true ] && echo ' (sender-capped)'); CPU us/dgram g1,g2: ${TOP_CPU[*]:-n/a}; VmHWM kB: $mem"
+	done
+done
+
+# ---- fan-out: one gateway serving N peers ---------------------------------
+# g1 listens; g2 (a real mctun peer, h2's receiver behind it) plus N-1 sink
+# connections from bench/sink.c (in g2's namespace) are its N peers.
+if [ -n "$FANOUT_NS" ]; then
+	fan_count=$(awk -v r="$FANOUT_RATE" -v s="$FAN_S" 'BEGIN { printf "%d", r * s }')
+	for n in $FANOUT_NS; do
+		say "fan-out: g1 serves $n peer(s) at $FANOUT_RATE pps of 200 bytes"
+		note= ok=1
+		gw g1 g1 -i isl --mode "$FANOUT_MODE" -g "$GROUP" --listen 198.19.12.1:7000 --max-peers 256 &&
+		gw g2 g2 -i isl --mode "$FANOUT_MODE" -g "$GROUP" --peer 198.19.12.1:7000 &&
+		wait_log g2 "up (node" || { ok=0; note="gateways did not start"; }
+		sinkup=0
+		if ((ok && n > 1)); then
+			rm -f "$T/sink.ready"
+			nsenter --net="/run/netns/$PFX-g2" -- "$SINK" 198.19.12.1 7000 $((n - 1)) \
+				--duration 60 --ready-file "$T/sink.ready" >"$T/sink.json" 2>"$T/sink.err" &
+			echo $! >"$T/sink.pid"
+			for ((i = 0; i < 200; i++)); do [ -s "$T/sink.ready" ] && break; sleep 0.05; done
+			sinkup=$(cat "$T/sink.ready" 2>/dev/null || echo 0)
+			((sinkup == n - 1)) || note="only $sinkup of $((n - 1)) sink connections up"
+		fi
+		if ((ok)); then
+			sleep 0.3
+			g1pid=$(gw_pid g1)
+			rx r h2 "$GROUP"
+			c0=$(cpu_ticks "$g1pid"); m0=$(busy_ticks)
+			timeout 30 nsenter --net="/run/netns/$PFX-h1" -- "$MCTUN" send "$GROUP" --rate "$FANOUT_RATE" \
+				--count "$fan_count" --size 200 --json --quiet >"$T/send.json" 2>"$T/send.err"
+			sleep 0.5
+			c1=$(cpu_ticks "$g1pid"); m1=$(busy_ticks)
+			rx_stop r
+			hwm=$(hwm_kb "$g1pid")
+			rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$g1pid/status")
+			nl=$(wc -l <"$T/g1.log")
+			nl2=$(wc -l <"$T/g2.log")
+			kill -USR1 "$g1pid" "$(gw_pid g2)"; sleep 0.3
+			dump=$(tail -n +"$((nl + 1))" "$T/g1.log")
+			# what the real peer re-injected onto island 2
+			g2inj=$(tail -n +"$((nl2 + 1))" "$T/g2.log" | grep -o 'injected [0-9]*' | head -n1 | awk '{ print $2 }')
+			g2down=$(grep -c ': down:' "$T/g2.log")
+			[ -n "$g2inj" ] && [ "$g2inj" != "$fan_count" ] && note="${note:+$note; }g2 (the real peer) injected $g2inj"
+			((g2down > 0)) && note="${note:+$note; }g2 lost its connection to g1 $g2down time(s)"
+			counters=false; grep -q 'daemon: node' <<<"$dump" && counters=true
+			qdrops=$(grep -o 'queue drops [0-9]*' <<<"$dump" | awk '{ s += $3 } END { print s + 0 }')
+			down=$(grep -c ': down:' "$T/g1.log")
+			[ "$counters" = true ] || note="${note:+$note; }g1 did not answer SIGUSR1 within 0.3 s (busy)"
+			((down > 0)) && note="${note:+$note; }g1 dropped $down peer(s) during the run"
+			((qdrops > 0)) && note="${note:+$note; }g1 counted $qdrops queue drops"
+			if [ -e "$T/sink.pid" ]; then
+				pid=$(cat "$T/sink.pid"); kill -INT "$pid"
+				for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+				kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -f "$T/sink.pid"
+				cp "$T/sink.json" "$T/sink-$n.json"
+			else
+				echo '{}' >"$T/sink.json"
+			fi
+			sent=$(jq '.sent // 0' "$T/send.json")
+			id=$(jq -r '.sender_id // ""' "$T/send.json")
+			real=$(jq --arg id "$id" '[.senders[]? | select(.id == $id) | .unique][0] // 0' "$T/r.json")
+			all=$(jq '.received // 0' "$T/r.json")
+			rec --argjson n "$n" --argjson sent "$sent" --argjson real "$real" \
+				--argjson sink "$(cat "$T/sink.json")" --argjson sinkup "$sinkup" \
+				--argjson cpu "$(us_per $((c1 - c0)) "$sent")" --argjson mach "$(us_per $((m1 - m0)) "$sent")" \
+				--argjson hwm "${hwm:-0}" --argjson rss "${rss:-0}" --arg note "$note" \
+				--arg mode "$FANOUT_MODE" --argjson down "$down" --argjson qdrops "$qdrops" \
+				'{kind: "fanout", n: $n, mode: $mode, sent: $sent, real_delivered: $real,
+				  peers_down: $down, queue_drops: $qdrops,
+				  sink: $sink, sink_up: $sinkup, cpu_us: $cpu, mach_us: $mach, hwm_kb: $hwm,
+				  rss_kb: $rss, note: $note}'
+			log "sent $sent; real peer delivered $real; sinks min/avg $(jq -r '"\(.frames_min // "-")/\(.frames_avg // "-")"' "$T/sink.json"); g1 CPU $(us_per $((c1 - c0)) "$sent") us/dgram; VmHWM $hwm kB"
+		else
+			log "skipped: $note"
+			rec --argjson n "$n" --arg note "$note" '{kind: "fanout", n: $n, note: $note, sent: 0}'
+		fi
+		cp "$T/g1.log" "$T/fanout-$n-g1.log" 2>/dev/null
+		cp "$T/g2.log" "$T/fanout-$n-g2.log" 2>/dev/null
+		tunnel_stop "$FANOUT_MODE"
+		[ -e "$T/sink.pid" ] && { kill -KILL "$(cat "$T/sink.pid")" 2>/dev/null; rm -f "$T/sink.pid"; }
+	done
+fi
+
+# ---- configured groups ----------------------------------------------------
+# Both gateways carry N groups; one of them (the last on the command line)
+# is active. The top rate should not depend on N.
+if [ -n "$GROUP_NS" ] && [[ " $SIZES " == *" 200 "* ]]; then
+	seed=${TOPS[tc/200]:-0}
+	seed=$((seed > 8000 ? seed / 2 : START_PPS))
+	for n in $GROUP_NS; do
+		say "groups: $n configured, one active (tc mode, 200 bytes)"
+		args=()
+		for ((i = 1; i < n; i++)); do args+=(-g "239.1.$((i / 250 + 1)).$((i % 250 + 1)):5000"); done
+		args+=(-g "$GROUP")
+		t_start=$(date +%s%N)
+		WAIT_STEPS=1200 tunnel_start tc "${args[@]}"; rc=$?
+		startup=$(awk -v a="$t_start" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+		if [ "$rc" != 0 ]; then
+			log "skipped: $NOTE"
+			rec --argjson n "$n" --arg note "$NOTE" '{kind: "groups", n: $n, status: "skipped", note: $note}'
+			continue
+		fi
+		argbytes=$(tr '\0' ' ' <"/proc/$(gw_pid g1)/cmdline" | wc -c)
+		DEATHS=0
+		BISECT=$GROUP_BISECT search "groups$n/200" 200 "$seed"
+		alive=true; ((DEATHS == 0)) && tunnel_alive || alive=false
+		mem=$(hwms)
+		tunnel_stop tc
+		rec --argjson n "$n" --argjson top "$TOP" --argjson capped "$TOP_CAPPED" \
+			--argjson startup "$startup" --argjson hwm "$mem" --argjson alive "$alive" \
+			--argjson argbytes "$argbytes" \
+			--argjson cpu "$(printf '%s\n' "${TOP_CPU[@]}" | jq -sc 'map(tonumber? // null)')" \
+			'{kind: "groups", n: $n, status: "ok", top_pps: $top, capped: $capped, startup_s: $startup,
+			  hwm_kb: $hwm, alive: $alive, cmdline_bytes: $argbytes, cpu_us: $cpu}'
+		log "top $TOP pps; start-up ${startup}s (both gateways); command line $argbytes bytes"
+	done
+fi
+
+# ---- report ---------------------------------------------------------------
+elapsed=$(($(date +%s) - T0))
+rec --argjson s "$elapsed" '{kind: "end", elapsed_s: $s}'
+say "report ($elapsed s)"
+mkdir -p "$OUT"
+"$ROOT/bench/report.sh" "$REC" "$OUT" || exit 1
+echo
+cat "$OUT/BENCHMARKS.md"
