@@ -255,6 +255,14 @@ enum verdict {
 	V_MARK,        /* leave to reassembly and the per-group socket */
 };
 
+/* Datagrams in this packet: a UDP GSO batch carries several. */
+static __always_inline __u32 segs(void *ctx, bool xdp)
+{
+	__u32 n = xdp ? 1 : ((struct __sk_buff *)ctx)->gso_segs;
+
+	return n ? n : 1;
+}
+
 /*
  * The body shared by every hook. `dir` and `xdp` are constants after
  * inlining, so each program keeps only its own branches.
@@ -325,22 +333,26 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 	if (loopback) {
 		/* A local sender's looped-back copy. Egress saw the original
 		 * unless it was fragmented there, i.e. larger than the MTU:
-		 * then only this whole copy exists and the socket takes it. */
+		 * then only this whole copy exists and the socket takes it.
+		 * Our own re-injections are never taken, and come larger than
+		 * the MTU when they are UDP GSO batches. */
+		__u16 sport = bpf_ntohs(udp.source);
+
 		cfg = bpf_map_lookup_elem(&mctun_cfg, &zero);
-		if (cfg && p.ip_len > cfg->mtu) {
+		if (cfg && p.ip_len > cfg->mtu && !bpf_map_lookup_elem(&mctun_selfport, &sport)) {
 			st->fragments++;
 			if (gs)
 				gs->fragments++;
 			return V_MARK;
 		}
-		st->loopback++;
+		st->loopback += segs(ctx, xdp);
 		return V_PASS;
 	}
 	if (dir == MCTUN_DIR_EGRESS) {
 		__u16 sport = bpf_ntohs(udp.source);
 
 		if (bpf_map_lookup_elem(&mctun_selfport, &sport)) {
-			st->self++;
+			st->self += segs(ctx, xdp);
 			return V_PASS;
 		}
 	}

@@ -85,6 +85,37 @@ test_local_apps_on_gateways() { local_apps tc; }
 test_local_apps_on_gateways_xdp_mode() { local_apps xdp; }
 test_local_apps_on_gateways_xdp_generic() { local_apps "xdp --xdp-mode generic"; }
 
+# g2 re-injects runs of equal-sized datagrams as UDP GSO batches. With g2
+# frozen, three senders' datagrams (1400 bytes, 1000, then 300 with DSCP
+# af41) wait in g1's queue and the TCP buffers; thawed, g2 reads them in
+# large chunks, so its batches are long and must split where the TOS
+# changes, and end a run at a shorter datagram. Island 2 and an application
+# on g2 itself get every datagram whole, with its DSCP; g2's BPF counters
+# count datagrams, its hooks see far fewer packets.
+test_reinjection_batches_mixed_sizes() {
+	islands 2 || return 1
+	gw g2 g2 -i isl -g "$G" --listen 198.19.12.2:7000 --dead-after 30 &&
+	gw g1 g1 -i isl -g "$G" --peer 198.19.12.2:7000 --dead-after 30 &&
+	wait_log g1 "up (node" && wait_log g2 "up (node" || return 1
+	rx r2 h2 "$G" --duration 6 && rx rg g2 "$G" --iface isl --duration 6 || return 1
+	kill -STOP "$(gw_pid g2)"
+	tx h1 "$G" --count 1000 --rate 20000pps --size 1400 --ttl 4 &&
+	tx h1 "$G" --count 1000 --rate 20000pps --size 1000 --ttl 4 &&
+	tx h1 "$G" --count 1000 --rate 20000pps --size 300 --ttl 4 --dscp af41
+	local rc=$? seen
+	kill -CONT "$(gw_pid g2)"
+	[ "$rc" = 0 ] || return 1
+	rx_wait r2 && rx_wait rg || return 1
+	expect_rx r2 3000 3 && expect_rx rg 3000 3 || return 1
+	[ "$(grep -o '"dscp": *34' "$T/r2.json" | wc -l)" = 1 ] ||
+		{ fail "r2: no sender kept DSCP af41 (34)"; sed 's/^/      /' "$T/r2.json" >&2; return 1; }
+	gw_stop g2 && log_has g2 "self 3000 loopback 3000" || return 1
+	seen=$(sed -n 's/.*bpf: seen \([0-9]*\) .*/\1/p' "$T/g2.log" | tail -n1)
+	# unbatched, each datagram would pass both hooks: 6,000 packets
+	[ "${seen:-6000}" -lt 3000 ] ||
+		{ fail "g2's hooks saw ${seen:-?} packets for 3000 datagrams: no GSO batches"; return 1; }
+}
+
 # A hub (g3) joins three islands; spokes g1 and g2 connect to it.
 test_hub_three_islands() {
 	islands 3 || return 1
@@ -227,11 +258,14 @@ test_bpf_counters_readable() {
 # A valid hello from node 0x0102030405060708, as bytes for printf.
 HELLO='\001\000\000\000\000\000\000\030MCTN\001\000\000\000\001\002\003\004\005\006\007\010\000\000\000\000\000\000\000\000'
 
-# A peer that says hello and then never reads: its queue fills and drops
-# are counted for it alone; the real peer gets every datagram.
-test_slow_peer_does_not_slow_others() {
+# slow_peer BOUND OPTION...: g1 (with these options) serves a real peer and
+# one that says hello and then never reads. The slow one's queue fills to
+# BOUND bytes and drops are counted for it alone; the real peer gets every
+# datagram.
+slow_peer() {
+	local bound=$1; shift
 	islands 2 || return 1
-	gw g1 g1 -i isl -g "$G" --listen 198.19.12.1:7000 --queue-size 1M --dead-after 60 &&
+	gw g1 g1 -i isl -g "$G" --listen 198.19.12.1:7000 --dead-after 60 "$@" &&
 	gw g2 g2 -i isl -g "$G" --peer 198.19.12.1:7000 && wait_log g1 "up (node" 1 || return 1
 	nsx g2 bash -c "exec 3<>/dev/tcp/198.19.12.1/7000; printf '$HELLO' >&3; sleep 50" &
 	local slow=$!
@@ -244,15 +278,26 @@ test_slow_peer_does_not_slow_others() {
 	kill -USR1 "$(gw_pid g1)"
 	wait_log g1 "queue drops" 2 || return 1
 	kill "$slow" 2>/dev/null; wait "$slow" 2>/dev/null
-	local real slowline
+	local real slowline queued
 	real=$(grep "peer 198.19.12.2:[0-9]*: up inbound" "$T/g1.log" | grep -v "out 0 frames" | head -n1)
 	slowline=$(grep "up inbound" "$T/g1.log" | grep -v -F "$real" | head -n1)
 	grep -q "queue drops 0," <<<"$real" || { fail "real peer had drops: $real"; return 1; }
 	grep -q "queue drops [1-9]" <<<"$slowline" || { fail "slow peer had no drops: $slowline"; return 1; }
-	# what waits for the slow peer stays within --queue-size
-	local queued
+	# what waits for the slow peer filled its bound, and no more (one
+	# frame is 1,430 bytes)
 	queued=$(sed -n 's/.*queued \([0-9]*\) bytes.*/\1/p' <<<"$slowline")
-	[ "${queued:-0}" -le $((1 << 20)) ] || { fail "slow peer queue $queued > 1 MiB"; return 1; }
+	[ "${queued:-0}" -le "$bound" ] && [ "${queued:-0}" -gt $((bound - 1430)) ] ||
+		{ fail "slow peer queue ${queued:-?}, want just under $bound"; return 1; }
+}
+
+test_slow_peer_does_not_slow_others() {
+	slow_peer $((1 << 20)) --queue-size 1M
+}
+
+# All queues together stay within --queue-total: with two peers, each may
+# hold half of it, whatever --queue-size says.
+test_queue_total_shared_fairly() {
+	slow_peer $((1 << 20)) --queue-size 8M --queue-total 2M
 }
 
 # A peer that freezes (SIGSTOP) is found dead by the keepalive timeout; once

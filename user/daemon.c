@@ -15,10 +15,12 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -98,44 +100,151 @@ int daemon_find_group(const struct config *cfg, uint8_t family, const uint8_t *a
 
 /* ---- re-injection, batched with sendmmsg ------------------------------ */
 
+/*
+ * Datagrams queued for one send socket. Consecutive datagrams to the same
+ * group with the same TOS, each no longer than the first and all but the
+ * last of its size, share one message sent with UDP_SEGMENT (UDP GSO): the
+ * stack is walked once for up to INJ_GSO_SEGS of them and the segments are
+ * cut at the device (or by the receiving socket, on veth). The message's
+ * iovecs are its datagrams, consecutive in iov[].
+ */
+#define INJ_GSO_SEGS  64             /* UDP_MAX_SEGMENTS since Linux 4.18 */
+#define INJ_GSO_BYTES 60000          /* under IPv4's 64 KiB packet limit */
+
+struct inj_run {
+	uint32_t seg;                 /* GSO segment size: the first datagram's */
+	uint32_t bytes;
+	uint16_t nseg;
+	uint8_t tos;
+	bool closed;                  /* a shorter datagram ended it */
+};
+
 struct inj_batch {
 	struct mmsghdr msg[INJ_BATCH];
+	struct inj_run run[INJ_BATCH];
 	struct iovec iov[INJ_BATCH];
 	struct sockaddr_storage dst[INJ_BATCH];
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(uint16_t))];
 		struct cmsghdr align;
 	} ctl[INJ_BATCH];
-	unsigned int n;
+	unsigned int n;               /* messages */
+	unsigned int niov;            /* datagrams */
 	size_t used;
 	uint8_t arena[INJ_ARENA];
 };
 
 static struct inj_batch *inj[2];
 
+/* Control data of message i: its TOS, its GSO segment size. */
+static void inj_set_cmsgs(struct inj_batch *b, unsigned int i, int fi, bool gso)
+{
+	struct msghdr *m = &b->msg[i].msg_hdr;
+	const struct inj_run *r = &b->run[i];
+	struct cmsghdr *c;
+	size_t len = 0;
+
+	m->msg_control = b->ctl[i].buf;
+	m->msg_controllen = sizeof(b->ctl[i].buf);
+	c = CMSG_FIRSTHDR(m);
+	if (r->tos) {
+		c->cmsg_level = fi ? IPPROTO_IPV6 : IPPROTO_IP;
+		c->cmsg_type = fi ? IPV6_TCLASS : IP_TOS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		*(int *)CMSG_DATA(c) = r->tos;
+		len += CMSG_SPACE(sizeof(int));
+		c = CMSG_NXTHDR(m, c);
+	}
+	if (gso && r->nseg > 1) {
+		uint16_t seg = (uint16_t)r->seg;
+
+		c->cmsg_level = SOL_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(seg));
+		memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+		len += CMSG_SPACE(sizeof(seg));
+	}
+	m->msg_controllen = len;
+	if (!len)
+		m->msg_control = NULL;
+}
+
+/* A GSO message the kernel refused (an MTU that shrank, a kernel without
+ * UDP GSO): its datagrams one by one. */
+static void inject_singly(struct daemon *d, int fi, unsigned int i, int gso_err)
+{
+	struct inj_batch *b = inj[fi];
+	struct msghdr m = b->msg[i].msg_hdr;
+	struct iovec *iov = m.msg_iov;
+	unsigned int k, n = b->run[i].nseg;
+
+	if (gso_err == ENOPROTOOPT || gso_err == EOPNOTSUPP) {
+		pr_info("UDP GSO unavailable (%s): re-injecting datagram by datagram\n",
+			strerror(gso_err));
+		d->no_gso = true;
+	}
+	inj_set_cmsgs(b, i, fi, false);
+	m.msg_control = b->msg[i].msg_hdr.msg_control;
+	m.msg_controllen = b->msg[i].msg_hdr.msg_controllen;
+	m.msg_iovlen = 1;
+	for (k = 0; k < n; k++) {
+		m.msg_iov = &iov[k];
+		if (sendmsg(d->inj_fd[fi], &m, MSG_DONTWAIT) < 0)
+			d->st.inject_errors++;
+		else
+			d->st.injected++;
+	}
+}
+
 static void inject_flush(struct daemon *d, int fi)
 {
 	struct inj_batch *b = inj[fi];
-	unsigned int done = 0, i;
+	unsigned int done = 0, i, k;
 	int r;
 
-	for (i = 0; b && done < b->n && i < INJ_BATCH; i++) {
+	if (!b)
+		return;
+	for (i = 0; i < b->n; i++)
+		inj_set_cmsgs(b, i, fi, true);
+	for (i = 0; done < b->n && i < 2 * INJ_BATCH; i++) {
 		r = sendmmsg(d->inj_fd[fi], b->msg + done, b->n - done, MSG_DONTWAIT);
 		if (r < 0) {
-			if (errno == EINTR)
+			int err = errno;
+
+			if (err == EINTR)
 				continue;
-			/* The message at `done` failed: count it, go on with the rest. */
-			d->st.inject_errors++;
+			/* The message at `done` failed: deal with it, go on. */
+			if (b->run[done].nseg > 1 && err != EAGAIN && err != ENOBUFS)
+				inject_singly(d, fi, done, err);
+			else
+				d->st.inject_errors += b->run[done].nseg;
 			done++;
 			continue;
 		}
-		d->st.injected += r;
+		for (k = done; k < done + (unsigned int)r; k++)
+			d->st.injected += b->run[k].nseg;
 		done += r;
 	}
-	if (b) {
-		b->n = 0;
-		b->used = 0;
-	}
+	b->n = 0;
+	b->niov = 0;
+	b->used = 0;
+}
+
+/* May a datagram of len bytes to dst join the batch's last message? */
+static bool inj_joins(const struct daemon *d, const struct inj_batch *b, int fi,
+		      const struct sockaddr_storage *dst, socklen_t dlen, uint32_t len,
+		      uint8_t tos)
+{
+	const struct inj_run *r;
+
+	if (!b->n || d->no_gso || !len)
+		return false;
+	r = &b->run[b->n - 1];
+	return !r->closed && len <= r->seg && r->nseg < INJ_GSO_SEGS &&
+	       r->bytes + len <= INJ_GSO_BYTES && r->tos == tos &&
+	       r->seg + (fi ? 48u : 28u) <= d->mtu &&
+	       b->msg[b->n - 1].msg_hdr.msg_namelen == dlen &&
+	       !memcmp(&b->dst[b->n - 1], dst, dlen);
 }
 
 static void inject(struct daemon *d, const struct data_hdr *h, const uint8_t *payload,
@@ -143,38 +252,43 @@ static void inject(struct daemon *d, const struct data_hdr *h, const uint8_t *pa
 {
 	int fi = h->family == MCTUN_FAM_INET6;
 	struct inj_batch *b = inj[fi];
+	struct sockaddr_storage dst;
+	socklen_t dlen;
 	struct msghdr *m;
+	struct inj_run *r;
+	uint8_t tos = d->cfg->keep_dscp ? h->tos & 0xfc : 0;
 	unsigned int i;
 
 	if (d->inj_fd[fi] < 0 || !b) {
 		d->st.inject_errors++;
 		return;
 	}
-	if (b->n == INJ_BATCH || b->used + len > INJ_ARENA)
+	if (b->niov == INJ_BATCH || b->used + len > INJ_ARENA)
 		inject_flush(d, fi);
-	i = b->n++;
 	memcpy(b->arena + b->used, payload, len);
-	b->iov[i].iov_base = b->arena + b->used;
-	b->iov[i].iov_len = len;
+	b->iov[b->niov].iov_base = b->arena + b->used;
+	b->iov[b->niov].iov_len = len;
 	b->used += len;
+	dlen = addr_sockaddr(h->family, h->group, h->dport, 0, &dst);
 
+	if (inj_joins(d, b, fi, &dst, dlen, len, tos)) {
+		r = &b->run[b->n - 1];
+		r->nseg++;
+		r->bytes += len;
+		r->closed = len < r->seg;
+		b->msg[b->n - 1].msg_hdr.msg_iovlen++;
+		b->niov++;
+		return;
+	}
+	i = b->n++;
+	b->dst[i] = dst;
+	b->run[i] = (struct inj_run){ .seg = len, .bytes = len, .nseg = 1, .tos = tos };
 	m = &b->msg[i].msg_hdr;
 	memset(m, 0, sizeof(*m));
 	m->msg_name = &b->dst[i];
-	m->msg_namelen = addr_sockaddr(h->family, h->group, h->dport, 0, &b->dst[i]);
-	m->msg_iov = &b->iov[i];
+	m->msg_namelen = dlen;
+	m->msg_iov = &b->iov[b->niov++];
 	m->msg_iovlen = 1;
-	if (d->cfg->keep_dscp && (h->tos & 0xfc)) {
-		struct cmsghdr *c;
-
-		m->msg_control = b->ctl[i].buf;
-		m->msg_controllen = sizeof(b->ctl[i].buf);
-		c = CMSG_FIRSTHDR(m);
-		c->cmsg_level = fi ? IPPROTO_IPV6 : IPPROTO_IP;
-		c->cmsg_type = fi ? IPV6_TCLASS : IP_TOS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		*(int *)CMSG_DATA(c) = h->tos & 0xfc;
-	}
 }
 
 /* ---- peers ------------------------------------------------------------ */
@@ -235,7 +349,7 @@ static void peer_send_hello(struct daemon *d, struct peer *p, uint64_t now)
 	uint8_t b[FRAME_HDR_LEN + HELLO_LEN];
 	size_t n = frame_put_hello(b, d->node_id, 0);
 
-	obuf_put2(&p->out, b, n, NULL, 0);
+	obuf_put2(&p->out, SIZE_MAX, b, n, NULL, 0);
 	p->dirty = true;
 	p->state = PS_HELLO;
 	p->t_rx = p->t_tx = now;
@@ -270,7 +384,7 @@ static void peer_close(struct daemon *d, struct peer *p, const char *why)
 		p->src.fd = -1;
 	}
 	p->in_len = 0;
-	p->out.len = p->out.head = 0;
+	obuf_reset(&p->out);
 	p->want_out = p->dirty = false;
 	if (p->outbound) {
 		if (p->state == PS_UP)
@@ -330,11 +444,12 @@ static void peer_connected(struct daemon *d, struct peer *p, uint64_t now)
 	peer_send_hello(d, p, now);
 }
 
-/* Queue a frame (header + payload) to one peer, or count the drop. */
-static void peer_queue(struct peer *p, const uint8_t *hdr, size_t hlen, const uint8_t *payload,
-		       uint32_t plen, uint64_t now)
+/* Queue a frame (header + payload) to one peer, within its share of the
+ * memory bound, or count the drop. */
+static void peer_queue(struct peer *p, size_t share, const uint8_t *hdr, size_t hlen,
+		       const uint8_t *payload, uint32_t plen, uint64_t now)
 {
-	if (obuf_put2(&p->out, hdr, hlen, payload, plen)) {
+	if (obuf_put2(&p->out, share, hdr, hlen, payload, plen)) {
 		p->st.queue_drops++;
 		return;
 	}
@@ -351,6 +466,9 @@ static void fanout(struct daemon *d, const struct data_hdr *h, const uint8_t *pa
 	size_t hl = frame_put_data_hdr(hdr, h, len);
 	uint64_t now = 0;
 	unsigned int i;
+	/* Each peer's share of --queue-total: a slow peer cannot take what
+	 * the others need, and however many connect, memory stays bounded. */
+	size_t share = d->cfg->queue_total / (d->npeers ? d->npeers : 1);
 
 	for (i = 0; i < d->npeers; i++) {
 		struct peer *p = d->peers[i];
@@ -359,7 +477,7 @@ static void fanout(struct daemon *d, const struct data_hdr *h, const uint8_t *pa
 			continue;
 		if (!now)
 			now = now_ns();
-		peer_queue(p, hdr, hl, payload, len, now);
+		peer_queue(p, share, hdr, hl, payload, len, now);
 	}
 }
 
@@ -661,12 +779,25 @@ static void publish(struct daemon *d);
  * takes our filters and joins with it, so the daemon exits with a clear
  * message and a failure status, for the service manager to restart it.
  */
+/* The interface's MTU bounds the segments of a GSO re-injection. */
+static void iface_mtu_load(struct daemon *d)
+{
+	struct ifreq ifr = { 0 };
+	int fd = d->inj_fd[0] >= 0 ? d->inj_fd[0] : d->inj_fd[1];
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", d->cfg->ifname);
+	if (fd >= 0 && !ioctl(fd, SIOCGIFMTU, &ifr) && ifr.ifr_mtu > 0)
+		d->mtu = (uint32_t)ifr.ifr_mtu;
+}
+
 static void check_iface(struct daemon *d)
 {
 	char name[IF_NAMESIZE];
 
-	if (if_indextoname(d->cfg->ifindex, name) && !strcmp(name, d->cfg->ifname))
+	if (if_indextoname(d->cfg->ifindex, name) && !strcmp(name, d->cfg->ifname)) {
+		iface_mtu_load(d);
 		return;
+	}
 	pr_warn("interface '%s' (index %u) was deleted or renamed: exiting\n", d->cfg->ifname,
 		d->cfg->ifindex);
 	d->exit_err = -ENODEV;
@@ -704,7 +835,7 @@ static void tick(struct daemon *d, uint64_t now)
 			} else if (now - p->t_tx >= ka && !p->out.len) {
 				uint8_t b[FRAME_HDR_LEN];
 
-				peer_queue(p, b, frame_put_keepalive(b), NULL, 0, now);
+				peer_queue(p, SIZE_MAX, b, frame_put_keepalive(b), NULL, 0, now);
 				p->st.frames_out--;   /* count data frames only */
 				p->st.bytes_out -= FRAME_HDR_LEN;
 			}
@@ -915,6 +1046,7 @@ static int setup(struct daemon *d)
 		if (!inj[fi])
 			return -ENOMEM;
 	}
+	iface_mtu_load(d);
 
 	if (cfg->mode != MCTUN_MODE_SOCKET) {
 		struct src *ring = calloc(1, sizeof(*ring));
@@ -1046,6 +1178,53 @@ static void dispatch(struct daemon *d, struct epoll_event *ev, uint64_t now)
 	}
 }
 
+/*
+ * Write out what the event loop queued for peers. A round costs a write per
+ * dirty peer, and with many peers and a modest rate each round would carry
+ * one datagram: so after a round that took C ns, the next may start no
+ * sooner than C ns later. Writing never takes more than half of the loop's
+ * time, a lone datagram after a quiet spell still leaves at once, and under
+ * load every write carries more frames. Returns how long the loop may wait
+ * for events before the next round is due: 0 for no limit.
+ */
+static uint64_t flush_round(struct daemon *d)
+{
+	uint64_t now = now_ns(), end;
+	unsigned int i;
+	bool dirty = false;
+
+	for (i = 0; i < d->npeers && !dirty; i++)
+		dirty = d->peers[i]->dirty;
+	if (!dirty)
+		return 0;
+	if (now < d->flush_at)
+		return d->flush_at - now;
+	for (i = 0; i < d->npeers; i++)
+		if (d->peers[i]->dirty)
+			peer_flush(d, d->peers[i]);
+	end = now_ns();
+	d->flush_at = end + (end - now);
+	return 0;
+}
+
+/* epoll_wait, for at most wait_ns when that is not 0 (to the nanosecond
+ * where the kernel has epoll_pwait2, Linux 5.11; else to the millisecond). */
+static int wait_events(struct daemon *d, struct epoll_event *evs, uint64_t wait_ns)
+{
+	struct timespec ts = { (time_t)(wait_ns / 1000000000), (long)(wait_ns % 1000000000) };
+	int n;
+
+	if (!wait_ns)
+		return epoll_wait(d->epfd, evs, MAX_EVENTS, -1);
+	if (!d->no_pwait2) {
+		n = epoll_pwait2(d->epfd, evs, MAX_EVENTS, &ts, NULL);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		d->no_pwait2 = true;
+	}
+	return epoll_wait(d->epfd, evs, MAX_EVENTS, (int)((wait_ns + 999999) / 1000000));
+}
+
 int daemon_run(const struct config *cfg)
 {
 	struct daemon d = {
@@ -1069,13 +1248,10 @@ int daemon_run(const struct config *cfg)
 	tick(&d, now_ns());   /* connect out right away */
 
 	while (!d.stop) {
-		uint64_t now;
+		uint64_t now, wait_ns = flush_round(&d);
 
-		for (i = 0; i < d.npeers; i++)
-			if (d.peers[i]->dirty)
-				peer_flush(&d, d.peers[i]);
 		reap_peers(&d);
-		n = epoll_wait(d.epfd, evs, MAX_EVENTS, -1);
+		n = wait_events(&d, evs, wait_ns);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

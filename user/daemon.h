@@ -36,6 +36,7 @@ struct config {
 	uint32_t ttl;                  /* of re-injected datagrams */
 	uint32_t max_hops;             /* tunnel hops a frame may take */
 	uint64_t queue_bytes;          /* per-peer output queue bound */
+	uint64_t queue_total;          /* bound of all peers' queues together */
 	uint64_t ring_bytes;           /* BPF ring buffer size */
 	uint32_t max_peers;            /* accepted connections at once */
 	double keepalive_s;            /* send a keepalive after this idle time */
@@ -117,6 +118,10 @@ struct daemon {
 	struct seen *seen;
 	struct mctun_dstats st;
 	__u64 dead_drops;              /* queue drops of peers already freed */
+	uint64_t flush_at;             /* no flush round before this (ns) */
+	bool no_pwait2;                /* kernel older than 5.11 */
+	bool no_gso;                   /* kernel without UDP GSO */
+	uint32_t mtu;                  /* of the interface, 0 until read */
 	bool stop;
 	int exit_err;                  /* why the loop stopped, 0 for a signal */
 	uint64_t t_start;
