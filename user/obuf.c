@@ -31,15 +31,31 @@ int obuf_init(struct obuf *o, size_t cap)
 	if (!o->buf)
 		return -ENOMEM;
 	o->cap = cap;
-	o->head = o->len = 0;
+	o->head = o->len = o->touched = 0;
 	return 0;
+}
+
+/* Now empty: give back the pages of a burst, keep a working set. */
+static void emptied(struct obuf *o)
+{
+	o->head = 0;
+	if (o->touched > OBUF_RELEASE) {
+		madvise(o->buf + OBUF_KEEP, o->touched - OBUF_KEEP, MADV_DONTNEED);
+		o->touched = OBUF_KEEP;
+	}
+}
+
+void obuf_reset(struct obuf *o)
+{
+	o->len = 0;
+	emptied(o);
 }
 
 void obuf_free(struct obuf *o)
 {
 	big_free(o->buf, o->cap);
 	o->buf = NULL;
-	o->cap = o->len = o->head = 0;
+	o->cap = o->len = o->head = o->touched = 0;
 }
 
 static void put(struct obuf *o, const void *p, size_t n)
@@ -50,11 +66,16 @@ static void put(struct obuf *o, const void *p, size_t n)
 	memcpy(o->buf + tail, p, first);
 	memcpy(o->buf, (const uint8_t *)p + first, n - first);
 	o->len += n;
+	if (first < n)
+		o->touched = o->cap;
+	else if (tail + n > o->touched)
+		o->touched = tail + n;
 }
 
-int obuf_put2(struct obuf *o, const void *a, size_t alen, const void *b, size_t blen)
+int obuf_put2(struct obuf *o, size_t limit, const void *a, size_t alen, const void *b,
+	      size_t blen)
 {
-	if (alen + blen > obuf_room(o))
+	if (alen + blen > obuf_room(o) || o->len + alen + blen > limit)
 		return -ENOBUFS;
 	/* An empty queue restarts at 0: fewer wrapped writes. */
 	if (!o->len)
@@ -98,7 +119,7 @@ long obuf_flush(struct obuf *o, int fd)
 		o->len -= w;
 		total += w;
 	}
-	if (!o->len)
-		o->head = 0;
+	if (!o->len && total)
+		emptied(o);
 	return total;
 }

@@ -15,7 +15,13 @@ struct obuf {
 	size_t cap;         /* bound, bytes */
 	size_t head;        /* offset of the first unsent byte */
 	size_t len;         /* unsent bytes */
+	size_t touched;     /* pages below this offset may be resident */
 };
+
+/* An emptied buffer that had grown past OBUF_RELEASE gives back its pages
+ * above OBUF_KEEP: an idle peer holds at most OBUF_RELEASE bytes. */
+#define OBUF_KEEP    (64u << 10)
+#define OBUF_RELEASE (256u << 10)
 
 /* Anonymous mappings for large per-connection buffers. */
 void *big_alloc(size_t size);
@@ -25,10 +31,13 @@ int obuf_init(struct obuf *o, size_t cap);
 void obuf_free(struct obuf *o);
 static inline size_t obuf_room(const struct obuf *o) { return o->cap - o->len; }
 /* Appends a, then b (b may be NULL); -ENOBUFS, and nothing queued, when
- * both do not fit. */
-int obuf_put2(struct obuf *o, const void *a, size_t alen, const void *b, size_t blen);
+ * the queue would pass min(limit, cap). */
+int obuf_put2(struct obuf *o, size_t limit, const void *a, size_t alen, const void *b,
+	      size_t blen);
 /* Writes what the socket takes. Returns bytes written (>= 0), or -errno
  * for a broken connection; -EAGAIN never escapes (it returns the count). */
 long obuf_flush(struct obuf *o, int fd);
+/* Forgets what is queued (a connection that closed). */
+void obuf_reset(struct obuf *o);
 
 #endif

@@ -38,7 +38,8 @@ static void usage(FILE *f)
 "                           generic), native or generic\n"
 "      --ttl N              TTL / hop limit of re-injected datagrams (default 1)\n"
 "      --max-hops N         tunnel links a datagram may cross (default 8)\n"
-"      --queue-size BYTES   output queue bound per peer (default 256K)\n"
+"      --queue-size BYTES   output queue bound per peer (default 4M)\n"
+"      --queue-total BYTES  bound of all peers' queues together (default 16M)\n"
 "      --ring-size BYTES    BPF ring buffer, power of two (default 8M)\n"
 "      --max-peers N        accepted connections at once (default 256)\n"
 "      --keepalive SECS     keepalive after this idle time (default 1)\n"
@@ -59,7 +60,7 @@ static void usage(FILE *f)
 }
 
 enum {
-	OPT_MODE = 0x100, OPT_TTL, OPT_MAX_HOPS, OPT_QUEUE, OPT_RING, OPT_MAX_PEERS,
+	OPT_MODE = 0x100, OPT_TTL, OPT_MAX_HOPS, OPT_QUEUE, OPT_QUEUE_TOTAL, OPT_RING, OPT_MAX_PEERS,
 	OPT_KEEPALIVE, OPT_DEAD, OPT_XDP_MODE,
 };
 
@@ -72,6 +73,7 @@ static const struct option opts[] = {
 	{ "ttl",        required_argument, NULL, OPT_TTL },
 	{ "max-hops",   required_argument, NULL, OPT_MAX_HOPS },
 	{ "queue-size", required_argument, NULL, OPT_QUEUE },
+	{ "queue-total", required_argument, NULL, OPT_QUEUE_TOTAL },
 	{ "ring-size",  required_argument, NULL, OPT_RING },
 	{ "max-peers",  required_argument, NULL, OPT_MAX_PEERS },
 	{ "keepalive",  required_argument, NULL, OPT_KEEPALIVE },
@@ -189,6 +191,10 @@ static int parse(int argc, char **argv, struct config *cfg)
 			err = parse_size("--queue-size", optarg, 2 * FRAME_MAX, 1ULL << 30,
 					 &cfg->queue_bytes);
 			break;
+		case OPT_QUEUE_TOTAL:
+			err = parse_size("--queue-total", optarg, 2 * FRAME_MAX, 1ULL << 40,
+					 &cfg->queue_total);
+			break;
 		case OPT_RING:
 			err = parse_size("--ring-size", optarg, 1 << 16, 1ULL << 30, &v64);
 			if (!err && (v64 & (v64 - 1))) {
@@ -252,7 +258,8 @@ int run_main(int argc, char **argv)
 		.mode = MCTUN_MODE_TC,
 		.ttl = 1,
 		.max_hops = 8,
-		.queue_bytes = 256u << 10,   /* 100 peers stay within 25 MiB */
+		.queue_bytes = 4u << 20,     /* 75 ms of 200-byte datagrams at 200k pps */
+		.queue_total = 16u << 20,    /* with 100 peers, under 64 MiB in all */
 		.ring_bytes = MCTUN_RING_DEFAULT,
 		.max_peers = 256,
 		.keepalive_s = 1,
