@@ -65,7 +65,7 @@ $(FUZZ_BINS): $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/fuzz_%.o \
 	$(call msg,FUZZ-LD,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_LDFLAGS) $^ $(FUZZ_LIBS_$*) -o $@
 
-fuzz-build: $(FUZZ_BINS)
+fuzz-build: deps $(FUZZ_BINS)
 
 # Each harness runs FUZZ_SECONDS on its seed corpus (fuzz/run.sh says where
 # what it learns goes). All harnesses run; the target fails if any of them
@@ -101,7 +101,7 @@ fuzz-corpus: $(FUZZ_DIR)/gen_corpus
 
 # The same Makefile with another build folder and the sanitizers added to
 # CFLAGS (through the environment, so the Makefile's own flags still apply).
-asan:
+asan: deps
 	$(Q)CFLAGS='-O1 -g $(SAN_FLAGS)' $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
 		CC=$(ASAN_CC) $(ASAN_BUILD)/mctun
 
@@ -129,7 +129,7 @@ clean: clean-asan
 
 # ---- valgrind --------------------------------------------------------------
 
-valgrind: all
+valgrind: deps all
 	$(Q)tests/valgrind.sh
 
 # ---- BPF packet tests ------------------------------------------------------

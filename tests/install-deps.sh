@@ -9,6 +9,11 @@ pkgs=(make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool
 # remarking on a path (the test kernel may lack netem and pedit); smcroute
 # installs a static multicast route in a router namespace (TTL per hop).
 pkgs+=(nftables smcroute)
+# make fuzz and make test-asan link clang's libFuzzer and sanitizer
+# runtimes (a Recommends of clang, which --no-install-recommends skips);
+# make valgrind runs valgrind.
+clang_major=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p')
+pkgs+=("libclang-rt-${clang_major:-14}-dev" valgrind)
 
 missing=()
 for p in "${pkgs[@]}"; do
