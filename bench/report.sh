@@ -77,4 +77,7 @@ plot '$tmp/lat.dat' using 2:xtic(1) title 'p50' lc rgb '#1f77b4', '' using 3 tit
 EOF
 	fi
 fi
+# What each optimisation bought: kept by hand in bench/NOTES.md, carried
+# into every report.
+[ -f "$HERE/NOTES.md" ] && { echo; cat "$HERE/NOTES.md"; } >>"$tmp/BENCHMARKS.md"
 mv "$tmp/BENCHMARKS.md" "$out/BENCHMARKS.md"
