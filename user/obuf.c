@@ -16,7 +16,13 @@ void *big_alloc(size_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Where transparent huge pages are "always" (Debian's kernels), the
+	 * first byte of a queue would take 2 MiB: keep to 4 KiB pages, so a
+	 * peer's memory follows what it holds. */
+	madvise(p, size, MADV_NOHUGEPAGE);
+	return p;
 }
 
 void big_free(void *p, size_t size)
