@@ -289,9 +289,9 @@ slow_peer() {
 	grep -q "queue drops 0," <<<"$real" || { fail "real peer had drops: $real"; return 1; }
 	grep -q "queue drops [1-9]" <<<"$slowline" || { fail "slow peer had no drops: $slowline"; return 1; }
 	# what waits for the slow peer filled its bound, and no more (one
-	# frame is 1,430 bytes)
+	# frame is 8 + 56 + 1,400 = 1,464 bytes)
 	queued=$(sed -n 's/.*queued \([0-9]*\) bytes.*/\1/p' <<<"$slowline")
-	[ "${queued:-0}" -le "$bound" ] && [ "${queued:-0}" -gt $((bound - 1430)) ] ||
+	[ "${queued:-0}" -le "$bound" ] && [ "${queued:-0}" -gt $((bound - 1464)) ] ||
 		{ fail "slow peer queue ${queued:-?}, want just under $bound"; return 1; }
 }
 
