@@ -162,6 +162,11 @@ struct mctun_dstats {
 	__u64 refused;        /* connections refused (limit, handshake) */
 	__u64 queue_drops;    /* frames dropped on full peer queues, all peers */
 	__u64 peers_up;       /* peers with the hello exchanged, now */
+	/* The --metrics HTTP server (user/metrics.c). */
+	__u64 http_ok;        /* GET /metrics answered 200 */
+	__u64 http_errors;    /* requests answered 4xx or 5xx */
+	__u64 http_refused;   /* connections refused: all client slots busy */
+	__u64 http_timeouts;  /* clients closed for not finishing in time */
 };
 
 #define MCTUN_PINNED_PEERS 256   /* peer slots published; more run unlisted */

@@ -8,6 +8,7 @@ int run_main(int argc, char **argv);
 int send_main(int argc, char **argv);
 int recv_main(int argc, char **argv);
 int status_main(int argc, char **argv);
+int stats_main(int argc, char **argv);
 int doctor_main(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const struct {
 	{ "send",   send_main,   "send numbered test datagrams to a group" },
 	{ "recv",   recv_main,   "receive a group and report loss, order, TTL, DSCP, latency" },
 	{ "status", status_main, "joined groups, and every instance with its peers and counters" },
+	{ "stats",  stats_main,  "every counter of a running instance: table, JSON, Prometheus" },
 	{ "doctor", doctor_main, "check for what makes multicast fail silently" },
 };
 

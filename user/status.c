@@ -24,6 +24,7 @@
 
 #include "addr.h"
 #include "cmds.h"
+#include "counters.h"
 #include "log.h"
 #include "mctun.h"
 #include "pins.h"
@@ -518,268 +519,6 @@ static void json_ifaces(const struct status_opts *o, const struct iface_table *t
 	printf("]");
 }
 
-/* ---- instances: pinned maps ------------------------------------------- */
-
-#define FIELD(type, f) { #f, offsetof(struct type, f) }
-
-struct field {
-	const char *name;
-	size_t off;
-};
-
-static const struct field bpf_fields[] = {
-	FIELD(mctun_stats, seen), FIELD(mctun_stats, udp_mcast), FIELD(mctun_stats, matched),
-	FIELD(mctun_stats, ingress), FIELD(mctun_stats, egress), FIELD(mctun_stats, pushed),
-	FIELD(mctun_stats, pushed_bytes), FIELD(mctun_stats, ring_full),
-	FIELD(mctun_stats, self), FIELD(mctun_stats, loopback), FIELD(mctun_stats, fragments),
-	FIELD(mctun_stats, too_big), FIELD(mctun_stats, malformed),
-};
-
-/* node_id is printed apart, in hex */
-static const struct field daemon_fields[] = {
-	FIELD(mctun_dstats, cap_ring), FIELD(mctun_dstats, cap_sock),
-	FIELD(mctun_dstats, cap_self), FIELD(mctun_dstats, injected),
-	FIELD(mctun_dstats, inject_errors), FIELD(mctun_dstats, drop_loop),
-	FIELD(mctun_dstats, drop_dup), FIELD(mctun_dstats, drop_hops),
-	FIELD(mctun_dstats, drop_group), FIELD(mctun_dstats, bad_frames),
-	FIELD(mctun_dstats, refused), FIELD(mctun_dstats, queue_drops),
-	FIELD(mctun_dstats, peers_up),
-};
-
-static unsigned long long field_get(const void *s, const struct field *f)
-{
-	__u64 v;
-
-	memcpy(&v, (const char *)s + f->off, sizeof(v));
-	return v;
-}
-
-struct inst_group {
-	struct mc_group g;
-	__u32 id;
-	struct mctun_gstats st;
-};
-
-struct instance {
-	char dir[PATH_MAX];
-	char ifname[IF_NAMESIZE + 8];
-	unsigned long netns;       /* 0: the host's */
-	bool have_info, have_stats, have_dstats;
-	struct mctun_info info;
-	struct mctun_stats st;
-	struct mctun_dstats ds;
-	struct inst_group *groups;
-	unsigned int ngroups;
-	struct mctun_peer_info *peers;
-	unsigned int npeers;
-	int err;                   /* first error opening a map, -errno */
-};
-
-static int map_open(struct instance *in, const char *name)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	if (snprintf(path, sizeof(path), "%s/%s", in->dir, name) >= (int)sizeof(path)) {
-		in->err = in->err ? in->err : -ENAMETOOLONG;
-		return -ENAMETOOLONG;
-	}
-	fd = bpf_obj_get(path);
-	if (fd < 0 && !in->err)
-		in->err = -errno;
-	return fd;
-}
-
-static int cmp_group(const void *a, const void *b)
-{
-	const struct inst_group *x = a, *y = b;
-
-	return (x->id > y->id) - (x->id < y->id);
-}
-
-static void read_groups(struct instance *in, int gfd, int sfd)
-{
-	struct mctun_group_key key, next, *prev = NULL;
-	struct mctun_group_val val;
-	struct inst_group *v;
-
-	while (!bpf_map_get_next_key(gfd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(gfd, &key, &val) || (val.flags & MCTUN_GF_ADDR))
-			continue;
-		v = realloc(in->groups, (in->ngroups + 1) * sizeof(*v));
-		if (!v)
-			return;
-		in->groups = v;
-		v = &v[in->ngroups++];
-		memset(v, 0, sizeof(*v));
-		v->id = val.id;
-		v->g.family = key.family;
-		v->g.port = ntohs(key.port);
-		memcpy(v->g.addr, key.addr, 16);
-		memcpy(v->g.src, key.src, 16);
-		v->g.ssm = memcmp(key.src, (uint8_t[16]){}, 16) != 0;
-		if (sfd >= 0)
-			stats_sum(sfd, val.id, &v->st, sizeof(v->st));
-	}
-	if (in->ngroups)	/* qsort's array may not be NULL, even for 0 */
-		qsort(in->groups, in->ngroups, sizeof(*in->groups), cmp_group);
-}
-
-static void read_peers(struct instance *in, int fd)
-{
-	struct mctun_peer_info p;
-	__u32 i;
-
-	in->peers = calloc(MCTUN_PINNED_PEERS, sizeof(*in->peers));
-	if (!in->peers)
-		return;
-	for (i = 0; i < MCTUN_PINNED_PEERS; i++)
-		if (!bpf_map_lookup_elem(fd, &i, &p) && p.state != MCTUN_PEER_EMPTY)
-			in->peers[in->npeers++] = p;
-}
-
-static void instance_read(struct instance *in)
-{
-	__u32 zero = 0;
-	int fd, sfd;
-
-	fd = map_open(in, "info");
-	if (fd >= 0) {
-		in->have_info = !bpf_map_lookup_elem(fd, &zero, &in->info);
-		close(fd);
-	}
-	fd = map_open(in, "stats");
-	if (fd >= 0) {
-		in->have_stats = !stats_sum(fd, 0, &in->st, sizeof(in->st));
-		close(fd);
-	}
-	fd = map_open(in, "dstats");
-	if (fd >= 0) {
-		in->have_dstats = !bpf_map_lookup_elem(fd, &zero, &in->ds);
-		close(fd);
-	}
-	fd = map_open(in, "groups");
-	sfd = map_open(in, "gstats");
-	if (fd >= 0)
-		read_groups(in, fd, sfd);
-	if (fd >= 0)
-		close(fd);
-	if (sfd >= 0)
-		close(sfd);
-	fd = map_open(in, "peers");
-	if (fd >= 0) {
-		read_peers(in, fd);
-		close(fd);
-	}
-}
-
-struct inst_list {
-	struct instance *v;
-	unsigned int n;
-	int err;                   /* reading the pin root: -errno, 0 */
-};
-
-static bool is_instance_dir(const char *dir)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	if (snprintf(path, sizeof(path), "%s/info", dir) >= (int)sizeof(path))
-		return false;
-	return stat(path, &st) == 0;
-}
-
-static void inst_add(struct inst_list *l, const char *dir, const char *ifname,
-		     unsigned long netns)
-{
-	struct instance *v = realloc(l->v, (l->n + 1) * sizeof(*v));
-
-	if (!v)
-		return;
-	l->v = v;
-	v = &v[l->n++];
-	memset(v, 0, sizeof(*v));
-	if (snprintf(v->dir, sizeof(v->dir), "%s", dir) >= (int)sizeof(v->dir)) {
-		l->n--;
-		return;
-	}
-	snprintf(v->ifname, sizeof(v->ifname), "%s", ifname);
-	v->netns = netns;
-}
-
-/*
- * Every instance directory: PIN_ROOT/IFNAME (host namespace) and
- * PIN_ROOT/netnsINODE/IFNAME; own_ns: ours (0 for the host's).
- */
-static void scan_pins(const struct status_opts *o, unsigned long own_ns, struct inst_list *l)
-{
-	struct dirent *e, *f;
-	char dir[PATH_MAX], sub[PATH_MAX];
-	DIR *d, *nd;
-
-	d = opendir(PIN_ROOT);
-	if (!d) {
-		l->err = errno == ENOENT ? 0 : -errno;
-		return;
-	}
-	while ((e = readdir(d))) {
-		unsigned long ns;
-		char *end;
-
-		if (e->d_name[0] == '.')
-			continue;
-		if (snprintf(dir, sizeof(dir), "%s/%s", PIN_ROOT, e->d_name) >= (int)sizeof(dir))
-			continue;
-		if (is_instance_dir(dir)) {
-			if ((o->all || own_ns == 0) && (!o->iface || !strcmp(o->iface, e->d_name)))
-				inst_add(l, dir, e->d_name, 0);
-			continue;
-		}
-		if (strncmp(e->d_name, "netns", 5))
-			continue;
-		ns = strtoul(e->d_name + 5, &end, 10);
-		if (*end || !ns || (!o->all && ns != own_ns))
-			continue;
-		nd = opendir(dir);
-		if (!nd) {
-			if (!l->err)
-				l->err = -errno;
-			continue;
-		}
-		while ((f = readdir(nd))) {
-			if (f->d_name[0] == '.' || (o->iface && strcmp(o->iface, f->d_name)))
-				continue;
-			if (snprintf(sub, sizeof(sub), "%s/%s", dir, f->d_name) < (int)sizeof(sub) &&
-			    is_instance_dir(sub))
-				inst_add(l, sub, f->d_name, ns);
-		}
-		closedir(nd);
-	}
-	closedir(d);
-}
-
-static int cmp_instance(const void *a, const void *b)
-{
-	const struct instance *x = a, *y = b;
-
-	if (x->netns != y->netns)
-		return x->netns < y->netns ? -1 : 1;
-	return strcmp(x->ifname, y->ifname);
-}
-
-/* Our network namespace for the pin layout: 0 when it is the host's. */
-static unsigned long own_netns(void)
-{
-	char dir[PATH_MAX], *p;
-
-	if (pin_dir_for("x", dir, sizeof(dir)))
-		return 0;
-	p = strstr(dir, "/netns");
-	return p ? strtoul(p + 6, NULL, 10) : 0;
-}
-
 /* ---- instances: socket mode, from /proc --------------------------------- */
 
 struct proc_inst {
@@ -838,7 +577,7 @@ static void parse_cmdline(struct proc_inst *p, char *args, size_t len)
 	}
 }
 
-static void scan_proc(const struct status_opts *o, const struct inst_list *il,
+static void scan_proc(const struct status_opts *o, const struct counters_list *il,
 		      bool pins_unreadable, struct proc_list *l)
 {
 	char path[64], buf[4096];
@@ -896,55 +635,6 @@ static void scan_proc(const struct status_opts *o, const struct inst_list *il,
 
 /* ---- instance output ----------------------------------------------------- */
 
-static const char *mode_name(__u32 mode)
-{
-	switch (mode) {
-	case MCTUN_MODE_TC:     return "tc";
-	case MCTUN_MODE_SOCKET: return "socket";
-	case MCTUN_MODE_XDP:    return "xdp";
-	default:                return "unknown";
-	}
-}
-
-static const char *peer_state_name(__u8 s)
-{
-	switch (s) {
-	case MCTUN_PEER_WAITING:    return "waiting";
-	case MCTUN_PEER_CONNECTING: return "connecting";
-	case MCTUN_PEER_HELLO:      return "hello";
-	case MCTUN_PEER_UP:         return "up";
-	default:                    return "unknown";
-	}
-}
-
-static const char *peer_addr(const struct mctun_peer_info *p, char *buf, size_t len)
-{
-	struct sockaddr_storage ss;
-
-	if (p->family != MCTUN_FAM_INET && p->family != MCTUN_FAM_INET6) {
-		snprintf(buf, len, "?");
-		return buf;
-	}
-	addr_sockaddr(p->family, p->addr, ntohs(p->port), 0, &ss);
-	return sockaddr_str((struct sockaddr *)&ss, buf, len);
-}
-
-static const char *duration_str(double s, char *buf, size_t len)
-{
-	unsigned long long t = s < 0 ? 0 : (unsigned long long)s;
-
-	if (t >= 86400)
-		snprintf(buf, len, "%llud%02lluh%02llum", t / 86400, t % 86400 / 3600,
-			 t % 3600 / 60);
-	else if (t >= 3600)
-		snprintf(buf, len, "%lluh%02llum%02llus", t / 3600, t % 3600 / 60, t % 60);
-	else if (t >= 60)
-		snprintf(buf, len, "%llum%02llus", t / 60, t % 60);
-	else
-		snprintf(buf, len, "%.1fs", s < 0 ? 0 : s);
-	return buf;
-}
-
 static const char *time_str(__u64 ns, char *buf, size_t len)
 {
 	time_t t = ns / 1000000000ull;
@@ -955,12 +645,7 @@ static const char *time_str(__u64 ns, char *buf, size_t len)
 	return buf;
 }
 
-static double since_s(__u64 ns, __u64 now)
-{
-	return ns && now > ns ? (now - ns) / 1e9 : 0;
-}
-
-static void text_instance(const struct instance *in, __u64 now)
+static void text_instance(const struct counters *in, __u64 now)
 {
 	char a[GROUP_STRLEN], b[64], c[64];
 	unsigned int i;
@@ -973,7 +658,8 @@ static void text_instance(const struct instance *in, __u64 now)
 	}
 	alive = in->have_info && pid_is_mctun(in->info.pid);
 	printf("  pid %u (%s), interface %s (index %u), mode %s\n", in->info.pid,
-	       alive ? "running" : "gone", in->ifname, in->info.ifindex, mode_name(in->info.mode));
+	       alive ? "running" : "gone", in->ifname, in->info.ifindex,
+	       counters_mode_name(in->info.mode));
 	if (in->netns)
 		printf("  network namespace: inode %lu\n", in->netns);
 	else
@@ -981,9 +667,9 @@ static void text_instance(const struct instance *in, __u64 now)
 	if (!alive)
 		printf("  stale: left by a killed instance; the next start on this interface clears it\n");
 	printf("  started %s, up %s\n", time_str(in->info.start_ns, b, sizeof(b)),
-	       duration_str(since_s(in->info.start_ns, now), c, sizeof(c)));
+	       counters_duration(counters_since_s(in->info.start_ns, now), c, sizeof(c)));
 	for (i = 0; i < in->ngroups; i++) {
-		const struct inst_group *g = &in->groups[i];
+		const struct counters_group *g = &in->groups[i];
 
 		printf("  group %s: packets %llu, bytes %llu, fragments %llu, ring full %llu\n",
 		       group_str(&g->g, a, sizeof(a)), (unsigned long long)g->st.packets,
@@ -992,15 +678,15 @@ static void text_instance(const struct instance *in, __u64 now)
 	}
 	if (in->have_stats) {
 		printf("  bpf:");
-		for (i = 0; i < ARRAY_SIZE(bpf_fields); i++)
-			printf(" %s %llu", bpf_fields[i].name, field_get(&in->st, &bpf_fields[i]));
+		for (i = 0; i < n_bpf_fields; i++)
+			printf(" %s %llu", bpf_fields[i].name, counter_get(&in->st, &bpf_fields[i]));
 		printf("\n");
 	}
 	if (in->have_dstats) {
 		printf("  daemon: node %016llx", (unsigned long long)in->ds.node_id);
-		for (i = 0; i < ARRAY_SIZE(daemon_fields); i++)
+		for (i = 0; i < n_daemon_fields; i++)
 			printf(" %s %llu", daemon_fields[i].name,
-			       field_get(&in->ds, &daemon_fields[i]));
+			       counter_get(&in->ds, &daemon_fields[i]));
 		printf("\n");
 	}
 	if (!in->npeers)
@@ -1008,91 +694,17 @@ static void text_instance(const struct instance *in, __u64 now)
 	for (i = 0; i < in->npeers; i++) {
 		const struct mctun_peer_info *p = &in->peers[i];
 
-		printf("  peer %s %s %s", peer_addr(p, a, sizeof(a)),
-		       p->outbound ? "outbound" : "inbound", peer_state_name(p->state));
+		printf("  peer %s %s %s", counters_peer_addr(p, a, sizeof(a)),
+		       p->outbound ? "outbound" : "inbound", counters_peer_state(p->state));
 		if (p->state == MCTUN_PEER_UP)
 			printf(", node %016llx, up since %s (%s)", (unsigned long long)p->node_id,
 			       time_str(p->up_since_ns, b, sizeof(b)),
-			       duration_str(since_s(p->up_since_ns, now), c, sizeof(c)));
+			       counters_duration(counters_since_s(p->up_since_ns, now), c, sizeof(c)));
 		printf(": in %llu frames %llu bytes, out %llu frames %llu bytes, queue drops %llu, queued %llu bytes\n",
 		       (unsigned long long)p->frames_in, (unsigned long long)p->bytes_in,
 		       (unsigned long long)p->frames_out, (unsigned long long)p->bytes_out,
 		       (unsigned long long)p->queue_drops, (unsigned long long)p->queued);
 	}
-}
-
-static void json_instance(const struct instance *in, __u64 now)
-{
-	char a[GROUP_STRLEN];
-	unsigned int i;
-	bool alive = in->have_info && pid_is_mctun(in->info.pid);
-
-	printf("{\"pin_dir\":");
-	json_string(stdout, in->dir);
-	if (in->netns)
-		printf(",\"netns\":%lu", in->netns);
-	else
-		printf(",\"netns\":\"host\"");
-	printf(",\"interface\":");
-	json_string(stdout, in->ifname);
-	if (in->err && !in->have_info) {
-		printf(",\"error\":");
-		json_string(stdout, strerror(-in->err));
-		printf("}");
-		return;
-	}
-	printf(",\"pid\":%u,\"alive\":%s,\"stale\":%s,\"ifindex\":%u,\"mode\":\"%s\","
-	       "\"start_ns\":%llu,\"uptime_s\":%.1f,\"groups\":[",
-	       in->info.pid, alive ? "true" : "false", alive ? "false" : "true", in->info.ifindex,
-	       mode_name(in->info.mode), (unsigned long long)in->info.start_ns,
-	       since_s(in->info.start_ns, now));
-	for (i = 0; i < in->ngroups; i++) {
-		const struct inst_group *g = &in->groups[i];
-
-		printf("%s{\"group\":\"%s\",\"packets\":%llu,\"bytes\":%llu,\"fragments\":%llu,"
-		       "\"ring_full\":%llu}", i ? "," : "", group_str(&g->g, a, sizeof(a)),
-		       (unsigned long long)g->st.packets, (unsigned long long)g->st.bytes,
-		       (unsigned long long)g->st.fragments, (unsigned long long)g->st.ring_full);
-	}
-	printf("],\"bpf\":");
-	if (in->have_stats) {
-		for (i = 0; i < ARRAY_SIZE(bpf_fields); i++)
-			printf("%s\"%s\":%llu", i ? "," : "{", bpf_fields[i].name,
-			       field_get(&in->st, &bpf_fields[i]));
-		printf("}");
-	} else {
-		printf("null");
-	}
-	printf(",\"daemon\":");
-	if (in->have_dstats) {
-		printf("{\"node_id\":\"%016llx\"", (unsigned long long)in->ds.node_id);
-		for (i = 0; i < ARRAY_SIZE(daemon_fields); i++)
-			printf(",\"%s\":%llu", daemon_fields[i].name,
-			       field_get(&in->ds, &daemon_fields[i]));
-		printf("}");
-	} else {
-		printf("null");
-	}
-	printf(",\"peers\":[");
-	for (i = 0; i < in->npeers; i++) {
-		const struct mctun_peer_info *p = &in->peers[i];
-
-		printf("%s{\"address\":\"%s\",\"direction\":\"%s\",\"state\":\"%s\",", i ? "," : "",
-		       peer_addr(p, a, sizeof(a)), p->outbound ? "outbound" : "inbound",
-		       peer_state_name(p->state));
-		if (p->state == MCTUN_PEER_UP)
-			printf("\"node_id\":\"%016llx\",\"up_since_ns\":%llu,\"up_s\":%.1f,",
-			       (unsigned long long)p->node_id, (unsigned long long)p->up_since_ns,
-			       since_s(p->up_since_ns, now));
-		else
-			printf("\"node_id\":null,\"up_since_ns\":null,\"up_s\":null,");
-		printf("\"frames_in\":%llu,\"bytes_in\":%llu,\"frames_out\":%llu,\"bytes_out\":%llu,"
-		       "\"queue_drops\":%llu,\"queued\":%llu}",
-		       (unsigned long long)p->frames_in, (unsigned long long)p->bytes_in,
-		       (unsigned long long)p->frames_out, (unsigned long long)p->bytes_out,
-		       (unsigned long long)p->queue_drops, (unsigned long long)p->queued);
-	}
-	printf("]}");
 }
 
 static const char *proc_note(const struct proc_inst *p)
@@ -1146,7 +758,7 @@ static const char *pins_error(int err)
 int status_main(int argc, char **argv)
 {
 	struct iface_table t = {};
-	struct inst_list il = {};
+	struct counters_list il = {};
 	struct proc_list pl = {};
 	struct status_opts o;
 	unsigned long own_ns;
@@ -1167,24 +779,17 @@ int status_main(int argc, char **argv)
 	if (t.n)
 		qsort(t.v, t.n, sizeof(*t.v), cmp_iface);
 
-	own_ns = own_netns();
-	scan_pins(&o, own_ns, &il);
+	own_ns = counters_own_netns();
+	counters_scan(o.all, o.iface, own_ns, &il);
 	for (i = 0; i < il.n; i++) {
-		instance_read(&il.v[i]);
+		counters_read_pins(&il.v[i]);
 		/* a permission error on every map is one error for the lot */
 		if (!il.err && (il.v[i].err == -EACCES || il.v[i].err == -EPERM) &&
 		    !il.v[i].have_info)
 			il.err = il.v[i].err;
 	}
-	if (il.err == -EACCES || il.err == -EPERM) {
-		for (i = 0; i < il.n; i++) {
-			free(il.v[i].groups);
-			free(il.v[i].peers);
-		}
-		il.n = 0;
-	}
-	if (il.n)
-		qsort(il.v, il.n, sizeof(*il.v), cmp_instance);
+	if (il.err == -EACCES || il.err == -EPERM)
+		counters_list_free(&il);
 	scan_proc(&o, &il, il.err == -EACCES || il.err == -EPERM, &pl);
 	now = realtime_ns();
 
@@ -1194,7 +799,8 @@ int status_main(int argc, char **argv)
 		printf(",\"instances\":[");
 		for (i = 0; i < il.n; i++) {
 			printf("%s", i ? "," : "");
-			json_instance(&il.v[i], now);
+			counters_json(stdout, &il.v[i], il.v[i].have_info &&
+				      pid_is_mctun(il.v[i].info.pid), now);
 		}
 		for (i = 0; i < pl.n; i++) {
 			printf("%s", i || il.n ? "," : "");
@@ -1221,11 +827,7 @@ int status_main(int argc, char **argv)
 	}
 	fflush(stdout);
 
-	for (i = 0; i < il.n; i++) {
-		free(il.v[i].groups);
-		free(il.v[i].peers);
-	}
-	free(il.v);
+	counters_list_free(&il);
 	free(pl.v);
 	iface_table_free(&t);
 	return 0;

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Every counter of one instance, in one struct, and its renderers.
+ *
+ * The counters come from the maps a running instance pins (mctun status,
+ * mctun stats) or from the daemon itself (mctun run --metrics); either way
+ * the same struct goes through the same renderers, so what an operator
+ * reads with `mctun stats --prometheus` and what a scraper reads over HTTP
+ * agree by construction.
+ */
+#ifndef MCTUN_COUNTERS_H
+#define MCTUN_COUNTERS_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "addr.h"
+#include "mctun.h"
+
+/* One __u64 field of a counter struct, by name, for tables and JSON. */
+struct counter_field {
+	const char *name;
+	size_t off;
+};
+
+extern const struct counter_field bpf_fields[];      /* struct mctun_stats */
+extern const unsigned int n_bpf_fields;
+extern const struct counter_field daemon_fields[];   /* struct mctun_dstats, without node_id */
+extern const unsigned int n_daemon_fields;
+
+static inline unsigned long long counter_get(const void *s, const struct counter_field *f)
+{
+	__u64 v;
+
+	__builtin_memcpy(&v, (const char *)s + f->off, sizeof(v));
+	return v;
+}
+
+struct counters_group {
+	struct mc_group g;
+	__u32 id;                  /* index into mctun_gstats */
+	bool have_st;              /* socket mode keeps no per-group counters */
+	struct mctun_gstats st;
+};
+
+struct counters {
+	char dir[PATH_MAX];        /* pin directory; "" when read from the daemon */
+	char ifname[IF_NAMESIZE + 8];
+	unsigned long netns;       /* 0: the host's */
+	bool have_info, have_stats, have_dstats;
+	struct mctun_info info;
+	struct mctun_stats st;
+	struct mctun_dstats ds;
+	struct counters_group *groups;   /* sorted by id */
+	unsigned int ngroups;
+	struct mctun_peer_info *peers;
+	unsigned int npeers;
+	int err;                   /* first error opening or reading a map, -errno */
+};
+
+/* Map fds to read from; -1 for a map not to read. */
+struct counters_fds {
+	int info, stats, gstats, groups, dstats, peers;
+};
+
+/* Reads the maps behind fds into c (its dir, ifname, netns are kept). */
+void counters_read_fds(struct counters *c, const struct counters_fds *fds);
+/* Reads the maps pinned in c->dir. */
+void counters_read_pins(struct counters *c);
+void counters_free(struct counters *c);
+
+/* Instances found under PIN_ROOT. */
+struct counters_list {
+	struct counters *v;
+	unsigned int n;
+	int err;                   /* reading the pin root: -errno, 0 */
+};
+
+/* Our network namespace in the pin layout: 0 when it is the host's. */
+unsigned long counters_own_netns(void);
+/* Every instance directory, unread: those of network namespace own_ns
+ * (every namespace's with all), on interface iface if not NULL; sorted by
+ * namespace, then interface. */
+void counters_scan(bool all, const char *iface, unsigned long own_ns, struct counters_list *l);
+void counters_list_free(struct counters_list *l);
+
+/* Names for the values kept in the maps. */
+const char *counters_mode_name(__u32 mode);
+const char *counters_peer_state(__u8 state);
+const char *counters_peer_addr(const struct mctun_peer_info *p, char *buf, size_t len);
+/* Seconds from CLOCK_REALTIME ns to now (ns), 0 for a zero time. */
+double counters_since_s(__u64 ns, __u64 now);
+/* "12.3s", "4m05s", "2h03m10s", "3d04h10m". Returns buf. */
+const char *counters_duration(double s, char *buf, size_t len);
+
+/* One JSON object (no newline); alive: the daemon's pid still runs. */
+void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now);
+/* Tables for people. */
+void counters_table(FILE *f, const struct counters *c, bool alive, __u64 now);
+/* The Prometheus text exposition format (version 0.0.4), every family
+ * with its HELP and TYPE lines. */
+void counters_prometheus(FILE *f, const struct counters *c);
+
+#endif
