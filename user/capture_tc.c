@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "mctun.skel.h"
+#include "counters.h"
 #include "daemon.h"
 #include "log.h"
 #include "pins.h"
@@ -544,6 +545,16 @@ void tc_capture_publish(struct tc_capture *tc, const struct mctun_dstats *st,
 	for (; i < tc->published; i++)
 		bpf_map_update_elem(pfd, &i, &empty, BPF_ANY);
 	tc->published = npeers;
+}
+
+void tc_capture_fds(struct tc_capture *tc, struct counters_fds *fds)
+{
+	fds->info = bpf_map__fd(tc->skel->maps.mctun_info);
+	fds->stats = bpf_map__fd(tc->skel->maps.mctun_stats);
+	fds->gstats = bpf_map__fd(tc->skel->maps.mctun_gstats);
+	fds->groups = bpf_map__fd(tc->skel->maps.mctun_groups);
+	fds->dstats = -1;
+	fds->peers = -1;
 }
 
 void tc_capture_close(struct tc_capture *tc)

@@ -28,6 +28,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 #define IN_CAP        (2 * FRAME_MAX)  /* a whole frame always fits after compaction */
@@ -842,6 +843,7 @@ static void tick(struct daemon *d, uint64_t now)
 			break;
 		}
 	}
+	metrics_tick(d, now);
 	publish(d);
 }
 
@@ -850,10 +852,8 @@ static const uint8_t peer_state_pub[] = {
 	[PS_HELLO] = MCTUN_PEER_HELLO, [PS_UP] = MCTUN_PEER_UP,
 };
 
-/* Refresh the pinned counters `mctun status` reads. */
-static void publish(struct daemon *d)
+unsigned int daemon_peer_table(struct daemon *d, struct mctun_peer_info *pi, unsigned int max)
 {
-	static struct mctun_peer_info pi[MCTUN_PINNED_PEERS];
 	uint64_t mono = now_ns(), real = realtime_ns();
 	unsigned int i, n = 0;
 	__u64 drops = 0, up = 0;
@@ -865,7 +865,7 @@ static void publish(struct daemon *d)
 
 		drops += p->st.queue_drops;
 		up += p->state == PS_UP && !p->dead;
-		if (p->dead || n == MCTUN_PINNED_PEERS)
+		if (p->dead || n == max)
 			continue;
 		memset(o, 0, sizeof(*o));
 		o->state = peer_state_pub[p->state];
@@ -889,6 +889,15 @@ static void publish(struct daemon *d)
 	d->st.node_id = d->node_id;
 	d->st.queue_drops = drops + d->dead_drops;
 	d->st.peers_up = up;
+	return n;
+}
+
+/* Refresh the pinned counters `mctun status` and `mctun stats` read. */
+static void publish(struct daemon *d)
+{
+	static struct mctun_peer_info pi[MCTUN_PINNED_PEERS];
+	unsigned int n = daemon_peer_table(d, pi, MCTUN_PINNED_PEERS);
+
 	if (d->tc)
 		tc_capture_publish(d->tc, &d->st, pi, n);
 }
@@ -1083,6 +1092,9 @@ static int setup(struct daemon *d)
 		if (err)
 			return err;
 	}
+	err = metrics_open(d);
+	if (err)
+		return err;
 	for (i = 0; i < cfg->npeer; i++) {
 		struct peer *p = peer_new(d, -1, true, cfg->peer[i].name);
 
@@ -1111,6 +1123,7 @@ static void teardown(struct daemon *d)
 		free(p);
 	}
 	free(d->peers);
+	metrics_close(d);
 	for (i = 0; i < d->ngs; i++)
 		close(d->gs[i].src.fd);
 	for (i = 0; i < d->nlisteners; i++)
@@ -1160,6 +1173,9 @@ static void dispatch(struct daemon *d, struct epoll_event *ev, uint64_t now)
 		break;
 	case SRC_GROUP:
 		on_group(d, (struct gsock *)s);
+		break;
+	case SRC_METRICS:
+		metrics_event(d, s, ev->events, now);
 		break;
 	case SRC_PEER:
 		p = (struct peer *)s;

@@ -44,10 +44,13 @@ struct config {
 	double handshake_s;            /* bound on the hello exchange */
 	double backoff_max_s;          /* reconnect back-off ceiling */
 	bool keep_dscp;                /* re-inject with the captured DSCP */
+	struct endpoint metrics;       /* --metrics: where the HTTP server listens */
+	bool metrics_on;
 };
 
 /* What an epoll event points at. */
-enum src_kind { SRC_SIGNAL, SRC_TIMER, SRC_RING, SRC_LISTEN, SRC_PEER, SRC_GROUP };
+enum src_kind { SRC_SIGNAL, SRC_TIMER, SRC_RING, SRC_LISTEN, SRC_PEER, SRC_GROUP,
+		SRC_METRICS };
 
 struct src {
 	enum src_kind kind;
@@ -96,6 +99,8 @@ struct gsock {
 
 
 struct tc_capture;
+struct metrics;
+struct counters_fds;
 
 struct daemon {
 	const struct config *cfg;
@@ -125,6 +130,7 @@ struct daemon {
 	bool stop;
 	int exit_err;                  /* why the loop stopped, 0 for a signal */
 	uint64_t t_start;
+	struct metrics *metrics;       /* --metrics server, NULL without */
 };
 
 /* capture_tc.c: the BPF side of tc mode. */
@@ -137,6 +143,9 @@ void tc_capture_log_stats(struct tc_capture *tc, const struct config *cfg);
 void tc_capture_publish(struct tc_capture *tc, const struct mctun_dstats *st,
 			const struct mctun_peer_info *peers, unsigned int npeers);
 void tc_capture_close(struct tc_capture *tc);
+/* The maps `mctun stats` reads from the pins: info, stats, gstats, groups
+ * (dstats and peers: -1, the daemon has them in memory). */
+void tc_capture_fds(struct tc_capture *tc, struct counters_fds *fds);
 
 /* sockets.c: per-group capture sockets and the re-injection sockets. */
 int group_socket_open(const struct config *cfg, unsigned int gid, bool marked_only);
@@ -152,5 +161,8 @@ void daemon_capture(struct daemon *d, const struct data_hdr *h, const uint8_t *p
 /* Index of the configured group (addr, port), or -1. */
 int daemon_find_group(const struct config *cfg, uint8_t family, const uint8_t *addr,
 		      uint16_t port);
+/* The peer table as published (at most max rows), with d->st's node_id,
+ * queue_drops and peers_up brought up to date. Returns the rows. */
+unsigned int daemon_peer_table(struct daemon *d, struct mctun_peer_info *pi, unsigned int max);
 
 #endif

@@ -44,12 +44,14 @@ static void usage(FILE *f)
 "      --max-peers N        accepted connections at once (default 256)\n"
 "      --keepalive SECS     keepalive after this idle time (default 1)\n"
 "      --dead-after SECS    drop a peer silent this long (default 3)\n"
+"      --metrics ADDR:PORT  serve every counter over HTTP: GET /metrics, in the\n"
+"                           Prometheus text format (as mctun stats --prometheus)\n"
 "  -v, --verbose            more log (repeat for libbpf's)\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n"
 "\n"
 "Signals: SIGINT/SIGTERM stop cleanly (exit 0); SIGUSR1 logs every counter.\n"
-"Counters of the BPF side: bpftool map dump name mctun_stats\n"
+"Counters: mctun stats [--json|--prometheus], or --metrics for a scraper.\n"
 "\n"
 "Examples:\n"
 "  # site A accepts, site B connects; both carry one group\n"
@@ -61,7 +63,7 @@ static void usage(FILE *f)
 
 enum {
 	OPT_MODE = 0x100, OPT_TTL, OPT_MAX_HOPS, OPT_QUEUE, OPT_QUEUE_TOTAL, OPT_RING, OPT_MAX_PEERS,
-	OPT_KEEPALIVE, OPT_DEAD, OPT_XDP_MODE,
+	OPT_KEEPALIVE, OPT_DEAD, OPT_XDP_MODE, OPT_METRICS,
 };
 
 static const struct option opts[] = {
@@ -79,6 +81,7 @@ static const struct option opts[] = {
 	{ "keepalive",  required_argument, NULL, OPT_KEEPALIVE },
 	{ "dead-after", required_argument, NULL, OPT_DEAD },
 	{ "xdp-mode",   required_argument, NULL, OPT_XDP_MODE },
+	{ "metrics",    required_argument, NULL, OPT_METRICS },
 	{ "verbose",    no_argument,       NULL, 'v' },
 	{ "help",       no_argument,       NULL, 'h' },
 	{ "version",    no_argument,       NULL, 'V' },
@@ -212,6 +215,17 @@ static int parse(int argc, char **argv, struct config *cfg)
 		case OPT_DEAD:
 			err = parse_seconds("--dead-after", optarg, 0.1, 3600, &cfg->dead_s);
 			break;
+		case OPT_METRICS: {
+			unsigned int n = 0;
+
+			if (cfg->metrics_on) {
+				pr_warn("--metrics: given twice\n");
+				return -EINVAL;
+			}
+			err = add_endpoint("--metrics", optarg, &cfg->metrics, &n, true);
+			cfg->metrics_on = !err;
+			break;
+		}
 		case 'v':
 			log_level++;
 			break;

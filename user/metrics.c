@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The --metrics HTTP server, inside the daemon's event loop (metrics.h
+ * says what it answers and within which bounds).
+ *
+ * A client goes READ (collect the request head) -> WRITE (send the
+ * response as the socket takes it) -> DRAIN (our side shut down; read and
+ * discard until the client closes, so unread request bytes never turn our
+ * close into a reset that could cut the response) -> closed. Its deadline,
+ * set at accept, bounds the three together.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "counters.h"
+#include "daemon.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "util.h"
+
+#define NSEC            1000000000ull
+#define ACCEPTS_PER_EV  32     /* bound per wakeup */
+#define READS_PER_EV    8
+
+enum mc_state { MC_FREE, MC_READ, MC_WRITE, MC_DRAIN };
+
+struct mclient {
+	struct src src;            /* first: epoll data points here */
+	enum mc_state state;
+	bool refused;              /* only told 503, then closed */
+	uint64_t deadline;         /* monotonic ns */
+	char *out;                 /* response head + body */
+	size_t out_len, out_off;
+	size_t req_len;
+	char req[METRICS_REQ_MAX];
+};
+
+/*
+ * Twice the slots: up to METRICS_MAX_CLIENTS served, and as many more
+ * refused ones lingering until their 503 is read (a plain close could
+ * reset the connection before the client reads why). Beyond both, a
+ * refused client is closed at once.
+ */
+struct metrics {
+	struct src listen;
+	unsigned int nclients, nrefused;
+	struct mclient c[2 * METRICS_MAX_CLIENTS];
+};
+
+static void set_events(struct daemon *d, struct mclient *c, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = &c->src };
+
+	if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->src.fd, &ev) < 0)
+		pr_warn("metrics: epoll_ctl fd %d: %s\n", c->src.fd, strerror(errno));
+}
+
+static void client_close(struct daemon *d, struct mclient *c)
+{
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->src.fd, NULL);
+	close(c->src.fd);
+	c->src.fd = -1;
+	free(c->out);
+	c->out = NULL;
+	c->state = MC_FREE;
+	if (c->refused)
+		d->metrics->nrefused--;
+	else
+		d->metrics->nclients--;
+}
+
+/* ---- the counters, from the daemon ------------------------------------ */
+
+/*
+ * The same struct `mctun stats` reads from the pins: in tc and xdp mode
+ * the BPF maps (info, counters, groups) through the daemon's own fds; the
+ * daemon's counters and peer table from memory, built by the code that
+ * publishes them.
+ */
+static void daemon_counters(struct daemon *d, struct counters *c,
+			    struct mctun_peer_info *peers)
+{
+	const struct config *cfg = d->cfg;
+	unsigned int i;
+
+	snprintf(c->ifname, sizeof(c->ifname), "%s", cfg->ifname);
+	if (d->tc) {
+		struct counters_fds fds;
+
+		tc_capture_fds(d->tc, &fds);
+		counters_read_fds(c, &fds);
+	} else {
+		c->have_info = true;
+		c->info.pid = getpid();
+		c->info.ifindex = cfg->ifindex;
+		c->info.mode = cfg->mode;
+		c->info.start_ns = realtime_ns() - (now_ns() - d->t_start);
+		c->groups = calloc(cfg->ngroups, sizeof(*c->groups));
+		for (i = 0; c->groups && i < cfg->ngroups; i++) {
+			c->groups[i].g = cfg->groups[i];
+			c->groups[i].id = i;
+		}
+		c->ngroups = c->groups ? cfg->ngroups : 0;
+	}
+	c->npeers = daemon_peer_table(d, peers, MCTUN_PINNED_PEERS);
+	c->peers = peers;
+	c->ds = d->st;
+	c->have_dstats = true;
+}
+
+static int render(struct daemon *d, char **body, size_t *len)
+{
+	static struct mctun_peer_info peers[MCTUN_PINNED_PEERS];
+	struct counters c = {};
+	FILE *f;
+	int err = 0;
+
+	daemon_counters(d, &c, peers);
+	f = open_memstream(body, len);
+	if (!f) {
+		err = -errno;
+	} else {
+		counters_prometheus(f, &c);
+		if (fclose(f))
+			err = -ENOMEM;
+	}
+	free(c.groups);
+	return err;
+}
+
+static const char busy_body[] = "503 too many clients\n";
+
+/* ---- responses ---------------------------------------------------------- */
+
+static void client_write(struct daemon *d, struct mclient *c)
+{
+	ssize_t n;
+
+	while (c->out_off < c->out_len) {
+		n = send(c->src.fd, c->out + c->out_off, c->out_len - c->out_off,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				set_events(d, c, EPOLLOUT);
+				return;
+			}
+			client_close(d, c);
+			return;
+		}
+		c->out_off += n;
+	}
+	free(c->out);
+	c->out = NULL;
+	shutdown(c->src.fd, SHUT_WR);
+	c->state = MC_DRAIN;
+	set_events(d, c, EPOLLIN);
+}
+
+static void respond(struct daemon *d, struct mclient *c, int code, bool head_only)
+{
+	char head[256], *body = NULL, err_body[64];
+	size_t blen = 0;
+	int hlen;
+
+	if (code == 200) {
+		d->st.http_ok++;           /* counted before rendering: it shows itself */
+		if (render(d, &body, &blen)) {
+			free(body);
+			body = NULL;
+			code = 503;
+			d->st.http_ok--;
+		}
+	}
+	if (c->refused) {
+		blen = snprintf(err_body, sizeof(err_body), "%s", busy_body);
+	} else if (code != 200) {
+		d->st.http_errors++;
+		blen = snprintf(err_body, sizeof(err_body), "%d %s\n", code, http_reason(code));
+	}
+	hlen = http_head(head, sizeof(head), code,
+			 code == 200 ? HTTP_METRICS_TYPE : "text/plain; charset=utf-8", blen);
+	c->out_len = hlen + (head_only ? 0 : blen);
+	c->out = malloc(c->out_len);
+	if (!c->out) {
+		free(body);
+		client_close(d, c);
+		return;
+	}
+	memcpy(c->out, head, hlen);
+	if (!head_only)
+		memcpy(c->out + hlen, body ? body : err_body, blen);
+	free(body);
+	c->out_off = 0;
+	c->state = MC_WRITE;
+	client_write(d, c);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static void client_read(struct daemon *d, struct mclient *c)
+{
+	struct http_request r;
+	int i, res;
+	ssize_t n;
+
+	for (i = 0; i < READS_PER_EV; i++) {
+		n = recv(c->src.fd, c->req + c->req_len, sizeof(c->req) - c->req_len,
+			 MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {              /* gone before asking anything whole */
+			client_close(d, c);
+			return;
+		}
+		c->req_len += n;
+		res = http_parse(c->req, c->req_len, &r);
+		if (res > 0) {
+			respond(d, c, http_route(&r), !strcmp(r.method, "HEAD"));
+			return;
+		}
+		if (res < 0) {
+			respond(d, c, -res, false);
+			return;
+		}
+		if (c->req_len == sizeof(c->req)) {
+			respond(d, c, 431, false);
+			return;
+		}
+	}
+}
+
+static void client_drain(struct daemon *d, struct mclient *c)
+{
+	char buf[1024];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < READS_PER_EV; i++) {
+		n = recv(c->src.fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0)
+			break;
+	}
+	/* closed by the client, an error, or more than a request's worth */
+	client_close(d, c);
+}
+
+/* ---- accepting ---------------------------------------------------------- */
+
+static void on_accept(struct daemon *d, uint64_t now)
+{
+	struct metrics *m = d->metrics;
+	struct epoll_event ev;
+	struct mclient *c;
+	bool refuse;
+	unsigned int j;
+	int i, fd;
+
+	for (i = 0; i < ACCEPTS_PER_EV; i++) {
+		fd = accept4(m->listen.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				pr_warn("metrics: accept: %s\n", strerror(errno));
+			return;
+		}
+		refuse = m->nclients == METRICS_MAX_CLIENTS;
+		if (refuse) {
+			d->st.http_refused++;
+			pr_debug("metrics: refused a client: %u already\n", METRICS_MAX_CLIENTS);
+			if (m->nrefused == METRICS_MAX_CLIENTS) {
+				close(fd);
+				continue;
+			}
+		}
+		/* served + refusing < 2 x METRICS_MAX_CLIENTS: a slot is free */
+		for (j = 0; m->c[j].state != MC_FREE; j++)
+			;
+		c = &m->c[j];
+		c->src.kind = SRC_METRICS;
+		c->src.fd = fd;
+		c->state = MC_READ;
+		c->refused = refuse;
+		c->req_len = 0;
+		c->deadline = now + METRICS_TIMEOUT_S * NSEC;
+		ev.events = EPOLLIN;
+		ev.data.ptr = &c->src;
+		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			pr_warn("metrics: epoll_ctl: %s\n", strerror(errno));
+			close(fd);
+			c->state = MC_FREE;
+			c->src.fd = -1;
+			continue;
+		}
+		if (refuse) {
+			m->nrefused++;
+			respond(d, c, 503, false);
+		} else {
+			m->nclients++;
+		}
+	}
+}
+
+/* ---- the daemon's hooks -------------------------------------------------- */
+
+int metrics_open(struct daemon *d)
+{
+	const struct endpoint *ep = &d->cfg->metrics;
+	struct epoll_event ev;
+	struct metrics *m;
+	int fd, one = 1, err;
+	unsigned int i;
+
+	if (!d->cfg->metrics_on)
+		return 0;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	for (i = 0; i < ARRAY_SIZE(m->c); i++)
+		m->c[i].src.fd = -1;
+	m->listen.kind = SRC_METRICS;
+	m->listen.fd = -1;
+	d->metrics = m;
+
+	fd = socket(ep->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("--metrics %s: socket: %s\n", ep->name, strerror(-err));
+		return err;
+	}
+	m->listen.fd = fd;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&ep->ss, ep->sslen) < 0 ||
+	    listen(fd, METRICS_MAX_CLIENTS) < 0) {
+		err = -errno;
+		pr_warn("--metrics %s: %s\n", ep->name, strerror(-err));
+		return err;
+	}
+	ev.events = EPOLLIN;
+	ev.data.ptr = &m->listen;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	pr_info("metrics: serving http://%s%s\n", ep->name, HTTP_METRICS_PATH);
+	return 0;
+}
+
+void metrics_event(struct daemon *d, struct src *s, uint32_t events, uint64_t now)
+{
+	struct mclient *c = (struct mclient *)s;
+
+	if (s == &d->metrics->listen) {
+		on_accept(d, now);
+		return;
+	}
+	if (c->src.fd < 0)
+		return;
+	switch (c->state) {
+	case MC_READ:
+		if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+			client_read(d, c);
+		break;
+	case MC_WRITE:
+		if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+			client_write(d, c);
+		break;
+	case MC_DRAIN:
+		client_drain(d, c);
+		break;
+	case MC_FREE:
+		break;
+	}
+}
+
+void metrics_tick(struct daemon *d, uint64_t now)
+{
+	struct metrics *m = d->metrics;
+	unsigned int i;
+
+	if (!m)
+		return;
+	for (i = 0; i < ARRAY_SIZE(m->c); i++) {
+		struct mclient *c = &m->c[i];
+
+		if (c->state == MC_FREE || now < c->deadline)
+			continue;
+		/* one that has its answer and lingers is not a timeout */
+		if (c->state != MC_DRAIN && !c->refused) {
+			d->st.http_timeouts++;
+			pr_debug("metrics: closed a client after %d s without a whole exchange\n",
+				 METRICS_TIMEOUT_S);
+		}
+		client_close(d, c);
+	}
+}
+
+void metrics_close(struct daemon *d)
+{
+	struct metrics *m = d->metrics;
+	unsigned int i;
+
+	if (!m)
+		return;
+	for (i = 0; i < ARRAY_SIZE(m->c); i++)
+		if (m->c[i].state != MC_FREE)
+			client_close(d, &m->c[i]);
+	if (m->listen.fd >= 0)
+		close(m->listen.fd);
+	free(m);
+	d->metrics = NULL;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * mctun run --metrics ADDR:PORT: every counter in the Prometheus text
+ * format over HTTP, served from the daemon's own event loop.
+ *
+ * GET /metrics (or HEAD) answers 200 with what `mctun stats --prometheus`
+ * prints (the same renderer, fed from the daemon's memory and its maps);
+ * any other path 404, another method 405. One request per connection,
+ * closed after the answer. At most METRICS_MAX_CLIENTS connections at
+ * once (more are answered 503 and counted), a request head of at most
+ * METRICS_REQ_MAX bytes, and METRICS_TIMEOUT_S seconds for the whole
+ * exchange (then the client is closed and counted). Every socket is
+ * non-blocking: a slow or silent client costs a slot, never the data path.
+ */
+#ifndef MCTUN_METRICS_H
+#define MCTUN_METRICS_H
+
+#include <stdint.h>
+
+#define METRICS_MAX_CLIENTS 16
+#define METRICS_REQ_MAX     4096
+#define METRICS_TIMEOUT_S   5
+
+struct daemon;
+struct src;
+
+/* Listen on cfg->metrics, if given. 0 or -errno (with one line logged). */
+int metrics_open(struct daemon *d);
+/* An epoll event on one of its sources (kind SRC_METRICS). */
+void metrics_event(struct daemon *d, struct src *s, uint32_t events, uint64_t now);
+/* Close the clients past their deadline; called on every timer tick. */
+void metrics_tick(struct daemon *d, uint64_t now);
+void metrics_close(struct daemon *d);
+
+#endif
