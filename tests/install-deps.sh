@@ -14,6 +14,8 @@ pkgs+=(nftables smcroute)
 # make valgrind runs valgrind.
 clang_major=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p')
 pkgs+=("libclang-rt-${clang_major:-14}-dev" valgrind)
+# tests/t_metrics.sh: a real HTTP client against `mctun run --metrics`.
+pkgs+=(curl)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -46,6 +46,7 @@ struct config {
 	bool keep_dscp;                /* re-inject with the captured DSCP */
 	struct endpoint metrics;       /* --metrics: where the HTTP server listens */
 	bool metrics_on;
+	double metrics_timeout_s;      /* bound on one HTTP exchange */
 };
 
 /* What an epoll event points at. */

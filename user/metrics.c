@@ -293,7 +293,7 @@ static void on_accept(struct daemon *d, uint64_t now)
 		c->state = MC_READ;
 		c->refused = refuse;
 		c->req_len = 0;
-		c->deadline = now + METRICS_TIMEOUT_S * NSEC;
+		c->deadline = now + (uint64_t)(d->cfg->metrics_timeout_s * NSEC);
 		ev.events = EPOLLIN;
 		ev.data.ptr = &c->src;
 		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -397,8 +397,8 @@ void metrics_tick(struct daemon *d, uint64_t now)
 		/* one that has its answer and lingers is not a timeout */
 		if (c->state != MC_DRAIN && !c->refused) {
 			d->st.http_timeouts++;
-			pr_debug("metrics: closed a client after %d s without a whole exchange\n",
-				 METRICS_TIMEOUT_S);
+			pr_debug("metrics: closed a client after %.1f s without a whole exchange\n",
+				 d->cfg->metrics_timeout_s);
 		}
 		client_close(d, c);
 	}

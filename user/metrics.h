@@ -8,9 +8,10 @@
  * any other path 404, another method 405. One request per connection,
  * closed after the answer. At most METRICS_MAX_CLIENTS connections at
  * once (more are answered 503 and counted), a request head of at most
- * METRICS_REQ_MAX bytes, and METRICS_TIMEOUT_S seconds for the whole
- * exchange (then the client is closed and counted). Every socket is
- * non-blocking: a slow or silent client costs a slot, never the data path.
+ * METRICS_REQ_MAX bytes, and --metrics-timeout (default METRICS_TIMEOUT_S)
+ * seconds for the whole exchange (then the client is closed and counted).
+ * Every socket is non-blocking: a slow or silent client costs a slot,
+ * never the data path.
  */
 #ifndef MCTUN_METRICS_H
 #define MCTUN_METRICS_H

@@ -10,6 +10,7 @@
 #include "cmds.h"
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 #define MAX_GROUPS MCTUN_MAX_GROUPS
@@ -46,6 +47,8 @@ static void usage(FILE *f)
 "      --dead-after SECS    drop a peer silent this long (default 3)\n"
 "      --metrics ADDR:PORT  serve every counter over HTTP: GET /metrics, in the\n"
 "                           Prometheus text format (as mctun stats --prometheus)\n"
+"      --metrics-timeout SECS  close a metrics client that has not had its\n"
+"                           answer after this long (default 5)\n"
 "  -v, --verbose            more log (repeat for libbpf's)\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n"
@@ -63,7 +66,7 @@ static void usage(FILE *f)
 
 enum {
 	OPT_MODE = 0x100, OPT_TTL, OPT_MAX_HOPS, OPT_QUEUE, OPT_QUEUE_TOTAL, OPT_RING, OPT_MAX_PEERS,
-	OPT_KEEPALIVE, OPT_DEAD, OPT_XDP_MODE, OPT_METRICS,
+	OPT_KEEPALIVE, OPT_DEAD, OPT_XDP_MODE, OPT_METRICS, OPT_METRICS_TIMEOUT,
 };
 
 static const struct option opts[] = {
@@ -82,6 +85,7 @@ static const struct option opts[] = {
 	{ "dead-after", required_argument, NULL, OPT_DEAD },
 	{ "xdp-mode",   required_argument, NULL, OPT_XDP_MODE },
 	{ "metrics",    required_argument, NULL, OPT_METRICS },
+	{ "metrics-timeout", required_argument, NULL, OPT_METRICS_TIMEOUT },
 	{ "verbose",    no_argument,       NULL, 'v' },
 	{ "help",       no_argument,       NULL, 'h' },
 	{ "version",    no_argument,       NULL, 'V' },
@@ -226,6 +230,10 @@ static int parse(int argc, char **argv, struct config *cfg)
 			cfg->metrics_on = !err;
 			break;
 		}
+		case OPT_METRICS_TIMEOUT:
+			err = parse_seconds("--metrics-timeout", optarg, 0.1, 3600,
+					    &cfg->metrics_timeout_s);
+			break;
 		case 'v':
 			log_level++;
 			break;
@@ -281,6 +289,7 @@ int run_main(int argc, char **argv)
 		.handshake_s = 5,
 		.backoff_max_s = 30,
 		.keep_dscp = true,
+		.metrics_timeout_s = METRICS_TIMEOUT_S,
 	};
 	int err;
 
