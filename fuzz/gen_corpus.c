@@ -190,6 +190,35 @@ static void seen(void)
 	put("seen", "top_of_range", top, sizeof(top));
 }
 
+/* Request heads for the --metrics server: what scrapers and curl send,
+ * and a few that must be refused. */
+static void http(void)
+{
+	static const char *const heads[] = {
+		"GET /metrics HTTP/1.1\r\nHost: 198.18.0.1:9100\r\nUser-Agent: Prometheus/2.42.0\r\n"
+		"Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5\r\n"
+		"Accept-Encoding: gzip\r\nX-Prometheus-Scrape-Timeout-Seconds: 10\r\n\r\n",
+		"GET /metrics HTTP/1.0\n\n",
+		"HEAD /metrics?x=1 HTTP/1.1\r\nHost: [::1]:9100\r\n\r\n",
+		"\r\nGET /metrics HTTP/1.1\r\n\r\n",
+		"POST /metrics HTTP/1.1\r\nContent-Length: 1\r\n\r\nx",
+		"GET /other HTTP/1.1\r\n\r\n",
+		"GET /metrics HTTP/2.0\r\n\r\n",
+		"GET /metrics\r\n\r\n",
+		"GET  /metrics HTTP/1.1\r\n\r\n",
+		"GET /metrics HTTP/1.1\r\n folded: line\r\n\r\n",
+		"GET /metrics HTTP/1.1\r\nHost : x\r\n\r\n",
+		"GET /metrics HTTP/1.1\r\nHost: x\r\n",
+	};
+	char name[32];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		snprintf(name, sizeof(name), "head_%u", i);
+		put_str("http", name, heads[i]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -206,5 +235,6 @@ int main(int argc, char **argv)
 	lab();
 	strings();
 	seen();
+	http();
 	return 0;
 }

@@ -349,7 +349,7 @@ test_lab_status_lists_instances() {
 	has_text "$st" '"mode":"tc",' &&
 	has_text "$st" '"groups":[{"group":"239.1.2.3:5000","packets":500,' &&
 	has_text "$st" '"peers":[{"address":"198.19.12.2:7000","direction":"outbound","state":"up","node_id":"' &&
-	has_text "$st" '"frames_out":500,' && has_text "$st" '"peers_up":1}' && has_text "$st" '"matched":500,' ||
+	has_text "$st" '"frames_out":500,' && has_text "$st" '"peers_up":1,' && has_text "$st" '"matched":500,' ||
 		return 1
 	nsx g1 "$MCTUN" status >"$T/st.txt" || return 1
 	has_text "$T/st.txt" "Instance $dir" && has_text "$T/st.txt" "group 239.1.2.3:5000: packets 500," &&
