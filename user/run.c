@@ -47,8 +47,9 @@ static void usage(FILE *f)
 "      --dead-after SECS    drop a peer silent this long (default 3)\n"
 "      --metrics ADDR:PORT  serve every counter over HTTP: GET /metrics, in the\n"
 "                           Prometheus text format (as mctun stats --prometheus)\n"
-"      --metrics-timeout SECS  close a metrics client that has not had its\n"
-"                           answer after this long (default 5)\n"
+"      --metrics-timeout SECS\n"
+"                           close a metrics client still without its answer\n"
+"                           after this long (default 5)\n"
 "  -v, --verbose            more log (repeat for libbpf's)\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n"
@@ -61,7 +62,9 @@ static void usage(FILE *f)
 "  mctun run -i eth1 -g 239.1.2.3:5000 --listen 0.0.0.0:7000\n"
 "  mctun run -i eth1 -g 239.1.2.3:5000 --peer 198.18.0.1:7000\n"
 "  # a hub for several sites, with IPv6 and an SSM group\n"
-"  mctun run -i eth1 -g '[ff15::1]:5000' -g 232.1.1.1:6000@198.18.1.1 -l '[::]:7000'\n");
+"  mctun run -i eth1 -g '[ff15::1]:5000' -g 232.1.1.1:6000@198.18.1.1 -l '[::]:7000'\n"
+"  # counters for Prometheus on the management address\n"
+"  mctun run -i eth1 -g 239.1.2.3:5000 -l 0.0.0.0:7000 --metrics 192.0.2.10:9100\n");
 }
 
 enum {
