@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "counters.h"
 #include "pins.h"
@@ -80,37 +81,154 @@ static int cmp_group(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
-static void read_groups(struct counters *c, int gfd, int sfd)
+#define BATCH 1024    /* map entries per batched lookup */
+
+static int group_add(struct counters *c, unsigned int *cap, const struct mctun_group_key *key,
+		     const struct mctun_group_val *val)
+{
+	struct counters_group *v;
+
+	if (val->flags & MCTUN_GF_ADDR)
+		return 0;
+	if (c->ngroups == *cap) {
+		unsigned int n = *cap ? 2 * *cap : 16;
+
+		v = realloc(c->groups, n * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		c->groups = v;
+		*cap = n;
+	}
+	v = &c->groups[c->ngroups++];
+	memset(v, 0, sizeof(*v));
+	v->id = val->id;
+	v->g.family = key->family;
+	v->g.port = ntohs(key->port);
+	memcpy(v->g.addr, key->addr, 16);
+	memcpy(v->g.src, key->src, 16);
+	v->g.ssm = memcmp(key->src, (uint8_t[16]){}, 16) != 0;
+	group_str(&v->g, v->name, sizeof(v->name));
+	return 0;
+}
+
+/* Key by key: two syscalls a group, for kernels without batched lookups. */
+static void walk_groups(struct counters *c, int gfd, unsigned int *cap)
 {
 	struct mctun_group_key key, next, *prev = NULL;
 	struct mctun_group_val val;
-	struct counters_group *v;
 
-	if (sfd >= 0 && !value_size_is(c, sfd, sizeof(struct mctun_gstats)))
-		sfd = -1;
 	while (!bpf_map_get_next_key(gfd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(gfd, &key, &val) || (val.flags & MCTUN_GF_ADDR))
-			continue;
-		v = realloc(c->groups, (c->ngroups + 1) * sizeof(*v));
-		if (!v) {
+		if (!bpf_map_lookup_elem(gfd, &key, &val) && group_add(c, cap, &key, &val)) {
 			set_err(c, -ENOMEM);
 			return;
 		}
-		c->groups = v;
-		v = &v[c->ngroups++];
-		memset(v, 0, sizeof(*v));
-		v->id = val.id;
-		v->g.family = key.family;
-		v->g.port = ntohs(key.port);
-		memcpy(v->g.addr, key.addr, 16);
-		memcpy(v->g.src, key.src, 16);
-		v->g.ssm = memcmp(key.src, (uint8_t[16]){}, 16) != 0;
-		v->have_st = sfd >= 0 && !stats_sum(sfd, val.id, &v->st, sizeof(v->st));
 	}
+}
+
+/*
+ * The groups hash, BATCH entries a syscall: the daemon renders these for
+ * every scrape, inside its event loop, and there may be thousands.
+ */
+static void read_group_keys(struct counters *c, int gfd)
+{
+	struct mctun_group_key *keys = malloc(BATCH * sizeof(*keys));
+	struct mctun_group_val *vals = malloc(BATCH * sizeof(*vals));
+	unsigned int cap = 0;
+	__u32 in = 0, out = 0, n, i;
+	bool first = true;
+	int err;
+
+	if (!keys || !vals) {
+		set_err(c, -ENOMEM);
+		goto out;
+	}
+	for (;;) {
+		n = BATCH;
+		err = bpf_map_lookup_batch(gfd, first ? NULL : &in, &out, keys, vals, &n, NULL);
+		if (err && errno != ENOENT) {
+			/* no batches here (or a bucket beyond BATCH): start over */
+			c->ngroups = 0;
+			walk_groups(c, gfd, &cap);
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (group_add(c, &cap, &keys[i], &vals[i])) {
+				set_err(c, -ENOMEM);
+				goto out;
+			}
+		}
+		if (err)            /* ENOENT: that was the last batch */
+			break;
+		in = out;
+		first = false;
+	}
+out:
+	free(keys);
+	free(vals);
+}
+
+/* Per-CPU counters of ids 0 .. the largest in use, BATCH ids a syscall,
+ * summed into the groups (sorted by id). */
+static void read_gstats(struct counters *c, int sfd)
+{
+	const size_t vsize = sizeof(struct mctun_gstats);
+	int ncpus = libbpf_num_possible_cpus();
+	unsigned int g = 0, i, k, cpu, chunk;
+	__u32 in = 0, out = 0, n, done = 0, want;
+	__u64 *vals = NULL;
+	__u32 *ids = NULL;
+	bool first = true;
+	int err;
+
+	if (ncpus <= 0 || !c->ngroups)
+		return;
+	chunk = MAX(1u, MIN(BATCH, (256u << 10) / (ncpus * vsize)));
+	ids = malloc(chunk * sizeof(*ids));
+	vals = malloc(chunk * ncpus * vsize);
+	want = c->groups[c->ngroups - 1].id + 1;
+	while (ids && vals && done < want) {
+		n = MIN(chunk, want - done);
+		err = bpf_map_lookup_batch(sfd, first ? NULL : &in, &out, ids, vals, &n, NULL);
+		if (err && errno != ENOENT)
+			break;
+		for (i = 0; i < n; i++) {
+			const __u64 *v = vals + (size_t)i * ncpus * (vsize / 8);
+
+			while (g < c->ngroups && c->groups[g].id < ids[i])
+				g++;
+			for (; g < c->ngroups && c->groups[g].id == ids[i]; g++) {
+				__u64 *sum = (__u64 *)&c->groups[g].st;
+
+				for (cpu = 0; cpu < (unsigned int)ncpus; cpu++)
+					for (k = 0; k < vsize / 8; k++)
+						sum[k] += v[cpu * (vsize / 8) + k];
+				c->groups[g].have_st = true;
+			}
+		}
+		done += n;
+		if (err || !n)
+			break;
+		in = out;
+		first = false;
+	}
+	/* what batches did not give (an old kernel): one lookup a group */
+	for (g = 0; g < c->ngroups; g++)
+		if (!c->groups[g].have_st)
+			c->groups[g].have_st = !stats_sum(sfd, c->groups[g].id, &c->groups[g].st,
+							  vsize);
+	free(ids);
+	free(vals);
+}
+
+static void read_groups(struct counters *c, int gfd, int sfd)
+{
+	read_group_keys(c, gfd);
 	if (c->ngroups)	/* qsort's array may not be NULL, even for 0 */
 		qsort(c->groups, c->ngroups, sizeof(*c->groups), cmp_group);
+	if (sfd >= 0 && value_size_is(c, sfd, sizeof(struct mctun_gstats)))
+		read_gstats(c, sfd);
 }
 
 static void read_peers(struct counters *c, int fd)
@@ -384,7 +502,7 @@ void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now)
 		const struct counters_group *g = &c->groups[i];
 
 		fprintf(f, "%s{\"group\":\"%s\",\"packets\":%llu,\"bytes\":%llu,\"fragments\":%llu,"
-			"\"ring_full\":%llu}", i ? "," : "", group_str(&g->g, a, sizeof(a)),
+			"\"ring_full\":%llu}", i ? "," : "", g->name,
 			(unsigned long long)g->st.packets, (unsigned long long)g->st.bytes,
 			(unsigned long long)g->st.fragments, (unsigned long long)g->st.ring_full);
 	}
@@ -466,7 +584,7 @@ void counters_table(FILE *f, const struct counters *c, bool alive, __u64 now)
 	for (i = 0; i < c->ngroups; i++) {
 		const struct counters_group *g = &c->groups[i];
 
-		fprintf(f, "  %-40s", group_str(&g->g, a, sizeof(a)));
+		fprintf(f, "  %-40s", g->name);
 		if (g->have_st)
 			fprintf(f, " %12llu %14llu %10llu %10llu\n",
 				(unsigned long long)g->st.packets, (unsigned long long)g->st.bytes,
@@ -511,6 +629,10 @@ static void prom_family(FILE *f, const char *name, const char *type, const char 
 /* A label value: backslash, double quote and newline escaped. */
 static void prom_value(FILE *f, const char *s)
 {
+	if (!strpbrk(s, "\\\"\n")) {     /* the usual case, at thousands of groups */
+		fputs_unlocked(s, f);
+		return;
+	}
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '"')
 			fprintf(f, "\\%c", *s);
@@ -617,7 +739,6 @@ static void prom_groups(FILE *f, const struct counters *c)
 		  "Datagrams of the group lost: the ring had no room.",
 		  offsetof(struct mctun_gstats, ring_full) },
 	};
-	char a[GROUP_STRLEN];
 	unsigned int i, j;
 	bool any = false;
 
@@ -633,12 +754,11 @@ static void prom_groups(FILE *f, const struct counters *c)
 
 			if (!g->have_st)
 				continue;
-			group_str(&g->g, a, sizeof(a));
 			if (i == 3)
-				prom_sample(f, c, fam[i].name, "group", a, "reason", "ring_full",
-					    counter_get(&g->st, &fl));
+				prom_sample(f, c, fam[i].name, "group", g->name, "reason",
+					    "ring_full", counter_get(&g->st, &fl));
 			else
-				prom_sample(f, c, fam[i].name, "group", a, NULL, NULL,
+				prom_sample(f, c, fam[i].name, "group", g->name, NULL, NULL,
 					    counter_get(&g->st, &fl));
 		}
 	}

@@ -41,6 +41,7 @@ static inline unsigned long long counter_get(const void *s, const struct counter
 
 struct counters_group {
 	struct mc_group g;
+	char name[GROUP_STRLEN];   /* group_str(g), for every renderer */
 	__u32 id;                  /* index into mctun_gstats */
 	bool have_st;              /* socket mode keeps no per-group counters */
 	struct mctun_gstats st;
