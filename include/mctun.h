@@ -162,6 +162,7 @@ struct mctun_dstats {
 	__u64 refused;        /* connections refused (limit, handshake) */
 	__u64 queue_drops;    /* frames dropped on full peer queues, all peers */
 	__u64 peers_up;       /* peers with the hello exchanged, now */
+	__u64 framing_drops;  /* datagrams a peer's framing cannot carry (udptunnel: empty) */
 };
 
 #define MCTUN_PINNED_PEERS 256   /* peer slots published; more run unlisted */
@@ -174,11 +175,17 @@ enum {
 	MCTUN_PEER_UP         = 4,
 };
 
+/* How a connection frames datagrams (--framing). */
+enum {
+	MCTUN_FRAMING_MCTUN     = 0,   /* docs/PROTOCOL.md: hello, data, keepalive */
+	MCTUN_FRAMING_UDPTUNNEL = 1,   /* 16-bit length + payload, one group */
+};
+
 struct mctun_peer_info {
 	__u8  state;          /* MCTUN_PEER_* */
 	__u8  family;         /* MCTUN_FAM_* */
 	__u8  outbound;       /* 1: we connect, 0: it connected to us */
-	__u8  pad;
+	__u8  framing;        /* MCTUN_FRAMING_* */
 	__be16 port;          /* net; the peer's TCP port */
 	__u16 pad2;
 	__u8  addr[16];       /* net; the peer's address */

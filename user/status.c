@@ -94,8 +94,9 @@ static void usage(FILE *f)
 "mode}.  instances[]: pin_dir, netns, pid, alive, stale, interface, ifindex,\n"
 "mode, start_ns, uptime_s, groups[] {group, packets, bytes, fragments,\n"
 "ring_full}, bpf {...}, daemon {...}, peers[] {address, direction, state,\n"
-"node_id, up_since_ns, up_s, frames_in, bytes_in, frames_out, bytes_out,\n"
-"queue_drops, queued}; socket-mode ones: pid, mode, interface, cmdline, note.\n"
+"node_id, up_since_ns, up_s, framing, frames_in, bytes_in, frames_out,\n"
+"bytes_out, queue_drops, queued}; socket-mode ones: pid, mode, interface,\n"
+"cmdline, note.\n"
 "\n"
 "EXAMPLES\n"
 "  mctun status\n"
@@ -541,9 +542,9 @@ static const struct field daemon_fields[] = {
 	FIELD(mctun_dstats, cap_self), FIELD(mctun_dstats, injected),
 	FIELD(mctun_dstats, inject_errors), FIELD(mctun_dstats, drop_loop),
 	FIELD(mctun_dstats, drop_dup), FIELD(mctun_dstats, drop_hops),
-	FIELD(mctun_dstats, drop_group), FIELD(mctun_dstats, bad_frames),
-	FIELD(mctun_dstats, refused), FIELD(mctun_dstats, queue_drops),
-	FIELD(mctun_dstats, peers_up),
+	FIELD(mctun_dstats, drop_group), FIELD(mctun_dstats, framing_drops),
+	FIELD(mctun_dstats, bad_frames), FIELD(mctun_dstats, refused),
+	FIELD(mctun_dstats, queue_drops), FIELD(mctun_dstats, peers_up),
 };
 
 static unsigned long long field_get(const void *s, const struct field *f)
@@ -1010,9 +1011,12 @@ static void text_instance(const struct instance *in, __u64 now)
 
 		printf("  peer %s %s %s", peer_addr(p, a, sizeof(a)),
 		       p->outbound ? "outbound" : "inbound", peer_state_name(p->state));
+		if (p->framing == MCTUN_FRAMING_UDPTUNNEL)
+			printf(", udptunnel framing");
+		else if (p->state == MCTUN_PEER_UP)
+			printf(", node %016llx", (unsigned long long)p->node_id);
 		if (p->state == MCTUN_PEER_UP)
-			printf(", node %016llx, up since %s (%s)", (unsigned long long)p->node_id,
-			       time_str(p->up_since_ns, b, sizeof(b)),
+			printf(", up since %s (%s)", time_str(p->up_since_ns, b, sizeof(b)),
 			       duration_str(since_s(p->up_since_ns, now), c, sizeof(c)));
 		printf(": in %llu frames %llu bytes, out %llu frames %llu bytes, queue drops %llu, queued %llu bytes\n",
 		       (unsigned long long)p->frames_in, (unsigned long long)p->bytes_in,
@@ -1080,12 +1084,17 @@ static void json_instance(const struct instance *in, __u64 now)
 		printf("%s{\"address\":\"%s\",\"direction\":\"%s\",\"state\":\"%s\",", i ? "," : "",
 		       peer_addr(p, a, sizeof(a)), p->outbound ? "outbound" : "inbound",
 		       peer_state_name(p->state));
-		if (p->state == MCTUN_PEER_UP)
-			printf("\"node_id\":\"%016llx\",\"up_since_ns\":%llu,\"up_s\":%.1f,",
-			       (unsigned long long)p->node_id, (unsigned long long)p->up_since_ns,
-			       since_s(p->up_since_ns, now));
+		if (p->state == MCTUN_PEER_UP && p->framing != MCTUN_FRAMING_UDPTUNNEL)
+			printf("\"node_id\":\"%016llx\",", (unsigned long long)p->node_id);
 		else
-			printf("\"node_id\":null,\"up_since_ns\":null,\"up_s\":null,");
+			printf("\"node_id\":null,");
+		if (p->state == MCTUN_PEER_UP)
+			printf("\"up_since_ns\":%llu,\"up_s\":%.1f,",
+			       (unsigned long long)p->up_since_ns, since_s(p->up_since_ns, now));
+		else
+			printf("\"up_since_ns\":null,\"up_s\":null,");
+		printf("\"framing\":\"%s\",",
+		       p->framing == MCTUN_FRAMING_UDPTUNNEL ? "udptunnel" : "mctun");
 		printf("\"frames_in\":%llu,\"bytes_in\":%llu,\"frames_out\":%llu,\"bytes_out\":%llu,"
 		       "\"queue_drops\":%llu,\"queued\":%llu}",
 		       (unsigned long long)p->frames_in, (unsigned long long)p->bytes_in,
