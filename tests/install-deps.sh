@@ -14,6 +14,8 @@ pkgs+=(nftables smcroute)
 # make valgrind runs valgrind.
 clang_major=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p')
 pkgs+=("libclang-rt-${clang_major:-14}-dev" valgrind)
+# tests/t_interop.sh: the other end of --framing udptunnel.
+pkgs+=(udptunnel)
 
 missing=()
 for p in "${pkgs[@]}"; do
