@@ -147,6 +147,14 @@ test_interop_mctun_server_udptunnel_client() {
 	ut_start ut g2 -c "198.19.12.1/$UT_PORT" "${UG%:*}/${UG#*:}/$UG_TTL" || return $?
 	wait_log ut "Connected TCP" && wait_log g1 "up (udptunnel framing, inbound)" || return 1
 	both_ways || return 1
+	# mctun status names the framing (published every 200 ms)
+	sleep 0.5
+	nsx g1 "$MCTUN" status >"$T/st.txt" && nsx g1 "$MCTUN" status --json >"$T/st.json" ||
+		{ fail "mctun status failed"; return 1; }
+	grep -q "peer 198.19.12.2:[0-9]* inbound up, udptunnel framing, up since" "$T/st.txt" &&
+	grep -q '"node_id":null,"up_since_ns":[0-9]*,"up_s":[0-9.]*,"framing":"udptunnel","frames_in":300,' "$T/st.json" &&
+	grep -q '"framing_drops":0,' "$T/st.json" ||
+		{ fail "status:"; cat "$T/st.txt" "$T/st.json" >&2; return 1; }
 	gw_stop g1 && expect_counts g1 300 || return 1
 	# udptunnel exits once its peer has closed
 	ut_gone ut && gw_clean g1
