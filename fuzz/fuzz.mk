@@ -31,9 +31,10 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 
 # harness -> the project files it links
-FUZZERS         := frame stream group options lab seen http
+FUZZERS         := frame stream ut group options lab seen http
 FUZZ_SRCS_frame   := proto
 FUZZ_SRCS_stream  := proto
+FUZZ_SRCS_ut      := utframe
 FUZZ_SRCS_group   := addr util log
 FUZZ_SRCS_options := addr util log
 FUZZ_SRCS_lab     := lab
@@ -43,6 +44,7 @@ FUZZ_LIBS_group   := -lbpf
 FUZZ_LIBS_options := -lbpf
 # per-harness libFuzzer options
 FUZZ_OPTS_stream  := -max_len=16384
+FUZZ_OPTS_ut      := -max_len=16384
 FUZZ_OPTS_lab     := -max_len=8192
 FUZZ_OPTS_http    := -max_len=4096
 
@@ -92,7 +94,7 @@ fuzz-regress: fuzz-build
 	done; \
 	[ -z "$$failed" ] || { echo "fuzz-regress: failed:$$failed"; exit 1; }
 
-$(FUZZ_DIR)/gen_corpus: fuzz/gen_corpus.c user/proto.c user/lab.c | $(FUZZ_DIR)/obj
+$(FUZZ_DIR)/gen_corpus: fuzz/gen_corpus.c user/proto.c user/lab.c user/utframe.c | $(FUZZ_DIR)/obj
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Iuser $^ -o $@
 

@@ -14,6 +14,7 @@
 #include "lab.h"
 #include "mctun.h"
 #include "proto.h"
+#include "utframe.h"
 
 static const char *root;
 
@@ -119,6 +120,54 @@ static void streams(void)
 	/* the first frame is not a hello */
 	n = 4 + data_frame(b + 4, MCTUN_FAM_INET, 8, 1);
 	put("stream", "no_hello", b, n);
+}
+
+/* A udptunnel frame with a payload of plen bytes (a pattern). */
+static size_t ut_frame(uint8_t *b, uint32_t plen)
+{
+	size_t i;
+
+	b[0] = plen >> 8;     /* ut_frame_put_hdr refuses 0: the parser does not */
+	b[1] = plen;
+	for (i = 0; i < plen; i++)
+		b[UT_HDR_LEN + i] = (uint8_t)(i * 13 + 5);
+	return UT_HDR_LEN + plen;
+}
+
+static void ut(void)
+{
+	static uint8_t b[8192];
+	size_t n;
+
+	/* 1 byte picks the limit (0: IPv4, 1: IPv6, 2: 65535), 4 bytes of
+	 * chunking seed, then the stream */
+	memcpy(b, "\x00\x00\x00\x00\x07", 5);
+	n = 5 + ut_frame(b + 5, 5);
+	n += ut_frame(b + n, 1400);
+	n += ut_frame(b + n, 1);
+	n += ut_frame(b + n, 0);
+	n += ut_frame(b + n, 200);
+	put("ut", "session", b, n);
+	memcpy(b, "\x01\x12\x34\x56\x0b", 5);
+	put("ut", "session_chunks", b, n);
+	put("ut", "session_cut", b, n - 100);
+	/* one frame, then a length over the IPv4 limit: an error after it */
+	memcpy(b, "\x00\x00\x00\x00\x03", 5);
+	n = 5 + ut_frame(b + 5, 64);
+	b[n++] = DATA_MAX_PAYLOAD4 >> 8;
+	b[n++] = (DATA_MAX_PAYLOAD4 + 1) & 0xff;
+	memset(b + n, 0x11, 100);
+	put("ut", "over_ipv4", b, n + 100);
+	/* the same length is waited for under the IPv6 limit */
+	b[0] = 1;
+	put("ut", "under_ipv6", b, n + 100);
+	/* the field's maximum, under the field's own limit */
+	memcpy(b, "\x02\x00\x00\x00\x05\xff\xff", 7);
+	put("ut", "field_max", b, 7 + 300);
+	/* an mctun hello sent to a udptunnel-framed port */
+	memcpy(b, "\x00\x00\x00\x00\x09", 5);
+	n = 5 + frame_put_hello(b + 5, 0x0102030405060708ull, 0);
+	put("ut", "mctun_hello", b, n);
 }
 
 static void lab(void)
@@ -232,6 +281,7 @@ int main(int argc, char **argv)
 	}
 	frames();
 	streams();
+	ut();
 	lab();
 	strings();
 	seen();

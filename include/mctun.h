@@ -167,6 +167,7 @@ struct mctun_dstats {
 	__u64 http_errors;    /* requests answered 4xx or 5xx */
 	__u64 http_refused;   /* connections refused: all client slots busy */
 	__u64 http_timeouts;  /* clients closed for not finishing in time */
+	__u64 framing_drops;  /* datagrams a peer's framing cannot carry (udptunnel: empty) */
 };
 
 #define MCTUN_PINNED_PEERS 256   /* peer slots published; more run unlisted */
@@ -179,11 +180,17 @@ enum {
 	MCTUN_PEER_UP         = 4,
 };
 
+/* How a connection frames datagrams (--framing). */
+enum {
+	MCTUN_FRAMING_MCTUN     = 0,   /* docs/PROTOCOL.md: hello, data, keepalive */
+	MCTUN_FRAMING_UDPTUNNEL = 1,   /* 16-bit length + payload, one group */
+};
+
 struct mctun_peer_info {
 	__u8  state;          /* MCTUN_PEER_* */
 	__u8  family;         /* MCTUN_FAM_* */
 	__u8  outbound;       /* 1: we connect, 0: it connected to us */
-	__u8  pad;
+	__u8  framing;        /* MCTUN_FRAMING_* */
 	__be16 port;          /* net; the peer's TCP port */
 	__u16 pad2;
 	__u8  addr[16];       /* net; the peer's address */

@@ -16,6 +16,8 @@ clang_major=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\)
 pkgs+=("libclang-rt-${clang_major:-14}-dev" valgrind)
 # tests/t_metrics.sh: a real HTTP client against `mctun run --metrics`.
 pkgs+=(curl)
+# tests/t_interop.sh: the other end of --framing udptunnel.
+pkgs+=(udptunnel)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -159,6 +159,16 @@ rx_wait() {
 	[ -s "$T/$1.json" ] || { fail "receiver $1 wrote no report:"; cat "$T/$1.err" >&2; return 1; }
 }
 
+# rx_stop NAME...: the senders are done; give their last datagrams a moment,
+# then end these receivers (started with a long --duration as a bound) and
+# wait for their reports. No timing guess decides what a test counts.
+rx_stop() {
+	local n
+	sleep 0.3
+	for n in "$@"; do kill -INT "$(cat "$T/$n.rxpid")" 2>/dev/null; done
+	for n in "$@"; do rx_wait "$n" || return 1; done
+}
+
 # tx NS GROUP ARGS...: send in the foreground (quiet).
 tx() {
 	local ns=$1; shift

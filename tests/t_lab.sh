@@ -34,16 +34,6 @@ jis() {
 	return 1
 }
 
-# rx_stop NAME...: the senders are done; give their last datagrams a moment,
-# then end these receivers (started with a long --duration as a bound) and
-# wait for their reports. No timing guess decides what a test counts.
-rx_stop() {
-	local n
-	sleep 0.3
-	for n in "$@"; do kill -INT "$(cat "$T/$n.rxpid")" 2>/dev/null; done
-	for n in "$@"; do rx_wait "$n" || return 1; done
-}
-
 # has_text FILE TEXT: FILE contains TEXT (fixed string).
 has_text() {
 	grep -qF -- "$2" "$1" && return 0

@@ -34,7 +34,8 @@ const struct counter_field daemon_fields[] = {
 	FIELD(mctun_dstats, cap_self), FIELD(mctun_dstats, injected),
 	FIELD(mctun_dstats, inject_errors), FIELD(mctun_dstats, drop_loop),
 	FIELD(mctun_dstats, drop_dup), FIELD(mctun_dstats, drop_hops),
-	FIELD(mctun_dstats, drop_group), FIELD(mctun_dstats, bad_frames),
+	FIELD(mctun_dstats, drop_group), FIELD(mctun_dstats, framing_drops),
+	FIELD(mctun_dstats, bad_frames),
 	FIELD(mctun_dstats, refused), FIELD(mctun_dstats, queue_drops),
 	FIELD(mctun_dstats, peers_up), FIELD(mctun_dstats, http_ok),
 	FIELD(mctun_dstats, http_errors), FIELD(mctun_dstats, http_refused),
@@ -532,12 +533,17 @@ void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now)
 		fprintf(f, "%s{\"address\":\"%s\",\"direction\":\"%s\",\"state\":\"%s\",",
 			i ? "," : "", counters_peer_addr(p, a, sizeof(a)),
 			p->outbound ? "outbound" : "inbound", counters_peer_state(p->state));
-		if (p->state == MCTUN_PEER_UP)
-			fprintf(f, "\"node_id\":\"%016llx\",\"up_since_ns\":%llu,\"up_s\":%.1f,",
-				(unsigned long long)p->node_id, (unsigned long long)p->up_since_ns,
-				counters_since_s(p->up_since_ns, now));
+		if (p->state == MCTUN_PEER_UP && p->framing != MCTUN_FRAMING_UDPTUNNEL)
+			fprintf(f, "\"node_id\":\"%016llx\",", (unsigned long long)p->node_id);
 		else
-			fprintf(f, "\"node_id\":null,\"up_since_ns\":null,\"up_s\":null,");
+			fprintf(f, "\"node_id\":null,");
+		if (p->state == MCTUN_PEER_UP)
+			fprintf(f, "\"up_since_ns\":%llu,\"up_s\":%.1f,",
+				(unsigned long long)p->up_since_ns, counters_since_s(p->up_since_ns, now));
+		else
+			fprintf(f, "\"up_since_ns\":null,\"up_s\":null,");
+		fprintf(f, "\"framing\":\"%s\",",
+			p->framing == MCTUN_FRAMING_UDPTUNNEL ? "udptunnel" : "mctun");
 		fprintf(f, "\"frames_in\":%llu,\"bytes_in\":%llu,\"frames_out\":%llu,"
 			"\"bytes_out\":%llu,\"queue_drops\":%llu,\"queued\":%llu}",
 			(unsigned long long)p->frames_in, (unsigned long long)p->bytes_in,
@@ -775,6 +781,7 @@ static void prom_daemon(FILE *f, const struct counters *c)
 		VARIANT(mctun_dstats, "max_hops", drop_hops),
 		VARIANT(mctun_dstats, "unknown_group", drop_group),
 		VARIANT(mctun_dstats, "queue_full", queue_drops),
+		VARIANT(mctun_dstats, "framing", framing_drops),
 	};
 	static const struct prom_variant http[] = {
 		VARIANT(mctun_dstats, "ok", http_ok), VARIANT(mctun_dstats, "error", http_errors),
@@ -796,7 +803,8 @@ static void prom_daemon(FILE *f, const struct counters *c)
 		      ONE(mctun_dstats, inject_errors));
 	prom_variants(f, c, s, "mctun_dropped_frames_total", "counter",
 		      "Tunnel frames dropped: our own (loop), already handled (duplicate), "
-		      "past --max-hops, for a group not carried here, or on a full peer queue.",
+		      "past --max-hops, for a group not carried here, on a full peer queue, "
+		      "or that a peer's framing cannot carry (udptunnel: empty datagrams).",
 		      "reason", dropped, ARRAY_SIZE(dropped));
 	prom_variants(f, c, s, "mctun_bad_frames_total", "counter",
 		      "Malformed frames; each closed its connection.", NULL,

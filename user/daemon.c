@@ -8,6 +8,11 @@
  * dropped and counted per peer, so one slow peer never holds up another.
  * Output is flushed at the end of each pass over the ready events, which
  * coalesces the frames of a burst into few writes without delaying any.
+ *
+ * A connection speaks the mctun protocol or, with --framing udptunnel, the
+ * bare length-prefixed framing of udptunnel (user/utframe.h): no hello, no
+ * keepalive, no origin or hops; its peer is up as soon as TCP is, and TCP
+ * keepalives find it dead.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -334,6 +339,7 @@ static struct peer *peer_new(struct daemon *d, int fd, bool outbound, const char
 	p->src.kind = SRC_PEER;
 	p->src.fd = fd;
 	p->outbound = outbound;
+	p->framing = d->cfg->framing;
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->in = big_alloc(IN_CAP);
 	if (!p->in || obuf_init(&p->out, d->cfg->queue_bytes) || peer_add(d, p)) {
@@ -355,6 +361,33 @@ static void peer_send_hello(struct daemon *d, struct peer *p, uint64_t now)
 	p->state = PS_HELLO;
 	p->t_rx = p->t_tx = now;
 	p->t_deadline = now + (uint64_t)(d->cfg->handshake_s * NSEC);
+}
+
+static void peer_up(struct peer *p, uint64_t now)
+{
+	p->state = PS_UP;
+	p->t_up = p->t_rx = p->t_tx = now;
+	p->backoff_ns = NSEC;
+}
+
+/* A TCP connection is established: say hello, or with udptunnel framing,
+ * which has none, the peer is up at once. */
+static void peer_start(struct daemon *d, struct peer *p, uint64_t now)
+{
+	int err;
+
+	if (p->framing != MCTUN_FRAMING_UDPTUNNEL) {
+		pr_debug("peer %s: connected, sending hello\n", p->name);
+		peer_send_hello(d, p, now);
+		return;
+	}
+	err = tcp_keepalive_on(p->src.fd, d->cfg->keepalive_s, d->cfg->dead_s);
+	if (err)
+		pr_warn("peer %s: TCP keepalive: %s; a dead peer will go unnoticed\n", p->name,
+			strerror(-err));
+	peer_up(p, now);
+	pr_info("peer %s: up (udptunnel framing, %s)\n", p->name,
+		p->outbound ? "outbound" : "inbound");
 }
 
 /* Ends a connection. An outbound peer goes back to waiting for its next
@@ -441,8 +474,7 @@ static void peer_connected(struct daemon *d, struct peer *p, uint64_t now)
 		peer_close(d, p, why);
 		return;
 	}
-	pr_debug("peer %s: connected, sending hello\n", p->name);
-	peer_send_hello(d, p, now);
+	peer_start(d, p, now);
 }
 
 /* Queue a frame (header + payload) to one peer, within its share of the
@@ -460,11 +492,14 @@ static void peer_queue(struct peer *p, size_t share, const uint8_t *hdr, size_t 
 	p->t_tx = now;
 }
 
+/* Each header is built once, the first time a peer of its framing needs
+ * it. A udptunnel-framed connection carries the one configured group. */
 static void fanout(struct daemon *d, const struct data_hdr *h, const uint8_t *payload,
 		   uint32_t len, const struct peer *except)
 {
-	uint8_t hdr[FRAME_HDR_LEN + DATA_HDR_LEN];
-	size_t hl = frame_put_data_hdr(hdr, h, len);
+	uint8_t hdr[FRAME_HDR_LEN + DATA_HDR_LEN], uth[UT_HDR_LEN];
+	size_t hl = 0;
+	int utl = 0;
 	uint64_t now = 0;
 	unsigned int i;
 	/* Each peer's share of --queue-total: a slow peer cannot take what
@@ -478,6 +513,19 @@ static void fanout(struct daemon *d, const struct data_hdr *h, const uint8_t *pa
 			continue;
 		if (!now)
 			now = now_ns();
+		if (p->framing == MCTUN_FRAMING_UDPTUNNEL) {
+			if (!utl)
+				utl = ut_frame_put_hdr(uth, len);
+			if (utl < 0) {
+				p->st.framing_drops++;
+				d->st.framing_drops++;
+				continue;
+			}
+			peer_queue(p, share, uth, utl, payload, len, now);
+			continue;
+		}
+		if (!hl)
+			hl = frame_put_data_hdr(hdr, h, len);
 		peer_queue(p, share, hdr, hl, payload, len, now);
 	}
 }
@@ -550,7 +598,67 @@ static void on_data(struct daemon *d, struct peer *p, struct frame *f)
 	fanout(d, h, f->data.payload, f->data.payload_len, p);
 }
 
-static void peer_parse(struct daemon *d, struct peer *p, uint64_t now)
+/*
+ * A datagram from a udptunnel-framed peer: for the one configured group.
+ * With no origin or hop count to check, what keeps it from looping is that
+ * the BPF program skips our own re-injection (by source port) and that it
+ * never goes back to the peer it came from. To mctun-framed peers it goes
+ * as if captured here.
+ */
+static void on_ut_data(struct daemon *d, struct peer *p, const uint8_t *payload, uint32_t len)
+{
+	const struct mc_group *g = &d->cfg->groups[0];
+	struct data_hdr h = { .family = g->family, .dport = g->port, .origin = d->node_id };
+
+	memcpy(h.group, g->addr, 16);
+	inject(d, &h, payload, len);
+	h.seq = d->seq++;
+	fanout(d, &h, payload, len, p);
+}
+
+static void peer_bad_frame(struct daemon *d, struct peer *p, const char *why)
+{
+	char msg[160];
+
+	d->st.bad_frames++;
+	snprintf(msg, sizeof(msg), "bad frame: %s", why);
+	peer_close(d, p, msg);
+}
+
+/* The udptunnel framing; returns the bytes of p->in taken (p may be closed). */
+static size_t ut_parse(struct daemon *d, struct peer *p)
+{
+	uint32_t max = d->cfg->groups[0].family == MCTUN_FAM_INET ? DATA_MAX_PAYLOAD4 :
+		       DATA_MAX_PAYLOAD;
+	size_t off = 0;
+	int guard;
+
+	for (guard = 0; off < p->in_len && guard < 1 << 20; guard++) {
+		const char *why = NULL;
+		uint32_t plen;
+		int r;
+
+		r = ut_frame_parse(p->in + off, p->in_len - off, max, &plen, &why);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "length %u over the largest datagram of %s (%u)",
+				 plen, max == DATA_MAX_PAYLOAD4 ? "IPv4" : "IPv6", max);
+			peer_bad_frame(d, p, msg);
+			break;
+		}
+		off += r;
+		p->st.frames_in++;
+		p->st.bytes_in += r;
+		on_ut_data(d, p, p->in + off - plen, plen);
+	}
+	return off;
+}
+
+/* The mctun protocol; returns the bytes of p->in taken (p may be closed). */
+static size_t mctun_parse(struct daemon *d, struct peer *p, uint64_t now)
 {
 	size_t off = 0;
 	int guard;
@@ -564,12 +672,8 @@ static void peer_parse(struct daemon *d, struct peer *p, uint64_t now)
 		if (r == 0)
 			break;
 		if (r < 0) {
-			char msg[128];
-
-			d->st.bad_frames++;
-			snprintf(msg, sizeof(msg), "bad frame: %s", why);
-			peer_close(d, p, msg);
-			return;
+			peer_bad_frame(d, p, why);
+			break;
 		}
 		off += r;
 		if (f.type == FT_HELLO) {
@@ -580,12 +684,20 @@ static void peer_parse(struct daemon *d, struct peer *p, uint64_t now)
 			on_data(d, p, &f);
 		}
 		if (p->src.fd < 0 || p->dead)
-			return;
+			break;
 	}
-	if (off) {
-		memmove(p->in, p->in + off, p->in_len - off);
-		p->in_len -= off;
-	}
+	return off;
+}
+
+static void peer_parse(struct daemon *d, struct peer *p, uint64_t now)
+{
+	size_t off = p->framing == MCTUN_FRAMING_UDPTUNNEL ? ut_parse(d, p) :
+		     mctun_parse(d, p, now);
+
+	if (!off || p->src.fd < 0 || p->dead)
+		return;
+	memmove(p->in, p->in + off, p->in_len - off);
+	p->in_len -= off;
 }
 
 static void peer_read(struct daemon *d, struct peer *p, uint64_t now)
@@ -697,8 +809,8 @@ static void on_accept(struct daemon *d, struct src *l, uint64_t now)
 			continue;
 		}
 		ep_set(d, &p->src, EPOLLIN, EPOLL_CTL_ADD);
-		pr_debug("peer %s: accepted, sending hello\n", name);
-		peer_send_hello(d, p, now);
+		pr_debug("peer %s: accepted\n", name);
+		peer_start(d, p, now);
 	}
 }
 
@@ -830,6 +942,9 @@ static void tick(struct daemon *d, uint64_t now)
 					   "connect timed out" : "handshake timed out");
 			break;
 		case PS_UP:
+			/* udptunnel framing: quiet is normal, TCP keepalives watch */
+			if (p->framing == MCTUN_FRAMING_UDPTUNNEL)
+				break;
 			if (now - p->t_rx >= dead) {
 				snprintf(why, sizeof(why), "silent for %.1f s", cfg->dead_s);
 				peer_close(d, p, why);
@@ -870,6 +985,7 @@ unsigned int daemon_peer_table(struct daemon *d, struct mctun_peer_info *pi, uns
 		memset(o, 0, sizeof(*o));
 		o->state = peer_state_pub[p->state];
 		o->outbound = p->outbound;
+		o->framing = p->framing;
 		if (p->outbound)
 			sockaddr_addr((const struct sockaddr *)&d->cfg->peer[p->slot].ss, &o->family,
 				      o->addr, &port);
@@ -913,20 +1029,25 @@ static void log_stats(struct daemon *d)
 		up += d->peers[i]->state == PS_UP;
 	pr_info("daemon: node %016llx, %u peers up; captured %llu (ring %llu, socket %llu, "
 		"own skipped %llu); injected %llu (errors %llu); dropped: loop %llu dup %llu "
-		"hops %llu unknown-group %llu; bad frames %llu; refused %llu\n",
+		"hops %llu unknown-group %llu framing %llu; bad frames %llu; refused %llu\n",
 		(unsigned long long)d->node_id, up, s->cap_ring + s->cap_sock, s->cap_ring,
 		s->cap_sock, s->cap_self, s->injected, s->inject_errors, s->drop_loop,
-		s->drop_dup, s->drop_hops, s->drop_group, s->bad_frames, s->refused);
+		s->drop_dup, s->drop_hops, s->drop_group, s->framing_drops, s->bad_frames,
+		s->refused);
 	for (i = 0; i < d->npeers; i++) {
 		const struct peer *p = d->peers[i];
+		char ut[64] = "";
 
+		if (p->framing == MCTUN_FRAMING_UDPTUNNEL)
+			snprintf(ut, sizeof(ut), "; udptunnel framing, framing drops %llu",
+				 (unsigned long long)p->st.framing_drops);
 		pr_info("peer %s: %s%s: in %llu frames %llu bytes, out %llu frames %llu bytes, "
-			"queue drops %llu, queued %zu bytes\n", p->name,
+			"queue drops %llu, queued %zu bytes%s\n", p->name,
 			p->state == PS_UP ? "up" : p->state == PS_IDLE ? "waiting" : "connecting",
 			p->outbound ? " outbound" : " inbound",
 			(unsigned long long)p->st.frames_in, (unsigned long long)p->st.bytes_in,
 			(unsigned long long)p->st.frames_out, (unsigned long long)p->st.bytes_out,
-			(unsigned long long)p->st.queue_drops, p->out.len);
+			(unsigned long long)p->st.queue_drops, p->out.len, ut);
 	}
 }
 

@@ -11,6 +11,7 @@
 #include "obuf.h"
 #include "proto.h"
 #include "seen.h"
+#include "utframe.h"
 
 #define MAX_ENDPOINTS 64
 
@@ -47,6 +48,7 @@ struct config {
 	struct endpoint metrics;       /* --metrics: where the HTTP server listens */
 	bool metrics_on;
 	double metrics_timeout_s;      /* bound on one HTTP exchange */
+	int framing;                   /* MCTUN_FRAMING_* of every connection */
 };
 
 /* What an epoll event points at. */
@@ -62,6 +64,7 @@ struct peer_stats {
 	__u64 frames_in, bytes_in;
 	__u64 frames_out, bytes_out;
 	__u64 queue_drops;          /* frames dropped: output queue full */
+	__u64 framing_drops;        /* datagrams its framing cannot carry */
 };
 
 enum peer_state {
@@ -79,6 +82,7 @@ struct peer {
 	bool dirty;                    /* output to flush */
 	bool want_out;                 /* EPOLLOUT armed */
 	bool fail_logged;              /* outbound: failure reported since last up */
+	uint8_t framing;               /* MCTUN_FRAMING_*, set when it is made */
 	unsigned int slot;             /* outbound: index into config.peer */
 	char name[ADDR_STRLEN + 16];
 	struct sockaddr_storage addr;  /* inbound: where it connected from */
@@ -153,6 +157,9 @@ int group_socket_open(const struct config *cfg, unsigned int gid, bool marked_on
 int inject_socket_open(const struct config *cfg, int family, uint16_t *port);
 int local_addrs_load(struct daemon *d);
 bool is_local_addr(const struct daemon *d, uint8_t family, const uint8_t *addr);
+/* TCP keepalives that end a connection silent for about dead_s: the only
+ * way to find a dead peer whose framing has no keepalive of its own. */
+int tcp_keepalive_on(int fd, double idle_s, double dead_s);
 
 /* daemon.c */
 int daemon_run(const struct config *cfg);

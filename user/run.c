@@ -50,6 +50,13 @@ static void usage(FILE *f)
 "      --metrics-timeout SECS\n"
 "                           close a metrics client still without its answer\n"
 "                           after this long (default 5)\n"
+"      --framing KIND       mctun (default): the mctun protocol; udptunnel: a\n"
+"                           16-bit length before each datagram, as Debian's\n"
+"                           udptunnel and mcasttunnel speak it, to replace one\n"
+"                           end of their tunnel. Exactly one -g; no hello, no\n"
+"                           loop or duplicate detection (use no cycles); TCP\n"
+"                           keepalives after --keepalive (whole seconds) find a\n"
+"                           dead peer within about --dead-after\n"
 "  -v, --verbose            more log (repeat for libbpf's)\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n"
@@ -64,12 +71,15 @@ static void usage(FILE *f)
 "  # a hub for several sites, with IPv6 and an SSM group\n"
 "  mctun run -i eth1 -g '[ff15::1]:5000' -g 232.1.1.1:6000@198.18.1.1 -l '[::]:7000'\n"
 "  # counters for Prometheus on the management address\n"
-"  mctun run -i eth1 -g 239.1.2.3:5000 -l 0.0.0.0:7000 --metrics 192.0.2.10:9100\n");
+"  mctun run -i eth1 -g 239.1.2.3:5000 -l 0.0.0.0:7000 --metrics 192.0.2.10:9100\n"
+"  # stand in for `udptunnel -s 7001 239.1.0.1/5000/1` (or its -c end)\n"
+"  mctun run -i eth1 -g 239.1.0.1:5000 --listen 0.0.0.0:7001 --framing udptunnel\n");
 }
 
 enum {
 	OPT_MODE = 0x100, OPT_TTL, OPT_MAX_HOPS, OPT_QUEUE, OPT_QUEUE_TOTAL, OPT_RING, OPT_MAX_PEERS,
 	OPT_KEEPALIVE, OPT_DEAD, OPT_XDP_MODE, OPT_METRICS, OPT_METRICS_TIMEOUT,
+	OPT_FRAMING,
 };
 
 static const struct option opts[] = {
@@ -89,6 +99,7 @@ static const struct option opts[] = {
 	{ "xdp-mode",   required_argument, NULL, OPT_XDP_MODE },
 	{ "metrics",    required_argument, NULL, OPT_METRICS },
 	{ "metrics-timeout", required_argument, NULL, OPT_METRICS_TIMEOUT },
+	{ "framing",    required_argument, NULL, OPT_FRAMING },
 	{ "verbose",    no_argument,       NULL, 'v' },
 	{ "help",       no_argument,       NULL, 'h' },
 	{ "version",    no_argument,       NULL, 'V' },
@@ -191,6 +202,16 @@ static int parse(int argc, char **argv, struct config *cfg)
 				err = -EINVAL;
 			}
 			break;
+		case OPT_FRAMING:
+			if (!strcmp(optarg, "mctun"))
+				cfg->framing = MCTUN_FRAMING_MCTUN;
+			else if (!strcmp(optarg, "udptunnel"))
+				cfg->framing = MCTUN_FRAMING_UDPTUNNEL;
+			else {
+				pr_warn("--framing: '%s' is not mctun or udptunnel\n", optarg);
+				err = -EINVAL;
+			}
+			break;
 		case OPT_TTL:
 			err = parse_u32("--ttl", optarg, 1, 255, &cfg->ttl);
 			break;
@@ -263,6 +284,12 @@ static int parse(int argc, char **argv, struct config *cfg)
 	}
 	if (!cfg->ngroups) {
 		pr_warn("run: no group (-g GROUP:PORT)\n");
+		return -EINVAL;
+	}
+	/* The framing names no group: a connection carries exactly one. */
+	if (cfg->framing == MCTUN_FRAMING_UDPTUNNEL && cfg->ngroups != 1) {
+		pr_warn("--framing udptunnel: carries exactly one group (-g), %u given\n",
+			cfg->ngroups);
 		return -EINVAL;
 	}
 	if (!cfg->nlisten && !cfg->npeer) {

@@ -2,12 +2,14 @@
 /*
  * The daemon's UDP sockets: one per configured group, which joins the
  * group on the interface and receives what the BPF program leaves to it,
- * and one send socket per address family for re-injection.
+ * and one send socket per address family for re-injection; and the TCP
+ * keepalive settings of connections whose framing has no keepalive.
  */
 #include <errno.h>
 #include <ifaddrs.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -221,4 +223,32 @@ bool is_local_addr(const struct daemon *d, uint8_t family, const uint8_t *addr)
 		    !memcmp(d->local_addrs[i] + 1, addr, family == MCTUN_FAM_INET ? 4 : 16))
 			return true;
 	return false;
+}
+
+/*
+ * The kernel probes a connection idle for idle_s (whole seconds, at least
+ * 1), then every `intvl` seconds, and ends it when about dead_s have passed
+ * without an answer; TCP_USER_TIMEOUT ends it too when data stays
+ * unacknowledged that long (no probes go out while data is outstanding).
+ * The reader then gets ETIMEDOUT.
+ */
+int tcp_keepalive_on(int fd, double idle_s, double dead_s)
+{
+	int on = 1, idle = (int)idle_s, intvl, cnt, ms = (int)(dead_s * 1000);
+	double rest;
+
+	idle += idle < idle_s || idle < 1;          /* rounded up, at least 1 */
+	rest = dead_s > idle ? dead_s - idle : 1;
+	intvl = idle;
+	if (rest / intvl > 127)                     /* TCP_KEEPCNT's maximum */
+		intvl = (int)(rest / 127) + 1;
+	cnt = (int)(rest / intvl);
+	cnt += cnt < 1 || cnt * intvl < rest;
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms)) < 0)
+		return -errno;
+	return 0;
 }

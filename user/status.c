@@ -95,8 +95,8 @@ static void usage(FILE *f)
 "mode}.  instances[]: pin_dir, netns, pid, alive, stale, interface, ifindex,\n"
 "mode, start_ns, uptime_s, groups[] {group, packets, bytes, fragments,\n"
 "ring_full}, bpf {...}, daemon {...}, peers[] {address, direction, state,\n"
-"node_id, up_since_ns, up_s, frames_in, bytes_in, frames_out, bytes_out,\n"
-"queue_drops, queued}; socket-mode ones: pid, mode, interface, cmdline, note.\n"
+"node_id, up_since_ns, up_s, framing, frames_in, bytes_in, frames_out,\n"
+"bytes_out, queue_drops, queued}; socket-mode ones: pid, mode, interface, cmdline, note.\n"
 "\n"
 "EXAMPLES\n"
 "  mctun status\n"
@@ -696,9 +696,12 @@ static void text_instance(const struct counters *in, __u64 now)
 
 		printf("  peer %s %s %s", counters_peer_addr(p, a, sizeof(a)),
 		       p->outbound ? "outbound" : "inbound", counters_peer_state(p->state));
+		if (p->framing == MCTUN_FRAMING_UDPTUNNEL)
+			printf(", udptunnel framing");
+		else if (p->state == MCTUN_PEER_UP)
+			printf(", node %016llx", (unsigned long long)p->node_id);
 		if (p->state == MCTUN_PEER_UP)
-			printf(", node %016llx, up since %s (%s)", (unsigned long long)p->node_id,
-			       time_str(p->up_since_ns, b, sizeof(b)),
+			printf(", up since %s (%s)", time_str(p->up_since_ns, b, sizeof(b)),
 			       counters_duration(counters_since_s(p->up_since_ns, now), c, sizeof(c)));
 		printf(": in %llu frames %llu bytes, out %llu frames %llu bytes, queue drops %llu, queued %llu bytes\n",
 		       (unsigned long long)p->frames_in, (unsigned long long)p->bytes_in,
