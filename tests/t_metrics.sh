@@ -97,7 +97,7 @@ test_metrics_stats_match_traffic() {
 	has_text "$j1" '{"group":"239.1.2.3:5000","packets":300,"bytes":60000,"fragments":0,"ring_full":0}' &&
 	has_text "$j1" '{"group":"[ff15::1]:5000","packets":0,"bytes":0,' &&
 	has_text "$j1" '"matched":300,"ingress":300,"egress":0,"pushed":300,"pushed_bytes":60000,"ring_full":0,"self":200,' &&
-	has_text "$j1" '"cap_ring":300,"cap_sock":0,"cap_self":0,"injected":200,"inject_errors":0,"drop_loop":0,"drop_dup":0,"drop_hops":0,"drop_group":0,"bad_frames":0,"refused":0,"queue_drops":0,"peers_up":1,' &&
+	has_text "$j1" '"cap_ring":300,"cap_sock":0,"cap_self":0,"injected":200,"inject_errors":0,"drop_loop":0,"drop_dup":0,"drop_hops":0,"drop_group":0,"framing_drops":0,"bad_frames":0,"refused":0,"queue_drops":0,"peers_up":1,' &&
 	has_text "$j1" '"address":"198.19.12.2:7000","direction":"outbound","state":"up",' &&
 	has_text "$j1" '"frames_in":200,"bytes_in":32800,"frames_out":300,"bytes_out":79200,"queue_drops":0,"queued":' ||
 		return 1
