@@ -21,7 +21,7 @@ VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	     -D_GNU_SOURCE -DMCTUN_VERSION='"$(VERSION)"' -Iinclude -I$(BUILD) -MMD -MP
-LDLIBS    += -lbpf -lelf -lz
+LDLIBS    += -lbpf -lelf -lz -lssl -lcrypto
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	     -Wno-unused-parameter -Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 

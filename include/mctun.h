@@ -159,7 +159,7 @@ struct mctun_dstats {
 	__u64 drop_hops;      /* frames past --max-hops */
 	__u64 drop_group;     /* frames for a group not configured here */
 	__u64 bad_frames;     /* malformed frames (connection closed) */
-	__u64 refused;        /* connections refused (limit, handshake) */
+	__u64 refused;        /* inbound connections refused, every reason */
 	__u64 queue_drops;    /* frames dropped on full peer queues, all peers */
 	__u64 peers_up;       /* peers with the hello exchanged, now */
 	/* The --metrics HTTP server (user/metrics.c). */
@@ -168,6 +168,12 @@ struct mctun_dstats {
 	__u64 http_refused;   /* connections refused: all client slots busy */
 	__u64 http_timeouts;  /* clients closed for not finishing in time */
 	__u64 framing_drops;  /* datagrams a peer's framing cannot carry (udptunnel: empty) */
+	/* Refusals by reason (the inbound ones are also in `refused`): */
+	__u64 refused_allow;  /* inbound from an address outside --allow */
+	__u64 refused_pending;/* closed: --max-pending connections were authenticating */
+	__u64 refused_auth;   /* TLS authentication failed (certificate, CA, key), both ways */
+	__u64 refused_plain;  /* plain text to a TLS listener */
+	__u64 refused_timeout;/* TLS and hello not done within --auth-timeout */
 };
 
 #define MCTUN_PINNED_PEERS 256   /* peer slots published; more run unlisted */
@@ -222,5 +228,6 @@ _Static_assert(sizeof(struct mctun_event) == 56, "event layout");
 _Static_assert(sizeof(struct mctun_stats) % 8 == 0, "stats layout");
 _Static_assert(sizeof(struct mctun_info) == 24, "info layout");
 _Static_assert(sizeof(struct mctun_peer_info) == 88, "peer info layout");
+_Static_assert(sizeof(struct mctun_dstats) == 24 * 8, "daemon stats layout");
 
 #endif /* MCTUN_H */

@@ -18,6 +18,9 @@ pkgs+=("libclang-rt-${clang_major:-14}-dev" valgrind)
 pkgs+=(curl)
 # tests/t_interop.sh: the other end of --framing udptunnel.
 pkgs+=(udptunnel)
+# TLS for authenticated peers (OpenSSL 3); tests/t_auth.sh makes its
+# certificates with the openssl command.
+pkgs+=(libssl-dev openssl)
 
 missing=()
 for p in "${pkgs[@]}"; do

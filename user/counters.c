@@ -37,9 +37,11 @@ const struct counter_field daemon_fields[] = {
 	FIELD(mctun_dstats, drop_group), FIELD(mctun_dstats, framing_drops),
 	FIELD(mctun_dstats, bad_frames),
 	FIELD(mctun_dstats, refused), FIELD(mctun_dstats, queue_drops),
-	FIELD(mctun_dstats, peers_up), FIELD(mctun_dstats, http_ok),
-	FIELD(mctun_dstats, http_errors), FIELD(mctun_dstats, http_refused),
-	FIELD(mctun_dstats, http_timeouts),
+	FIELD(mctun_dstats, peers_up), FIELD(mctun_dstats, refused_allow),
+	FIELD(mctun_dstats, refused_pending), FIELD(mctun_dstats, refused_auth),
+	FIELD(mctun_dstats, refused_plain), FIELD(mctun_dstats, refused_timeout),
+	FIELD(mctun_dstats, http_ok), FIELD(mctun_dstats, http_errors),
+	FIELD(mctun_dstats, http_refused), FIELD(mctun_dstats, http_timeouts),
 };
 const unsigned int n_daemon_fields = ARRAY_SIZE(daemon_fields);
 
@@ -783,6 +785,12 @@ static void prom_daemon(FILE *f, const struct counters *c)
 		VARIANT(mctun_dstats, "queue_full", queue_drops),
 		VARIANT(mctun_dstats, "framing", framing_drops),
 	};
+	static const struct prom_variant refused[] = {
+		VARIANT(mctun_dstats, "not_allowed", refused_allow),
+		VARIANT(mctun_dstats, "max_pending", refused_pending),
+		VARIANT(mctun_dstats, "plain_text", refused_plain),
+		VARIANT(mctun_dstats, "timeout", refused_timeout),
+	};
 	static const struct prom_variant http[] = {
 		VARIANT(mctun_dstats, "ok", http_ok), VARIANT(mctun_dstats, "error", http_errors),
 	};
@@ -810,8 +818,15 @@ static void prom_daemon(FILE *f, const struct counters *c)
 		      "Malformed frames; each closed its connection.", NULL,
 		      ONE(mctun_dstats, bad_frames));
 	prom_variants(f, c, s, "mctun_refused_connections_total", "counter",
-		      "Tunnel connections refused (--max-peers, failed handshake).", NULL,
+		      "Inbound tunnel connections refused, for any reason.", NULL,
 		      ONE(mctun_dstats, refused));
+	prom_variants(f, c, s, "mctun_refused_connections_by_reason_total", "counter",
+		      "Inbound tunnel connections refused: outside --allow, closed for a newer "
+		      "one past --max-pending, plain text at a TLS listener, handshake past "
+		      "--auth-timeout.", "reason", refused, ARRAY_SIZE(refused));
+	prom_variants(f, c, s, "mctun_auth_failures_total", "counter",
+		      "TLS handshakes that failed authentication (certificate, CA, key), "
+		      "either direction.", NULL, ONE(mctun_dstats, refused_auth));
 	prom_variants(f, c, s, "mctun_peers_up", "gauge",
 		      "Peers with the hello exchanged.", NULL, ONE(mctun_dstats, peers_up));
 	prom_variants(f, c, s, "mctun_metrics_requests_total", "counter",

@@ -40,6 +40,8 @@
 #define TICK_NS       (200 * 1000000ull)
 #define MAX_EVENTS    64
 #define READS_PER_EV  8                /* bound per wakeup, for fairness */
+#define TLS_READS_PER_EV 32            /* the same for TLS: one record (16 KiB) a read */
+#define REFUSAL_LINES 20               /* refusals logged per second; the rest summed */
 #define RECV_BATCH    16
 #define INJ_BATCH     64
 #define INJ_ARENA     (1u << 20)
@@ -360,7 +362,51 @@ static void peer_send_hello(struct daemon *d, struct peer *p, uint64_t now)
 	p->dirty = true;
 	p->state = PS_HELLO;
 	p->t_rx = p->t_tx = now;
-	p->t_deadline = now + (uint64_t)(d->cfg->handshake_s * NSEC);
+}
+
+/*
+ * Every refused connection is logged with its address and the reason, but a
+ * flood of them must not flood the log: past REFUSAL_LINES in one second
+ * they are only counted, and tick() says how many went unlogged.
+ */
+static bool refusal_log_ok(struct daemon *d, uint64_t now)
+{
+	if (now - d->rl_start >= NSEC) {
+		if (d->rl_quiet)
+			pr_warn("peers: %llu more refusals not logged (the counters have them)\n",
+				(unsigned long long)d->rl_quiet);
+		d->rl_start = now;
+		d->rl_lines = 0;
+		d->rl_quiet = 0;
+	}
+	if (d->rl_lines < REFUSAL_LINES) {
+		d->rl_lines++;
+		return true;
+	}
+	d->rl_quiet++;
+	return false;
+}
+
+/* Why an inbound connection was refused, for the counters. */
+enum refusal { RF_OTHER, RF_ALLOW, RF_PENDING, RF_AUTH, RF_PLAIN, RF_TIMEOUT };
+
+static void count_refusal(struct daemon *d, bool outbound, enum refusal rf)
+{
+	if (rf == RF_AUTH) {
+		d->st.refused_auth++;      /* both directions */
+		if (outbound)
+			return;
+	}
+	if (outbound)
+		return;
+	d->st.refused++;
+	switch (rf) {
+	case RF_ALLOW:   d->st.refused_allow++;   break;
+	case RF_PENDING: d->st.refused_pending++; break;
+	case RF_PLAIN:   d->st.refused_plain++;   break;
+	case RF_TIMEOUT: d->st.refused_timeout++; break;
+	default:         break;
+	}
 }
 
 static void peer_up(struct peer *p, uint64_t now)
@@ -370,29 +416,10 @@ static void peer_up(struct peer *p, uint64_t now)
 	p->backoff_ns = NSEC;
 }
 
-/* A TCP connection is established: say hello, or with udptunnel framing,
- * which has none, the peer is up at once. */
-static void peer_start(struct daemon *d, struct peer *p, uint64_t now)
-{
-	int err;
-
-	if (p->framing != MCTUN_FRAMING_UDPTUNNEL) {
-		pr_debug("peer %s: connected, sending hello\n", p->name);
-		peer_send_hello(d, p, now);
-		return;
-	}
-	err = tcp_keepalive_on(p->src.fd, d->cfg->keepalive_s, d->cfg->dead_s);
-	if (err)
-		pr_warn("peer %s: TCP keepalive: %s; a dead peer will go unnoticed\n", p->name,
-			strerror(-err));
-	peer_up(p, now);
-	pr_info("peer %s: up (udptunnel framing, %s)\n", p->name,
-		p->outbound ? "outbound" : "inbound");
-}
-
 /* Ends a connection. An outbound peer goes back to waiting for its next
- * attempt; an inbound one is freed at the end of the loop pass. */
-static void peer_close(struct daemon *d, struct peer *p, const char *why)
+ * attempt; an inbound one is freed at the end of the loop pass. An inbound
+ * connection that never came up counts as refused, for the reason rf. */
+static void peer_refuse(struct daemon *d, struct peer *p, enum refusal rf, const char *why)
 {
 	uint64_t now = now_ns();
 
@@ -401,17 +428,23 @@ static void peer_close(struct daemon *d, struct peer *p, const char *why)
 			p->name, why, (unsigned long long)p->st.frames_in,
 			(unsigned long long)p->st.frames_out,
 			(unsigned long long)p->st.queue_drops);
-	else if (!p->outbound)
-		pr_warn("peer %s: refused: %s\n", p->name, why);
-	else if (!p->fail_logged)
+	else if (!p->outbound) {
+		if (refusal_log_ok(d, now))
+			pr_warn("peer %s: refused: %s\n", p->name, why);
+	} else if (!p->fail_logged)
 		pr_warn("peer %s: %s; retrying with back-off up to %.0f s\n", p->name, why,
 			d->cfg->backoff_max_s);
 	else
 		pr_debug("peer %s: %s\n", p->name, why);
 	/* an unreachable peer is reported once, not every retry */
 	p->fail_logged = p->outbound && p->state != PS_UP;
-	if (p->state != PS_UP && !p->outbound)
-		d->st.refused++;
+	if (p->state != PS_UP)
+		count_refusal(d, p->outbound, rf);
+	if (p->tls) {
+		tls_conn_free(p->tls);
+		p->tls = NULL;
+	}
+	p->rx_more = false;
 	if (p->src.fd >= 0) {
 		epoll_ctl(d->epfd, EPOLL_CTL_DEL, p->src.fd, NULL);
 		close(p->src.fd);
@@ -430,6 +463,79 @@ static void peer_close(struct daemon *d, struct peer *p, const char *why)
 	} else {
 		p->dead = true;
 	}
+}
+
+static void peer_close(struct daemon *d, struct peer *p, const char *why)
+{
+	peer_refuse(d, p, RF_OTHER, why);
+}
+
+/* A TLS failure: plain text where TLS was expected, or failed
+ * authentication before the peer came up, are refusals of their own. */
+static void peer_tls_fail(struct daemon *d, struct peer *p, int err)
+{
+	enum refusal rf = RF_OTHER;
+
+	if (err == -EPROTONOSUPPORT)
+		rf = RF_PLAIN;
+	else if (err == -EPROTO && p->state != PS_UP)
+		rf = RF_AUTH;
+	peer_refuse(d, p, rf, tls_why(p->tls));
+}
+
+static void peer_read(struct daemon *d, struct peer *p, uint64_t now);
+
+static void peer_tls_step(struct daemon *d, struct peer *p, uint64_t now)
+{
+	int err = tls_handshake(p->tls);
+
+	if (err == -EAGAIN) {
+		peer_arm_out(d, p, tls_want_write(p->tls));
+		return;
+	}
+	if (err) {
+		peer_tls_fail(d, p, err);
+		return;
+	}
+	pr_debug("peer %s: TLS done (%s), sending hello\n", p->name, tls_peer_desc(p->tls));
+	peer_send_hello(d, p, now);
+	/* The peer's hello may have come with its last handshake bytes and
+	 * wait in OpenSSL's buffer, where epoll does not see it. */
+	peer_read(d, p, now);
+}
+
+/*
+ * A TCP connection is established: authenticate (TLS, when configured),
+ * then say hello, all within --auth-timeout of this moment. With udptunnel
+ * framing, which has neither, the peer is up at once.
+ */
+static void peer_start(struct daemon *d, struct peer *p, uint64_t now)
+{
+	int err;
+
+	p->t_deadline = now + (uint64_t)(d->cfg->handshake_s * NSEC);
+	if (p->framing == MCTUN_FRAMING_UDPTUNNEL) {
+		err = tcp_keepalive_on(p->src.fd, d->cfg->keepalive_s, d->cfg->dead_s);
+		if (err)
+			pr_warn("peer %s: TCP keepalive: %s; a dead peer will go unnoticed\n",
+				p->name, strerror(-err));
+		peer_up(p, now);
+		pr_info("peer %s: up (udptunnel framing, %s)\n", p->name,
+			p->outbound ? "outbound" : "inbound");
+		return;
+	}
+	if (!d->cfg->tls) {
+		pr_debug("peer %s: connected, sending hello\n", p->name);
+		peer_send_hello(d, p, now);
+		return;
+	}
+	if (tls_conn_new(d->cfg->tls, p->src.fd, !p->outbound, &p->tls)) {
+		peer_close(d, p, "TLS: out of memory");
+		return;
+	}
+	p->state = PS_TLS;
+	p->t_rx = p->t_tx = now;
+	peer_tls_step(d, p, now);
 }
 
 static void peer_connect(struct daemon *d, struct peer *p, uint64_t now)
@@ -565,8 +671,9 @@ static void on_hello(struct daemon *d, struct peer *p, const struct hello *h, ui
 	p->state = PS_UP;
 	p->t_up = now;
 	p->backoff_ns = NSEC;
-	pr_info("peer %s: up (node %016llx, %s)\n", p->name, (unsigned long long)h->node_id,
-		p->outbound ? "outbound" : "inbound");
+	pr_info("peer %s: up (node %016llx, %s%s%s)\n", p->name, (unsigned long long)h->node_id,
+		p->outbound ? "outbound" : "inbound", p->tls ? ", " : "",
+		p->tls ? tls_peer_desc(p->tls) : "");
 }
 
 static void on_data(struct daemon *d, struct peer *p, struct frame *f)
@@ -672,6 +779,9 @@ static size_t mctun_parse(struct daemon *d, struct peer *p, uint64_t now)
 		if (r == 0)
 			break;
 		if (r < 0) {
+			/* a TLS ClientHello (record type 22) at a plain listener */
+			if (p->state == PS_HELLO && !off && !p->tls && p->in[0] == 0x16)
+				why = "speaks TLS, and this side has no --tls-cert or --psk-file";
 			peer_bad_frame(d, p, why);
 			break;
 		}
@@ -700,13 +810,37 @@ static void peer_parse(struct daemon *d, struct peer *p, uint64_t now)
 	p->in_len -= off;
 }
 
+/* Reads through TLS. Returns bytes, 0 for a close, -1 when done for now
+ * (the connection may be closed). */
+static ssize_t peer_read_tls(struct daemon *d, struct peer *p)
+{
+	ssize_t n = tls_read(p->tls, p->in + p->in_len, IN_CAP - p->in_len);
+
+	if (n == -EAGAIN) {
+		peer_arm_out(d, p, p->out.len > 0 || tls_want_write(p->tls));
+		return -1;
+	}
+	if (n < 0) {
+		peer_tls_fail(d, p, (int)n);
+		return -1;
+	}
+	return n;
+}
+
 static void peer_read(struct daemon *d, struct peer *p, uint64_t now)
 {
-	int i;
+	int i, max = p->tls ? TLS_READS_PER_EV : READS_PER_EV;
 
-	for (i = 0; i < READS_PER_EV && p->src.fd >= 0 && !p->dead; i++) {
-		ssize_t n = recv(p->src.fd, p->in + p->in_len, IN_CAP - p->in_len, 0);
+	for (i = 0; i < max && p->src.fd >= 0 && !p->dead; i++) {
+		ssize_t n;
 
+		if (p->tls) {
+			n = peer_read_tls(d, p);
+			if (n < 0)
+				return;
+		} else {
+			n = recv(p->src.fd, p->in + p->in_len, IN_CAP - p->in_len, 0);
+		}
 		if (n == 0) {
 			peer_close(d, p, "closed by peer");
 			return;
@@ -726,24 +860,31 @@ static void peer_read(struct daemon *d, struct peer *p, uint64_t now)
 		p->t_rx = now;
 		peer_parse(d, p, now);
 	}
+	/* Stopped by the bound: what OpenSSL holds, epoll will not report. */
+	if (p->tls && p->src.fd >= 0 && !p->dead)
+		p->rx_more = tls_has_pending(p->tls);
 }
 
 static void peer_flush(struct daemon *d, struct peer *p)
 {
 	long n;
 
-	if (p->src.fd < 0 || p->dead || p->state == PS_CONNECTING)
+	if (p->src.fd < 0 || p->dead || p->state == PS_CONNECTING || p->state == PS_TLS)
 		return;
-	n = obuf_flush(&p->out, p->src.fd);
+	n = p->tls ? tls_flush(p->tls, &p->out) : obuf_flush(&p->out, p->src.fd);
 	if (n < 0) {
 		char why[96];
 
+		if (p->tls) {
+			peer_tls_fail(d, p, (int)n);
+			return;
+		}
 		snprintf(why, sizeof(why), "write: %s", strerror((int)-n));
 		peer_close(d, p, why);
 		return;
 	}
 	p->dirty = false;
-	peer_arm_out(d, p, p->out.len > 0);
+	peer_arm_out(d, p, p->out.len > 0 || (p->tls && tls_want_write(p->tls)));
 }
 
 static void reap_peers(struct daemon *d)
@@ -758,6 +899,7 @@ static void reap_peers(struct daemon *d)
 			continue;
 		}
 		d->dead_drops += p->st.queue_drops;
+		tls_conn_free(p->tls);
 		big_free(p->in, IN_CAP);
 		obuf_free(&p->out);
 		free(p);
@@ -772,6 +914,47 @@ static unsigned int inbound_count(const struct daemon *d)
 	for (i = 0; i < d->npeers; i++)
 		n += !d->peers[i]->outbound && !d->peers[i]->dead;
 	return n;
+}
+
+/*
+ * At most --max-pending inbound connections may be authenticating (TLS or
+ * hello) at once. When one more arrives, the oldest of them is closed, not
+ * the newcomer: idle connections (a flood, or peers that stall) hold their
+ * slot until --auth-timeout, so refusing newcomers would lock real peers
+ * out for as long as a flood goes on, whereas a real peer finishes its
+ * handshake in a few round trips and is gone from the pending set.
+ */
+static void make_pending_room(struct daemon *d)
+{
+	struct peer *oldest = NULL;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < d->npeers; i++) {
+		struct peer *p = d->peers[i];
+
+		if (p->outbound || p->dead || (p->state != PS_TLS && p->state != PS_HELLO))
+			continue;
+		n++;
+		if (!oldest || p->t_deadline < oldest->t_deadline)
+			oldest = p;
+	}
+	if (n >= d->cfg->max_pending && oldest) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "closed for a newer connection: %u were authenticating "
+			 "(--max-pending)", n);
+		peer_refuse(d, oldest, RF_PENDING, why);
+	}
+}
+
+/* Refused before anything is read from it. */
+static void refuse_at_accept(struct daemon *d, int fd, const char *name, enum refusal rf,
+			     const char *why, uint64_t now)
+{
+	if (refusal_log_ok(d, now))
+		pr_warn("peer %s: refused: %s\n", name, why);
+	count_refusal(d, false, rf);
+	close(fd);
 }
 
 static void on_accept(struct daemon *d, struct src *l, uint64_t now)
@@ -792,11 +975,18 @@ static void on_accept(struct daemon *d, struct src *l, uint64_t now)
 			return;
 		}
 		sockaddr_str((struct sockaddr *)&ss, name, sizeof(name));
+		if (d->cfg->nallow &&
+		    !cidr_match(d->cfg->allow, d->cfg->nallow, (struct sockaddr *)&ss)) {
+			refuse_at_accept(d, fd, name, RF_ALLOW, "not in --allow", now);
+			continue;
+		}
+		make_pending_room(d);
 		if (inbound_count(d) >= d->cfg->max_peers) {
-			pr_warn("peer %s: refused: already %u peers (--max-peers)\n", name,
-				d->cfg->max_peers);
-			d->st.refused++;
-			close(fd);
+			char why[64];
+
+			snprintf(why, sizeof(why), "already %u peers (--max-peers)",
+				 d->cfg->max_peers);
+			refuse_at_accept(d, fd, name, RF_OTHER, why, now);
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -924,6 +1114,8 @@ static void tick(struct daemon *d, uint64_t now)
 	unsigned int i;
 
 	check_iface(d);
+	if (d->rl_quiet && now - d->rl_start >= NSEC)
+		refusal_log_ok(d, now);     /* says how many went unlogged */
 	for (i = 0; i < d->npeers; i++) {
 		struct peer *p = d->peers[i];
 		char why[96];
@@ -936,10 +1128,17 @@ static void tick(struct daemon *d, uint64_t now)
 				peer_connect(d, p, now);
 			break;
 		case PS_CONNECTING:
-		case PS_HELLO:
 			if (now >= p->t_deadline)
-				peer_close(d, p, p->state == PS_CONNECTING ?
-					   "connect timed out" : "handshake timed out");
+				peer_close(d, p, "connect timed out");
+			break;
+		case PS_TLS:
+		case PS_HELLO:
+			if (now < p->t_deadline)
+				break;
+			snprintf(why, sizeof(why), "handshake timed out: %s within %.1f s "
+				 "(--auth-timeout)", p->state == PS_TLS ? "TLS not done" :
+				 "no hello", cfg->handshake_s);
+			peer_refuse(d, p, RF_TIMEOUT, why);
 			break;
 		case PS_UP:
 			/* udptunnel framing: quiet is normal, TCP keepalives watch */
@@ -964,7 +1163,7 @@ static void tick(struct daemon *d, uint64_t now)
 
 static const uint8_t peer_state_pub[] = {
 	[PS_IDLE] = MCTUN_PEER_WAITING, [PS_CONNECTING] = MCTUN_PEER_CONNECTING,
-	[PS_HELLO] = MCTUN_PEER_HELLO, [PS_UP] = MCTUN_PEER_UP,
+	[PS_TLS] = MCTUN_PEER_HELLO, [PS_HELLO] = MCTUN_PEER_HELLO, [PS_UP] = MCTUN_PEER_UP,
 };
 
 unsigned int daemon_peer_table(struct daemon *d, struct mctun_peer_info *pi, unsigned int max)
@@ -1029,11 +1228,14 @@ static void log_stats(struct daemon *d)
 		up += d->peers[i]->state == PS_UP;
 	pr_info("daemon: node %016llx, %u peers up; captured %llu (ring %llu, socket %llu, "
 		"own skipped %llu); injected %llu (errors %llu); dropped: loop %llu dup %llu "
-		"hops %llu unknown-group %llu framing %llu; bad frames %llu; refused %llu\n",
+		"hops %llu unknown-group %llu framing %llu; bad frames %llu; refused %llu (not "
+		"allowed %llu, over max-pending %llu, plain text %llu, timed out %llu); auth "
+		"failed %llu\n",
 		(unsigned long long)d->node_id, up, s->cap_ring + s->cap_sock, s->cap_ring,
 		s->cap_sock, s->cap_self, s->injected, s->inject_errors, s->drop_loop,
 		s->drop_dup, s->drop_hops, s->drop_group, s->framing_drops, s->bad_frames,
-		s->refused);
+		s->refused, s->refused_allow, s->refused_pending, s->refused_plain,
+		s->refused_timeout, s->refused_auth);
 	for (i = 0; i < d->npeers; i++) {
 		const struct peer *p = d->peers[i];
 		char ut[64] = "";
@@ -1237,6 +1439,7 @@ static void teardown(struct daemon *d)
 	for (i = 0; i < d->npeers; i++) {
 		struct peer *p = d->peers[i];
 
+		tls_conn_free(p->tls);
 		if (p->src.fd >= 0)
 			close(p->src.fd);
 		big_free(p->in, IN_CAP);
@@ -1307,7 +1510,13 @@ static void dispatch(struct daemon *d, struct epoll_event *ev, uint64_t now)
 				peer_connected(d, p, now);
 			break;
 		}
-		if (ev->events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+		if (p->state == PS_TLS) {
+			peer_tls_step(d, p, now);
+			break;
+		}
+		/* TLS: a read may have waited for the socket to take a write */
+		if ((ev->events & (EPOLLIN | EPOLLERR | EPOLLHUP)) ||
+		    (p->tls && (ev->events & EPOLLOUT)))
 			peer_read(d, p, now);
 		if ((ev->events & EPOLLOUT) && p->src.fd >= 0 && !p->dead)
 			p->dirty = true;
@@ -1369,26 +1578,41 @@ int daemon_run(const struct config *cfg)
 		.inj_fd = { -1, -1 },
 	};
 	struct epoll_event evs[MAX_EVENTS];
+	char allow_str[256] = "";
 	unsigned int i;
 	int err, n, fi;
 
 	d.t_start = now_ns();
+	for (i = 0; i < cfg->nallow; i++) {
+		char a[ADDR_STRLEN];
+		size_t l = strlen(allow_str);
+
+		snprintf(allow_str + l, sizeof(allow_str) - l, "%s%s/%u", i ? ", " : "",
+			 addr_str(cfg->allow[i].family, cfg->allow[i].addr, a, sizeof(a)),
+			 cfg->allow[i].plen);
+	}
 	err = setup(&d);
 	if (err)
 		goto out;
-	pr_info("running on %s (%s mode), node %016llx, %u group%s, %u listener%s, %u peer%s%s\n",
+	pr_info("running on %s (%s mode), node %016llx, %u group%s, %u listener%s, %u peer%s; %s%s%s%s\n",
 		cfg->ifname, cfg->mode == MCTUN_MODE_TC ? "tc" :
 		cfg->mode == MCTUN_MODE_XDP ? "xdp" : "socket",
 		(unsigned long long)d.node_id, cfg->ngroups, cfg->ngroups == 1 ? "" : "s",
 		cfg->nlisten, cfg->nlisten == 1 ? "" : "s", cfg->npeer, cfg->npeer == 1 ? "" : "s",
-		"; tunnel is unauthenticated");
+		cfg->tls ? "peers authenticate with " : "tunnel is unauthenticated and unencrypted",
+		cfg->tls ? tls_ctx_describe(cfg->tls) : "",
+		cfg->nallow ? "; inbound only from --allow " : "", allow_str);
 	tick(&d, now_ns());   /* connect out right away */
 
 	while (!d.stop) {
 		uint64_t now, wait_ns = flush_round(&d);
+		bool more = false;
 
 		reap_peers(&d);
-		n = wait_events(&d, evs, wait_ns);
+		for (i = 0; cfg->tls && i < d.npeers; i++)
+			more |= d.peers[i]->rx_more;
+		/* TLS input waits in OpenSSL: look at events, then read on */
+		n = more ? epoll_wait(d.epfd, evs, MAX_EVENTS, 0) : wait_events(&d, evs, wait_ns);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -1399,6 +1623,14 @@ int daemon_run(const struct config *cfg)
 		now = now_ns();
 		for (i = 0; i < (unsigned int)n && !d.stop; i++)
 			dispatch(&d, &evs[i], now);
+		for (i = 0; cfg->tls && i < d.npeers && !d.stop; i++) {
+			struct peer *p = d.peers[i];
+
+			if (p->rx_more && !p->dead && p->src.fd >= 0) {
+				p->rx_more = false;
+				peer_read(&d, p, now);
+			}
+		}
 		for (fi = 0; fi < 2; fi++)
 			if (inj[fi] && inj[fi]->n)
 				inject_flush(&d, fi);

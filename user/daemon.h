@@ -8,10 +8,12 @@
 #include <sys/socket.h>
 
 #include "addr.h"
+#include "allow.h"
 #include "obuf.h"
 #include "proto.h"
 #include "seen.h"
 #include "utframe.h"
+#include "tls.h"
 
 #define MAX_ENDPOINTS 64
 
@@ -42,13 +44,18 @@ struct config {
 	uint32_t max_peers;            /* accepted connections at once */
 	double keepalive_s;            /* send a keepalive after this idle time */
 	double dead_s;                 /* drop a peer silent for this long */
-	double handshake_s;            /* bound on the hello exchange */
+	double handshake_s;            /* bound on TLS + hello exchange (--auth-timeout) */
 	double backoff_max_s;          /* reconnect back-off ceiling */
 	bool keep_dscp;                /* re-inject with the captured DSCP */
 	struct endpoint metrics;       /* --metrics: where the HTTP server listens */
 	bool metrics_on;
 	double metrics_timeout_s;      /* bound on one HTTP exchange */
 	int framing;                   /* MCTUN_FRAMING_* of every connection */
+	struct tls_opts tls_opts;      /* --tls-cert/--tls-key/--tls-ca or --psk-file */
+	struct tls_ctx *tls;           /* NULL: plain TCP, unauthenticated */
+	struct cidr *allow;            /* --allow: who may connect; none: anyone */
+	unsigned int nallow;
+	uint32_t max_pending;          /* inbound connections authenticating at once */
 };
 
 /* What an epoll event points at. */
@@ -70,6 +77,7 @@ struct peer_stats {
 enum peer_state {
 	PS_IDLE,         /* outbound, waiting to reconnect (fd == -1) */
 	PS_CONNECTING,   /* outbound connect() in progress */
+	PS_TLS,          /* connected, TLS handshake running */
 	PS_HELLO,        /* connected, waiting for the peer's hello */
 	PS_UP,           /* hello exchanged: data flows */
 };
@@ -87,6 +95,8 @@ struct peer {
 	char name[ADDR_STRLEN + 16];
 	struct sockaddr_storage addr;  /* inbound: where it connected from */
 	uint64_t node_id;              /* the peer's, after hello */
+	struct tls_conn *tls;          /* NULL on a plain connection */
+	bool rx_more;                  /* TLS: decrypted input left after a bounded read */
 	uint8_t *in;                   /* input bytes not yet parsed */
 	size_t in_len;
 	struct obuf out;
@@ -132,6 +142,9 @@ struct daemon {
 	bool no_pwait2;                /* kernel older than 5.11 */
 	bool no_gso;                   /* kernel without UDP GSO */
 	uint32_t mtu;                  /* of the interface, 0 until read */
+	uint64_t rl_start;             /* refusal log lines: this second began */
+	unsigned int rl_lines;         /* ... lines logged in it */
+	__u64 rl_quiet;                /* ... refusals not logged */
 	bool stop;
 	int exit_err;                  /* why the loop stopped, 0 for a signal */
 	uint64_t t_start;

@@ -57,6 +57,20 @@ static void usage(FILE *f)
 "                           loop or duplicate detection (use no cycles); TCP\n"
 "                           keepalives after --keepalive (whole seconds) find a\n"
 "                           dead peer within about --dead-after\n"
+"\n"
+"Authentication (the default is plain TCP: unauthenticated and unencrypted):\n"
+"      --tls-cert FILE      TLS 1.3 with certificates: this gateway's PEM certificate\n"
+"      --tls-key FILE       ... its PEM private key (unencrypted, mode 0600)\n"
+"      --tls-ca FILE        ... the CA certificates that peers' certificates must\n"
+"                           chain to; both sides verify each other\n"
+"      --psk-file FILE      or TLS 1.3 with a pre-shared key: one line 'IDENTITY HEXKEY',\n"
+"                           key of 128 to 512 bits, mode 0600; the same file on every\n"
+"                           gateway\n"
+"      --allow CIDR         accept connections only from these addresses, repeatable\n"
+"                           (198.19.0.0/16, 2001:db8::/32); checked at accept()\n"
+"      --auth-timeout SECS  TLS handshake and hello must finish within this (default 5)\n"
+"      --max-pending N      inbound connections authenticating at once; one more\n"
+"                           closes the oldest of them (default 64)\n"
 "  -v, --verbose            more log (repeat for libbpf's)\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n"
@@ -73,13 +87,17 @@ static void usage(FILE *f)
 "  # counters for Prometheus on the management address\n"
 "  mctun run -i eth1 -g 239.1.2.3:5000 -l 0.0.0.0:7000 --metrics 192.0.2.10:9100\n"
 "  # stand in for `udptunnel -s 7001 239.1.0.1/5000/1` (or its -c end)\n"
-"  mctun run -i eth1 -g 239.1.0.1:5000 --listen 0.0.0.0:7001 --framing udptunnel\n");
+"  mctun run -i eth1 -g 239.1.0.1:5000 --listen 0.0.0.0:7001 --framing udptunnel\n"
+"  # authenticated and encrypted: the same CA on both sides\n"
+"  mctun run -i eth1 -g 239.1.2.3:5000 -l 0.0.0.0:7000 --allow 198.51.100.0/24 \\\n"
+"            --tls-cert gw1.pem --tls-key gw1.key --tls-ca ca.pem\n");
 }
 
 enum {
 	OPT_MODE = 0x100, OPT_TTL, OPT_MAX_HOPS, OPT_QUEUE, OPT_QUEUE_TOTAL, OPT_RING, OPT_MAX_PEERS,
 	OPT_KEEPALIVE, OPT_DEAD, OPT_XDP_MODE, OPT_METRICS, OPT_METRICS_TIMEOUT,
-	OPT_FRAMING,
+	OPT_FRAMING, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CA, OPT_PSK_FILE, OPT_ALLOW,
+	OPT_AUTH_TIMEOUT, OPT_MAX_PENDING,
 };
 
 static const struct option opts[] = {
@@ -100,6 +118,13 @@ static const struct option opts[] = {
 	{ "metrics",    required_argument, NULL, OPT_METRICS },
 	{ "metrics-timeout", required_argument, NULL, OPT_METRICS_TIMEOUT },
 	{ "framing",    required_argument, NULL, OPT_FRAMING },
+	{ "tls-cert",   required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key",    required_argument, NULL, OPT_TLS_KEY },
+	{ "tls-ca",     required_argument, NULL, OPT_TLS_CA },
+	{ "psk-file",   required_argument, NULL, OPT_PSK_FILE },
+	{ "allow",      required_argument, NULL, OPT_ALLOW },
+	{ "auth-timeout", required_argument, NULL, OPT_AUTH_TIMEOUT },
+	{ "max-pending", required_argument, NULL, OPT_MAX_PENDING },
 	{ "verbose",    no_argument,       NULL, 'v' },
 	{ "help",       no_argument,       NULL, 'h' },
 	{ "version",    no_argument,       NULL, 'V' },
@@ -155,6 +180,41 @@ static int add_group(struct config *cfg, const char *arg)
 		cfg->groups = n;
 	}
 	cfg->groups[cfg->ngroups++] = g;
+	return 0;
+}
+
+static int add_allow(struct config *cfg, const char *arg)
+{
+	struct cidr c, *n;
+	int err;
+
+	err = cidr_parse("--allow", arg, &c);
+	if (err)
+		return err;
+	if (cfg->nallow >= MAX_ENDPOINTS) {
+		pr_warn("--allow: at most %d\n", MAX_ENDPOINTS);
+		return -EINVAL;
+	}
+	n = realloc(cfg->allow, (cfg->nallow + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	cfg->allow = n;
+	cfg->allow[cfg->nallow++] = c;
+	return 0;
+}
+
+/* A file option given once. */
+static int set_file(const char *opt, const char *arg, const char **dst)
+{
+	if (*dst) {
+		pr_warn("%s: given twice ('%s', '%s')\n", opt, *dst, arg);
+		return -EINVAL;
+	}
+	if (!*arg) {
+		pr_warn("%s: empty file name\n", opt);
+		return -EINVAL;
+	}
+	*dst = arg;
 	return 0;
 }
 
@@ -258,6 +318,27 @@ static int parse(int argc, char **argv, struct config *cfg)
 			err = parse_seconds("--metrics-timeout", optarg, 0.1, 3600,
 					    &cfg->metrics_timeout_s);
 			break;
+		case OPT_TLS_CERT:
+			err = set_file("--tls-cert", optarg, &cfg->tls_opts.cert);
+			break;
+		case OPT_TLS_KEY:
+			err = set_file("--tls-key", optarg, &cfg->tls_opts.key);
+			break;
+		case OPT_TLS_CA:
+			err = set_file("--tls-ca", optarg, &cfg->tls_opts.ca);
+			break;
+		case OPT_PSK_FILE:
+			err = set_file("--psk-file", optarg, &cfg->tls_opts.psk_file);
+			break;
+		case OPT_ALLOW:
+			err = add_allow(cfg, optarg);
+			break;
+		case OPT_AUTH_TIMEOUT:
+			err = parse_seconds("--auth-timeout", optarg, 0.1, 600, &cfg->handshake_s);
+			break;
+		case OPT_MAX_PENDING:
+			err = parse_u32("--max-pending", optarg, 1, 65536, &cfg->max_pending);
+			break;
 		case 'v':
 			log_level++;
 			break;
@@ -292,6 +373,12 @@ static int parse(int argc, char **argv, struct config *cfg)
 			cfg->ngroups);
 		return -EINVAL;
 	}
+	/* udptunnel speaks plain TCP: TLS would only make it a stranger */
+	if (cfg->framing == MCTUN_FRAMING_UDPTUNNEL && tls_opts_on(&cfg->tls_opts)) {
+		pr_warn("--framing udptunnel: not with --tls-cert or --psk-file (udptunnel "
+			"has no TLS)\n");
+		return -EINVAL;
+	}
 	if (!cfg->nlisten && !cfg->npeer) {
 		pr_warn("run: nothing to connect: give --listen and/or --peer\n");
 		return -EINVAL;
@@ -320,15 +407,21 @@ int run_main(int argc, char **argv)
 		.backoff_max_s = 30,
 		.keep_dscp = true,
 		.metrics_timeout_s = METRICS_TIMEOUT_S,
+		.max_pending = 64,
 	};
 	int err;
 
 	log_setup_libbpf();
 	err = parse(argc, argv, &cfg);
+	/* Keys and certificates are checked before anything else is set up. */
+	if (!err && tls_opts_on(&cfg.tls_opts))
+		err = tls_ctx_new(&cfg.tls_opts, &cfg.tls);
 	if (!err)
 		err = iface_index(cfg.ifname, &cfg.ifindex);
 	if (!err)
 		err = daemon_run(&cfg);
+	tls_ctx_free(cfg.tls);
+	free(cfg.allow);
 	free(cfg.groups);
 	return err;
 }
