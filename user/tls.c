@@ -39,6 +39,13 @@
 #define EXPIRY_WARN_DAYS 30
 #define FLUSH_RECORDS    64       /* SSL_write calls per flush: 1 MiB of 16 KiB records */
 #define READ_BUF_LEN     (64 * 1024)   /* read-ahead buffer: several records per read() */
+/*
+ * AES-GCM keys should protect at most 2^24.5 records (RFC 8446, 5.5), and
+ * a busy tunnel of small records reaches that in hours: each side renews
+ * its sending key after this many records. MCTUN_TLS_REKEY_RECORDS
+ * overrides it (the tests make it small to exercise the renewal).
+ */
+#define REKEY_RECORDS    (1u << 22)
 
 /* TLS_AES_128_GCM_SHA256: the PSK's hash (SHA-256) must match the suite's. */
 static const unsigned char psk_suite[2] = { 0x13, 0x01 };
@@ -46,6 +53,7 @@ static const unsigned char psk_suite[2] = { 0x13, 0x01 };
 struct tls_ctx {
 	SSL_CTX *ssl;
 	bool psk;
+	uint64_t rekey_records;       /* renew the sending key after this many */
 	SSL_SESSION *psk_sess;        /* the external PSK, as OpenSSL wants it */
 	unsigned char psk_id[PSK_ID_MAX];
 	size_t psk_id_len;
@@ -61,6 +69,8 @@ struct tls_conn {
 	unsigned char first_byte;     /* ... its first byte: the record type */
 	bool fatal;                   /* broken: no close_notify */
 	bool hs_out, rd_out, wr_out;  /* the last handshake/read/write waits for EPOLLOUT */
+	uint64_t records;             /* records sent with the current key */
+	unsigned long rekeys;
 	char why[WHY_LEN];
 	char verify_why[WHY_LEN - 16];/* from the verify callback: names the certificate */
 	char desc[WHY_LEN];
@@ -519,6 +529,13 @@ int tls_ctx_new(const struct tls_opts *o, struct tls_ctx **out)
 	SSL_CTX_set_read_ahead(t->ssl, 1);
 	SSL_CTX_set_default_read_buffer_len(t->ssl, READ_BUF_LEN);
 	SSL_CTX_set_default_passwd_cb(t->ssl, no_password);
+	t->rekey_records = REKEY_RECORDS;
+	if (getenv("MCTUN_TLS_REKEY_RECORDS") &&
+	    parse_u64("MCTUN_TLS_REKEY_RECORDS", getenv("MCTUN_TLS_REKEY_RECORDS"), 1, REKEY_RECORDS,
+		      &t->rekey_records)) {
+		tls_ctx_free(t);
+		return -EINVAL;
+	}
 
 	err = o->psk_file ? psk_setup(t, o->psk_file) : cert_setup(t, o);
 	if (err) {
@@ -718,6 +735,14 @@ long tls_flush(struct tls_conn *c, struct obuf *o)
 		o->head = (o->head + n) % o->cap;
 		o->len -= n;
 		total += n;
+		/* A whole record went out (partial writes: at most one a call);
+		 * nothing is pending, as SSL_key_update() wants. */
+		if (++c->records >= c->t->rekey_records && SSL_key_update(c->ssl,
+		    SSL_KEY_UPDATE_NOT_REQUESTED)) {
+			c->records = 0;
+			c->rekeys++;
+			pr_debug("TLS: new sending key (%lu so far)\n", c->rekeys);
+		}
 	}
 	if (!o->len && total)
 		obuf_reset(o);      /* back to the start; a burst's pages returned */
