@@ -10,6 +10,7 @@
 #   bench/tls-cost.sh                       sizes 200 1400, rates 20k 50k 100k pps, 2 s each
 #   SIZES="1400" RATES="100000" SECS=3 bench/tls-cost.sh
 #   MODES="plain psk" bench/tls-cost.sh     (modes: plain tls psk)
+#   REPEAT=3 bench/tls-cost.sh              every point three times
 #
 # As root. Not part of `make bench` (whose harness the lead owns); the
 # numbers go into docs/BENCHMARKS.md by hand.
@@ -31,6 +32,7 @@ SIZES=${SIZES:-200 1400}
 RATES=${RATES:-20000 50000 100000}
 MODES=${MODES:-plain tls psk}
 SECS=${SECS:-2}
+REPEAT=${REPEAT:-1}
 T=$(mktemp -d /tmp/mctun-tlscost.XXXXXX)
 PFX="mctc$$"
 export T PFX
@@ -49,6 +51,8 @@ cpu_ticks() {  # PID: utime + stime
 
 pki >/dev/null && islands 2 >/dev/null || { echo "tls-cost: set-up failed" >&2; exit 1; }
 printf '%-6s %6s %8s %9s %9s %8s %12s\n' mode size rate sent received lost% "gw cpu us/dg"
+# Repeats go round all modes, so a busy moment of the machine hits each alike.
+for ((rep = 0; rep < REPEAT; rep++)); do
 for mode in $MODES; do
 	case $mode in
 	plain) a2= a1= ;;
@@ -75,4 +79,5 @@ for mode in $MODES; do
 		done
 	done
 	gw_stop g1 >/dev/null 2>&1; gw_stop g2 >/dev/null 2>&1
+done
 done

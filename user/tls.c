@@ -624,9 +624,11 @@ void tls_conn_free(struct tls_conn *c)
 	free(c);
 }
 
-/* Maps a failed SSL_* call; sets *want_out for WANT_WRITE. */
-static int fail(struct tls_conn *c, int ret, int saved_errno, bool *want_out, bool handshake)
+/* Maps a failed SSL_* call of stage "TLS handshake", "read" or "write";
+ * sets *want_out for WANT_WRITE. */
+static int fail(struct tls_conn *c, int ret, int saved_errno, bool *want_out, const char *stage)
 {
+	bool handshake = stage[0] == 'T';
 	char why[160];
 
 	switch (SSL_get_error(c->ssl, ret)) {
@@ -652,8 +654,7 @@ static int fail(struct tls_conn *c, int ret, int saved_errno, bool *want_out, bo
 			snprintf(c->why, sizeof(c->why), "closed by peer during the TLS handshake");
 			return -ECONNRESET;
 		}
-		snprintf(c->why, sizeof(c->why), "%s: %s", handshake ? "TLS handshake" : "read",
-			 strerror(saved_errno));
+		snprintf(c->why, sizeof(c->why), "%s: %s", stage, strerror(saved_errno));
 		return -saved_errno;
 	default:
 		c->fatal = true;
@@ -681,7 +682,7 @@ int tls_handshake(struct tls_conn *c)
 	r = SSL_do_handshake(c->ssl);
 	saved = errno;
 	if (r != 1) {
-		r = fail(c, r, saved, &c->hs_out, true);
+		r = fail(c, r, saved, &c->hs_out, "TLS handshake");
 		if (r && r != -EAGAIN && c->first_seen && c->first_byte != REC_HANDSHAKE &&
 		    c->first_byte != REC_ALERT)
 			return plain_text(c);
@@ -709,7 +710,7 @@ ssize_t tls_read(struct tls_conn *c, void *buf, size_t len)
 	saved = errno;
 	if (n > 0)
 		return n;
-	return fail(c, n, saved, &c->rd_out, false);
+	return fail(c, n, saved, &c->rd_out, "read");
 }
 
 long tls_flush(struct tls_conn *c, struct obuf *o)
@@ -727,10 +728,14 @@ long tls_flush(struct tls_conn *c, struct obuf *o)
 		n = SSL_write(c->ssl, o->buf + o->head, (int)MIN(first, (size_t)INT_MAX));
 		saved = errno;
 		if (n <= 0) {
-			r = fail(c, n, saved, &c->wr_out, false);
+			r = fail(c, n, saved, &c->wr_out, "write");
 			if (r == -EAGAIN)
 				break;
-			return r ? r : -EPIPE;
+			if (!r) {
+				snprintf(c->why, sizeof(c->why), "closed by peer");
+				r = -EPIPE;
+			}
+			return r;
 		}
 		o->head = (o->head + n) % o->cap;
 		o->len -= n;
