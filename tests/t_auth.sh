@@ -124,7 +124,7 @@ PLAIN_FRAMES+='\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x00\x00\x00\x00\x00\x00\x00\x01i
 # says so, and traffic crosses both ways exactly once.
 test_tls_certificates_connect_and_carry() {
 	pki && islands 2 || return 1
-	members "$(tls gw2) --queue-size 8M" "$(tls gw1) --queue-size 8M" || return 1
+	members "$(tls gw2)" "$(tls gw1)" || return 1
 	log_has g2 "peers authenticate with TLS 1.3 certificates (this gateway CN=gw2" &&
 	log_has g2 "up (node [0-9a-f]*, inbound, TLS_AES_128_GCM_SHA256, certificate CN=gw1)" &&
 	log_has g1 "up (node [0-9a-f]*, outbound, TLS_AES_128_GCM_SHA256, certificate CN=gw2)" ||
@@ -348,9 +348,8 @@ test_auth_startup_checks() {
 # (millions by default; 50 here): traffic both ways goes on exactly.
 test_tls_key_renewal_keeps_flowing() {
 	pki && islands 2 || return 1
-	# queues that a busy test machine's scheduling hiccups cannot overflow
-	MCTUN_TLS_REKEY_RECORDS=50 members "$(tls gw2) -v --queue-size 8M" \
-		"$(tls gw1) -v --queue-size 8M" || return 1
+	MCTUN_TLS_REKEY_RECORDS=50 members "$(tls gw2) -v" \
+		"$(tls gw1) -v" || return 1
 	rx r1 h1 "$G" --duration 3 && rx r2 h2 "$G" --duration 3 || return 1
 	tx h1 "$G" --count 1500 --rate 1000pps --size 1000 --ttl 4 &
 	tx h2 "$G" --count 400 --rate 300pps --size 8000 --ttl 4 || return 1
