@@ -49,13 +49,16 @@ cpu_ticks() {  # PID: utime + stime
 	echo $((${12} + ${13}))
 }
 
-pki >/dev/null && islands 2 >/dev/null || { echo "tls-cost: set-up failed" >&2; exit 1; }
+if ! pki >/dev/null || ! islands 2 >/dev/null; then
+	echo "tls-cost: set-up failed" >&2
+	exit 1
+fi
 printf '%-6s %6s %8s %9s %9s %8s %12s\n' mode size rate sent received lost% "gw cpu us/dg"
 # Repeats go round all modes, so a busy moment of the machine hits each alike.
 for ((rep = 0; rep < REPEAT; rep++)); do
 for mode in $MODES; do
 	case $mode in
-	plain) a2= a1= ;;
+	plain) a2='' a1='' ;;
 	tls)   a2="$(tls gw2)" a1="$(tls gw1)" ;;
 	psk)   a2="--psk-file $T/pki/psk" a1=$a2 ;;
 	*)     echo "tls-cost: unknown mode $mode" >&2; exit 1 ;;

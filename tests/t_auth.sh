@@ -174,7 +174,7 @@ test_tls_wrong_ca_refused() {
 test_tls_expired_certificate_refused() {
 	pki && islands 3 || return 1
 	members "$(tls gw2)" "$(tls gw1)" && flowing || return 1
-	printf "$PLAIN_FRAMES" | nsx g3 timeout 5 openssl s_client -quiet -connect 198.19.23.2:7000 \
+	printf '%b' "$PLAIN_FRAMES" | nsx g3 timeout 5 openssl s_client -quiet -connect 198.19.23.2:7000 \
 		-cert "$T/pki/old.pem" -key "$T/pki/old.key" -CAfile "$T/pki/ca.pem" \
 		>"$T/s_client.out" 2>&1
 	wait_log g2 "refused: TLS: certificate CN=old: certificate has expired" &&
@@ -232,7 +232,8 @@ test_tls_plain_client_refused() {
 # TLS on one side only: each side says what the other speaks.
 test_tls_against_plain_listener_says_why() {
 	pki && islands 2 || return 1
-	gw g2 g2 -i isl -g "$G" --listen 0.0.0.0:7000 &&
+	gw g2 g2 -i isl -g "$G" --listen 0.0.0.0:7000 || return 1
+	# shellcheck disable=SC2046 # tls prints a list of options
 	gw g1 g1 -i isl -g "$G" --peer 198.19.12.2:7000 $(tls gw1) || return 1
 	wait_log g1 "peer 198.19.12.2:7000: speaks plain mctun, not TLS; retrying" &&
 	wait_log g2 "refused: bad frame: speaks TLS, and this side has no --tls-cert or --psk-file"
@@ -263,6 +264,7 @@ test_stalled_handshakes_time_out() {
 test_idle_flood_does_not_starve_real_peer() {
 	local i
 	pki && islands 3 || return 1
+	# shellcheck disable=SC2046 # tls prints a list of options
 	gw g2 g2 -i isl -g "$G" --listen 0.0.0.0:7000 $(tls gw2) --max-pending 4 --auth-timeout 60 ||
 		return 1
 	for i in 1 2 3 4 5 6; do
@@ -270,6 +272,7 @@ test_idle_flood_does_not_starve_real_peer() {
 	done
 	wait_log g2 "refused: closed for a newer connection: 4 were authenticating (--max-pending)" 2 ||
 		return 1
+	# shellcheck disable=SC2046
 	gw g1 g1 -i isl -g "$G" --peer 198.19.12.2:7000 $(tls gw1) && wait_log g2 "up (node" ||
 		return 1
 	flowing && delivered || return 1
@@ -338,8 +341,10 @@ test_auth_startup_checks() {
 		--allow 198.19.0.1/16 &&
 	expect_error g1 "--max-pending: 0 is out of range" $L --max-pending 0 || return 1
 	# the exit status says what kind of error: 2 for a bad option, 1 for a bad file
+	# shellcheck disable=SC2086
 	nsx g1 "$MCTUN" run $L --psk-file "$P/psk" --tls-cert "$P/gw1.pem" 2>/dev/null
 	[ $? = 2 ] || { fail "option clash: want exit status 2"; return 1; }
+	# shellcheck disable=SC2086
 	nsx g1 "$MCTUN" run $L --psk-file "$P/open.psk" 2>/dev/null
 	[ $? = 1 ] || { fail "open key file: want exit status 1"; return 1; }
 }
