@@ -524,8 +524,10 @@ int tls_ctx_new(const struct tls_opts *o, struct tls_ctx **out)
 	SSL_CTX_set_options(t->ssl, SSL_OP_NO_TICKET | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_num_tickets(t->ssl, 0);
 	SSL_CTX_set_session_cache_mode(t->ssl, SSL_SESS_CACHE_OFF);
+	/* Buffers only while there is something in them: idle peers, and a
+	 * flood of connections that never speak, hold no 64 KiB read buffer. */
 	SSL_CTX_set_mode(t->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
-			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_read_ahead(t->ssl, 1);
 	SSL_CTX_set_default_read_buffer_len(t->ssl, READ_BUF_LEN);
 	SSL_CTX_set_default_passwd_cb(t->ssl, no_password);
