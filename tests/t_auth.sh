@@ -223,10 +223,14 @@ test_tls_plain_client_refused() {
 	wait_log g2 "refused: speaks plain text, not TLS (first byte 0x47 'G')" || return 1
 	raw_stop plain; raw_stop http
 	expect_counter g2 "plain text" 2 && expect_counter g2 refused 2 && delivered || return 1
-	# mctun status reads the same counters from the pinned map
+	# mctun stats reads the same counters from the pinned map
 	sleep 0.5
-	nsx g2 "$MCTUN" status --json >"$T/st.json" || { fail "status failed"; return 1; }
-	has_text "$T/st.json" '"refused":2,"refused_allow":0,"refused_pending":0,"refused_auth":0,"refused_plain":2,"refused_timeout":0,'
+	nsx g2 "$MCTUN" stats --json >"$T/st.json" &&
+	nsx g2 "$MCTUN" stats --prometheus >"$T/st.prom" || { fail "stats failed"; return 1; }
+	has_text "$T/st.json" '"refused":2,' &&
+	has_text "$T/st.json" '"refused_allow":0,"refused_pending":0,"refused_auth":0,"refused_plain":2,"refused_timeout":0,' &&
+	has_text "$T/st.prom" 'mctun_refused_connections_by_reason_total{iface="isl",reason="plain_text"} 2' &&
+	has_text "$T/st.prom" 'mctun_auth_failures_total{iface="isl"} 0'
 }
 
 # TLS on one side only: each side says what the other speaks.
@@ -339,7 +343,9 @@ test_auth_startup_checks() {
 		$L --psk-file "$P/short.psk" &&
 	expect_error g1 "--allow: '198.19.0.1/16' has bits set past the /16 prefix" $L \
 		--allow 198.19.0.1/16 &&
-	expect_error g1 "--max-pending: 0 is out of range" $L --max-pending 0 || return 1
+	expect_error g1 "--max-pending: 0 is out of range" $L --max-pending 0 &&
+	expect_error g1 "--framing udptunnel: not with --tls-cert or --psk-file" $L \
+		--framing udptunnel --psk-file "$P/psk" || return 1
 	# the exit status says what kind of error: 2 for a bad option, 1 for a bad file
 	# shellcheck disable=SC2086
 	nsx g1 "$MCTUN" run $L --psk-file "$P/psk" --tls-cert "$P/gw1.pem" 2>/dev/null

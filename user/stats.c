@@ -58,6 +58,8 @@ static void usage(FILE *f)
 "  mctun_inject_errors_total, mctun_dropped_frames_total{reason=loop|duplicate|\n"
 "  max_hops|unknown_group|queue_full}, mctun_bad_frames_total,\n"
 "  mctun_refused_connections_total, mctun_peers_up,\n"
+"  mctun_refused_connections_by_reason_total{reason=not_allowed|max_pending|\n"
+"  plain_text|timeout}, mctun_auth_failures_total,\n"
 "  mctun_metrics_requests_total{result=ok|error},\n"
 "  mctun_metrics_refused_connections_total, mctun_metrics_timeouts_total,\n"
 "  mctun_peer_up{peer,connection}, mctun_peer_frames_total{peer,connection,\n"
