@@ -278,6 +278,7 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 	struct udphdr udp;
 	struct pkt p = {};
 	__u32 zero = 0, cpu, len;
+	bool in_only;
 	__u64 n;
 	int r;
 
@@ -323,8 +324,16 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 	if (!g)
 		return V_PASS;
 	gs = gstats(g->id);
+	/* A group of direction in is never captured here: it is skipped
+	 * wherever it would have been (address-only entries never carry the
+	 * flag: the daemon makes them only for groups it captures). */
+	in_only = g->flags & MCTUN_GF_NOCAPTURE;
 
 	if (p.frag == FRAG_FIRST) {
+		if (in_only) {
+			st->dir_in++;
+			return V_PASS;
+		}
 		st->fragments++;
 		if (gs)
 			gs->fragments++;
@@ -340,6 +349,10 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 
 		cfg = bpf_map_lookup_elem(&mctun_cfg, &zero);
 		if (cfg && p.ip_len > cfg->mtu && !bpf_map_lookup_elem(&mctun_selfport, &sport)) {
+			if (in_only) {
+				st->dir_in++;
+				return V_PASS;
+			}
 			st->fragments++;
 			if (gs)
 				gs->fragments++;
@@ -357,6 +370,10 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 		}
 	}
 
+	if (in_only) {
+		st->dir_in++;
+		return V_PASS;
+	}
 	st->matched++;
 	if (dir == MCTUN_DIR_EGRESS)
 		st->egress++;

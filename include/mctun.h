@@ -73,7 +73,10 @@ struct mctun_group_key {
 	__u8  src[16];     /* net; zero for ASM */
 };
 
-#define MCTUN_GF_ADDR 0x1  /* address-only entry, used for fragments */
+#define MCTUN_GF_ADDR      0x1  /* address-only entry, used for fragments */
+#define MCTUN_GF_NOCAPTURE 0x2  /* direction in: re-injected here, never captured */
+#define MCTUN_GF_NOINJECT  0x4  /* direction out: captured, never re-injected here
+				 * (the daemon's business; for `mctun status`) */
 
 struct mctun_group_val {
 	__u32 id;          /* host; index into mctun_gstats, < MCTUN_MAX_GROUPS */
@@ -100,6 +103,7 @@ struct mctun_stats {
 	__u64 too_big;       /* datagram beyond MCTUN_MAX_PAYLOAD: a guard; a UDP
 			      * length field cannot announce more than 65,527 */
 	__u64 malformed;     /* truncated or inconsistent headers */
+	__u64 dir_in;        /* skipped: a group of direction in (not carried from here) */
 };
 
 /* Per-group counters (per CPU), indexed by mctun_group_val.id. */
@@ -174,6 +178,8 @@ struct mctun_dstats {
 	__u64 refused_auth;   /* TLS authentication failed (certificate, CA, key), both ways */
 	__u64 refused_plain;  /* plain text to a TLS listener */
 	__u64 refused_timeout;/* TLS and hello not done within --auth-timeout */
+	__u64 drop_direction; /* frames of a group of direction out: passed on, not re-injected */
+	__u64 rewritten;      /* re-injected to a group's rewrite target */
 };
 
 #define MCTUN_PINNED_PEERS 256   /* peer slots published; more run unlisted */
@@ -228,6 +234,6 @@ _Static_assert(sizeof(struct mctun_event) == 56, "event layout");
 _Static_assert(sizeof(struct mctun_stats) % 8 == 0, "stats layout");
 _Static_assert(sizeof(struct mctun_info) == 24, "info layout");
 _Static_assert(sizeof(struct mctun_peer_info) == 88, "peer info layout");
-_Static_assert(sizeof(struct mctun_dstats) == 24 * 8, "daemon stats layout");
+_Static_assert(sizeof(struct mctun_dstats) == 26 * 8, "daemon stats layout");
 
 #endif /* MCTUN_H */

@@ -245,39 +245,130 @@ out:
 	return err;
 }
 
-static int fill_groups(struct tc_capture *tc, const struct config *cfg)
+/* One entry of mctun_groups, and where it came from in its config. */
+struct gentry {
+	struct mctun_group_key k;
+	struct mctun_group_val v;
+	unsigned int ord;
+};
+
+static int gentry_cmp(const void *a, const void *b)
+{
+	const struct gentry *x = a, *y = b;
+	int r = memcmp(&x->k, &y->k, sizeof(x->k));
+
+	return r ? r : (x->ord > y->ord) - (x->ord < y->ord);
+}
+
+/*
+ * The entries a config puts in mctun_groups, sorted by key: one per group,
+ * and one per address of the groups it captures (port 0, no source, for
+ * fragments; the first such group in the config gives its id).
+ */
+static int gentries(const struct config *cfg, struct gentry **out, unsigned int *n)
+{
+	struct gentry *e;
+	unsigned int i, k = 0, j;
+
+	*out = NULL;
+	*n = 0;
+	if (!cfg || !cfg->ngroups)
+		return 0;
+	e = calloc(2 * cfg->ngroups, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	for (i = 0; i < cfg->ngroups; i++) {
+		const struct cfg_group *gc = &cfg->groups[i];
+		struct gentry *x = &e[k++];
+
+		x->k.family = gc->g.family;
+		x->k.port = htons(gc->g.port);
+		memcpy(x->k.addr, gc->g.addr, 16);
+		if (gc->g.ssm)
+			memcpy(x->k.src, gc->g.src, 16);
+		x->v.id = gc->id;
+		x->v.flags = gc->dir == GDIR_IN ? MCTUN_GF_NOCAPTURE :
+			     gc->dir == GDIR_OUT ? MCTUN_GF_NOINJECT : 0;
+		x->ord = i;
+		if (!group_captures(gc))
+			continue;
+		x = &e[k++];
+		x->k.family = gc->g.family;
+		memcpy(x->k.addr, gc->g.addr, 16);
+		x->v.id = gc->id;
+		x->v.flags = MCTUN_GF_ADDR;
+		x->ord = i;
+	}
+	qsort(e, k, sizeof(*e), gentry_cmp);
+	for (i = j = 0; i < k; i++)     /* the first of equal keys stays */
+		if (!j || memcmp(&e[j - 1].k, &e[i].k, sizeof(e[i].k)))
+			e[j++] = e[i];
+	*out = e;
+	*n = j;
+	return 0;
+}
+
+int tc_capture_set_groups(struct tc_capture *tc, const struct config *old,
+			  const struct config *cfg)
 {
 	int fd = bpf_map__fd(tc->skel->maps.mctun_groups);
-	unsigned int i;
+	struct gentry *a = NULL, *b = NULL;
+	unsigned int na, nb, i = 0, j = 0;
+	int err;
 
-	for (i = 0; i < cfg->ngroups; i++) {
-		const struct mc_group *g = &cfg->groups[i];
-		struct mctun_group_key k = { .family = g->family, .port = htons(g->port) };
-		struct mctun_group_val v = { .id = i };
+	err = gentries(old, &a, &na);
+	if (!err)
+		err = gentries(cfg, &b, &nb);
+	/* A merge of the two sorted lists: delete, add or change. */
+	while (!err && (i < na || j < nb)) {
+		int r = i == na ? 1 : j == nb ? -1 : memcmp(&a[i].k, &b[j].k, sizeof(a[i].k));
 
-		memcpy(k.addr, g->addr, 16);
-		if (g->ssm)
-			memcpy(k.src, g->src, 16);
-		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
-			return -errno;
-		/* Address-only entry for fragments; the first group wins. */
-		k.port = 0;
-		memset(k.src, 0, 16);
-		v.flags = MCTUN_GF_ADDR;
-		if (bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST) && errno != EEXIST)
-			return -errno;
+		if (r < 0) {
+			if (bpf_map_delete_elem(fd, &a[i].k) && errno != ENOENT)
+				err = -errno;
+			i++;
+		} else if (r > 0 || memcmp(&a[i].v, &b[j].v, sizeof(b[j].v))) {
+			if (bpf_map_update_elem(fd, &b[j].k, &b[j].v, BPF_ANY))
+				err = -errno;
+			i += r == 0;
+			j++;
+		} else {
+			i++;
+			j++;
+		}
 	}
-	return 0;
+	if (err)
+		pr_warn("BPF map mctun_groups: %s\n", strerror(-err));
+	free(a);
+	free(b);
+	return err;
+}
+
+int tc_capture_zero_gstats(struct tc_capture *tc, uint32_t id)
+{
+	int ncpus = libbpf_num_possible_cpus(), err = 0;
+	void *zero;
+
+	if (ncpus < 0)
+		return ncpus;
+	zero = calloc(ncpus, sizeof(struct mctun_gstats));
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(bpf_map__fd(tc->skel->maps.mctun_gstats), &id, zero, BPF_ANY))
+		err = -errno;
+	free(zero);
+	return err;
 }
 
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct tc_capture *tc = ctx;
 	const struct mctun_event *ev = data;
-	const struct config *cfg = tc->d->cfg;
 	struct data_hdr h = {};
 
-	if (size < sizeof(*ev) || size - sizeof(*ev) < ev->len || ev->group_id >= cfg->ngroups)
+	/* group_id may be of a group a reload has removed since: it was
+	 * captured while configured, and goes out */
+	if (size < sizeof(*ev) || size - sizeof(*ev) < ev->len || ev->group_id >= MCTUN_MAX_GROUPS)
 		return 0;
 	h.family = ev->family;
 	h.ttl = ev->ttl;
@@ -454,9 +545,8 @@ int tc_capture_open(struct daemon *d, struct tc_capture **out)
 	if (err)
 		return load_error(err);
 
-	err = fill_groups(tc, cfg);
-	if (!err && bpf_map_update_elem(bpf_map__fd(tc->skel->maps.mctun_cfg), &zero, &bcfg,
-					BPF_ANY))
+	/* the groups come with the rest of the configuration: daemon_apply() */
+	if (bpf_map_update_elem(bpf_map__fd(tc->skel->maps.mctun_cfg), &zero, &bcfg, BPF_ANY))
 		err = -errno;
 	if (err) {
 		pr_warn("fill BPF maps: %s\n", strerror(-err));
@@ -516,17 +606,18 @@ void tc_capture_log_stats(struct tc_capture *tc, const struct config *cfg)
 		return;
 	pr_info("bpf: seen %llu udp_mcast %llu matched %llu (ingress %llu egress %llu) "
 		"pushed %llu (%llu bytes) ring_full %llu self %llu loopback %llu "
-		"fragments %llu too_big %llu malformed %llu\n",
+		"fragments %llu too_big %llu malformed %llu dir_in %llu\n",
 		s.seen, s.udp_mcast, s.matched, s.ingress, s.egress, s.pushed,
 		s.pushed_bytes, s.ring_full, s.self, s.loopback, s.fragments, s.too_big,
-		s.malformed);
+		s.malformed, s.dir_in);
 	for (i = 0; i < cfg->ngroups; i++) {
 		char name[GROUP_STRLEN];
 
-		if (stats_sum(bpf_map__fd(tc->skel->maps.mctun_gstats), i, &g, sizeof(g)))
+		if (stats_sum(bpf_map__fd(tc->skel->maps.mctun_gstats), cfg->groups[i].id, &g,
+			      sizeof(g)))
 			continue;
 		pr_info("bpf: group %s: packets %llu bytes %llu fragments %llu ring_full %llu\n",
-			group_str(&cfg->groups[i], name, sizeof(name)), g.packets, g.bytes,
+			group_str(&cfg->groups[i].g, name, sizeof(name)), g.packets, g.bytes,
 			g.fragments, g.ring_full);
 	}
 }

@@ -25,7 +25,7 @@ const struct counter_field bpf_fields[] = {
 	FIELD(mctun_stats, ingress), FIELD(mctun_stats, egress), FIELD(mctun_stats, pushed),
 	FIELD(mctun_stats, pushed_bytes), FIELD(mctun_stats, ring_full),
 	FIELD(mctun_stats, self), FIELD(mctun_stats, loopback), FIELD(mctun_stats, fragments),
-	FIELD(mctun_stats, too_big), FIELD(mctun_stats, malformed),
+	FIELD(mctun_stats, too_big), FIELD(mctun_stats, malformed), FIELD(mctun_stats, dir_in),
 };
 const unsigned int n_bpf_fields = ARRAY_SIZE(bpf_fields);
 
@@ -35,6 +35,7 @@ const struct counter_field daemon_fields[] = {
 	FIELD(mctun_dstats, inject_errors), FIELD(mctun_dstats, drop_loop),
 	FIELD(mctun_dstats, drop_dup), FIELD(mctun_dstats, drop_hops),
 	FIELD(mctun_dstats, drop_group), FIELD(mctun_dstats, framing_drops),
+	FIELD(mctun_dstats, drop_direction), FIELD(mctun_dstats, rewritten),
 	FIELD(mctun_dstats, bad_frames),
 	FIELD(mctun_dstats, refused), FIELD(mctun_dstats, queue_drops),
 	FIELD(mctun_dstats, peers_up), FIELD(mctun_dstats, refused_allow),
@@ -105,6 +106,7 @@ static int group_add(struct counters *c, unsigned int *cap, const struct mctun_g
 	v = &c->groups[c->ngroups++];
 	memset(v, 0, sizeof(*v));
 	v->id = val->id;
+	v->flags = val->flags;
 	v->g.family = key->family;
 	v->g.port = ntohs(key->port);
 	memcpy(v->g.addr, key->addr, 16);
@@ -421,6 +423,11 @@ unsigned long counters_own_netns(void)
 
 /* ---- names -------------------------------------------------------------- */
 
+const char *counters_direction_name(__u32 flags)
+{
+	return flags & MCTUN_GF_NOCAPTURE ? "in" : flags & MCTUN_GF_NOINJECT ? "out" : "both";
+}
+
 const char *counters_mode_name(__u32 mode)
 {
 	switch (mode) {
@@ -505,9 +512,10 @@ void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now)
 		const struct counters_group *g = &c->groups[i];
 
 		fprintf(f, "%s{\"group\":\"%s\",\"packets\":%llu,\"bytes\":%llu,\"fragments\":%llu,"
-			"\"ring_full\":%llu}", i ? "," : "", g->name,
+			"\"ring_full\":%llu,\"direction\":\"%s\"}", i ? "," : "", g->name,
 			(unsigned long long)g->st.packets, (unsigned long long)g->st.bytes,
-			(unsigned long long)g->st.fragments, (unsigned long long)g->st.ring_full);
+			(unsigned long long)g->st.fragments, (unsigned long long)g->st.ring_full,
+			counters_direction_name(g->flags));
 	}
 	fprintf(f, "],\"bpf\":");
 	if (c->have_stats) {
@@ -698,6 +706,7 @@ static void prom_bpf(FILE *f, const struct counters *c)
 	};
 	static const struct prom_variant skipped[] = {
 		VARIANT(mctun_stats, "self", self), VARIANT(mctun_stats, "loopback", loopback),
+		VARIANT(mctun_stats, "direction_in", dir_in),
 	};
 	static const struct prom_variant dropped[] = {
 		VARIANT(mctun_stats, "ring_full", ring_full),
@@ -724,7 +733,8 @@ static void prom_bpf(FILE *f, const struct counters *c)
 		      NULL, ONE(mctun_stats, fragments));
 	prom_variants(f, c, s, "mctun_bpf_skipped_packets_total", "counter",
 		      "Datagrams of configured groups not taken, on purpose: mctun's own "
-		      "re-injections (self), looped-back copies of local sends (loopback).",
+		      "re-injections (self), looped-back copies of local sends (loopback), "
+		      "groups carried only from the tunnel (direction_in).",
 		      "reason", skipped, ARRAY_SIZE(skipped));
 	prom_variants(f, c, s, "mctun_bpf_dropped_packets_total", "counter",
 		      "Packets the BPF program lost (ring_full) or could not parse.", "reason",
@@ -784,6 +794,7 @@ static void prom_daemon(FILE *f, const struct counters *c)
 		VARIANT(mctun_dstats, "unknown_group", drop_group),
 		VARIANT(mctun_dstats, "queue_full", queue_drops),
 		VARIANT(mctun_dstats, "framing", framing_drops),
+		VARIANT(mctun_dstats, "direction_out", drop_direction),
 	};
 	static const struct prom_variant refused[] = {
 		VARIANT(mctun_dstats, "not_allowed", refused_allow),
@@ -806,13 +817,18 @@ static void prom_daemon(FILE *f, const struct counters *c)
 	prom_variants(f, c, s, "mctun_injected_datagrams_total", "counter",
 		      "Datagrams from the tunnel sent onto the island.", NULL,
 		      ONE(mctun_dstats, injected));
+	prom_variants(f, c, s, "mctun_rewritten_datagrams_total", "counter",
+		      "Datagrams from the tunnel re-injected to their group's rewrite target "
+		      "(part of mctun_injected_datagrams_total).", NULL,
+		      ONE(mctun_dstats, rewritten));
 	prom_variants(f, c, s, "mctun_inject_errors_total", "counter",
 		      "Datagrams from the tunnel the send socket refused.", NULL,
 		      ONE(mctun_dstats, inject_errors));
 	prom_variants(f, c, s, "mctun_dropped_frames_total", "counter",
 		      "Tunnel frames dropped: our own (loop), already handled (duplicate), "
 		      "past --max-hops, for a group not carried here, on a full peer queue, "
-		      "or that a peer's framing cannot carry (udptunnel: empty datagrams).",
+		      "that a peer's framing cannot carry (udptunnel: empty datagrams), or "
+		      "not re-injected here for a group of direction out (still passed on).",
 		      "reason", dropped, ARRAY_SIZE(dropped));
 	prom_variants(f, c, s, "mctun_bad_frames_total", "counter",
 		      "Malformed frames; each closed its connection.", NULL,

@@ -43,6 +43,7 @@ struct counters_group {
 	struct mc_group g;
 	char name[GROUP_STRLEN];   /* group_str(g), for every renderer */
 	__u32 id;                  /* index into mctun_gstats */
+	__u32 flags;               /* MCTUN_GF_* of its entry (direction in, out) */
 	bool have_st;              /* socket mode keeps no per-group counters */
 	struct mctun_gstats st;
 };
@@ -90,6 +91,8 @@ void counters_list_free(struct counters_list *l);
 
 /* Names for the values kept in the maps. */
 const char *counters_mode_name(__u32 mode);
+/* A group's direction from its MCTUN_GF_* flags: "both", "in" or "out". */
+const char *counters_direction_name(__u32 flags);
 const char *counters_peer_state(__u8 state);
 const char *counters_peer_addr(const struct mctun_peer_info *p, char *buf, size_t len);
 /* Seconds from CLOCK_REALTIME ns to now (ns), 0 for a zero time. */

@@ -31,6 +31,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "daemon.h"
 #include "log.h"
 #include "metrics.h"
@@ -49,13 +50,6 @@
 
 /* ---- group lookup by (family, address, port) -------------------------- */
 
-struct gtable {
-	int *slot;             /* group index or -1 */
-	unsigned int mask;
-};
-
-static struct gtable gtab;
-
 static unsigned int ghash(uint8_t family, const uint8_t *addr, uint16_t port)
 {
 	uint32_t h = 2166136261u ^ family;
@@ -67,43 +61,49 @@ static unsigned int ghash(uint8_t family, const uint8_t *addr, uint16_t port)
 	return (h ^ (port >> 8)) * 16777619u;
 }
 
-static int gtable_build(const struct config *cfg)
+static int gtable_find(const struct gtable *gt, const struct config *cfg, uint8_t family,
+		       const uint8_t *addr, uint16_t port)
+{
+	unsigned int s = ghash(family, addr, port) & gt->mask, n;
+
+	for (n = 0; n <= gt->mask && gt->slot[s] >= 0; n++) {
+		const struct mc_group *g = &cfg->groups[gt->slot[s]].g;
+
+		if (g->family == family && g->port == port && !memcmp(g->addr, addr, 16))
+			return gt->slot[s];
+		s = (s + 1) & gt->mask;
+	}
+	return -1;
+}
+
+int gtable_build(const struct config *cfg, struct gtable *gt)
 {
 	unsigned int size = 16, i;
 
 	while (size < 2 * cfg->ngroups)
 		size <<= 1;
-	gtab.slot = malloc(size * sizeof(int));
-	if (!gtab.slot)
+	gt->slot = malloc(size * sizeof(int));
+	if (!gt->slot)
 		return -ENOMEM;
-	memset(gtab.slot, 0xff, size * sizeof(int));
-	gtab.mask = size - 1;
+	memset(gt->slot, 0xff, size * sizeof(int));
+	gt->mask = size - 1;
 	for (i = 0; i < cfg->ngroups; i++) {
-		const struct mc_group *g = &cfg->groups[i];
-		unsigned int s = ghash(g->family, g->addr, g->port) & gtab.mask;
+		const struct mc_group *g = &cfg->groups[i].g;
+		unsigned int s = ghash(g->family, g->addr, g->port) & gt->mask;
 
-		if (daemon_find_group(cfg, g->family, g->addr, g->port) >= 0)
+		if (gtable_find(gt, cfg, g->family, g->addr, g->port) >= 0)
 			continue;      /* same destination, other source: first wins */
-		while (gtab.slot[s] >= 0)
-			s = (s + 1) & gtab.mask;
-		gtab.slot[s] = i;
+		while (gt->slot[s] >= 0)
+			s = (s + 1) & gt->mask;
+		gt->slot[s] = i;
 	}
 	return 0;
 }
 
-int daemon_find_group(const struct config *cfg, uint8_t family, const uint8_t *addr,
+int daemon_find_group(const struct daemon *d, uint8_t family, const uint8_t *addr,
 		      uint16_t port)
 {
-	unsigned int s = ghash(family, addr, port) & gtab.mask, n;
-
-	for (n = 0; n <= gtab.mask && gtab.slot[s] >= 0; n++) {
-		const struct mc_group *g = &cfg->groups[gtab.slot[s]];
-
-		if (g->family == family && g->port == port && !memcmp(g->addr, addr, 16))
-			return gtab.slot[s];
-		s = (s + 1) & gtab.mask;
-	}
-	return -1;
+	return gtable_find(&d->gtab, d->cfg, family, addr, port);
 }
 
 /* ---- re-injection, batched with sendmmsg ------------------------------ */
@@ -301,7 +301,7 @@ static void inject(struct daemon *d, const struct data_hdr *h, const uint8_t *pa
 
 /* ---- peers ------------------------------------------------------------ */
 
-static void ep_set(struct daemon *d, struct src *s, uint32_t events, int op)
+void ep_set(struct daemon *d, struct src *s, uint32_t events, int op)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = s };
 
@@ -332,7 +332,7 @@ static int peer_add(struct daemon *d, struct peer *p)
 	return 0;
 }
 
-static struct peer *peer_new(struct daemon *d, int fd, bool outbound, const char *name)
+struct peer *peer_new(struct daemon *d, int fd, bool outbound, const char *name)
 {
 	struct peer *p = calloc(1, sizeof(*p));
 
@@ -538,6 +538,31 @@ static void peer_start(struct daemon *d, struct peer *p, uint64_t now)
 	peer_tls_step(d, p, now);
 }
 
+void peer_drop(struct daemon *d, struct peer *p, const char *why)
+{
+	if (p->dead)
+		return;
+	if (p->state == PS_UP)
+		pr_info("peer %s: down: %s (in %llu frames, out %llu frames, %llu dropped)\n",
+			p->name, why, (unsigned long long)p->st.frames_in,
+			(unsigned long long)p->st.frames_out,
+			(unsigned long long)p->st.queue_drops);
+	else
+		pr_info("peer %s: closed: %s\n", p->name, why);
+	if (p->tls) {
+		tls_conn_free(p->tls);
+		p->tls = NULL;
+	}
+	p->rx_more = false;
+	if (p->src.fd >= 0) {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, p->src.fd, NULL);
+		close(p->src.fd);
+		p->src.fd = -1;
+	}
+	p->want_out = p->dirty = false;
+	p->dead = true;
+}
+
 static void peer_connect(struct daemon *d, struct peer *p, uint64_t now)
 {
 	const struct endpoint *ep = &d->cfg->peer[p->slot];
@@ -676,9 +701,34 @@ static void on_hello(struct daemon *d, struct peer *p, const struct hello *h, ui
 		p->tls ? tls_peer_desc(p->tls) : "");
 }
 
+/* A datagram from the tunnel onto the island, as its group says: not at all
+ * (direction out: it is still passed on), or to its rewrite target. */
+static void inject_group(struct daemon *d, const struct cfg_group *gc, const struct data_hdr *h,
+			 const uint8_t *payload, uint32_t len)
+{
+	struct data_hdr r;
+
+	if (gc->dir == GDIR_OUT) {
+		d->st.drop_direction++;
+		return;
+	}
+	if (!gc->to.family) {
+		inject(d, h, payload, len);
+		return;
+	}
+	/* The target is sent from our own port like any re-injection, so the
+	 * BPF program never captures it, configured group or not. */
+	r = *h;
+	memcpy(r.group, gc->to.addr, 16);
+	r.dport = gc->to.port;
+	d->st.rewritten++;
+	inject(d, &r, payload, len);
+}
+
 static void on_data(struct daemon *d, struct peer *p, struct frame *f)
 {
 	struct data_hdr *h = &f->data.hdr;
+	int gi;
 
 	if (h->origin == d->node_id) {
 		d->st.drop_loop++;
@@ -692,11 +742,12 @@ static void on_data(struct daemon *d, struct peer *p, struct frame *f)
 		d->st.drop_dup++;
 		return;
 	}
-	if (daemon_find_group(d->cfg, h->family, h->group, h->dport) < 0) {
+	gi = daemon_find_group(d, h->family, h->group, h->dport);
+	if (gi < 0) {
 		d->st.drop_group++;
 		return;
 	}
-	inject(d, h, f->data.payload, f->data.payload_len);
+	inject_group(d, &d->cfg->groups[gi], h, f->data.payload, f->data.payload_len);
 	if (h->hops + 1u >= d->cfg->max_hops) {
 		d->st.drop_hops++;
 		return;
@@ -714,11 +765,11 @@ static void on_data(struct daemon *d, struct peer *p, struct frame *f)
  */
 static void on_ut_data(struct daemon *d, struct peer *p, const uint8_t *payload, uint32_t len)
 {
-	const struct mc_group *g = &d->cfg->groups[0];
+	const struct mc_group *g = &d->cfg->groups[0].g;
 	struct data_hdr h = { .family = g->family, .dport = g->port, .origin = d->node_id };
 
 	memcpy(h.group, g->addr, 16);
-	inject(d, &h, payload, len);
+	inject_group(d, &d->cfg->groups[0], &h, payload, len);
 	h.seq = d->seq++;
 	fanout(d, &h, payload, len, p);
 }
@@ -735,7 +786,7 @@ static void peer_bad_frame(struct daemon *d, struct peer *p, const char *why)
 /* The udptunnel framing; returns the bytes of p->in taken (p may be closed). */
 static size_t ut_parse(struct daemon *d, struct peer *p)
 {
-	uint32_t max = d->cfg->groups[0].family == MCTUN_FAM_INET ? DATA_MAX_PAYLOAD4 :
+	uint32_t max = d->cfg->groups[0].g.family == MCTUN_FAM_INET ? DATA_MAX_PAYLOAD4 :
 		       DATA_MAX_PAYLOAD;
 	size_t off = 0;
 	int guard;
@@ -991,8 +1042,10 @@ static void on_accept(struct daemon *d, struct src *l, uint64_t now)
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		p = peer_new(d, fd, false, name);
-		if (p)
+		if (p) {
 			p->addr = ss;
+			p->lst = (struct listener *)l;
+		}
 		if (!p) {
 			pr_warn("peer %s: refused: out of memory\n", name);
 			close(fd);
@@ -1016,7 +1069,7 @@ static void on_group(struct daemon *d, struct gsock *g)
 	struct sockaddr_storage from[RECV_BATCH];
 	struct mmsghdr msg[RECV_BATCH];
 	struct iovec iov[RECV_BATCH];
-	const struct mc_group *grp = &d->cfg->groups[g->gid];
+	const struct mc_group *grp = &d->cfg->groups[g->gid].g;
 	int round, i, n;
 
 	for (round = 0; round < 4; round++) {
@@ -1227,14 +1280,14 @@ static void log_stats(struct daemon *d)
 	for (i = 0; i < d->npeers; i++)
 		up += d->peers[i]->state == PS_UP;
 	pr_info("daemon: node %016llx, %u peers up; captured %llu (ring %llu, socket %llu, "
-		"own skipped %llu); injected %llu (errors %llu); dropped: loop %llu dup %llu "
-		"hops %llu unknown-group %llu framing %llu; bad frames %llu; refused %llu (not "
-		"allowed %llu, over max-pending %llu, plain text %llu, timed out %llu); auth "
-		"failed %llu\n",
+		"own skipped %llu); injected %llu (errors %llu, rewritten %llu); dropped: loop %llu "
+		"dup %llu hops %llu unknown-group %llu direction-out %llu framing %llu; "
+		"bad frames %llu; refused %llu (not allowed %llu, over max-pending %llu, plain "
+		"text %llu, timed out %llu); auth failed %llu\n",
 		(unsigned long long)d->node_id, up, s->cap_ring + s->cap_sock, s->cap_ring,
-		s->cap_sock, s->cap_self, s->injected, s->inject_errors, s->drop_loop,
-		s->drop_dup, s->drop_hops, s->drop_group, s->framing_drops, s->bad_frames,
-		s->refused, s->refused_allow, s->refused_pending, s->refused_plain,
+		s->cap_sock, s->cap_self, s->injected, s->inject_errors, s->rewritten, s->drop_loop,
+		s->drop_dup, s->drop_hops, s->drop_group, s->drop_direction, s->framing_drops,
+		s->bad_frames, s->refused, s->refused_allow, s->refused_pending, s->refused_plain,
 		s->refused_timeout, s->refused_auth);
 	for (i = 0; i < d->npeers; i++) {
 		const struct peer *p = d->peers[i];
@@ -1260,33 +1313,14 @@ static void on_signal(struct daemon *d)
 	while (read(d->sig.fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGUSR1)
 			log_stats(d);
+		else if (si.ssi_signo == SIGHUP)
+			d->reload = true;
 		else
 			d->stop = true;
 	}
 }
 
 /* ---- set-up and the loop ----------------------------------------------- */
-
-static int open_listener(struct daemon *d, const struct endpoint *ep)
-{
-	int fd, one = 1, err;
-
-	fd = socket(ep->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&ep->ss, ep->sslen) < 0 || listen(fd, 128) < 0) {
-		err = -errno;
-		pr_warn("listen %s: %s\n", ep->name, strerror(-err));
-		close(fd);
-		return err;
-	}
-	d->listeners[d->nlisteners].kind = SRC_LISTEN;
-	d->listeners[d->nlisteners].fd = fd;
-	ep_set(d, &d->listeners[d->nlisteners], EPOLLIN, EPOLL_CTL_ADD);
-	d->nlisteners++;
-	return 0;
-}
 
 static int setup_signals(struct daemon *d)
 {
@@ -1296,6 +1330,7 @@ static int setup_signals(struct daemon *d)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);
@@ -1323,7 +1358,7 @@ static int setup_timer(struct daemon *d)
 }
 
 /* Room for one socket per group, plus peers, listeners and the rest. */
-static void raise_nofile(const struct config *cfg)
+void raise_nofile(const struct config *cfg)
 {
 	struct rlimit rl;
 	rlim_t want = cfg->ngroups + 2 * cfg->max_peers + 256;
@@ -1334,25 +1369,47 @@ static void raise_nofile(const struct config *cfg)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+int inject_open(struct daemon *d, int fi)
+{
+	int err;
+
+	if (d->inj_fd[fi] >= 0)
+		return 0;
+	inj[fi] = calloc(1, sizeof(*inj[fi]));
+	if (!inj[fi])
+		return -ENOMEM;
+	err = inject_socket_open(d->cfg, fi ? MCTUN_FAM_INET6 : MCTUN_FAM_INET, &d->inj_port[fi]);
+	if (err < 0)
+		goto fail;
+	d->inj_fd[fi] = err;
+	/* before anything is sent from it: the BPF program must skip its port */
+	err = d->tc ? tc_capture_set_selfport(d->tc, d->inj_port[fi]) : 0;
+	if (err) {
+		pr_warn("%s send socket: add port %u to the BPF map: %s\n", fi ? "IPv6" : "IPv4",
+			d->inj_port[fi], strerror(-err));
+		close(d->inj_fd[fi]);
+		d->inj_fd[fi] = -1;
+		goto fail;
+	}
+	iface_mtu_load(d);
+	return 0;
+fail:
+	free(inj[fi]);
+	inj[fi] = NULL;
+	return err;
+}
+
 static int setup(struct daemon *d)
 {
 	const struct config *cfg = d->cfg;
-	bool fam_used[2] = { false, false };
-	unsigned int i;
-	int err, fi;
+	int err;
 
-	raise_nofile(cfg);
 	err = random_bytes(&d->node_id, sizeof(d->node_id));
 	if (err)
 		return err;
 	d->seen = calloc(1, sizeof(*d->seen));
-	d->gs = calloc(cfg->ngroups, sizeof(*d->gs));
-	d->listeners = calloc(cfg->nlisten + 1, sizeof(*d->listeners));
-	if (!d->seen || !d->gs || !d->listeners)
+	if (!d->seen)
 		return -ENOMEM;
-	err = gtable_build(cfg);
-	if (err)
-		return err;
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epfd < 0)
 		return -errno;
@@ -1364,31 +1421,12 @@ static int setup(struct daemon *d)
 	if (err)
 		return err;
 
-	for (i = 0; i < cfg->ngroups; i++)
-		fam_used[cfg->groups[i].family == MCTUN_FAM_INET6] = true;
-	for (fi = 0; fi < 2; fi++) {
-		if (!fam_used[fi])
-			continue;
-		err = inject_socket_open(cfg, fi ? MCTUN_FAM_INET6 : MCTUN_FAM_INET,
-					 &d->inj_port[fi]);
-		if (err < 0)
-			return err;
-		d->inj_fd[fi] = err;
-		inj[fi] = calloc(1, sizeof(*inj[fi]));
-		if (!inj[fi])
-			return -ENOMEM;
-	}
-	iface_mtu_load(d);
-
 	if (cfg->mode != MCTUN_MODE_SOCKET) {
 		struct src *ring = calloc(1, sizeof(*ring));
 
 		if (!ring)
 			return -ENOMEM;
 		err = tc_capture_open(d, &d->tc);
-		for (fi = 0; !err && fi < 2; fi++)
-			if (d->inj_fd[fi] >= 0)
-				err = tc_capture_set_selfport(d->tc, d->inj_port[fi]);
 		if (err) {
 			free(ring);
 			return err;
@@ -1398,37 +1436,11 @@ static int setup(struct daemon *d)
 		ep_set(d, ring, EPOLLIN, EPOLL_CTL_ADD);
 		d->ring_src = ring;
 	}
-
-	for (i = 0; i < cfg->ngroups; i++) {
-		err = group_socket_open(cfg, i, cfg->mode != MCTUN_MODE_SOCKET);
-		if (err < 0)
-			return err;
-		d->gs[i].src.kind = SRC_GROUP;
-		d->gs[i].src.fd = err;
-		d->gs[i].gid = i;
-		d->ngs++;
-		ep_set(d, &d->gs[i].src, EPOLLIN, EPOLL_CTL_ADD);
-	}
-
-	for (i = 0; i < cfg->nlisten; i++) {
-		err = open_listener(d, &cfg->listen[i]);
-		if (err)
-			return err;
-	}
-	err = metrics_open(d);
+	/* groups, sockets, listeners and peers: as a reload from nothing */
+	err = daemon_apply(d, NULL, d->cfg);
 	if (err)
 		return err;
-	for (i = 0; i < cfg->npeer; i++) {
-		struct peer *p = peer_new(d, -1, true, cfg->peer[i].name);
-
-		if (!p)
-			return -ENOMEM;
-		p->slot = i;
-		p->state = PS_IDLE;
-		p->backoff_ns = NSEC;
-		p->t_retry = 0;
-	}
-	return 0;
+	return metrics_open(d);
 }
 
 static void teardown(struct daemon *d)
@@ -1448,10 +1460,18 @@ static void teardown(struct daemon *d)
 	}
 	free(d->peers);
 	metrics_close(d);
-	for (i = 0; i < d->ngs; i++)
-		close(d->gs[i].src.fd);
-	for (i = 0; i < d->nlisteners; i++)
-		close(d->listeners[i].fd);
+	for (i = 0; d->gs && i < d->cfg->ngroups; i++) {
+		if (!d->gs[i])
+			continue;
+		close(d->gs[i]->src.fd);
+		free(d->gs[i]);
+	}
+	free(d->gs);
+	for (i = 0; i < d->nlisteners; i++) {
+		close(d->listeners[i]->src.fd);
+		free(d->listeners[i]);
+	}
+	free(d->listeners);
 	for (fi = 0; fi < 2; fi++) {
 		if (d->inj_fd[fi] >= 0)
 			close(d->inj_fd[fi]);
@@ -1466,11 +1486,9 @@ static void teardown(struct daemon *d)
 		close(d->timer.fd);
 	if (d->epfd >= 0)
 		close(d->epfd);
-	free(d->gs);
-	free(d->listeners);
 	free(d->seen);
-	free(gtab.slot);
-	gtab.slot = NULL;
+	free(d->gtab.slot);
+	d->gtab.slot = NULL;
 }
 
 static void dispatch(struct daemon *d, struct epoll_event *ev, uint64_t now)
@@ -1571,7 +1589,7 @@ static int wait_events(struct daemon *d, struct epoll_event *evs, uint64_t wait_
 	return epoll_wait(d->epfd, evs, MAX_EVENTS, (int)((wait_ns + 999999) / 1000000));
 }
 
-int daemon_run(const struct config *cfg)
+int daemon_run(struct config *cfg)
 {
 	struct daemon d = {
 		.cfg = cfg, .epfd = -1, .sig.fd = -1, .timer.fd = -1,
@@ -1591,6 +1609,8 @@ int daemon_run(const struct config *cfg)
 			 addr_str(cfg->allow[i].family, cfg->allow[i].addr, a, sizeof(a)),
 			 cfg->allow[i].plen);
 	}
+	if (cfg->path)
+		pr_info("config: %s\n", cfg->path);
 	err = setup(&d);
 	if (err)
 		goto out;
@@ -1609,7 +1629,7 @@ int daemon_run(const struct config *cfg)
 		bool more = false;
 
 		reap_peers(&d);
-		for (i = 0; cfg->tls && i < d.npeers; i++)
+		for (i = 0; d.cfg->tls && i < d.npeers; i++)
 			more |= d.peers[i]->rx_more;
 		/* TLS input waits in OpenSSL: look at events, then read on */
 		n = more ? epoll_wait(d.epfd, evs, MAX_EVENTS, 0) : wait_events(&d, evs, wait_ns);
@@ -1623,7 +1643,7 @@ int daemon_run(const struct config *cfg)
 		now = now_ns();
 		for (i = 0; i < (unsigned int)n && !d.stop; i++)
 			dispatch(&d, &evs[i], now);
-		for (i = 0; cfg->tls && i < d.npeers && !d.stop; i++) {
+		for (i = 0; d.cfg->tls && i < d.npeers && !d.stop; i++) {
 			struct peer *p = d.peers[i];
 
 			if (p->rx_more && !p->dead && p->src.fd >= 0) {
@@ -1634,11 +1654,17 @@ int daemon_run(const struct config *cfg)
 		for (fi = 0; fi < 2; fi++)
 			if (inj[fi] && inj[fi]->n)
 				inject_flush(&d, fi);
+		/* here, where no event of this pass points at what it frees */
+		if (d.reload && !d.stop) {
+			d.reload = false;
+			daemon_reload(&d);
+		}
 	}
 	log_stats(&d);
 	if (!err)
 		err = d.exit_err;
 out:
 	teardown(&d);
+	config_free(d.cfg);
 	return err;
 }

@@ -25,10 +25,30 @@ struct endpoint {
 	char name[ADDR_STRLEN + 16];   /* as given, for logs */
 };
 
+/* Which way a group is carried. */
+enum group_dir {
+	GDIR_BOTH = 0,                 /* captured here and re-injected here */
+	GDIR_IN   = 1,                 /* only re-injected: from the tunnel onto the island */
+	GDIR_OUT  = 2,                 /* only captured: from the island into the tunnel */
+};
+
+struct cfg_group {
+	struct mc_group g;
+	struct mc_group to;            /* re-inject to this group:port instead; family 0: no */
+	uint8_t dir;                   /* enum group_dir */
+	uint32_t id;                   /* BPF group id (mctun_gstats slot), kept across reloads */
+};
+
+static inline bool group_captures(const struct cfg_group *g)
+{
+	return g->dir != GDIR_IN;
+}
+
+/* Filled by config.c from the command line and the config file. */
 struct config {
-	const char *ifname;
+	char *ifname;
 	unsigned int ifindex;
-	struct mc_group *groups;
+	struct cfg_group *groups;
 	unsigned int ngroups;
 	struct endpoint listen[MAX_ENDPOINTS];
 	unsigned int nlisten;
@@ -56,6 +76,10 @@ struct config {
 	struct cidr *allow;            /* --allow: who may connect; none: anyone */
 	unsigned int nallow;
 	uint32_t max_pending;          /* inbound connections authenticating at once */
+	unsigned int verbose;          /* -v given this often */
+	char *path;                    /* the config file read, NULL for none */
+	int argc;                      /* the command line, read again on reload */
+	char **argv;
 };
 
 /* What an epoll event points at. */
@@ -92,6 +116,7 @@ struct peer {
 	bool fail_logged;              /* outbound: failure reported since last up */
 	uint8_t framing;               /* MCTUN_FRAMING_*, set when it is made */
 	unsigned int slot;             /* outbound: index into config.peer */
+	struct listener *lst;          /* inbound: the listener that accepted it */
 	char name[ADDR_STRLEN + 16];
 	struct sockaddr_storage addr;  /* inbound: where it connected from */
 	uint64_t node_id;              /* the peer's, after hello */
@@ -112,23 +137,34 @@ struct gsock {
 	unsigned int gid;              /* index into config.groups */
 };
 
+struct listener {
+	struct src src;                /* first: epoll data points here */
+	unsigned int slot;             /* index into config.listen */
+};
+
+/* Group index by (family, address, port): open addressing, -1 = empty. */
+struct gtable {
+	int *slot;
+	unsigned int mask;
+};
+
 
 struct tc_capture;
 struct metrics;
 struct counters_fds;
 
 struct daemon {
-	const struct config *cfg;
+	struct config *cfg;            /* the running one; a reload replaces it */
 	int epfd;
 	struct src sig, timer;
 	uint64_t node_id;
 	uint64_t seq;                  /* next sequence number of our captures */
 	struct tc_capture *tc;         /* NULL in socket mode */
 	struct src *ring_src;          /* epoll entry of the ring, tc mode */
-	struct gsock *gs;
-	unsigned int ngs;
-	struct src *listeners;
+	struct gsock **gs;             /* per group of cfg; NULL: none (direction in) */
+	struct listener **listeners;
 	unsigned int nlisteners;
+	struct gtable gtab;
 	struct peer **peers;
 	unsigned int npeers, cap_peers;
 	int inj_fd[2];                 /* [0] IPv4, [1] IPv6; -1 if unused */
@@ -146,6 +182,7 @@ struct daemon {
 	unsigned int rl_lines;         /* ... lines logged in it */
 	__u64 rl_quiet;                /* ... refusals not logged */
 	bool stop;
+	bool reload;                   /* SIGHUP: reload after this loop pass */
 	int exit_err;                  /* why the loop stopped, 0 for a signal */
 	uint64_t t_start;
 	struct metrics *metrics;       /* --metrics server, NULL without */
@@ -157,6 +194,12 @@ int tc_capture_ring_fd(struct tc_capture *tc);
 int tc_capture_poll(struct tc_capture *tc);
 int tc_capture_set_selfport(struct tc_capture *tc, uint16_t port);
 void tc_capture_log_stats(struct tc_capture *tc, const struct config *cfg);
+/* Bring the groups map from old's groups (NULL: none) to cfg's, touching
+ * only the entries that differ; new groups' counters start at zero. */
+int tc_capture_set_groups(struct tc_capture *tc, const struct config *old,
+			  const struct config *cfg);
+/* Counters of a group id at zero, before a new group takes it. */
+int tc_capture_zero_gstats(struct tc_capture *tc, uint32_t id);
 /* Publish the daemon's counters and peer table in the pinned maps. */
 void tc_capture_publish(struct tc_capture *tc, const struct mctun_dstats *st,
 			const struct mctun_peer_info *peers, unsigned int npeers);
@@ -168,22 +211,42 @@ void tc_capture_fds(struct tc_capture *tc, struct counters_fds *fds);
 /* sockets.c: per-group capture sockets and the re-injection sockets. */
 int group_socket_open(const struct config *cfg, unsigned int gid, bool marked_only);
 int inject_socket_open(const struct config *cfg, int family, uint16_t *port);
+int inject_socket_set_ttl(int fd, int family, uint32_t ttl);
 int local_addrs_load(struct daemon *d);
 bool is_local_addr(const struct daemon *d, uint8_t family, const uint8_t *addr);
 /* TCP keepalives that end a connection silent for about dead_s: the only
  * way to find a dead peer whose framing has no keepalive of its own. */
 int tcp_keepalive_on(int fd, double idle_s, double dead_s);
 
-/* daemon.c */
-int daemon_run(const struct config *cfg);
+/* daemon.c. daemon_run takes cfg over and frees it (or what a reload put
+ * in its place) before it returns. */
+int daemon_run(struct config *cfg);
 /* Hand one captured datagram to the tunnel (from the ring or a socket). */
 void daemon_capture(struct daemon *d, const struct data_hdr *h, const uint8_t *payload,
 		    uint32_t len);
-/* Index of the configured group (addr, port), or -1. */
-int daemon_find_group(const struct config *cfg, uint8_t family, const uint8_t *addr,
+/* Index into d->cfg->groups of the group (addr, port), or -1. */
+int daemon_find_group(const struct daemon *d, uint8_t family, const uint8_t *addr,
 		      uint16_t port);
 /* The peer table as published (at most max rows), with d->st's node_id,
  * queue_drops and peers_up brought up to date. Returns the rows. */
 unsigned int daemon_peer_table(struct daemon *d, struct mctun_peer_info *pi, unsigned int max);
+
+/* daemon.c, for reload.c */
+void ep_set(struct daemon *d, struct src *s, uint32_t events, int op);
+struct peer *peer_new(struct daemon *d, int fd, bool outbound, const char *name);
+/* End a connection for good (outbound ones too); freed after the loop pass. */
+void peer_drop(struct daemon *d, struct peer *p, const char *why);
+int gtable_build(const struct config *cfg, struct gtable *gt);
+/* The re-injection socket of family index fi (0 IPv4, 1 IPv6). */
+int inject_open(struct daemon *d, int fi);
+void raise_nofile(const struct config *cfg);
+
+/* reload.c */
+/* Bring the daemon's groups, listeners, peers and settings from old (NULL
+ * at start) to cfg, which becomes d->cfg. On failure nothing has changed
+ * and the error is logged: returns -errno. */
+int daemon_apply(struct daemon *d, const struct config *old, struct config *cfg);
+/* SIGHUP: read the config again and apply it, or keep the running one. */
+void daemon_reload(struct daemon *d);
 
 #endif

@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 			continue;
 		log_prog = "mctun";
 		rc = cmds[i].fn(argc - 1, argv + 1);
-		return rc == 0 ? 0 : rc == -EINVAL ? 2 : 1;
+		return rc == 0 ? 0 : rc == -EINVAL || rc == -ERANGE ? 2 : 1;
 	}
 	fprintf(stderr, "mctun: unknown command '%s' (see mctun --help)\n", argv[1]);
 	return 2;

@@ -103,8 +103,10 @@ static void daemon_counters(struct daemon *d, struct counters *c,
 		c->info.start_ns = realtime_ns() - (now_ns() - d->t_start);
 		c->groups = calloc(cfg->ngroups, sizeof(*c->groups));
 		for (i = 0; c->groups && i < cfg->ngroups; i++) {
-			c->groups[i].g = cfg->groups[i];
-			c->groups[i].id = i;
+			c->groups[i].g = cfg->groups[i].g;
+			c->groups[i].id = cfg->groups[i].id;
+			c->groups[i].flags = cfg->groups[i].dir == GDIR_IN ? MCTUN_GF_NOCAPTURE :
+					     cfg->groups[i].dir == GDIR_OUT ? MCTUN_GF_NOINJECT : 0;
 		}
 		c->ngroups = c->groups ? cfg->ngroups : 0;
 	}

@@ -67,7 +67,7 @@ static bool link_scope(const struct mc_group *g)
 
 int group_socket_open(const struct config *cfg, unsigned int gid, bool marked_only)
 {
-	const struct mc_group *g = &cfg->groups[gid];
+	const struct mc_group *g = &cfg->groups[gid].g;
 	int af = fam_to_af(g->family), lvl = af == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
 	struct sockaddr_storage ss;
 	char name[GROUP_STRLEN];
@@ -193,6 +193,15 @@ int inject_socket_open(const struct config *cfg, int family, uint16_t *port)
 fail:
 	close(fd);
 	return err;
+}
+
+int inject_socket_set_ttl(int fd, int family, uint32_t ttl)
+{
+	if (family == MCTUN_FAM_INET6)
+		return set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, ttl, "IPV6_MULTICAST_HOPS",
+			       "IPv6 send socket");
+	return set_int(fd, IPPROTO_IP, IP_MULTICAST_TTL, ttl, "IP_MULTICAST_TTL",
+		       "IPv4 send socket");
 }
 
 int local_addrs_load(struct daemon *d)

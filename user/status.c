@@ -93,7 +93,7 @@ static void usage(FILE *f)
 "JSON keys: interfaces[]: name, ifindex, igmp_version, force_igmp_version,\n"
 "mld_version, force_mld_version, groups[]: group, users, sources[] {source,\n"
 "mode}.  instances[]: pin_dir, netns, pid, alive, stale, interface, ifindex,\n"
-"mode, start_ns, uptime_s, groups[] {group, packets, bytes, fragments,\n"
+"mode, start_ns, uptime_s, groups[] {group, direction, packets, bytes, fragments,\n"
 "ring_full}, bpf {...}, daemon {...}, peers[] {address, direction, state,\n"
 "node_id, up_since_ns, up_s, framing, frames_in, bytes_in, frames_out,\n"
 "bytes_out, queue_drops, queued}; socket-mode ones: pid, mode, interface, cmdline, note.\n"
@@ -671,8 +671,11 @@ static void text_instance(const struct counters *in, __u64 now)
 	for (i = 0; i < in->ngroups; i++) {
 		const struct counters_group *g = &in->groups[i];
 
-		printf("  group %s: packets %llu, bytes %llu, fragments %llu, ring full %llu\n",
-		       group_str(&g->g, a, sizeof(a)), (unsigned long long)g->st.packets,
+		printf("  group %s%s%s: packets %llu, bytes %llu, fragments %llu, ring full %llu\n",
+		       group_str(&g->g, a, sizeof(a)),
+		       g->flags & (MCTUN_GF_NOCAPTURE | MCTUN_GF_NOINJECT) ? " direction " : "",
+		       g->flags & (MCTUN_GF_NOCAPTURE | MCTUN_GF_NOINJECT) ?
+		       counters_direction_name(g->flags) : "", (unsigned long long)g->st.packets,
 		       (unsigned long long)g->st.bytes, (unsigned long long)g->st.fragments,
 		       (unsigned long long)g->st.ring_full);
 	}

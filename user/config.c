@@ -1,0 +1,859 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The options of `mctun run`: one table serves the command line, the
+ * config file and the help text. The file holds one option per line, its
+ * key being the long option's name:
+ *
+ *     # comment
+ *     iface eth1
+ *     group 239.1.2.3:5000
+ *     group 239.1.2.4:5000 direction in rewrite 239.9.9.9:6000
+ *     listen 0.0.0.0:7000       # a comment after white space
+ *
+ * The file is read first, then the command line is applied over it, with
+ * the same setters: a scalar from the command line replaces the file's, a
+ * list (group, listen, peer) gets the entries of both. A scalar given twice
+ * in the file is an error, as is an unknown key; every refusal is one line,
+ * "FILE:LINE: reason".
+ *
+ * Adding an option: a field in struct config (daemon.h), a setter here, and
+ * one line in options[]. OPT_FIXED with FIELD() makes a reload that changes
+ * it refused; without it the new value simply takes effect on reload.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <linux/if_link.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "allow.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "metrics.h"
+#include "tls.h"
+#include "util.h"
+
+#define MAX_LINE 4096
+
+#define OPT_LIST    0x1   /* repeatable: each occurrence adds, in the file and the command line */
+#define OPT_FIXED   0x2   /* cannot change on reload; FIELD() names where it is kept */
+#define OPT_STRING  0x4   /* with OPT_FIXED: the field is a char * */
+#define OPT_CMDLINE 0x8   /* the command line's alone, not a key of the file */
+#define OPT_ONCE    0x10  /* twice on the command line is an error (not: the last wins) */
+
+struct run_option {
+	const char *name;          /* long option, and key in the file */
+	int short_name;            /* 0: none */
+	const char *arg;           /* the value's name in --help; NULL: takes no value */
+	unsigned int flags;        /* OPT_* */
+	/* Parse val (NULL for an option without value) into cfg; `who` names the
+	 * option in messages: "--ttl", or "FILE:LINE: ttl". */
+	int (*set)(struct config *cfg, const char *who, const char *val);
+	const char *help;          /* '\n' goes on at the help column */
+	size_t off, size;          /* OPT_FIXED: the field of struct config */
+};
+
+#define FIELD(f) .off = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
+
+/* ---- setters ------------------------------------------------------------ */
+
+static int set_iface(struct config *cfg, const char *who, const char *val)
+{
+	(void)who;
+	free(cfg->ifname);
+	cfg->ifname = strdup(val);
+	return cfg->ifname ? 0 : -ENOMEM;
+}
+
+static int set_group(struct config *cfg, const char *who, const char *val)
+{
+	char buf[512], who_rw[PATH_MAX + 80], name[GROUP_STRLEN], *save = NULL, *tok;
+	struct cfg_group gc = { .dir = GDIR_BOTH };
+	bool have_dir = false;
+	unsigned int i;
+	int err;
+
+	if (strlen(val) >= sizeof(buf)) {
+		pr_warn("%s: '%.40s...' is too long\n", who, val);
+		return -EINVAL;
+	}
+	strcpy(buf, val);
+	tok = strtok_r(buf, " \t", &save);
+	err = group_parse(who, tok ? tok : "", &gc.g);
+	if (err)
+		return err;
+	while ((tok = strtok_r(NULL, " \t", &save))) {
+		const char *arg = strtok_r(NULL, " \t", &save);
+
+		if (!strcmp(tok, "direction")) {
+			if (have_dir) {
+				pr_warn("%s: '%s': direction is given twice\n", who, val);
+				return -EINVAL;
+			}
+			have_dir = true;
+			if (arg && !strcmp(arg, "in"))
+				gc.dir = GDIR_IN;
+			else if (arg && !strcmp(arg, "out"))
+				gc.dir = GDIR_OUT;
+			else if (arg && !strcmp(arg, "both"))
+				gc.dir = GDIR_BOTH;
+			else {
+				pr_warn("%s: '%s': direction '%s' is not in, out or both\n", who, val,
+					arg ? arg : "");
+				return -EINVAL;
+			}
+		} else if (!strcmp(tok, "rewrite")) {
+			if (gc.to.family) {
+				pr_warn("%s: '%s': rewrite is given twice\n", who, val);
+				return -EINVAL;
+			}
+			snprintf(who_rw, sizeof(who_rw), "%s rewrite", who);
+			err = group_parse(who_rw, arg ? arg : "", &gc.to);
+			if (err)
+				return err;
+			if (gc.to.ssm) {
+				pr_warn("%s: '%s': the rewrite target takes no @SOURCE (mctun sends it)\n",
+					who, arg);
+				return -EINVAL;
+			}
+			if (gc.to.family != gc.g.family) {
+				pr_warn("%s: '%s': the rewrite target is of another address family\n",
+					who, val);
+				return -EINVAL;
+			}
+			if (group_same_dest(&gc.to, &gc.g)) {
+				pr_warn("%s: '%s': rewrite to the group itself\n", who, val);
+				return -EINVAL;
+			}
+		} else {
+			pr_warn("%s: '%s': '%s' is neither 'direction' nor 'rewrite'\n", who, val, tok);
+			return -EINVAL;
+		}
+	}
+	if (gc.to.family && gc.dir == GDIR_OUT) {
+		pr_warn("%s: '%s': rewrite needs direction in or both (out is never re-injected)\n",
+			who, val);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->ngroups; i++) {
+		if (!memcmp(&cfg->groups[i].g, &gc.g, sizeof(gc.g))) {
+			pr_warn("%s: '%s' is given twice\n", who, group_str(&gc.g, name, sizeof(name)));
+			return -EINVAL;
+		}
+	}
+	if (cfg->ngroups >= MCTUN_MAX_GROUPS) {
+		pr_warn("%s: at most %u groups\n", who, MCTUN_MAX_GROUPS);
+		return -EINVAL;
+	}
+	if ((cfg->ngroups & (cfg->ngroups + 1)) == 0 || !cfg->groups) {
+		struct cfg_group *n = realloc(cfg->groups, 2 * (cfg->ngroups + 1) * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		cfg->groups = n;
+	}
+	gc.id = cfg->ngroups;
+	cfg->groups[cfg->ngroups++] = gc;
+	return 0;
+}
+
+static int add_endpoint(const char *who, const char *val, struct endpoint *eps, unsigned int *n,
+			bool passive)
+{
+	struct endpoint *ep;
+	unsigned int i;
+	int err;
+
+	if (*n >= MAX_ENDPOINTS) {
+		pr_warn("%s: at most %d\n", who, MAX_ENDPOINTS);
+		return -EINVAL;
+	}
+	ep = &eps[*n];
+	memset(ep, 0, sizeof(*ep));
+	err = hostport_parse(who, val, ep->host, sizeof(ep->host), &ep->port);
+	if (err)
+		return err;
+	err = hostport_resolve(who, ep->host, ep->port, passive, &ep->ss, &ep->sslen);
+	if (err)
+		return err;
+	snprintf(ep->name, sizeof(ep->name), "%s", val);
+	for (i = 0; i < *n; i++) {
+		if (endpoint_same(&eps[i], ep)) {
+			pr_warn("%s: '%s' is given twice (as '%s' before)\n", who, val, eps[i].name);
+			return -EINVAL;
+		}
+	}
+	(*n)++;
+	return 0;
+}
+
+static int set_listen(struct config *cfg, const char *who, const char *val)
+{
+	return add_endpoint(who, val, cfg->listen, &cfg->nlisten, true);
+}
+
+static int set_peer(struct config *cfg, const char *who, const char *val)
+{
+	return add_endpoint(who, val, cfg->peer, &cfg->npeer, false);
+}
+
+static int set_mode(struct config *cfg, const char *who, const char *val)
+{
+	if (!strcmp(val, "tc"))
+		cfg->mode = MCTUN_MODE_TC;
+	else if (!strcmp(val, "socket"))
+		cfg->mode = MCTUN_MODE_SOCKET;
+	else if (!strcmp(val, "xdp"))
+		cfg->mode = MCTUN_MODE_XDP;
+	else {
+		pr_warn("%s: '%s' is not tc, xdp or socket\n", who, val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_xdp_mode(struct config *cfg, const char *who, const char *val)
+{
+	if (!strcmp(val, "native"))
+		cfg->xdp_flags = XDP_FLAGS_DRV_MODE;
+	else if (!strcmp(val, "generic"))
+		cfg->xdp_flags = XDP_FLAGS_SKB_MODE;
+	else if (!strcmp(val, "auto"))
+		cfg->xdp_flags = 0;
+	else {
+		pr_warn("%s: '%s' is not auto, native or generic\n", who, val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_ttl(struct config *cfg, const char *who, const char *val)
+{
+	return parse_u32(who, val, 1, 255, &cfg->ttl);
+}
+
+static int set_max_hops(struct config *cfg, const char *who, const char *val)
+{
+	return parse_u32(who, val, 1, 255, &cfg->max_hops);
+}
+
+static int set_queue_size(struct config *cfg, const char *who, const char *val)
+{
+	return parse_size(who, val, 2 * FRAME_MAX, 1ULL << 30, &cfg->queue_bytes);
+}
+
+static int set_queue_total(struct config *cfg, const char *who, const char *val)
+{
+	return parse_size(who, val, 2 * FRAME_MAX, 1ULL << 40, &cfg->queue_total);
+}
+
+static int set_ring_size(struct config *cfg, const char *who, const char *val)
+{
+	uint64_t v;
+	int err = parse_size(who, val, 1 << 16, 1ULL << 30, &v);
+
+	if (err)
+		return err;
+	if (v & (v - 1)) {
+		pr_warn("%s: %s is not a power of two\n", who, val);
+		return -EINVAL;
+	}
+	cfg->ring_bytes = v;
+	return 0;
+}
+
+static int set_max_peers(struct config *cfg, const char *who, const char *val)
+{
+	return parse_u32(who, val, 1, 65536, &cfg->max_peers);
+}
+
+static int set_keepalive(struct config *cfg, const char *who, const char *val)
+{
+	return parse_seconds(who, val, 0.05, 3600, &cfg->keepalive_s);
+}
+
+static int set_dead_after(struct config *cfg, const char *who, const char *val)
+{
+	return parse_seconds(who, val, 0.1, 3600, &cfg->dead_s);
+}
+
+static int set_metrics(struct config *cfg, const char *who, const char *val)
+{
+	unsigned int n = 0;
+	int err = add_endpoint(who, val, &cfg->metrics, &n, true);
+
+	cfg->metrics_on = !err;
+	return err;
+}
+
+static int set_metrics_timeout(struct config *cfg, const char *who, const char *val)
+{
+	return parse_seconds(who, val, 0.1, 3600, &cfg->metrics_timeout_s);
+}
+
+static int set_framing(struct config *cfg, const char *who, const char *val)
+{
+	if (!strcmp(val, "mctun"))
+		cfg->framing = MCTUN_FRAMING_MCTUN;
+	else if (!strcmp(val, "udptunnel"))
+		cfg->framing = MCTUN_FRAMING_UDPTUNNEL;
+	else {
+		pr_warn("%s: '%s' is not mctun or udptunnel\n", who, val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_file(const char *who, const char *val, const char **dst)
+{
+	char *s;
+
+	if (!*val) {
+		pr_warn("%s: empty file name\n", who);
+		return -EINVAL;
+	}
+	s = strdup(val);
+	if (!s)
+		return -ENOMEM;
+	free((char *)*dst);
+	*dst = s;
+	return 0;
+}
+
+static int set_tls_cert(struct config *cfg, const char *who, const char *val)
+{
+	return set_file(who, val, &cfg->tls_opts.cert);
+}
+
+static int set_tls_key(struct config *cfg, const char *who, const char *val)
+{
+	return set_file(who, val, &cfg->tls_opts.key);
+}
+
+static int set_tls_ca(struct config *cfg, const char *who, const char *val)
+{
+	return set_file(who, val, &cfg->tls_opts.ca);
+}
+
+static int set_psk_file(struct config *cfg, const char *who, const char *val)
+{
+	return set_file(who, val, &cfg->tls_opts.psk_file);
+}
+
+static int set_allow(struct config *cfg, const char *who, const char *val)
+{
+	struct cidr c, *n;
+	int err;
+
+	err = cidr_parse(who, val, &c);
+	if (err)
+		return err;
+	if (cfg->nallow >= MAX_ENDPOINTS) {
+		pr_warn("%s: at most %d\n", who, MAX_ENDPOINTS);
+		return -EINVAL;
+	}
+	n = realloc(cfg->allow, (cfg->nallow + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	cfg->allow = n;
+	cfg->allow[cfg->nallow++] = c;
+	return 0;
+}
+
+static int set_auth_timeout(struct config *cfg, const char *who, const char *val)
+{
+	return parse_seconds(who, val, 0.1, 600, &cfg->handshake_s);
+}
+
+static int set_max_pending(struct config *cfg, const char *who, const char *val)
+{
+	return parse_u32(who, val, 1, 65536, &cfg->max_pending);
+}
+
+static int set_verbose(struct config *cfg, const char *who, const char *val)
+{
+	(void)who;
+	(void)val;
+	cfg->verbose++;
+	return 0;
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+static const struct run_option options[] = {
+	{ "iface", 'i', "IFACE", OPT_FIXED | OPT_STRING, set_iface,
+	  "the island's interface (required)", FIELD(ifname) },
+	{ "group", 'g', "GROUP:PORT", OPT_LIST, set_group,
+	  "a group to carry, repeatable: 239.1.2.3:5000,\n"
+	  "[ff15::1]:5000, or source-specific\n"
+	  "232.1.1.1:5000@198.18.1.1; may go on with\n"
+	  "'direction in|out|both' and 'rewrite GROUP:PORT'\n"
+	  "(quoted as one argument)" },
+	{ "listen", 'l', "ADDR:PORT", OPT_LIST, set_listen,
+	  "accept tunnel peers here, repeatable ([::]:7000 for IPv6)" },
+	{ "peer", 'p', "HOST:PORT", OPT_LIST, set_peer,
+	  "connect to this peer and keep reconnecting, repeatable" },
+	{ "mode", 0, "tc|xdp|socket", OPT_FIXED, set_mode,
+	  "capture with the eBPF TC program (default); with XDP\n"
+	  "for the island's traffic plus TC for local senders and\n"
+	  "fragments; or with plain sockets (no BPF needed; local\n"
+	  "senders are seen only with multicast loopback on)", FIELD(mode) },
+	{ "xdp-mode", 0, "MODE", OPT_FIXED, set_xdp_mode,
+	  "auto (default: native if the driver has it, else\n"
+	  "generic), native or generic", FIELD(xdp_flags) },
+	{ "ttl", 0, "N", 0, set_ttl,
+	  "TTL / hop limit of re-injected datagrams (default 1)" },
+	{ "max-hops", 0, "N", 0, set_max_hops,
+	  "tunnel links a datagram may cross (default 8)" },
+	{ "queue-size", 0, "BYTES", OPT_FIXED, set_queue_size,
+	  "output queue bound per peer (default 4M)", FIELD(queue_bytes) },
+	{ "queue-total", 0, "BYTES", 0, set_queue_total,
+	  "bound of all peers' queues together (default 16M)" },
+	{ "ring-size", 0, "BYTES", OPT_FIXED, set_ring_size,
+	  "BPF ring buffer, power of two (default 8M)", FIELD(ring_bytes) },
+	{ "max-peers", 0, "N", 0, set_max_peers,
+	  "accepted connections at once (default 256)" },
+	{ "keepalive", 0, "SECS", 0, set_keepalive,
+	  "keepalive after this idle time (default 1)" },
+	{ "dead-after", 0, "SECS", 0, set_dead_after,
+	  "drop a peer silent this long (default 3)" },
+	{ "metrics", 0, "ADDR:PORT", OPT_FIXED | OPT_ONCE, set_metrics,
+	  "serve every counter over HTTP: GET /metrics, in the\n"
+	  "Prometheus text format (as mctun stats --prometheus)", FIELD(metrics) },
+	{ "metrics-timeout", 0, "SECS", 0, set_metrics_timeout,
+	  "close a metrics client still without its answer\n"
+	  "after this long (default 5)" },
+	{ "framing", 0, "KIND", OPT_FIXED, set_framing,
+	  "mctun (default): the mctun protocol; udptunnel: a\n"
+	  "16-bit length before each datagram, as Debian's\n"
+	  "udptunnel and mcasttunnel speak it, to replace one\n"
+	  "end of their tunnel. Exactly one -g; no hello, no\n"
+	  "loop or duplicate detection (use no cycles); TCP\n"
+	  "keepalives after --keepalive (whole seconds) find a\n"
+	  "dead peer within about --dead-after", FIELD(framing) },
+	{ "config", 'c', "FILE", OPT_CMDLINE, NULL,
+	  "read options from FILE (default " CONFIG_DEFAULT_PATH "\n"
+	  "when present); the command line wins over its\n"
+	  "scalars, lists add up; SIGHUP reads it again" },
+	{ "no-config", 0, NULL, OPT_CMDLINE, NULL,
+	  "read no config file, not even the default one" },
+	{ "verbose", 'v', NULL, OPT_LIST, set_verbose,
+	  "more log (repeat for libbpf's)" },
+	{ "help", 'h', NULL, OPT_CMDLINE, NULL, "this text" },
+	{ "version", 'V', NULL, OPT_CMDLINE, NULL, "print the version" },
+	{ NULL, 0, NULL, 0, NULL,
+	  "Authentication (default: plain TCP, unauthenticated and unencrypted):" },
+	{ "tls-cert", 0, "FILE", OPT_FIXED | OPT_STRING | OPT_ONCE, set_tls_cert,
+	  "TLS 1.3 with certificates: this gateway's PEM cert,", FIELD(tls_opts.cert) },
+	{ "tls-key", 0, "FILE", OPT_FIXED | OPT_STRING | OPT_ONCE, set_tls_key,
+	  "its PEM private key (not encrypted, mode 0600),", FIELD(tls_opts.key) },
+	{ "tls-ca", 0, "FILE", OPT_FIXED | OPT_STRING | OPT_ONCE, set_tls_ca,
+	  "the CA that peers' certificates must chain to;\n"
+	  "both sides verify each other", FIELD(tls_opts.ca) },
+	{ "psk-file", 0, "FILE", OPT_FIXED | OPT_STRING | OPT_ONCE, set_psk_file,
+	  "or TLS 1.3 with a pre-shared key: one line\n"
+	  "'IDENTITY HEXKEY' (128 to 512 bits), mode 0600,\n"
+	  "the same file on every gateway", FIELD(tls_opts.psk_file) },
+	{ "allow", 0, "CIDR", OPT_LIST, set_allow,
+	  "accept connections only from these, repeatable\n"
+	  "(198.19.0.0/16, 2001:db8::/32); checked at accept" },
+	{ "auth-timeout", 0, "SECS", 0, set_auth_timeout,
+	  "TLS handshake and hello within this (default 5)" },
+	{ "max-pending", 0, "N", 0, set_max_pending,
+	  "inbound connections authenticating at once; one\n"
+	  "more closes the oldest of them (default 64)" },
+};
+
+#define NOPTS ARRAY_SIZE(options)
+#define OPT_VAL_BASE 0x100
+
+static int opt_by_val(int c)
+{
+	unsigned int i;
+
+	if (c >= OPT_VAL_BASE && c < OPT_VAL_BASE + (int)NOPTS)
+		return c - OPT_VAL_BASE;
+	for (i = 0; i < NOPTS; i++)
+		if (options[i].name && options[i].short_name && options[i].short_name == c)
+			return i;
+	return -1;
+}
+
+static int opt_by_name(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (options[i].name && !strcmp(options[i].name, name))
+			return i;
+	return -1;
+}
+
+void config_print_options(FILE *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < NOPTS; i++) {
+		const struct run_option *o = &options[i];
+		char left[64], sh[8] = "    ";
+		const char *h = o->help, *nl;
+
+		if (!o->name) {         /* a heading */
+			fprintf(f, "\n%s\n", o->help);
+			continue;
+		}
+		if (o->short_name)
+			snprintf(sh, sizeof(sh), "-%c, ", o->short_name);
+		snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "",
+			 o->arg ? o->arg : "");
+		if (strlen(left) > 20)
+			fprintf(f, "  %s%s\n%27s", sh, left, "");
+		else
+			fprintf(f, "  %s%-20s ", sh, left);
+		while ((nl = strchr(h, '\n'))) {
+			fprintf(f, "%.*s\n%27s", (int)(nl - h), h, "");
+			h = nl + 1;
+		}
+		fprintf(f, "%s\n", h);
+	}
+}
+
+/* ---- the file ----------------------------------------------------------- */
+
+/* One line; line_of[] holds where each scalar was set. */
+static int parse_line(struct config *cfg, const char *path, unsigned int lineno, char *line,
+		      size_t len, unsigned int *line_of)
+{
+	char who[PATH_MAX + 64], *p, *key, *val, *end;
+	const struct run_option *o;
+	int i;
+
+	if (strlen(line) != len) {
+		pr_warn("%s:%u: holds a NUL byte\n", path, lineno);
+		return -EINVAL;
+	}
+	if (len > MAX_LINE) {
+		pr_warn("%s:%u: longer than %d bytes\n", path, lineno, MAX_LINE);
+		return -EINVAL;
+	}
+	for (p = line; *p; p++) {
+		if (*p == '#' && (p == line || isspace((unsigned char)p[-1]))) {
+			*p = '\0';
+			break;
+		}
+	}
+	end = line + strlen(line);
+	while (end > line && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	for (key = line; isspace((unsigned char)*key); key++)
+		;
+	if (!*key)
+		return 0;
+	for (val = key; *val && !isspace((unsigned char)*val); val++)
+		;
+	if (*val)
+		*val++ = '\0';
+	while (isspace((unsigned char)*val))
+		val++;
+
+	i = opt_by_name(key);
+	if (i < 0) {
+		pr_warn("%s:%u: unknown key '%s'\n", path, lineno, key);
+		return -EINVAL;
+	}
+	o = &options[i];
+	if (o->flags & OPT_CMDLINE) {
+		pr_warn("%s:%u: '%s' is an option of the command line only\n", path, lineno, key);
+		return -EINVAL;
+	}
+	if (o->arg && !*val) {
+		pr_warn("%s:%u: %s needs a value (%s %s)\n", path, lineno, key, key, o->arg);
+		return -EINVAL;
+	}
+	if (!o->arg && *val) {
+		pr_warn("%s:%u: %s takes no value\n", path, lineno, key);
+		return -EINVAL;
+	}
+	if (!(o->flags & OPT_LIST) && line_of[i]) {
+		pr_warn("%s:%u: %s is already set on line %u\n", path, lineno, key, line_of[i]);
+		return -EINVAL;
+	}
+	line_of[i] = lineno;
+	snprintf(who, sizeof(who), "%s:%u: %s", path, lineno, key);
+	return o->set(cfg, who, *val ? val : NULL);
+}
+
+static int parse_file(struct config *cfg, const char *path)
+{
+	unsigned int line_of[NOPTS] = { 0 }, lineno = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+	int err = 0;
+
+	f = fopen(path, "re");
+	if (!f) {
+		err = -errno;
+		pr_warn("%s: %s\n", path, strerror(-err));
+		return err;
+	}
+	errno = 0;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		err = parse_line(cfg, path, ++lineno, line, n, line_of);
+		if (err)
+			break;
+		errno = 0;
+	}
+	if (!err && ferror(f)) {
+		err = errno ? -errno : -EIO;
+		pr_warn("%s: %s\n", path, strerror(-err));
+	}
+	free(line);
+	fclose(f);
+	return err;
+}
+
+/* ---- loading ------------------------------------------------------------- */
+
+static struct config *config_new(void)
+{
+	struct config *cfg = calloc(1, sizeof(*cfg));
+
+	if (!cfg)
+		return NULL;
+	cfg->mode = MCTUN_MODE_TC;
+	cfg->ttl = 1;
+	cfg->max_hops = 8;
+	cfg->queue_bytes = 4u << 20;     /* 75 ms of 200-byte datagrams at 200k pps */
+	cfg->queue_total = 16u << 20;    /* with 100 peers, under 64 MiB in all */
+	cfg->ring_bytes = MCTUN_RING_DEFAULT;
+	cfg->max_peers = 256;
+	cfg->keepalive_s = 1;
+	cfg->dead_s = 3;
+	cfg->handshake_s = 5;
+	cfg->backoff_max_s = 30;
+	cfg->keep_dscp = true;
+	cfg->metrics_timeout_s = METRICS_TIMEOUT_S;
+	cfg->max_pending = 64;
+	return cfg;
+}
+
+void config_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->ifname);
+	free(cfg->groups);
+	free(cfg->path);
+	free((char *)cfg->tls_opts.cert);
+	free((char *)cfg->tls_opts.key);
+	free((char *)cfg->tls_opts.ca);
+	free((char *)cfg->tls_opts.psk_file);
+	free(cfg->allow);
+	tls_ctx_free(cfg->tls);
+	free(cfg);
+}
+
+/* What must hold once the file and the command line are both in. */
+static int check(const struct config *cfg)
+{
+	if (!cfg->ifname) {
+		pr_warn("run: no interface (-i IFACE, or iface in a config file)\n");
+		return -EINVAL;
+	}
+	if (!cfg->ngroups) {
+		pr_warn("run: no group (-g GROUP:PORT, or group in a config file)\n");
+		return -EINVAL;
+	}
+	/* The framing names no group: a connection carries exactly one. */
+	if (cfg->framing == MCTUN_FRAMING_UDPTUNNEL && cfg->ngroups != 1) {
+		pr_warn("--framing udptunnel: carries exactly one group (-g), %u given\n",
+			cfg->ngroups);
+		return -EINVAL;
+	}
+	/* udptunnel speaks plain TCP: TLS would only make it a stranger */
+	if (cfg->framing == MCTUN_FRAMING_UDPTUNNEL && tls_opts_on(&cfg->tls_opts)) {
+		pr_warn("--framing udptunnel: not with --tls-cert or --psk-file (udptunnel "
+			"has no TLS)\n");
+		return -EINVAL;
+	}
+	if (!cfg->nlisten && !cfg->npeer) {
+		pr_warn("run: nothing to connect: give --listen and/or --peer\n");
+		return -EINVAL;
+	}
+	if (cfg->dead_s <= cfg->keepalive_s) {
+		pr_warn("run: dead-after (%.2f s) must be longer than keepalive (%.2f s)\n",
+			cfg->dead_s, cfg->keepalive_s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int config_load(int argc, char **argv, struct config **out)
+{
+	struct option longopts[NOPTS + 1];
+	char shortopts[2 * NOPTS + 1], who[64], *p = shortopts;
+	unsigned int given[NOPTS] = { 0 }, n;
+	const char *path = NULL;
+	bool no_config = false;
+	struct config *cfg;
+	unsigned int i;
+	int c, k, err = 0;
+
+	*out = NULL;
+	for (i = n = 0; i < NOPTS; i++) {
+		if (!options[i].name)
+			continue;
+		longopts[n++] = (struct option){ options[i].name,
+			options[i].arg ? required_argument : no_argument, NULL,
+			options[i].short_name ? options[i].short_name : OPT_VAL_BASE + (int)i };
+		if (options[i].short_name) {
+			*p++ = options[i].short_name;
+			if (options[i].arg)
+				*p++ = ':';
+		}
+	}
+	memset(&longopts[n], 0, sizeof(longopts[n]));
+	*p = '\0';
+
+	/* First pass: what decides the file, and anything unknown. */
+	optind = 0;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		k = opt_by_val(c);
+		if (k < 0) {
+			fprintf(stderr, "mctun run: see mctun run --help\n");
+			return -EINVAL;
+		}
+		if (!strcmp(options[k].name, "help"))
+			return CONFIG_HELP;
+		if (!strcmp(options[k].name, "version"))
+			return CONFIG_VERSION;
+		if (!strcmp(options[k].name, "config"))
+			path = optarg;
+		if (!strcmp(options[k].name, "no-config"))
+			no_config = true;
+	}
+	if (optind < argc) {
+		pr_warn("run: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (path && no_config) {
+		pr_warn("run: --config and --no-config exclude each other\n");
+		return -EINVAL;
+	}
+	if (!path && !no_config && !access(CONFIG_DEFAULT_PATH, F_OK))
+		path = CONFIG_DEFAULT_PATH;
+
+	cfg = config_new();
+	if (!cfg)
+		return -ENOMEM;
+	cfg->argc = argc;
+	cfg->argv = argv;
+	if (path) {
+		cfg->path = strdup(path);
+		err = cfg->path ? parse_file(cfg, path) : -ENOMEM;
+	}
+
+	/* Second pass: the command line over the file. */
+	optind = 0;
+	opterr = 0;
+	while (!err && (c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		k = opt_by_val(c);
+		if (k < 0 || !options[k].set)
+			continue;
+		snprintf(who, sizeof(who), "--%s", options[k].name);
+		if ((options[k].flags & OPT_ONCE) && given[k]++) {
+			pr_warn("%s: given twice\n", who);
+			err = -EINVAL;
+			break;
+		}
+		err = options[k].set(cfg, who, optarg);
+	}
+	if (!err)
+		err = check(cfg);
+	if (err) {
+		config_free(cfg);
+		return err;
+	}
+	*out = cfg;
+	return 0;
+}
+
+const char *config_fixed_changed(const struct config *old, const struct config *cfg)
+{
+	unsigned int i;
+
+	for (i = 0; i < NOPTS; i++) {
+		const struct run_option *o = &options[i];
+		const char *a = (const char *)old + o->off, *b = (const char *)cfg + o->off;
+
+		if (!(o->flags & OPT_FIXED))
+			continue;
+		if (o->flags & OPT_STRING) {
+			const char *sa = *(char *const *)a, *sb = *(char *const *)b;
+
+			if (strcmp(sa ? sa : "", sb ? sb : ""))
+				return o->name;
+		} else if (memcmp(a, b, o->size)) {
+			return o->name;
+		}
+	}
+	return NULL;
+}
+
+/* ---- matching one config's entries to another's ---------------------- */
+
+static int cmp_group_idx(const void *x, const void *y, void *arg)
+{
+	const struct cfg_group *g = arg;
+
+	return memcmp(&g[*(const int *)x].g, &g[*(const int *)y].g, sizeof(g->g));
+}
+
+int config_match_groups(const struct config *a, const struct config *b, int *a_in_b)
+{
+	unsigned int i, nb = b ? b->ngroups : 0;
+	int *idx = NULL;
+
+	if (nb) {
+		idx = malloc(nb * sizeof(*idx));
+		if (!idx)
+			return -ENOMEM;
+		for (i = 0; i < nb; i++)
+			idx[i] = i;
+		qsort_r(idx, nb, sizeof(*idx), cmp_group_idx, b->groups);
+	}
+	for (i = 0; i < a->ngroups; i++) {
+		unsigned int lo = 0, hi = nb;
+
+		a_in_b[i] = -1;
+		while (lo < hi) {
+			unsigned int mid = lo + (hi - lo) / 2;
+			int r = memcmp(&a->groups[i].g, &b->groups[idx[mid]].g, sizeof(a->groups[i].g));
+
+			if (!r) {
+				a_in_b[i] = idx[mid];
+				break;
+			}
+			if (r < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+	}
+	free(idx);
+	return 0;
+}
+
+bool endpoint_same(const struct endpoint *a, const struct endpoint *b)
+{
+	return a->sslen == b->sslen && !memcmp(&a->ss, &b->ss, a->sslen);
+}

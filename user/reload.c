@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Applying a configuration to the daemon: at start, from nothing, and on
+ * SIGHUP, from the running one. Only what differs is touched: a group kept
+ * keeps its socket, its membership, its BPF entry and its counters; a peer
+ * kept keeps its connection and its queue; a listener kept keeps its socket.
+ *
+ * Two phases. Prepare opens what the new configuration needs (the send
+ * socket of a new address family, group sockets with their joins,
+ * listeners) and brings the BPF groups map over; if any of it fails, what
+ * this call did is undone and the daemon runs on as it was. Commit then
+ * closes what is no longer wanted (leaving groups, closing peers and
+ * listeners) and cannot fail.
+ *
+ * It runs between two passes of the event loop (never inside one), so no
+ * pending event can point at a socket it frees.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "util.h"
+
+#define NSEC 1000000000ull
+
+struct plan {
+	int *n2o;              /* per group of the new config: its index in the old, or -1 */
+	int *o2n;              /* per group of the old config: its index in the new, or -1 */
+	struct gsock **gs;     /* per group of the new config; NULL: no socket */
+	bool *gs_new;          /* ... opened by this call */
+	struct listener **ls;  /* per listen entry of the new config */
+	bool *ls_new;          /* ... opened by this call */
+	bool *ls_defer;        /* its port is held by a listener this call removes */
+	struct gtable gt;
+};
+
+static void plan_free(struct plan *pl)
+{
+	free(pl->n2o);
+	free(pl->o2n);
+	free(pl->gs);
+	free(pl->gs_new);
+	free(pl->ls);
+	free(pl->ls_new);
+	free(pl->ls_defer);
+	free(pl->gt.slot);
+}
+
+/* Kept groups keep their id; a new one takes the lowest id free, avoiding
+ * those of groups just removed while there are others. */
+static int assign_ids(const struct config *old, struct config *cfg, const int *n2o)
+{
+	uint8_t *used = calloc(MCTUN_MAX_GROUPS, 1);   /* 1 kept or taken, 2 just freed */
+	unsigned int i, next = 0, again = 0;
+
+	if (!used)
+		return -ENOMEM;
+	for (i = 0; old && i < old->ngroups; i++)
+		used[old->groups[i].id] = 2;
+	for (i = 0; i < cfg->ngroups; i++) {
+		if (n2o[i] < 0)
+			continue;
+		cfg->groups[i].id = old->groups[n2o[i]].id;
+		used[cfg->groups[i].id] = 1;
+	}
+	for (i = 0; i < cfg->ngroups; i++) {
+		if (n2o[i] >= 0)
+			continue;
+		while (next < MCTUN_MAX_GROUPS && used[next])
+			next++;
+		if (next == MCTUN_MAX_GROUPS) {
+			/* config.c keeps ngroups <= MCTUN_MAX_GROUPS: one is free */
+			while (used[again] != 2)
+				again++;
+			next = again;
+		}
+		cfg->groups[i].id = next;
+		used[next] = 1;
+	}
+	free(used);
+	return 0;
+}
+
+static int listen_socket(const struct endpoint *ep, bool quiet)
+{
+	int fd, one = 1, err;
+
+	fd = socket(ep->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("listen %s: %s\n", ep->name, strerror(-err));
+		return err;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&ep->ss, ep->sslen) < 0 || listen(fd, 128) < 0) {
+		err = -errno;
+		if (!quiet)
+			pr_warn("listen %s: %s\n", ep->name, strerror(-err));
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static struct listener *listener_new(int fd, unsigned int slot)
+{
+	struct listener *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->src.kind = SRC_LISTEN;
+	l->src.fd = fd;
+	l->slot = slot;
+	return l;
+}
+
+/* The live listener for this endpoint of old, or -1. */
+static int live_listener(const struct daemon *d, const struct config *old,
+			 const struct endpoint *ep)
+{
+	unsigned int k;
+
+	for (k = 0; old && k < d->nlisteners; k++)
+		if (endpoint_same(&old->listen[d->listeners[k]->slot], ep))
+			return k;
+	return -1;
+}
+
+static bool listener_kept(const struct plan *pl, const struct config *cfg,
+			  const struct listener *l)
+{
+	unsigned int j;
+
+	for (j = 0; j < cfg->nlisten; j++)
+		if (pl->ls[j] == l)
+			return true;
+	return false;
+}
+
+static int prepare(struct daemon *d, const struct config *old, struct config *cfg,
+		   struct plan *pl)
+{
+	unsigned int i, j, nold = old ? old->ngroups : 0;
+	bool removing_listener = false;
+	int err, fi, k;
+
+	pl->n2o = malloc((cfg->ngroups + 1) * sizeof(int));
+	pl->o2n = malloc((nold + 1) * sizeof(int));
+	pl->gs = calloc(cfg->ngroups + 1, sizeof(*pl->gs));
+	pl->gs_new = calloc(cfg->ngroups + 1, sizeof(bool));
+	pl->ls = calloc(cfg->nlisten + 1, sizeof(*pl->ls));
+	pl->ls_new = calloc(cfg->nlisten + 1, sizeof(bool));
+	pl->ls_defer = calloc(cfg->nlisten + 1, sizeof(bool));
+	if (!pl->n2o || !pl->o2n || !pl->gs || !pl->gs_new || !pl->ls || !pl->ls_new ||
+	    !pl->ls_defer)
+		return -ENOMEM;
+	err = config_match_groups(cfg, old, pl->n2o);
+	if (!err && old)
+		err = config_match_groups(old, cfg, pl->o2n);
+	if (!err)
+		err = assign_ids(old, cfg, pl->n2o);
+	if (!err)
+		err = gtable_build(cfg, &pl->gt);
+	if (err)
+		return err;
+	raise_nofile(cfg);
+
+	/* Send sockets: one per address family in use. A new one stays even
+	 * if what follows fails: it is harmless. */
+	for (i = 0; i < cfg->ngroups; i++) {
+		fi = cfg->groups[i].g.family == MCTUN_FAM_INET6;
+		err = inject_open(d, fi);
+		if (err)
+			return err;
+	}
+
+	/* Group sockets, which also join: for groups captured here. */
+	for (i = 0; i < cfg->ngroups; i++) {
+		int o = pl->n2o[i], fd;
+
+		if (!group_captures(&cfg->groups[i]))
+			continue;
+		if (o >= 0 && d->gs && d->gs[o]) {
+			pl->gs[i] = d->gs[o];
+			continue;
+		}
+		fd = group_socket_open(cfg, i, cfg->mode != MCTUN_MODE_SOCKET);
+		if (fd < 0)
+			return fd;
+		pl->gs[i] = calloc(1, sizeof(*pl->gs[i]));
+		if (!pl->gs[i]) {
+			close(fd);
+			return -ENOMEM;
+		}
+		pl->gs[i]->src.kind = SRC_GROUP;
+		pl->gs[i]->src.fd = fd;
+		pl->gs_new[i] = true;
+	}
+
+	/* Listeners. One whose port a removed listener holds opens after it
+	 * has gone (commit): 0.0.0.0:7000 may become 198.18.0.1:7000. */
+	for (j = 0; j < cfg->nlisten; j++) {
+		k = live_listener(d, old, &cfg->listen[j]);
+		if (k >= 0)
+			pl->ls[j] = d->listeners[k];
+	}
+	for (k = 0; k < (int)d->nlisteners; k++)
+		removing_listener |= !listener_kept(pl, cfg, d->listeners[k]);
+	for (j = 0; j < cfg->nlisten; j++) {
+		int fd;
+
+		if (pl->ls[j])
+			continue;
+		fd = listen_socket(&cfg->listen[j], removing_listener);
+		if (fd == -EADDRINUSE && removing_listener) {
+			pl->ls_defer[j] = true;
+			continue;
+		}
+		if (fd < 0)
+			return fd;
+		pl->ls[j] = listener_new(fd, j);
+		if (!pl->ls[j]) {
+			close(fd);
+			return -ENOMEM;
+		}
+		pl->ls_new[j] = true;
+	}
+
+	/* Last, as it changes what the BPF program captures at once. */
+	if (d->tc) {
+		for (i = 0; i < cfg->ngroups; i++) {
+			if (pl->n2o[i] >= 0)
+				continue;
+			err = tc_capture_zero_gstats(d->tc, cfg->groups[i].id);
+			if (err)
+				return err;
+		}
+		err = tc_capture_set_groups(d->tc, old, cfg);
+		if (err) {
+			tc_capture_set_groups(d->tc, cfg, old);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Undo a prepare() that failed part-way. */
+static void unprepare(const struct config *cfg, struct plan *pl)
+{
+	unsigned int i;
+
+	for (i = 0; pl->gs && pl->gs_new && i < cfg->ngroups; i++) {
+		if (!pl->gs_new[i] || !pl->gs[i])
+			continue;
+		close(pl->gs[i]->src.fd);
+		free(pl->gs[i]);
+	}
+	for (i = 0; pl->ls && pl->ls_new && i < cfg->nlisten; i++) {
+		if (!pl->ls_new[i] || !pl->ls[i])
+			continue;
+		close(pl->ls[i]->src.fd);
+		free(pl->ls[i]);
+	}
+}
+
+static void log_group(const struct cfg_group *gc, const char *what)
+{
+	static const char *const dir[] = { "both", "in", "out" };
+	char name[GROUP_STRLEN], to[GROUP_STRLEN];
+
+	pr_info("group %s: %s (direction %s%s%s)\n", group_str(&gc->g, name, sizeof(name)), what,
+		dir[gc->dir], gc->to.family ? ", rewrite to " : "",
+		gc->to.family ? group_str(&gc->to, to, sizeof(to)) : "");
+}
+
+static void commit_groups(struct daemon *d, const struct config *old, struct config *cfg,
+			  struct plan *pl, bool quiet)
+{
+	unsigned int i;
+
+	for (i = 0; old && i < old->ngroups; i++) {
+		int n = pl->o2n[i];
+		struct gsock *g = d->gs ? d->gs[i] : NULL;
+
+		if (n < 0 && !quiet)
+			log_group(&old->groups[i], "removed");
+		if (!g || (n >= 0 && pl->gs[n] == g))
+			continue;
+		/* closing it leaves the group (or the source) on the interface */
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, g->src.fd, NULL);
+		close(g->src.fd);
+		free(g);
+	}
+	for (i = 0; i < cfg->ngroups; i++) {
+		int o = pl->n2o[i];
+
+		if (!quiet && o < 0)
+			log_group(&cfg->groups[i], "added");
+		else if (!quiet && (old->groups[o].dir != cfg->groups[i].dir ||
+				    memcmp(&old->groups[o].to, &cfg->groups[i].to,
+					   sizeof(cfg->groups[i].to))))
+			log_group(&cfg->groups[i], "changed");
+		if (!pl->gs[i])
+			continue;
+		pl->gs[i]->gid = i;
+		if (pl->gs_new[i])
+			ep_set(d, &pl->gs[i]->src, EPOLLIN, EPOLL_CTL_ADD);
+	}
+	free(d->gs);
+	d->gs = pl->gs;
+	pl->gs = NULL;
+	free(d->gtab.slot);
+	d->gtab = pl->gt;
+	pl->gt.slot = NULL;
+}
+
+static void commit_listeners(struct daemon *d, const struct config *old, struct config *cfg,
+			     struct plan *pl, bool quiet)
+{
+	struct listener **ls = calloc(cfg->nlisten + 1, sizeof(*ls));
+	unsigned int i, j, n = 0;
+	char why[ADDR_STRLEN + 64];
+
+	for (i = 0; i < d->nlisteners; i++) {
+		struct listener *l = d->listeners[i];
+
+		if (listener_kept(pl, cfg, l))
+			continue;
+		snprintf(why, sizeof(why), "its listener %s was removed", old->listen[l->slot].name);
+		for (j = 0; j < d->npeers; j++)
+			if (!d->peers[j]->outbound && d->peers[j]->lst == l)
+				peer_drop(d, d->peers[j], why);
+		if (!quiet)
+			pr_info("listener %s: removed\n", old->listen[l->slot].name);
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, l->src.fd, NULL);
+		close(l->src.fd);
+		free(l);
+	}
+	for (j = 0; j < cfg->nlisten; j++) {
+		if (pl->ls_defer[j]) {
+			int fd = listen_socket(&cfg->listen[j], false);
+
+			if (fd >= 0) {
+				pl->ls[j] = listener_new(fd, j);
+				if (!pl->ls[j])
+					close(fd);
+				pl->ls_new[j] = true;
+			}
+		}
+		if (!pl->ls[j]) {
+			pr_warn("listener %s: not open (the next reload tries again)\n",
+				cfg->listen[j].name);
+			continue;
+		}
+		pl->ls[j]->slot = j;
+		if (pl->ls_new[j]) {
+			ep_set(d, &pl->ls[j]->src, EPOLLIN, EPOLL_CTL_ADD);
+			if (!quiet)
+				pr_info("listener %s: added\n", cfg->listen[j].name);
+		}
+		if (ls)
+			ls[n++] = pl->ls[j];
+	}
+	if (!ls) {
+		/* no memory for the new array: the old one still has room
+		 * for the kept listeners; new ones are closed */
+		for (j = 0; j < cfg->nlisten; j++) {
+			if (!pl->ls[j])
+				continue;
+			if (pl->ls_new[j]) {
+				epoll_ctl(d->epfd, EPOLL_CTL_DEL, pl->ls[j]->src.fd, NULL);
+				close(pl->ls[j]->src.fd);
+				free(pl->ls[j]);
+				continue;
+			}
+			d->listeners[n++] = pl->ls[j];
+		}
+		d->nlisteners = n;
+		return;
+	}
+	free(d->listeners);
+	d->listeners = ls;
+	d->nlisteners = n;
+}
+
+static void commit_peers(struct daemon *d, const struct config *old, struct config *cfg,
+			 bool quiet)
+{
+	bool matched[MAX_ENDPOINTS] = { false };
+	unsigned int i, j, n = d->npeers;
+
+	/* at start (old NULL) there is no peer yet */
+	for (i = 0; old && i < n; i++) {
+		struct peer *p = d->peers[i];
+
+		if (!p->outbound || p->dead)
+			continue;
+		for (j = 0; j < cfg->npeer; j++)
+			if (!matched[j] && endpoint_same(&old->peer[p->slot], &cfg->peer[j]))
+				break;
+		if (j < cfg->npeer) {
+			p->slot = j;
+			matched[j] = true;
+		} else {
+			peer_drop(d, p, "removed from the configuration");
+		}
+	}
+	for (j = 0; j < cfg->npeer; j++) {
+		struct peer *p;
+
+		if (matched[j])
+			continue;
+		p = peer_new(d, -1, true, cfg->peer[j].name);
+		if (!p) {
+			pr_warn("peer %s: out of memory (the next reload tries again)\n",
+				cfg->peer[j].name);
+			continue;
+		}
+		if (!quiet)
+			pr_info("peer %s: added\n", cfg->peer[j].name);
+		p->slot = j;
+		p->state = PS_IDLE;
+		p->backoff_ns = NSEC;
+		p->t_retry = 0;          /* the next tick connects */
+	}
+}
+
+int daemon_apply(struct daemon *d, const struct config *old, struct config *cfg)
+{
+	struct plan pl = { 0 };
+	bool quiet = !old;
+	int err, fi;
+
+	err = prepare(d, old, cfg, &pl);
+	if (err) {
+		unprepare(cfg, &pl);
+		plan_free(&pl);
+		return err;
+	}
+	commit_groups(d, old, cfg, &pl, quiet);
+	commit_listeners(d, old, cfg, &pl, quiet);
+	commit_peers(d, old, cfg, quiet);
+	if (old && old->ttl != cfg->ttl)
+		for (fi = 0; fi < 2; fi++)
+			if (d->inj_fd[fi] >= 0)
+				inject_socket_set_ttl(d->inj_fd[fi],
+						      fi ? MCTUN_FAM_INET6 : MCTUN_FAM_INET,
+						      cfg->ttl);
+	log_level = LOG_LVL_INFO + cfg->verbose;
+	d->cfg = cfg;
+	plan_free(&pl);
+	return 0;
+}
+
+void daemon_reload(struct daemon *d)
+{
+	struct config *old = d->cfg, *cfg;
+	const char *fixed;
+	int err;
+
+	err = config_load(old->argc, old->argv, &cfg);
+	if (err) {
+		pr_warn("reload refused: keeping the running configuration\n");
+		return;
+	}
+	pr_info("reload: %s%s\n", cfg->path ? "read " : "no config file, only the command line",
+		cfg->path ? cfg->path : "");
+	cfg->ifindex = old->ifindex;
+	fixed = config_fixed_changed(old, cfg);
+	if (fixed) {
+		pr_warn("reload refused: %s cannot change at run time (restart mctun for that); "
+			"keeping the running configuration\n", fixed);
+		config_free(cfg);
+		return;
+	}
+	/* TLS settings cannot change: the running context goes on, in cfg */
+	cfg->tls = old->tls;
+	old->tls = NULL;
+	err = daemon_apply(d, old, cfg);
+	if (err) {
+		pr_warn("reload refused: %s; keeping the running configuration\n", strerror(-err));
+		old->tls = cfg->tls;
+		cfg->tls = NULL;
+		config_free(cfg);
+		return;
+	}
+	pr_info("reload: done: %u group%s, %u listener%s, %u peer%s\n", cfg->ngroups,
+		cfg->ngroups == 1 ? "" : "s", cfg->nlisten, cfg->nlisten == 1 ? "" : "s",
+		cfg->npeer, cfg->npeer == 1 ? "" : "s");
+	config_free(old);
+}
