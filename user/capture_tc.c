@@ -110,8 +110,13 @@ static void unpin_all(const char *dir)
 	rmdir(PIN_ROOT);   /* fails, as it should, while other instances run */
 }
 
-/* Is this TC filter one of ours? Its program's name says. */
-static bool filter_is_mctun(__u32 prog_id)
+/*
+ * Is this program (a TC filter at our handle and priority, or the XDP
+ * program) one of ours? Its name says. Reading it by id takes
+ * CAP_SYS_ADMIN, which the daemon need not have: then `fallback` decides,
+ * what the pinned info of a dead instance says it had attached.
+ */
+static bool filter_is_mctun(__u32 prog_id, bool fallback)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
@@ -120,7 +125,7 @@ static bool filter_is_mctun(__u32 prog_id)
 
 	fd = bpf_prog_get_fd_by_id(prog_id);
 	if (fd < 0)
-		return false;
+		return errno == EPERM && fallback;
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
 		ours = !strncmp(info.name, "mctun_", 6);
 	close(fd);
@@ -168,7 +173,7 @@ static int clear_stale(struct tc_capture *tc, const struct config *cfg)
 		old = libbpf_set_print(NULL);
 		qerr = bpf_tc_query(&h, &q);
 		libbpf_set_print(old);
-		if (qerr || !filter_is_mctun(q.prog_id))
+		if (qerr || !filter_is_mctun(q.prog_id, found))
 			continue;
 		q.prog_id = 0;
 		q.prog_fd = 0;
@@ -180,7 +185,7 @@ static int clear_stale(struct tc_capture *tc, const struct config *cfg)
 		LIBBPF_OPTS(bpf_xdp_query_opts, xq);
 
 		if (!bpf_xdp_query(cfg->ifindex, 0, &xq) && xq.prog_id &&
-		    filter_is_mctun(xq.prog_id)) {
+		    filter_is_mctun(xq.prog_id, found && info.mode == MCTUN_MODE_XDP)) {
 			__u32 mode = xq.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE :
 				     XDP_FLAGS_DRV_MODE;
 
@@ -491,6 +496,27 @@ static int write_info(struct tc_capture *tc, const struct config *cfg)
 	return 0;
 }
 
+/*
+ * The capabilities the BPF side needs, checked up front so that a missing
+ * one is named (the kernel only says EPERM): CAP_BPF (or CAP_SYS_ADMIN,
+ * which implies it) for maps and programs, CAP_NET_ADMIN for programs of
+ * TC and XDP type and for attaching them.
+ */
+static int check_caps(const struct config *cfg)
+{
+	unsigned long long caps = cap_effective();
+	bool bpf = cap_has(caps, CAPN_BPF) || cap_has(caps, CAPN_SYS_ADMIN);
+	bool net = cap_has(caps, CAPN_NET_ADMIN);
+
+	if (bpf && net)
+		return 0;
+	pr_warn("load BPF object: %s: this process lacks %s%s%s (--mode %s needs CAP_BPF and "
+		"CAP_NET_ADMIN; --mode socket works without)\n", strerror(EPERM),
+		bpf ? "" : "CAP_BPF", !bpf && !net ? " and " : "", net ? "" : "CAP_NET_ADMIN",
+		cfg->mode == MCTUN_MODE_XDP ? "xdp" : "tc");
+	return -EPERM;
+}
+
 static int load_error(int err)
 {
 	if (err == -EPERM || err == -EACCES)
@@ -516,6 +542,9 @@ int tc_capture_open(struct daemon *d, struct tc_capture **out)
 	tc->d = d;
 	*out = tc;
 
+	err = check_caps(cfg);
+	if (err)
+		return err;
 	err = link_info(cfg, &l2, &bcfg.mtu);
 	if (err)
 		return err;

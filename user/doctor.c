@@ -36,12 +36,6 @@
 #include "pins.h"
 #include "util.h"
 
-/* Capability numbers (linux/capability.h; CAP_BPF is newer than some headers). */
-#define CAPN_NET_ADMIN 12
-#define CAPN_SYS_ADMIN 21
-#define CAPN_PERFMON   38
-#define CAPN_BPF       39
-
 #define MAX_CHECKS     32
 #define TEXT_LEN       512
 
@@ -406,28 +400,6 @@ static int igmp_in_force(unsigned int ifindex)
 			v = q[1] - '0';
 	fclose(f);
 	return v;
-}
-
-/* The effective capability set, from /proc/self/status; 0 when unreadable. */
-static unsigned long long cap_effective(void)
-{
-	unsigned long long caps = 0;
-	char line[256];
-	FILE *f;
-
-	f = fopen("/proc/self/status", "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &caps) == 1)
-			break;
-	fclose(f);
-	return caps;
-}
-
-static bool cap_has(unsigned long long caps, int cap)
-{
-	return caps & (1ull << cap);
 }
 
 /* ---- the checks -------------------------------------------------------------- */

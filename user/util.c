@@ -159,6 +159,22 @@ int iface_index(const char *name, unsigned int *ifindex)
 	return 0;
 }
 
+unsigned long long cap_effective(void)
+{
+	unsigned long long caps = 0;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/self/status", "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	fclose(f);
+	return caps;
+}
+
 int random_bytes(void *buf, size_t len)
 {
 	size_t done = 0;

@@ -27,6 +27,19 @@ uint64_t realtime_ns(void);     /* CLOCK_REALTIME */
 /* Interface name to index, with a clear message when it does not exist. */
 int iface_index(const char *name, unsigned int *ifindex);
 
+/* Capability numbers (linux/capability.h; CAP_BPF is newer than some headers). */
+#define CAPN_NET_ADMIN 12
+#define CAPN_SYS_ADMIN 21
+#define CAPN_PERFMON   38
+#define CAPN_BPF       39
+
+/* The effective capability set, from /proc/self/status; 0 when unreadable. */
+unsigned long long cap_effective(void);
+static inline bool cap_has(unsigned long long caps, int cap)
+{
+	return caps & (1ull << cap);
+}
+
 /* Random bytes from getrandom(); -errno on failure. */
 int random_bytes(void *buf, size_t len);
 
