@@ -4,6 +4,9 @@
 #   make deps       install the Debian packages the build and tests need
 #   make test       deps + build + the namespace test suite (as root)
 #   make demo       deps + build + two islands joined by the tunnel
+#   make install    the binary, mctun(8), an example config, the systemd unit
+#                   mctun@.service and its sysusers.d file (PREFIX, DESTDIR)
+#   make uninstall  what make install put there (not the user, nor configs)
 #   make vmtest     the test suite in a VM booting Debian 12's kernel (vmtest/)
 #   make bench      the benchmark against the direct path and udptunnel (bench/)
 #   make clean
@@ -36,8 +39,17 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
+# make install: PREFIX=/usr for a distribution's layout; DESTDIR to stage.
+PREFIX      ?= /usr/local
+sbindir     ?= $(PREFIX)/sbin
+mandir      ?= $(PREFIX)/share/man
+sysconfdir  ?= /etc
+unitdir     ?= $(PREFIX)/lib/systemd/system
+sysusersdir ?= $(PREFIX)/lib/sysusers.d
+INSTALL     ?= install
+
 .DELETE_ON_ERROR:
-.PHONY: all deps test demo clean
+.PHONY: all deps test demo clean install uninstall
 
 all: $(BUILD)/mctun
 
@@ -71,6 +83,24 @@ test: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/demo.sh
+
+install: $(BUILD)/mctun
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -D -m 0755 $(BUILD)/mctun $(DESTDIR)$(sbindir)/mctun
+	$(Q)$(INSTALL) -D -m 0644 docs/mctun.8 $(DESTDIR)$(mandir)/man8/mctun.8
+	$(Q)$(INSTALL) -D -m 0644 etc/mctun.conf.example \
+		$(DESTDIR)$(sysconfdir)/mctun/mctun.conf.example
+	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(unitdir)
+	$(Q)sed -e 's|@SBINDIR@|$(sbindir)|g' -e 's|@SYSCONFDIR@|$(sysconfdir)|g' \
+		etc/mctun@.service.in >$(DESTDIR)$(unitdir)/mctun@.service
+	$(Q)chmod 0644 $(DESTDIR)$(unitdir)/mctun@.service
+	$(Q)$(INSTALL) -D -m 0644 etc/mctun.sysusers $(DESTDIR)$(sysusersdir)/mctun.conf
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(sbindir)/mctun $(DESTDIR)$(mandir)/man8/mctun.8 \
+		$(DESTDIR)$(sysconfdir)/mctun/mctun.conf.example \
+		$(DESTDIR)$(unitdir)/mctun@.service $(DESTDIR)$(sysusersdir)/mctun.conf
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

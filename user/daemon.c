@@ -1609,16 +1609,16 @@ int daemon_run(struct config *cfg)
 			 addr_str(cfg->allow[i].family, cfg->allow[i].addr, a, sizeof(a)),
 			 cfg->allow[i].plen);
 	}
-	if (cfg->path)
-		pr_info("config: %s\n", cfg->path);
 	err = setup(&d);
 	if (err)
 		goto out;
-	pr_info("running on %s (%s mode), node %016llx, %u group%s, %u listener%s, %u peer%s; %s%s%s%s\n",
+	pr_info("running on %s (%s mode), node %016llx, %u group%s, %u listener%s, %u peer%s%s%s; "
+		"%s%s%s%s\n",
 		cfg->ifname, cfg->mode == MCTUN_MODE_TC ? "tc" :
 		cfg->mode == MCTUN_MODE_XDP ? "xdp" : "socket",
 		(unsigned long long)d.node_id, cfg->ngroups, cfg->ngroups == 1 ? "" : "s",
 		cfg->nlisten, cfg->nlisten == 1 ? "" : "s", cfg->npeer, cfg->npeer == 1 ? "" : "s",
+		cfg->path ? ", config " : "", cfg->path ? cfg->path : "",
 		cfg->tls ? "peers authenticate with " : "tunnel is unauthenticated and unencrypted",
 		cfg->tls ? tls_ctx_describe(cfg->tls) : "",
 		cfg->nallow ? "; inbound only from --allow " : "", allow_str);
