@@ -31,17 +31,19 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 
 # harness -> the project files it links
-FUZZERS         := frame stream ut group options lab seen http
+FUZZERS         := frame stream ut group options lab seen http config
 FUZZ_SRCS_frame   := proto
 FUZZ_SRCS_stream  := proto
 FUZZ_SRCS_ut      := utframe
 FUZZ_SRCS_group   := addr util log
 FUZZ_SRCS_options := addr util log
+FUZZ_SRCS_config  := config addr util log
 FUZZ_SRCS_lab     := lab
 FUZZ_SRCS_seen    := seen
 FUZZ_SRCS_http    := http
 FUZZ_LIBS_group   := -lbpf
 FUZZ_LIBS_options := -lbpf
+FUZZ_LIBS_config  := -lbpf
 # per-harness libFuzzer options
 FUZZ_OPTS_stream  := -max_len=16384
 FUZZ_OPTS_ut      := -max_len=16384

@@ -224,6 +224,29 @@ static void strings(void)
 	}
 }
 
+/* Config files (fuzz_config.c): the example's forms, and near misses. */
+static void configs(void)
+{
+	static const char *const files[] = {
+		"iface eth1\ngroup 239.1.2.3:5000\n",
+		"# c\niface eth1   # trailing\r\ngroup [ff15::1]:5000\n\n  ttl 3\nverbose\n",
+		"iface eth1\ngroup 239.1.2.3:5000 direction in rewrite 239.9.9.9:6000\n"
+		"group 239.1.2.4:5000 direction out\ngroup 232.1.1.1:6000@198.18.1.1\n",
+		"iface eth1\ngroup 239.1.2.3:5000 rewrite [ff15::9]:6000\n",
+		"iface eth1\ngroup 239.1.2.3:5000\ngroup 239.1.2.3:5000 direction in\n",
+		"iface eth1\ngroup 239.1.2.3:5000\nmode xdp\nxdp-mode generic\nring-size 1M\n"
+		"queue-size 64K\nmax-peers 2\nmax-hops 3\nkeepalive 250ms\ndead-after 1\n",
+		"ttl 1\nttl 2\n", "bogus 1\n", "config x\n", "iface\n",
+	};
+	char name[32];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(name, sizeof(name), "config_%u", i);
+		put_str("config", name, files[i]);
+	}
+}
+
 static void seen(void)
 {
 	/* (origin, mode, d16) operations, see fuzz_seen.c */
@@ -284,6 +307,7 @@ int main(int argc, char **argv)
 	ut();
 	lab();
 	strings();
+	configs();
 	seen();
 	http();
 	return 0;

@@ -40,7 +40,7 @@
 #define SELF_PORT   40999
 #define MARK_IN     0x00000007u     /* a mark someone else set: must survive */
 #define MAX_EVENTS  8
-#define NGROUPS     3
+#define NGROUPS     4
 #define PKT_MAX     2048
 
 enum hook { TC_IN, TC_OUT, XDP };
@@ -67,6 +67,7 @@ struct group_def {
 	uint8_t family;
 	const char *addr, *src;
 	uint16_t port;
+	__u32 flags;             /* MCTUN_GF_* of its entry */
 };
 
 /* Ids are the indexes, as the daemon numbers its -g options. */
@@ -74,6 +75,8 @@ static const struct group_def groups[NGROUPS] = {
 	{ MCTUN_FAM_INET, "239.1.2.3", NULL, 5000 },
 	{ MCTUN_FAM_INET6, "ff15::1", NULL, 5000 },
 	{ MCTUN_FAM_INET, "232.1.1.1", "198.18.1.1", 6000 },
+	/* direction in: like the daemon, no address-only entry for it */
+	{ MCTUN_FAM_INET, "239.1.2.9", NULL, 5000, MCTUN_GF_NOCAPTURE },
 };
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -138,13 +141,15 @@ static int env_open(struct env *e, enum env_kind kind)
 	for (i = 0; i < NGROUPS; i++) {
 		struct mctun_group_key k = { .family = groups[i].family,
 					     .port = htons(groups[i].port) };
-		struct mctun_group_val v = { .id = i };
+		struct mctun_group_val v = { .id = i, .flags = groups[i].flags };
 
 		ip_bytes(groups[i].family, groups[i].addr, k.addr);
 		if (groups[i].src)
 			ip_bytes(groups[i].family, groups[i].src, k.src);
 		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
 			return -errno;
+		if (groups[i].flags & MCTUN_GF_NOCAPTURE)
+			continue;
 		k.port = 0;
 		memset(k.src, 0, 16);
 		v.flags = MCTUN_GF_ADDR;
@@ -491,6 +496,21 @@ static const struct tcase cases[] = {
 	{ "self port on egress, ipv6: counted self, not captured", ENV_TC, TC_OUT,
 	  V6(.sport = SELF_PORT), .st = { .seen = 1, .udp_mcast = 1, .self = 1 } },
 
+	/* -- a group of direction in: never captured, never marked -- */
+	{ "direction in, ingress: skipped, counted", ENV_TC, TC_IN, V4(.dst = "239.1.2.9"),
+	  .st = { .seen = 1, .udp_mcast = 1, .dir_in = 1 } },
+	{ "direction in, local sender on egress: skipped, counted", ENV_TC, TC_OUT,
+	  V4(.dst = "239.1.2.9"), .st = { .seen = 1, .udp_mcast = 1, .dir_in = 1 } },
+	{ "direction in, our own re-injection: self, as any", ENV_TC, TC_OUT,
+	  V4(.dst = "239.1.2.9", .sport = SELF_PORT), .st = { .seen = 1, .udp_mcast = 1, .self = 1 } },
+	{ "direction in, first fragment: not marked", ENV_TC, TC_IN,
+	  V4(.dst = "239.1.2.9", .frag = FRAG_FIRST, .plen = 1472),
+	  .st = { .seen = 1, .udp_mcast = 1, .dir_in = 1 } },
+	{ "direction in, later fragment: not marked (no address entry)", ENV_TC, TC_IN,
+	  V4(.dst = "239.1.2.9", .frag = FRAG_LATER, .plen = 500), .st = { .seen = 1 } },
+	{ "direction in, xdp: skipped, counted", ENV_XDP, XDP, V4(.dst = "239.1.2.9"),
+	  .st = { .seen = 1, .udp_mcast = 1, .dir_in = 1 } },
+
 	/* -- fragments: marked, left to reassembly -- */
 	{ "ipv4 first fragment: marked, not captured", ENV_TC, TC_IN,
 	  V4(.frag = FRAG_FIRST, .plen = 1472), .marked = true,
@@ -615,7 +635,7 @@ static bool failf(const char *fmt, ...)
 
 static const char *const stat_names[] = {
 	"seen", "udp_mcast", "matched", "ingress", "egress", "pushed", "pushed_bytes",
-	"ring_full", "self", "loopback", "fragments", "too_big", "malformed",
+	"ring_full", "self", "loopback", "fragments", "too_big", "malformed", "dir_in",
 };
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) ==
 	       sizeof(struct mctun_stats) / sizeof(__u64), "a name per mctun_stats field");
