@@ -89,7 +89,7 @@ gw_unit() {
 }
 
 test_make_install_destdir() {
-	local R="$T/root" f n=0
+	local R="$T/root" f n=0 man
 	install_to "$R" || return 1
 	for f in usr/sbin/mctun:755 usr/share/man/man8/mctun.8:644 \
 		 etc/mctun/mctun.conf.example:644 "$UNIT_FILE":644 usr/lib/sysusers.d/mctun.conf:644; do
@@ -115,7 +115,10 @@ test_make_install_destdir() {
 		# verified as installed, but pointing at the staged binary
 		mkdir "$T/verify" &&
 		sed "s|/usr/sbin/mctun|$R/usr/sbin/mctun|" "$R/$UNIT_FILE" >"$T/verify/mctun@.service" || return 1
-		MANPATH="$R/usr/share/man" systemd-analyze verify "$T/verify/mctun@site-a.service" \
+		# the man page is checked with man(1) when there is one
+		command -v man >/dev/null && man=yes || man=no
+		MANPATH="$R/usr/share/man" systemd-analyze verify --man=$man \
+			"$T/verify/mctun@site-a.service" \
 			>"$T/verify.log" 2>&1 || { fail "systemd-analyze verify: $(cat "$T/verify.log")"; return 1; }
 		[ ! -s "$T/verify.log" ] || { fail "systemd-analyze verify says: $(cat "$T/verify.log")"; return 1; }
 	else
