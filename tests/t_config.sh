@@ -123,7 +123,8 @@ test_config_direction_in_and_out() {
 	group $GB direction out
 	peer 198.19.12.2:7000
 	EOF
-	gw g2 g2 -i isl -g "$GA" -g "$GB" --listen 198.19.12.2:7000 &&
+	# the extras work on the command line too, as one argument
+	gw g2 g2 -i isl -g "$GA direction both" -g "$GB" --listen 198.19.12.2:7000 &&
 	gw g1 g1 --config "$T/g1.conf" && wait_log g1 "up (node" || return 1
 	rx a1 h1 "$GA" --duration 3 && rx b1 h1 "$GB" --duration 3 &&
 	rx a2 h2 "$GA" --duration 3 && rx b2 h2 "$GB" --duration 3 || return 1
@@ -200,25 +201,29 @@ test_reload_adds_and_removes_groups() {
 	local txpid=$!
 	sleep "$(scaled 1)"
 	for n in 1 2; do
+		# B goes, C and the first IPv6 group (a new send socket) come
 		sed -i "s/^group $GB\$/group $GC/" "$T/g$n.conf"
-		echo "ttl 4" >>"$T/g$n.conf"
+		printf 'ttl 4\ngroup [ff15::5]:5000\n' >>"$T/g$n.conf"
 		reload "g$n" || { wait "$txpid"; return 1; }
 	done
 	wait "$txpid" || return 1
 	rx_wait ra && expect_rx ra 3000 || return 1
 	log_has g1 "group $GB: removed" && log_has g1 "group $GC: added (direction both)" &&
-	log_has g2 "reload: done: 2 groups, 1 listener, 0 peers" || return 1
+	log_has g2 "reload: done: 3 groups, 1 listener, 0 peers" || return 1
 	joined g1 "$(printf '%02X%02X%02X%02X' 4 2 1 239)" && { fail "g1 still in $GB"; return 1; }
 	joined g1 "$(printf '%02X%02X%02X%02X' 5 2 1 239)" || { fail "g1 has not joined $GC"; return 1; }
-	rx rb h2 "$GB" --duration 2 && rx rc h2 "$GC" --duration 2 || return 1
+	rx rb h2 "$GB" --duration 2 && rx rc h2 "$GC" --duration 2 &&
+	rx r6 h2 '[ff15::5]:5000' --duration 2 || return 1
 	tx h1 "$GB" --count 100 --rate 1000pps --ttl 4 &&
-	tx h1 "$GC" --count 200 --rate 1000pps --ttl 4 || return 1
-	rx_wait rb && rx_wait rc && expect_rx rb 0 0 && expect_rx rc 200 || return 1
+	tx h1 "$GC" --count 200 --rate 1000pps --ttl 4 &&
+	tx h1 '[ff15::5]:5000' --count 50 --rate 1000pps --ttl 4 || return 1
+	rx_wait rb && rx_wait rc && rx_wait r6 && expect_rx rb 0 0 && expect_rx rc 200 &&
+	expect_rx r6 50 || return 1
 	[ "$(jnum "$T/rc.json" ttl)" = 4 ] || { fail "ttl after reload $(jnum "$T/rc.json" ttl), want 4"; return 1; }
 	gw_stop g1 && gw_stop g2 || return 1
 	# A's BPF counters ran on through the reload
 	log_has g1 "group $GA: packets 3000 " && log_has g1 "group $GC: packets 200 " &&
-	log_has g2 "injected 3200 " && gw_clean g1 && gw_clean g2
+	log_has g2 "injected 3250 " && gw_clean g1 && gw_clean g2
 }
 
 # SIGHUP: a peer added connects, a peer removed is closed (and not called
