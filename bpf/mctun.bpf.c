@@ -330,10 +330,8 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 	in_only = g->flags & MCTUN_GF_NOCAPTURE;
 
 	if (p.frag == FRAG_FIRST) {
-		if (in_only) {
-			st->dir_in++;
-			return V_PASS;
-		}
+		if (in_only)
+			goto skip_in;
 		st->fragments++;
 		if (gs)
 			gs->fragments++;
@@ -349,10 +347,8 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 
 		cfg = bpf_map_lookup_elem(&mctun_cfg, &zero);
 		if (cfg && p.ip_len > cfg->mtu && !bpf_map_lookup_elem(&mctun_selfport, &sport)) {
-			if (in_only) {
-				st->dir_in++;
-				return V_PASS;
-			}
+			if (in_only)
+				goto skip_in;
 			st->fragments++;
 			if (gs)
 				gs->fragments++;
@@ -370,10 +366,8 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 		}
 	}
 
-	if (in_only) {
-		st->dir_in++;
-		return V_PASS;
-	}
+	if (in_only)
+		goto skip_in;
 	st->matched++;
 	if (dir == MCTUN_DIR_EGRESS)
 		st->egress++;
@@ -438,6 +432,9 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 		gs->packets++;
 		gs->bytes += len;
 	}
+	return V_PASS;
+skip_in:
+	st->dir_in++;
 	return V_PASS;
 }
 

@@ -322,6 +322,17 @@ test_reload_bad_file_keeps_the_old_config() {
 	sed -i -e '/^mode socket$/d' -e 's/^iface isl$/iface w12/' "$T/g2.conf"
 	reload g2 3 && log_has g2 "reload refused: iface cannot change at run time" ||
 		{ wait "$txpid"; return 1; }
+	# a good file whose listener cannot open: what was opened for it (B's
+	# socket and join) is undone
+	sed -i 's/^iface w12$/iface isl/' "$T/g2.conf"
+	echo "listen 198.19.12.2:7100" >>"$T/g2.conf"
+	gw busy g2 -i w12 -g 239.9.9.9:5000 --mode socket --listen 198.19.12.2:7100 &&
+	reload g2 4 && log_has g2 "listen 198.19.12.2:7100: Address already in use" &&
+	log_has g2 "reload refused: Address already in use; keeping the running configuration" ||
+		{ wait "$txpid"; return 1; }
+	joined g2 "$(printf '%02X%02X%02X%02X' 4 2 1 239)" && { fail "g2 joined $GB"; return 1; }
+	gw_stop busy || { wait "$txpid"; return 1; }
+	sed -i '/^listen 198.19.12.2:7100$/d' "$T/g2.conf"
 	wait "$txpid" || return 1
 	rx_wait r2 && expect_rx r2 3000 || return 1
 	# nothing of the refused files took effect: B is not carried
@@ -329,8 +340,7 @@ test_reload_bad_file_keeps_the_old_config() {
 	tx h1 "$GB" --count 100 --rate 1000pps --ttl 4 || return 1
 	rx_wait rb && expect_rx rb 0 0 || return 1
 	# the file fixed: the next SIGHUP takes it
-	sed -i 's/^iface w12$/iface isl/' "$T/g2.conf"
-	reload g2 4 && log_has g2 "group $GB: added" || return 1
+	reload g2 5 && log_has g2 "group $GB: added" || return 1
 	rx rb2 h2 "$GB" --duration 1.5 || return 1
 	tx h1 "$GB" --count 100 --rate 1000pps --ttl 4 || return 1
 	rx_wait rb2 && expect_rx rb2 100
