@@ -35,12 +35,12 @@ const struct counter_field daemon_fields[] = {
 	FIELD(mctun_dstats, inject_errors), FIELD(mctun_dstats, drop_loop),
 	FIELD(mctun_dstats, drop_dup), FIELD(mctun_dstats, drop_hops),
 	FIELD(mctun_dstats, drop_group), FIELD(mctun_dstats, framing_drops),
-	FIELD(mctun_dstats, drop_direction), FIELD(mctun_dstats, rewritten),
 	FIELD(mctun_dstats, bad_frames),
 	FIELD(mctun_dstats, refused), FIELD(mctun_dstats, queue_drops),
 	FIELD(mctun_dstats, peers_up), FIELD(mctun_dstats, refused_allow),
 	FIELD(mctun_dstats, refused_pending), FIELD(mctun_dstats, refused_auth),
 	FIELD(mctun_dstats, refused_plain), FIELD(mctun_dstats, refused_timeout),
+	FIELD(mctun_dstats, drop_direction), FIELD(mctun_dstats, rewritten),
 	FIELD(mctun_dstats, http_ok), FIELD(mctun_dstats, http_errors),
 	FIELD(mctun_dstats, http_refused), FIELD(mctun_dstats, http_timeouts),
 };
@@ -511,11 +511,14 @@ void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now)
 	for (i = 0; i < c->ngroups; i++) {
 		const struct counters_group *g = &c->groups[i];
 
+		/* direction only when not both: the object stays as it was */
 		fprintf(f, "%s{\"group\":\"%s\",\"packets\":%llu,\"bytes\":%llu,\"fragments\":%llu,"
-			"\"ring_full\":%llu,\"direction\":\"%s\"}", i ? "," : "", g->name,
+			"\"ring_full\":%llu", i ? "," : "", g->name,
 			(unsigned long long)g->st.packets, (unsigned long long)g->st.bytes,
-			(unsigned long long)g->st.fragments, (unsigned long long)g->st.ring_full,
-			counters_direction_name(g->flags));
+			(unsigned long long)g->st.fragments, (unsigned long long)g->st.ring_full);
+		if (g->flags & (MCTUN_GF_NOCAPTURE | MCTUN_GF_NOINJECT))
+			fprintf(f, ",\"direction\":\"%s\"", counters_direction_name(g->flags));
+		fprintf(f, "}");
 	}
 	fprintf(f, "],\"bpf\":");
 	if (c->have_stats) {
