@@ -37,13 +37,13 @@ FUZZ_SRCS_stream  := proto
 FUZZ_SRCS_ut      := utframe
 FUZZ_SRCS_group   := addr util log
 FUZZ_SRCS_options := addr util log
-FUZZ_SRCS_config  := config addr util log
+FUZZ_SRCS_config  := config addr util log allow tls obuf
 FUZZ_SRCS_lab     := lab
 FUZZ_SRCS_seen    := seen
 FUZZ_SRCS_http    := http
 FUZZ_LIBS_group   := -lbpf
 FUZZ_LIBS_options := -lbpf
-FUZZ_LIBS_config  := -lbpf
+FUZZ_LIBS_config  := -lbpf -lssl -lcrypto
 # per-harness libFuzzer options
 FUZZ_OPTS_stream  := -max_len=16384
 FUZZ_OPTS_ut      := -max_len=16384

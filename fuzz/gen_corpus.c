@@ -236,6 +236,9 @@ static void configs(void)
 		"iface eth1\ngroup 239.1.2.3:5000\ngroup 239.1.2.3:5000 direction in\n",
 		"iface eth1\ngroup 239.1.2.3:5000\nmode xdp\nxdp-mode generic\nring-size 1M\n"
 		"queue-size 64K\nmax-peers 2\nmax-hops 3\nkeepalive 250ms\ndead-after 1\n",
+		"iface eth1\ngroup 239.1.2.3:5000\ntls-cert a.pem\ntls-key a.key\ntls-ca ca.pem\n"
+		"allow 198.51.100.0/24\nallow 2001:db8::/32\nauth-timeout 2\nmax-pending 8\n",
+		"iface eth1\ngroup 239.1.2.3:5000\npsk-file k\nframing udptunnel\nmetrics 127.0.0.1:9\n",
 		"ttl 1\nttl 2\n", "bogus 1\n", "config x\n", "iface\n",
 	};
 	char name[32];
