@@ -345,3 +345,37 @@ test_reload_bad_file_keeps_the_old_config() {
 	tx h1 "$GB" --count 100 --rate 1000pps --ttl 4 || return 1
 	rx_wait rb2 && expect_rx rb2 100
 }
+
+# With TLS (a pre-shared key) a reload keeps the running TLS context: the
+# peer stays up, a new connection after the reload authenticates, and a
+# changed key file is refused (keys need a restart).
+test_reload_keeps_tls() {
+	local psk="$T/psk"
+	islands 2 || return 1
+	printf 'mctun-test %s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$psk"
+	chmod 600 "$psk"
+	conf g2 <<-EOF
+	iface isl
+	group $GA
+	listen 198.19.12.2:7000
+	psk-file $psk
+	EOF
+	gw g2 g2 --config "$T/g2.conf" &&
+	gw g1 g1 -i isl -g "$GA" -g "$GB" --peer 198.19.12.2:7000 --psk-file "$psk" &&
+	wait_log g1 "up (node" || return 1
+	grep -q "peers authenticate with a TLS 1.3 pre-shared key" "$T/g2.log" || { fail "g2 is not on TLS"; return 1; }
+	printf 'group %s\nallow 198.19.12.0/24\n' "$GB" >>"$T/g2.conf"
+	reload g2 && log_has g2 "group $GB: added" || return 1
+	rx rb h2 "$GB" --duration 2 || return 1
+	tx h1 "$GB" --count 200 --rate 1000pps --ttl 4 || return 1
+	rx_wait rb && expect_rx rb 200 || return 1
+	# a new connection after the reload: the carried-over context serves it
+	gw_stop g1 && wait_log g2 "down:" || return 1
+	gw g1 g1 -i isl -g "$GA" -g "$GB" --peer 198.19.12.2:7000 --psk-file "$psk" &&
+	wait_log g1 "up (node" && wait_log g2 "up (node" 2 || return 1
+	rx ra h2 "$GA" --duration 2 || return 1
+	tx h1 "$GA" --count 200 --rate 1000pps --ttl 4 || return 1
+	rx_wait ra && expect_rx ra 200 || return 1
+	cp -p "$psk" "$T/psk.new" && sed -i "s|^psk-file .*|psk-file $T/psk.new|" "$T/g2.conf"
+	reload g2 2 && log_has g2 "reload refused: psk-file cannot change at run time"
+}
