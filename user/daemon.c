@@ -416,6 +416,21 @@ static void peer_up(struct peer *p, uint64_t now)
 	p->backoff_ns = NSEC;
 }
 
+/* Closes the connection itself: TLS state, epoll entry, socket. */
+static void peer_disconnect(struct daemon *d, struct peer *p)
+{
+	if (p->tls) {
+		tls_conn_free(p->tls);
+		p->tls = NULL;
+	}
+	p->rx_more = false;
+	if (p->src.fd >= 0) {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, p->src.fd, NULL);
+		close(p->src.fd);
+		p->src.fd = -1;
+	}
+}
+
 /* Ends a connection. An outbound peer goes back to waiting for its next
  * attempt; an inbound one is freed at the end of the loop pass. An inbound
  * connection that never came up counts as refused, for the reason rf. */
@@ -440,16 +455,7 @@ static void peer_refuse(struct daemon *d, struct peer *p, enum refusal rf, const
 	p->fail_logged = p->outbound && p->state != PS_UP;
 	if (p->state != PS_UP)
 		count_refusal(d, p->outbound, rf);
-	if (p->tls) {
-		tls_conn_free(p->tls);
-		p->tls = NULL;
-	}
-	p->rx_more = false;
-	if (p->src.fd >= 0) {
-		epoll_ctl(d->epfd, EPOLL_CTL_DEL, p->src.fd, NULL);
-		close(p->src.fd);
-		p->src.fd = -1;
-	}
+	peer_disconnect(d, p);
 	p->in_len = 0;
 	obuf_reset(&p->out);
 	p->want_out = p->dirty = false;
@@ -549,16 +555,7 @@ void peer_drop(struct daemon *d, struct peer *p, const char *why)
 			(unsigned long long)p->st.queue_drops);
 	else
 		pr_info("peer %s: closed: %s\n", p->name, why);
-	if (p->tls) {
-		tls_conn_free(p->tls);
-		p->tls = NULL;
-	}
-	p->rx_more = false;
-	if (p->src.fd >= 0) {
-		epoll_ctl(d->epfd, EPOLL_CTL_DEL, p->src.fd, NULL);
-		close(p->src.fd);
-		p->src.fd = -1;
-	}
+	peer_disconnect(d, p);
 	p->want_out = p->dirty = false;
 	p->dead = true;
 }

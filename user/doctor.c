@@ -154,13 +154,8 @@ static int doctor_parse(int argc, char **argv, struct doctor_opts *o)
 		case 'h':
 			usage(stdout);
 			return 1;
-		case ':':
-			pr_warn("doctor: option '%s' needs a value\n", argv[optind - 1]);
-			return -EINVAL;
 		default:
-			pr_warn("doctor: unknown option '%s' (see mctun doctor --help)\n",
-				argv[optind - 1]);
-			return -EINVAL;
+			return opt_error("doctor", c, argv);
 		}
 	}
 	if (argc - optind > 1) {

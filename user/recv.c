@@ -230,13 +230,8 @@ static int recv_parse(int argc, char **argv, struct recv_opts *o)
 		case 'h':
 			usage(stdout);
 			return 1;
-		case ':':
-			pr_warn("recv: option '%s' needs a value\n", argv[optind - 1]);
-			return -EINVAL;
 		default:
-			pr_warn("recv: unknown option '%s' (see mctun recv --help)\n",
-				argv[optind - 1]);
-			return -EINVAL;
+			return opt_error("recv", c, argv);
 		}
 		if (err)
 			return -EINVAL;

@@ -292,13 +292,8 @@ static int send_parse(int argc, char **argv, struct send_opts *o)
 		case 'h':
 			usage(stdout);
 			return 1;
-		case ':':
-			pr_warn("send: option '%s' needs a value\n", argv[optind - 1]);
-			return -EINVAL;
 		default:
-			pr_warn("send: unknown option '%s' (see mctun send --help)\n",
-				argv[optind - 1]);
-			return -EINVAL;
+			return opt_error("send", c, argv);
 		}
 		if (err)
 			return -EINVAL;

@@ -113,13 +113,8 @@ static int stats_parse(int argc, char **argv, struct stats_opts *o)
 		case 'h':
 			usage(stdout);
 			return 1;
-		case ':':
-			pr_warn("stats: option '%s' needs a value\n", argv[optind - 1]);
-			return -EINVAL;
 		default:
-			pr_warn("stats: unknown option '%s' (see mctun stats --help)\n",
-				argv[optind - 1]);
-			return -EINVAL;
+			return opt_error("stats", c, argv);
 		}
 	}
 	if (optind != argc) {

@@ -135,13 +135,8 @@ static int status_parse(int argc, char **argv, struct status_opts *o)
 		case 'h':
 			usage(stdout);
 			return 1;
-		case ':':
-			pr_warn("status: option '%s' needs a value\n", argv[optind - 1]);
-			return -EINVAL;
 		default:
-			pr_warn("status: unknown option '%s' (see mctun status --help)\n",
-				argv[optind - 1]);
-			return -EINVAL;
+			return opt_error("status", c, argv);
 		}
 	}
 	if (optind != argc) {

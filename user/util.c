@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <net/if.h>
 #include <stdlib.h>
@@ -217,4 +218,14 @@ void json_string(FILE *f, const char *s)
 			fputc(ch, f);
 	}
 	fputc('"', f);
+}
+
+int opt_error(const char *cmd, int c, char *const argv[])
+{
+	if (c == ':')
+		pr_warn("%s: option '%s' needs a value\n", cmd, argv[optind - 1]);
+	else
+		pr_warn("%s: unknown option '%s' (see mctun %s --help)\n", cmd,
+			argv[optind - 1], cmd);
+	return -EINVAL;
 }

@@ -49,4 +49,9 @@ int set_sockopt_int(int fd, int level, int name, int val, const char *who, const
 /* s as a JSON string, quotes included, control characters escaped. */
 void json_string(FILE *f, const char *s);
 
+/* getopt_long (with a leading ':' in its option string) returned c, ':'
+ * for a missing value or '?' for an unknown option, to subcommand cmd: one
+ * line naming the option; -EINVAL. */
+int opt_error(const char *cmd, int c, char *const argv[]);
+
 #endif
