@@ -699,7 +699,7 @@ static int check(const struct config *cfg)
 int config_load(int argc, char **argv, struct config **out)
 {
 	struct option longopts[NOPTS + 1];
-	char shortopts[2 * NOPTS + 1], who[64], *p = shortopts;
+	char shortopts[2 * NOPTS + 2], who[64], *p = shortopts;
 	unsigned int given[NOPTS] = { 0 }, n;
 	const char *path = NULL;
 	bool no_config = false;
@@ -708,6 +708,7 @@ int config_load(int argc, char **argv, struct config **out)
 	int c, k, err = 0;
 
 	*out = NULL;
+	*p++ = ':';       /* a missing value returns ':', told apart from unknown */
 	for (i = n = 0; i < NOPTS; i++) {
 		if (!options[i].name)
 			continue;
@@ -725,13 +726,11 @@ int config_load(int argc, char **argv, struct config **out)
 
 	/* First pass: what decides the file, and anything unknown. */
 	optind = 0;
-	opterr = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		k = opt_by_val(c);
-		if (k < 0) {
-			fprintf(stderr, "mctun run: see mctun run --help\n");
-			return -EINVAL;
-		}
+		if (k < 0)
+			return opt_error("run", c, argv);
 		if (!strcmp(options[k].name, "help"))
 			return CONFIG_HELP;
 		if (!strcmp(options[k].name, "version"))
