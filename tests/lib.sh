@@ -187,7 +187,7 @@ jsenders() { grep -o '"id": *"' "$1" | wc -l; }
 # expect_rx NAME RECEIVED [SENDERS]: a report with exactly RECEIVED datagrams
 # from SENDERS senders (default 1), none lost, duplicated or corrupt.
 expect_rx() {
-	local f="$T/$1.json" got
+	local f="$T/$1.json" got k
 	got=$(jnum "$f" received)
 	[ "$got" = "$2" ] || { fail "$1: received ${got:-?}, want $2"; sed 's/^/      /' "$f" >&2; return 1; }
 	[ "$(jsenders "$f")" = "${3:-1}" ] || { fail "$1: $(jsenders "$f") senders, want ${3:-1}"; return 1; }
