@@ -467,7 +467,7 @@ static const struct run_option options[] = {
 	  "TLS handshake and hello within this (default 5)" },
 	{ "max-pending", 0, "N", 0, set_max_pending,
 	  "inbound connections authenticating at once; one\n"
-	  "more closes the oldest of them (default 64)" },
+	  "more closes the oldest of them (default 256)" },
 };
 
 #define NOPTS ARRAY_SIZE(options)
@@ -641,7 +641,7 @@ static struct config *config_new(void)
 	cfg->backoff_max_s = 30;
 	cfg->keep_dscp = true;
 	cfg->metrics_timeout_s = METRICS_TIMEOUT_S;
-	cfg->max_pending = 64;
+	cfg->max_pending = 256;   /* a full --max-peers may connect at once */
 	return cfg;
 }
 
