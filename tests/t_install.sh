@@ -99,7 +99,7 @@ test_make_install_destdir() {
 		n=$((n + 1))
 	done
 	[ "$(find "$R" -type f | wc -l)" = "$n" ] || { fail "unexpected files: $(find "$R" -type f)"; return 1; }
-	cmp -s "$R/usr/sbin/mctun" "$MCTUN" || { fail "the installed binary is not build/mctun"; return 1; }
+	cmp -s "$R/usr/sbin/mctun" "$ROOT/build/mctun" || { fail "the installed binary is not build/mctun"; return 1; }
 	[ "$(unit_value ExecStart)" = "/usr/sbin/mctun run --config /etc/mctun/%i.conf" ] ||
 		{ fail "ExecStart=$(unit_value ExecStart)"; return 1; }
 	grep -q "^u mctun " "$R/usr/lib/sysusers.d/mctun.conf" || { fail "no user in sysusers.d"; return 1; }
