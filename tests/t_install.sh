@@ -176,8 +176,12 @@ test_unit_capabilities_are_enough_and_each_is_needed() {
 		others=$(tr ' ' '\n' <<<"$caps" | grep -vx "$c" | tr '\n' ' ')
 		cp -p "$T/g1.conf" "$T/no_$c.conf"
 		if gw_unit "no_$c" g1 "$others"; then
-			gw_stop "no_$c"; fail "runs without $c"; return 1
+			gw_stop "no_$c"
+			# only Linux 6.1's verifier wants CAP_PERFMON
+			[ "$c" = CAP_PERFMON ] && { note "CAP_PERFMON is not needed on $(uname -r)"; continue; }
+			fail "runs without $c"; return 1
 		fi
+		[ "$c" = CAP_PERFMON ] && { note "without CAP_PERFMON: $(tail -n1 "$T/no_$c.log")"; continue; }
 		out=$(cat "$T/no_$c.log")
 		[ "$(grep -c . <<<"$out")" = 1 ] && grep -q "lacks $c (" <<<"$out" ||
 			{ fail "without $c: '$out'"; return 1; }
