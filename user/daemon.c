@@ -182,8 +182,8 @@ static void inj_set_cmsgs(struct inj_batch *b, unsigned int i, int fi, bool gso)
 static void inject_singly(struct daemon *d, int fi, unsigned int i, int gso_err)
 {
 	struct inj_batch *b = inj[fi];
-	struct msghdr m = b->msg[i].msg_hdr;
-	struct iovec *iov = m.msg_iov;
+	struct msghdr m;
+	struct iovec *iov;
 	unsigned int k, n = b->run[i].nseg;
 
 	if (gso_err == ENOPROTOOPT || gso_err == EOPNOTSUPP) {
@@ -191,9 +191,9 @@ static void inject_singly(struct daemon *d, int fi, unsigned int i, int gso_err)
 			strerror(gso_err));
 		d->no_gso = true;
 	}
-	inj_set_cmsgs(b, i, fi, false);
-	m.msg_control = b->msg[i].msg_hdr.msg_control;
-	m.msg_controllen = b->msg[i].msg_hdr.msg_controllen;
+	inj_set_cmsgs(b, i, fi, false);    /* the TOS alone */
+	m = b->msg[i].msg_hdr;
+	iov = m.msg_iov;
 	m.msg_iovlen = 1;
 	for (k = 0; k < n; k++) {
 		m.msg_iov = &iov[k];
