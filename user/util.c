@@ -17,24 +17,25 @@
 int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	unsigned long long v;
+	const char *digits = "0123456789", *p = s;
 	char *end;
+	int base = 10;
 
-	/* Decimal, or hex after 0x; never octal, no sign, no white space
-	 * (strtoull would skip it, and then accept "-1"). */
-	if (!s || !isdigit((unsigned char)*s)) {
+	/* Decimal, or hex after 0x; never octal, no sign, no white space.
+	 * The digits are checked here because strtoull is looser: it skips
+	 * white space, takes a sign, and in base 16 a second "0x". */
+	if (p && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		digits = "0123456789abcdefABCDEF";
+		base = 16;
+		p += 2;
+	}
+	if (!p || !*p || p[strspn(p, digits)]) {
 		pr_warn("%s: '%s' is not a number\n", opt, s ? s : "");
 		return -EINVAL;
 	}
 	errno = 0;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		v = isxdigit((unsigned char)s[2]) ? strtoull(s + 2, &end, 16) : (end = (char *)s + 1, 0);
-	else
-		v = strtoull(s, &end, 10);
-	if (errno || *end) {
-		pr_warn("%s: '%s' is not a number\n", opt, s);
-		return -EINVAL;
-	}
-	if (v < min || v > max) {
+	v = strtoull(p, &end, base);
+	if (errno || *end || v < min || v > max) {
 		pr_warn("%s: %s is out of range (%llu to %llu)\n", opt, s,
 			(unsigned long long)min, (unsigned long long)max);
 		return -ERANGE;
