@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -45,6 +46,10 @@ static int split_addr(const char *s, char *addr, size_t alen, const char **port)
 		return -EINVAL;
 	memcpy(addr, s, n);
 	addr[n] = '\0';
+	/* Brackets only delimit an IPv6 address; no host has them or blanks. */
+	for (s = addr; *s; s++)
+		if (!isgraph((unsigned char)*s) || *s == '[' || *s == ']')
+			return -EINVAL;
 	return 0;
 }
 
