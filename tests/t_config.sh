@@ -226,6 +226,46 @@ test_reload_adds_and_removes_groups() {
 	log_has g2 "injected 3250 " && gw_clean g1 && gw_clean g2
 }
 
+# --busy-poll: datagrams cross as ever; while they flow the gateway polls
+# instead of sleeping (most of a core, where a sleeping loop takes a few %
+# at 1,000 pps), and once they stop it sleeps again: timers and keepalives
+# do not keep it polling. SIGHUP turns it off like any other option.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+uptime_ticks() { awk '{ printf "%d", $1 * 100 }' /proc/uptime; }
+# cpu_share PID CMD...: % of a core PID used while CMD ran (CMD's status)
+cpu_share() {
+	local p=$1 c0 t0 rc; shift
+	c0=$(cpu_ticks "$p") t0=$(uptime_ticks)
+	"$@"; rc=$?
+	SHARE=$((($(cpu_ticks "$p") - c0) * 100 / ($(uptime_ticks) - t0 + 1)))
+	return $rc
+}
+test_busy_poll_spins_then_sleeps() {
+	local p busy idle off
+	islands 2 || return 1
+	printf 'iface isl\ngroup %s\nlisten 198.19.12.2:7000\nbusy-poll 20ms\n' "$GA" | conf g2
+	gw g2 g2 --config "$T/g2.conf" &&
+	gw g1 g1 -i isl -g "$GA" --peer 198.19.12.2:7000 && wait_log g1 "up (node" || return 1
+	p=$(gw_pid g2)
+	rx r2 h2 "$GA" --duration "$(scaled 4)" || return 1
+	cpu_share "$p" tx h1 "$GA" --count 2000 --rate 1000pps --size 200 --ttl 4 || return 1
+	busy=$SHARE
+	cpu_share "$p" sleep 2; idle=$SHARE
+	rx_wait r2 && expect_rx r2 2000 || return 1
+	sed -i 's/^busy-poll .*/busy-poll 0/' "$T/g2.conf"
+	reload g2 && log_has g2 "reload: done" || return 1
+	rx r2b h2 "$GA" --duration "$(scaled 4)" || return 1
+	cpu_share "$p" tx h1 "$GA" --count 2000 --rate 1000pps --size 200 --ttl 4 || return 1
+	off=$SHARE
+	rx_wait r2b && expect_rx r2b 2000 || return 1
+	note "g2 CPU, % of a core: $busy polling under traffic, $idle in the quiet after, $off under traffic after busy-poll 0"
+	((busy >= 30)) || { fail "g2 used $busy % of a core under --busy-poll, want >= 30"; return 1; }
+	((idle <= 10)) || { fail "g2 used $idle % of a core with no traffic, want <= 10"; return 1; }
+	# relative: an emulated VM spends more per datagram, never half a core
+	((off * 2 <= busy)) || { fail "g2 used $off % of a core after busy-poll 0, want <= $((busy / 2))"; return 1; }
+	gw_stop g1 && gw_stop g2 && gw_clean g1 && gw_clean g2
+}
+
 # SIGHUP: a peer added connects, a peer removed is closed (and not called
 # again); the peer kept loses nothing.
 test_reload_adds_and_removes_peers() {

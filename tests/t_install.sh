@@ -193,3 +193,24 @@ test_unit_capabilities_are_enough_and_each_is_needed() {
 	gw_unit s1 g1 "" || { fail "socket mode without capabilities:"; sed 's/^/      /' "$T/s1.log" >&2; return 1; }
 	gw_stop s1
 }
+
+# The docs name every option the binary takes: each long option of
+# `mctun run --help` is in README.md and in the man page, and each of
+# status, stats and doctor in the man page (send and recv: the man page
+# sends the reader to their --help).
+test_docs_name_every_option() {
+	local man c o opts missing=()
+	man=$(sed 's/\\//g' "$ROOT/docs/mctun.8")
+	opts=$("$MCTUN" run --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
+	[ "$(wc -l <<<"$opts")" -ge 20 ] || { fail "run --help lists only: $opts"; return 1; }
+	for o in $opts; do
+		grep -q -- "$o" "$ROOT/README.md" || missing+=("README.md: run $o")
+		grep -q -- "$o" <<<"$man" || missing+=("mctun.8: run $o")
+	done
+	for c in status stats doctor; do
+		for o in $("$MCTUN" "$c" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+			grep -q -- "$o" <<<"$man" || missing+=("mctun.8: $c $o")
+		done
+	done
+	[ ${#missing[@]} = 0 ] || { fail "options not documented: ${missing[*]}"; return 1; }
+}

@@ -23,6 +23,7 @@ test_startup_errors_are_one_clear_line() {
 	expect_error g1 "source must be a unicast address" -i isl -g 232.1.1.1:5000@239.1.1.1 $L &&
 	expect_error g1 "--mode: 'xyz' is not tc, xdp or socket" -i isl -g $G $L --mode xyz &&
 	expect_error g1 "--ttl: 0 is out of range" -i isl -g $G $L --ttl 0 &&
+	expect_error g1 "--busy-poll: 2s is out of range (0 to 1 seconds)" -i isl -g $G $L --busy-poll 2s &&
 	expect_error g1 "nothing to connect" -i isl -g $G &&
 	expect_error g1 "--listen: 'nonsense' is not HOST:PORT" -i isl -g $G --listen nonsense ||
 		return 1

@@ -292,6 +292,11 @@ static int set_metrics(struct config *cfg, const char *who, const char *val)
 	return err;
 }
 
+static int set_busy_poll(struct config *cfg, const char *who, const char *val)
+{
+	return parse_seconds(who, val, 0, 1, &cfg->busy_poll_s);
+}
+
 static int set_metrics_timeout(struct config *cfg, const char *who, const char *val)
 {
 	return parse_seconds(who, val, 0.1, 3600, &cfg->metrics_timeout_s);
@@ -423,6 +428,10 @@ static const struct run_option options[] = {
 	  "keepalive after this idle time (default 1)" },
 	{ "dead-after", 0, "SECS", 0, set_dead_after,
 	  "drop a peer silent this long (default 3)" },
+	{ "busy-poll", 0, "SECS", 0, set_busy_poll,
+	  "after each event, poll on without sleeping this long\n"
+	  "(e.g. 2ms; default 0, off): no wake-up delay for a\n"
+	  "datagram within it, at the cost of up to a core" },
 	{ "metrics", 0, "ADDR:PORT", OPT_FIXED | OPT_ONCE, set_metrics,
 	  "serve every counter over HTTP: GET /metrics, in the\n"
 	  "Prometheus text format (as mctun stats --prometheus)", FIELD(metrics) },

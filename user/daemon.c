@@ -260,6 +260,8 @@ static void inject(struct daemon *d, const struct data_hdr *h, const uint8_t *pa
 {
 	int fi = h->family == MCTUN_FAM_INET6;
 	struct inj_batch *b = inj[fi];
+
+	d->moved = true;
 	struct sockaddr_storage dst;
 	socklen_t dlen;
 	struct msghdr *m;
@@ -628,6 +630,8 @@ static void fanout(struct daemon *d, const struct data_hdr *h, const uint8_t *pa
 	uint8_t hdr[FRAME_HDR_LEN + DATA_HDR_LEN], uth[UT_HDR_LEN];
 	size_t hl = 0;
 	int utl = 0;
+
+	d->moved = true;
 	uint64_t now = 0;
 	unsigned int i;
 	/* Each peer's share of --queue-total: a slow peer cannot take what
@@ -880,6 +884,7 @@ static void peer_read(struct daemon *d, struct peer *p, uint64_t now)
 	int i, max = p->tls ? TLS_READS_PER_EV : READS_PER_EV;
 
 	for (i = 0; i < max && p->src.fd >= 0 && !p->dead; i++) {
+		size_t want = IN_CAP - p->in_len;
 		ssize_t n;
 
 		if (p->tls) {
@@ -887,7 +892,7 @@ static void peer_read(struct daemon *d, struct peer *p, uint64_t now)
 			if (n < 0)
 				return;
 		} else {
-			n = recv(p->src.fd, p->in + p->in_len, IN_CAP - p->in_len, 0);
+			n = recv(p->src.fd, p->in + p->in_len, want, 0);
 		}
 		if (n == 0) {
 			peer_close(d, p, "closed by peer");
@@ -907,6 +912,10 @@ static void peer_read(struct daemon *d, struct peer *p, uint64_t now)
 		p->in_len += n;
 		p->t_rx = now;
 		peer_parse(d, p, now);
+		/* A short plain read drained the socket: epoll (level-triggered)
+		 * reports what comes next, so save the read that would say EAGAIN. */
+		if (!p->tls && (size_t)n < want)
+			return;
 	}
 	/* Stopped by the bound: what OpenSSL holds, epoll will not report. */
 	if (p->tls && p->src.fd >= 0 && !p->dead)
@@ -1569,12 +1578,33 @@ static uint64_t flush_round(struct daemon *d)
 }
 
 /* epoll_wait, for at most wait_ns when that is not 0 (to the nanosecond
- * where the kernel has epoll_pwait2, Linux 5.11; else to the millisecond). */
+ * where the kernel has epoll_pwait2, Linux 5.11; else to the millisecond).
+ * With --busy-poll it first asks epoll without sleeping, until busy_poll_s
+ * after the last datagram moved (timers and keepalives do not count): a
+ * datagram in that window finds the loop running, where waking a sleeping
+ * thread, and the idle CPU it would run on, can cost more than the tunnel. */
 static int wait_events(struct daemon *d, struct epoll_event *evs, uint64_t wait_ns)
 {
-	struct timespec ts = { (time_t)(wait_ns / 1000000000), (long)(wait_ns % 1000000000) };
+	uint64_t spin_ns = (uint64_t)(d->cfg->busy_poll_s * NSEC);
+	struct timespec ts;
 	int n;
 
+	if (spin_ns) {
+		uint64_t now = now_ns(), end = wait_ns ? now + wait_ns : UINT64_MAX;
+
+		while (now < d->t_event + spin_ns && now < end) {
+			n = epoll_wait(d->epfd, evs, MAX_EVENTS, 0);
+			if (n)
+				return n;
+			now = now_ns();
+		}
+		if (now >= end)
+			return 0;
+		if (wait_ns)
+			wait_ns = end - now;
+	}
+	ts.tv_sec = (time_t)(wait_ns / NSEC);
+	ts.tv_nsec = (long)(wait_ns % NSEC);
 	if (!wait_ns)
 		return epoll_wait(d->epfd, evs, MAX_EVENTS, -1);
 	if (!d->no_pwait2) {
@@ -1640,6 +1670,10 @@ int daemon_run(struct config *cfg)
 		now = now_ns();
 		for (i = 0; i < (unsigned int)n && !d.stop; i++)
 			dispatch(&d, &evs[i], now);
+		if (d.moved) {
+			d.moved = false;
+			d.t_event = now;
+		}
 		for (i = 0; d.cfg->tls && i < d.npeers && !d.stop; i++) {
 			struct peer *p = d.peers[i];
 

@@ -70,6 +70,7 @@ struct config {
 	struct endpoint metrics;       /* --metrics: where the HTTP server listens */
 	bool metrics_on;
 	double metrics_timeout_s;      /* bound on one HTTP exchange */
+	double busy_poll_s;            /* --busy-poll: spin this long after an event */
 	int framing;                   /* MCTUN_FRAMING_* of every connection */
 	struct tls_opts tls_opts;      /* --tls-cert/--tls-key/--tls-ca or --psk-file */
 	struct tls_ctx *tls;           /* NULL: plain TCP, unauthenticated */
@@ -185,6 +186,8 @@ struct daemon {
 	bool reload;                   /* SIGHUP: reload after this loop pass */
 	int exit_err;                  /* why the loop stopped, 0 for a signal */
 	uint64_t t_start;
+	uint64_t t_event;              /* a datagram last moved (--busy-poll) */
+	bool moved;                    /* ... in this pass of the loop */
 	struct metrics *metrics;       /* --metrics server, NULL without */
 };
 
