@@ -16,9 +16,9 @@ jq -rs -f "$HERE/report.jq" "$rec" >"$tmp/BENCHMARKS.md"
 # Data for the plots. rate.dat: one row per size, one column per contender
 # (NaN when it did not run). lat.dat: one row per contender (the smallest
 # of 200 bytes or the first size), p50 and p99 at 1,000 pps.
-names=(direct tc xdp socket udptunnel)
-titles=("direct" "mctun tc" "mctun xdp" "mctun socket" "udptunnel")
-colors=("#808080" "#1f77b4" "#2ca02c" "#ff7f0e" "#d62728")
+names=(direct tc xdp socket tc-busy udptunnel)
+titles=("direct" "mctun tc" "mctun xdp" "mctun socket" "mctun tc busy-poll" "udptunnel")
+colors=("#808080" "#1f77b4" "#2ca02c" "#ff7f0e" "#9467bd" "#d62728")
 jq -rs --arg names "${names[*]}" '
 	(map(select(.kind == "contender" and .status == "ok"))) as $cs
 	| ($names | split(" ")) as $n
@@ -32,7 +32,7 @@ jq -rs --arg names "${names[*]}" --argjson s "$latsize" '
 	| ($names | split(" "))[] as $c
 	| ($cs | map(select(.name == $c)) | .[0]) as $r
 	| select($r != null and $r.lat1k.p50_us != null)
-	| "\"\({tc: "mctun tc", xdp: "mctun xdp", socket: "mctun socket"}[$c] // $c)\" \($r.lat1k.p50_us) \($r.lat1k.p99_us)"' "$rec" >"$tmp/lat.dat"
+	| "\"\({tc: "mctun tc", xdp: "mctun xdp", socket: "mctun socket", "tc-busy": "mctun tc busy-poll"}[$c] // $c)\" \($r.lat1k.p50_us) \($r.lat1k.p99_us)"' "$rec" >"$tmp/lat.dat"
 
 if command -v gnuplot >/dev/null && [ -s "$tmp/rate.dat" ]; then
 	plot=""

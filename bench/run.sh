@@ -50,7 +50,8 @@ else
 	OUT=${OUT:-$ROOT/docs}
 	TIMEOUT=${BENCH_TIMEOUT:-1500}
 fi
-CONTENDERS=${BENCH_CONTENDERS:-direct tc xdp socket udptunnel}
+CONTENDERS=${BENCH_CONTENDERS:-direct tc xdp socket tc-busy udptunnel}
+BUSY_POLL=2ms         # tc-busy: mctun --mode tc --busy-poll $BUSY_POLL
 FANOUT_NS=${BENCH_FANOUT-1 10 100}      # empty: no fan-out runs
 FANOUT_RATE=10000
 FANOUT_MODE=tc
@@ -340,9 +341,10 @@ tunnel_start() {
 	case $name in
 	direct)
 		RX_NS=g1 ;;
-	tc|xdp|socket)
-		if ! gw g2 g2 -i isl --mode "$name" --listen 198.19.12.2:7000 "${gargs[@]}" 2>/dev/null ||
-		   ! gw g1 g1 -i isl --mode "$name" --peer 198.19.12.2:7000 "${gargs[@]}" 2>/dev/null ||
+	tc|xdp|socket|tc-busy)
+		[ "$name" = tc-busy ] && gargs+=(--busy-poll "$BUSY_POLL")
+		if ! gw g2 g2 -i isl --mode "${name%-busy}" --listen 198.19.12.2:7000 "${gargs[@]}" 2>/dev/null ||
+		   ! gw g1 g1 -i isl --mode "${name%-busy}" --peer 198.19.12.2:7000 "${gargs[@]}" 2>/dev/null ||
 		   ! wait_log g1 "up (node" 2>/dev/null || ! wait_log g2 "up (node" 2>/dev/null; then
 			NOTE=$(cat "$T/g2.log" "$T/g1.log" 2>/dev/null | grep -v -e 'running on' -e ': up (node' | head -n1)
 			NOTE="did not start: ${NOTE:-see build/bench/$name-g1.log}"
@@ -380,7 +382,7 @@ tunnel_alive() {
 tunnel_stop() {
 	local name=$1 f pid i
 	case $name in
-	tc|xdp|socket)
+	tc|xdp|socket|tc-busy)
 		for f in g1 g2; do
 			[ -e "$T/$f.pid" ] || continue
 			gw_stop "$f" 2>>"$T/stop.err" || log "$name: $f: $(tail -n1 "$T/stop.err")"
@@ -432,11 +434,11 @@ rec --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" --argjson quick "$QUICK" \
 	--argjson othernetns "$(ip netns list | grep -vc "^$PFX-")" \
 	--arg sizes "$SIZES" --argjson step_s "$STEP_S" --argjson lat_s "$LAT_S" --argjson bisect "$BISECT" \
 	--argjson start "$START_PPS" --argjson flush "$FLUSH_EXTRA" --argjson flush_rate "$FLUSH_RATE" --argjson drain "$DRAIN_S" \
-	--argjson fan_rate "$FANOUT_RATE" --argjson fan_s "$FAN_S" --arg fan_mode "$FANOUT_MODE" \
+	--arg busy_poll "$BUSY_POLL" --argjson fan_rate "$FANOUT_RATE" --argjson fan_s "$FAN_S" --arg fan_mode "$FANOUT_MODE" \
 	'{kind: "meta", date: $date, quick: ($quick == 1), kernel: $kernel, cpu: $cpu, cores: $cores,
 	  mem: $mem, load: $load, other_netns: $othernetns, version: $version, rev: $rev, binary_sha256: $sha, udptunnel: $udptunnel, sizes: $sizes,
 	  step_s: $step_s, lat_s: $lat_s, bisect: $bisect, start_pps: $start, flush_extra: $flush, flush_rate: $flush_rate,
-	  drain_s: $drain, fan_rate: $fan_rate, fan_s: $fan_s, fan_mode: $fan_mode}'
+	  drain_s: $drain, busy_poll: $busy_poll, fan_rate: $fan_rate, fan_s: $fan_s, fan_mode: $fan_mode}'
 
 declare -A TOPS=()
 for size in $SIZES; do
