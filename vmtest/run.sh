@@ -187,6 +187,7 @@ else
 fi
 # In the background, bounded by timeout(1), so that a signal to this script
 # stops it (cleanup); its console goes to a file, shown as it grows.
+: >"$RUN/console.raw"   # before tail opens it: the background job may not have yet
 timeout -k 30 "$TIMEOUT" "${vm[@]}" </dev/null >"$RUN/console.raw" 2>&1 &
 vmpid=$!
 tail -n +1 -s 0.2 -f --pid="$vmpid" "$RUN/console.raw" | sed -u 's/\r$//' &
