@@ -92,9 +92,18 @@ test_local_apps_on_gateways_xdp_generic() { local_apps "xdp --xdp-mode generic";
 # changes, and end a run at a shorter datagram. Island 2 and an application
 # on g2 itself get every datagram whole, with its DSCP; g2's BPF counters
 # count datagrams, its hooks see far fewer packets.
+# reinjection_batches MODE [NOGSO]: with NOGSO (probe or send), g2 runs
+# with tests/nogso.c preloaded, playing a kernel that refuses UDP GSO: at
+# the start (before 4.18), or per batch (an MTU that shrank under it).
 reinjection_batches() {
+	local nogso=${2:-}
 	islands 2 || return 1
+	if [ -n "$nogso" ]; then
+		cc -shared -fPIC -O1 -Wall -Werror -o "$T/nogso.so" "$ROOT/tests/nogso.c" -ldl \
+			2>"$T/cc.err" || { fail "build tests/nogso.c: $(cat "$T/cc.err")"; return 1; }
+	fi
 	# shellcheck disable=SC2086 # MODE may carry its own options
+	NOGSO=$nogso LD_PRELOAD=${nogso:+$T/nogso.so} \
 	gw g2 g2 -i isl --mode $1 -g "$G" --listen 198.19.12.2:7000 --dead-after 30 &&
 	gw g1 g1 -i isl --mode $1 -g "$G" --peer 198.19.12.2:7000 --dead-after 30 &&
 	wait_log g1 "up (node" && wait_log g2 "up (node" || return 1
@@ -110,16 +119,30 @@ reinjection_batches() {
 	expect_rx r2 3000 3 && expect_rx rg 3000 3 || return 1
 	[ "$(grep -o '"dscp": *34' "$T/r2.json" | wc -l)" = 1 ] ||
 		{ fail "r2: no sender kept DSCP af41 (34)"; sed 's/^/      /' "$T/r2.json" >&2; return 1; }
-	gw_stop g2 && log_has g2 "self 3000 loopback 3000" || return 1
+	gw_stop g2 && log_has g2 "self 3000 loopback 3000" && log_has g2 "injected 3000 " || return 1
 	seen=$(sed -n 's/.*bpf: seen \([0-9]*\) .*/\1/p' "$T/g2.log" | tail -n1)
 	# unbatched, each datagram would pass both hooks: 6,000 packets
-	[ "${seen:-6000}" -lt 3000 ] ||
-		{ fail "g2's hooks saw ${seen:-?} packets for 3000 datagrams: no GSO batches"; return 1; }
+	if [ -z "$nogso" ]; then
+		[ "${seen:-6000}" -lt 3000 ] ||
+			{ fail "g2's hooks saw ${seen:-?} packets for 3000 datagrams: no GSO batches"; return 1; }
+		return 0
+	fi
+	[ "${seen:-0}" -ge 6000 ] ||
+		{ fail "g2's hooks saw ${seen:-?} packets for 3000 datagrams: a GSO batch got through"; return 1; }
+	if [ "$nogso" = probe ]; then
+		log_has g2 "UDP GSO unavailable (Protocol not available)"
+	else
+		! grep -q "UDP GSO unavailable" "$T/g2.log" || { fail "g2 gave up GSO for a refused batch"; return 1; }
+	fi
 }
 
 test_reinjection_batches_mixed_sizes() { reinjection_batches tc; }
 # generic XDP also sees the batches' looped-back copies
 test_reinjection_batches_xdp_generic() { reinjection_batches "xdp --xdp-mode generic"; }
+# without UDP GSO from the start, and with each batch refused: every datagram
+# still arrives once, with its DSCP, sent one by one
+test_reinjection_without_udp_gso() { reinjection_batches tc probe; }
+test_reinjection_gso_batch_refused() { reinjection_batches tc send; }
 
 # A hub (g3) joins three islands; spokes g1 and g2 connect to it.
 test_hub_three_islands() {

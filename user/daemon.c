@@ -1399,6 +1399,14 @@ int inject_open(struct daemon *d, int fi)
 		goto fail;
 	}
 	iface_mtu_load(d);
+	/* A kernel without UDP GSO (before 4.18) would ignore the control
+	 * message and send a batch as one datagram: ask it first. */
+	if (!d->no_gso && setsockopt(d->inj_fd[fi], SOL_UDP, UDP_SEGMENT, &(int){ 0 }, sizeof(int)) &&
+	    (errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
+		pr_info("UDP GSO unavailable (%s): re-injecting datagram by datagram\n",
+			strerror(errno));
+		d->no_gso = true;
+	}
 	return 0;
 fail:
 	free(inj[fi]);
