@@ -40,6 +40,7 @@
 
 #define IN_CAP        (2 * FRAME_MAX)  /* a whole frame always fits after compaction */
 #define TICK_NS       (200 * 1000000ull)
+#define FLUSH_GAP_MAX (2 * 1000000ull)    /* flush pacing holds frames at most this */
 #define MAX_EVENTS    64
 #define READS_PER_EV  8                /* bound per wakeup, for fairness */
 #define TLS_READS_PER_EV 32            /* the same for TLS: one record (16 KiB) a read */
@@ -417,6 +418,7 @@ static void peer_up(struct peer *p, uint64_t now)
 	p->state = PS_UP;
 	p->t_up = p->t_rx = p->t_tx = now;
 	p->backoff_ns = NSEC;
+	obuf_prefault(&p->out);
 }
 
 /* Closes the connection itself: TLS state, epoll entry, socket. */
@@ -698,6 +700,7 @@ static void on_hello(struct daemon *d, struct peer *p, const struct hello *h, ui
 	p->state = PS_UP;
 	p->t_up = now;
 	p->backoff_ns = NSEC;
+	obuf_prefault(&p->out);
 	pr_info("peer %s: up (node %016llx, %s%s%s)\n", p->name, (unsigned long long)h->node_id,
 		p->outbound ? "outbound" : "inbound", p->tls ? ", " : "",
 		p->tls ? tls_peer_desc(p->tls) : "");
@@ -1563,8 +1566,10 @@ static void dispatch(struct daemon *d, struct epoll_event *ev, uint64_t now)
  * one datagram: so after a round that took C ns, the next may start no
  * sooner than C ns later. Writing never takes more than half of the loop's
  * time, a lone datagram after a quiet spell still leaves at once, and under
- * load every write carries more frames. Returns how long the loop may wait
- * for events before the next round is due: 0 for no limit.
+ * load every write carries more frames. The gap is capped: one slow round
+ * (the first writes of 100 fresh connections fault in their queues' pages,
+ * tens of ms) must not hold every queue as long again. Returns how long the
+ * loop may wait for events before the next round is due: 0 for no limit.
  */
 static uint64_t flush_round(struct daemon *d)
 {
@@ -1582,7 +1587,7 @@ static uint64_t flush_round(struct daemon *d)
 		if (d->peers[i]->dirty)
 			peer_flush(d, d->peers[i]);
 	end = now_ns();
-	d->flush_at = end + (end - now);
+	d->flush_at = end + MIN(end - now, FLUSH_GAP_MAX);
 	return 0;
 }
 

@@ -41,6 +41,21 @@ int obuf_init(struct obuf *o, size_t cap)
 	return 0;
 }
 
+/* The working set now (Linux 5.14+), not page by page under the first burst:
+ * with 100 peers just up, those faults stalled the event loop for tens of
+ * ms, long enough to overflow every queue at once. */
+void obuf_prefault(struct obuf *o)
+{
+#ifdef MADV_POPULATE_WRITE
+	size_t n = o->cap < OBUF_KEEP ? o->cap : OBUF_KEEP;
+
+	if (o->touched < n && !madvise(o->buf, n, MADV_POPULATE_WRITE))
+		o->touched = n;
+#else
+	(void)o;
+#endif
+}
+
 /* Now empty: give back the pages of a burst, keep a working set. */
 static void emptied(struct obuf *o)
 {

@@ -29,6 +29,8 @@ void big_free(void *p, size_t size);
 
 int obuf_init(struct obuf *o, size_t cap);
 void obuf_free(struct obuf *o);
+/* Takes the pages a queue keeps (OBUF_KEEP) now: for a peer that is up. */
+void obuf_prefault(struct obuf *o);
 static inline size_t obuf_room(const struct obuf *o) { return o->cap - o->len; }
 /* Appends a, then b (b may be NULL); -ENOBUFS, and nothing queued, when
  * the queue would pass min(limit, cap). */
