@@ -429,9 +429,9 @@ static const struct run_option options[] = {
 	{ "dead-after", 0, "SECS", 0, set_dead_after,
 	  "drop a peer silent this long (default 3)" },
 	{ "busy-poll", 0, "SECS", 0, set_busy_poll,
-	  "after each event, poll on without sleeping this long\n"
-	  "(e.g. 2ms; default 0, off): no wake-up delay for a\n"
-	  "datagram within it, at the cost of up to a core" },
+	  "after each datagram, poll on without sleeping this\n"
+	  "long (e.g. 2ms; default 0, off): no wake-up delay\n"
+	  "for a datagram within it, at the cost of up to a core" },
 	{ "metrics", 0, "ADDR:PORT", OPT_FIXED | OPT_ONCE, set_metrics,
 	  "serve every counter over HTTP: GET /metrics, in the\n"
 	  "Prometheus text format (as mctun stats --prometheus)", FIELD(metrics) },

@@ -262,8 +262,6 @@ static void inject(struct daemon *d, const struct data_hdr *h, const uint8_t *pa
 {
 	int fi = h->family == MCTUN_FAM_INET6;
 	struct inj_batch *b = inj[fi];
-
-	d->moved = true;
 	struct sockaddr_storage dst;
 	socklen_t dlen;
 	struct msghdr *m;
@@ -271,6 +269,7 @@ static void inject(struct daemon *d, const struct data_hdr *h, const uint8_t *pa
 	uint8_t tos = d->cfg->keep_dscp ? h->tos & 0xfc : 0;
 	unsigned int i;
 
+	d->moved = true;
 	if (d->inj_fd[fi] < 0 || !b) {
 		d->st.inject_errors++;
 		return;
@@ -633,14 +632,13 @@ static void fanout(struct daemon *d, const struct data_hdr *h, const uint8_t *pa
 	uint8_t hdr[FRAME_HDR_LEN + DATA_HDR_LEN], uth[UT_HDR_LEN];
 	size_t hl = 0;
 	int utl = 0;
-
-	d->moved = true;
 	uint64_t now = 0;
 	unsigned int i;
 	/* Each peer's share of --queue-total: a slow peer cannot take what
 	 * the others need, and however many connect, memory stays bounded. */
 	size_t share = d->cfg->queue_total / (d->npeers ? d->npeers : 1);
 
+	d->moved = true;
 	for (i = 0; i < d->npeers; i++) {
 		struct peer *p = d->peers[i];
 

@@ -70,7 +70,7 @@ struct config {
 	struct endpoint metrics;       /* --metrics: where the HTTP server listens */
 	bool metrics_on;
 	double metrics_timeout_s;      /* bound on one HTTP exchange */
-	double busy_poll_s;            /* --busy-poll: spin this long after an event */
+	double busy_poll_s;            /* --busy-poll: poll on this long after a datagram */
 	int framing;                   /* MCTUN_FRAMING_* of every connection */
 	struct tls_opts tls_opts;      /* --tls-cert/--tls-key/--tls-ca or --psk-file */
 	struct tls_ctx *tls;           /* NULL: plain TCP, unauthenticated */
