@@ -19,7 +19,7 @@
 #   VMTEST_TESTS          tests to run (default: all)
 #   VMTEST_CACHE          cache folder (default: vmtest/.cache)
 #   VMTEST_PROJECT        project folder to test (default: this checkout)
-#   VMTEST_TIMEOUT        host-side bound of the whole VM run, s (2400)
+#   VMTEST_TIMEOUT        host-side bound of the whole VM run, s (2820)
 #   VMTEST_TEST_TIMEOUT   bound of one test in the guest, s (300)
 #   VMTEST_WAIT_STEPS     WAIT_STEPS of tests/lib.sh in the guest (400)
 #   VMTEST_TIME_SCALE     TIME_SCALE of tests/lib.sh in the guest (4 under TCG, 1 with KVM)
@@ -39,7 +39,7 @@ PROJECT=$(cd "${VMTEST_PROJECT:-$HERE/..}" && pwd)
 CACHE=${VMTEST_CACHE:-$HERE/.cache}
 TESTS=${VMTEST_TESTS:-}
 [ $# -gt 0 ] && TESTS="$*"
-TIMEOUT=${VMTEST_TIMEOUT:-2400}
+TIMEOUT=${VMTEST_TIMEOUT:-2820}
 TEST_TIMEOUT=${VMTEST_TEST_TIMEOUT:-300}
 WAIT_STEPS=${VMTEST_WAIT_STEPS:-400}
 # Receive windows and time bounds of the tests, stretched: emulation (TCG)
