@@ -20,7 +20,6 @@ PFX="mctp$$"
 export T PFX
 trap 'cleanup_test; rm -rf "$T"' EXIT
 MODE=${MODE:-tc} RATE=${RATE:-200000} SIZE=${SIZE:-200} DUR=${DUR:-2} G=239.1.2.3:5000
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 islands 2 || exit 1
 # shellcheck disable=SC2086 # EXTRA is a list of options
@@ -29,10 +28,10 @@ gw g1 g1 -i isl --mode "$MODE" -g $G --peer 198.19.12.2:7000 ${EXTRA:-} &&
 wait_log g1 "up (node" || exit 1
 rx r2 h2 $G --duration "$((DUR + 2))" || exit 1
 p1=$(gw_pid g1) p2=$(gw_pid g2)
-c1=$(ticks "$p1") c2=$(ticks "$p2")
+c1=$(cpu_ticks "$p1") c2=$(cpu_ticks "$p2")
 nsx h1 "$MCTUN" send $G --rate "${RATE}pps" --size "$SIZE" --duration "$DUR" --ttl 4 --json
 rx_wait r2 || exit 1
-echo "CPU ticks during the run: g1 $(($(ticks "$p1") - c1)), g2 $(($(ticks "$p2") - c2))"
+echo "CPU ticks during the run: g1 $(($(cpu_ticks "$p1") - c1)), g2 $(($(cpu_ticks "$p2") - c2))"
 cat "$T/r2.json"
 gw_stop g1 && gw_stop g2
 grep -h "bpf: seen\|daemon:\|peer .*: up" "$T/g1.log" "$T/g2.log"

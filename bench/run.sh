@@ -132,14 +132,6 @@ rec() { jq -cn "$@" >>"$REC"; }
 
 # ---- measuring ------------------------------------------------------------
 
-cpu_ticks() {  # PID: utime + stime, in clock ticks
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-	s=${s##*) }
-	# shellcheck disable=SC2086
-	set -- $s
-	echo $((${12} + ${13}))
-}
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 busy_ticks() {  # the whole machine, all CPUs: every tick but idle and iowait
 	local _c u n s i w q sq st _r

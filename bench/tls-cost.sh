@@ -40,15 +40,6 @@ trap 'cleanup_test >/dev/null 2>&1; rm -rf "$T"' EXIT
 trap 'exit 130' INT TERM
 HZ=$(getconf CLK_TCK)
 
-cpu_ticks() {  # PID: utime + stime
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-	s=${s##*) }
-	# shellcheck disable=SC2086
-	set -- $s
-	echo $((${12} + ${13}))
-}
-
 if ! pki >/dev/null || ! islands 2 >/dev/null; then
 	echo "tls-cost: set-up failed" >&2
 	exit 1

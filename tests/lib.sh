@@ -91,6 +91,17 @@ gw() {
 
 gw_pid() { cat "$T/$1.pid"; }
 
+# cpu_ticks PID: its utime + stime in clock ticks (0 once it is gone); the
+# fields are counted after the ") " that ends a name which may hold blanks.
+cpu_ticks() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+	s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	echo $((${12} + ${13}))
+}
+
 # gw_stop NAME: SIGTERM, wait (bounded), and check it exited 0.
 gw_stop() {
 	local pid i rc

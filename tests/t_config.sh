@@ -230,7 +230,6 @@ test_reload_adds_and_removes_groups() {
 # instead of sleeping (most of a core, where a sleeping loop takes a few %
 # at 1,000 pps), and once they stop it sleeps again: timers and keepalives
 # do not keep it polling. SIGHUP turns it off like any other option.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 uptime_ticks() { awk '{ printf "%d", $1 * 100 }' /proc/uptime; }
 # cpu_share PID CMD...: % of a core PID used while CMD ran (CMD's status)
 cpu_share() {
