@@ -179,6 +179,16 @@ static void inj_set_cmsgs(struct inj_batch *b, unsigned int i, int fi, bool gso)
 		m->msg_control = NULL;
 }
 
+/* err, from asking for or sending with UDP_SEGMENT: where it says the kernel
+ * has no UDP GSO, re-injection goes datagram by datagram from now on. */
+static void gso_check(struct daemon *d, int err)
+{
+	if (err != ENOPROTOOPT && err != EOPNOTSUPP)
+		return;
+	pr_info("UDP GSO unavailable (%s): re-injecting datagram by datagram\n", strerror(err));
+	d->no_gso = true;
+}
+
 /* A GSO message the kernel refused (an MTU that shrank, a kernel without
  * UDP GSO): its datagrams one by one. */
 static void inject_singly(struct daemon *d, int fi, unsigned int i, int gso_err)
@@ -188,11 +198,7 @@ static void inject_singly(struct daemon *d, int fi, unsigned int i, int gso_err)
 	struct iovec *iov;
 	unsigned int k, n = b->run[i].nseg;
 
-	if (gso_err == ENOPROTOOPT || gso_err == EOPNOTSUPP) {
-		pr_info("UDP GSO unavailable (%s): re-injecting datagram by datagram\n",
-			strerror(gso_err));
-		d->no_gso = true;
-	}
+	gso_check(d, gso_err);
 	inj_set_cmsgs(b, i, fi, false);    /* the TOS alone */
 	m = b->msg[i].msg_hdr;
 	iov = m.msg_iov;
@@ -1402,12 +1408,8 @@ int inject_open(struct daemon *d, int fi)
 	iface_mtu_load(d);
 	/* A kernel without UDP GSO (before 4.18) would ignore the control
 	 * message and send a batch as one datagram: ask it first. */
-	if (!d->no_gso && setsockopt(d->inj_fd[fi], SOL_UDP, UDP_SEGMENT, &(int){ 0 }, sizeof(int)) &&
-	    (errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
-		pr_info("UDP GSO unavailable (%s): re-injecting datagram by datagram\n",
-			strerror(errno));
-		d->no_gso = true;
-	}
+	if (!d->no_gso && setsockopt(d->inj_fd[fi], SOL_UDP, UDP_SEGMENT, &(int){ 0 }, sizeof(int)))
+		gso_check(d, errno);
 	return 0;
 fail:
 	free(inj[fi]);
