@@ -418,10 +418,11 @@ static void count_refusal(struct daemon *d, bool outbound, enum refusal rf)
 	}
 }
 
+/* Frames may flow: after the hello, or at once with udptunnel framing. */
 static void peer_up(struct peer *p, uint64_t now)
 {
 	p->state = PS_UP;
-	p->t_up = p->t_rx = p->t_tx = now;
+	p->t_up = now;
 	p->backoff_ns = NSEC;
 	obuf_prefault(&p->out);
 }
@@ -535,6 +536,7 @@ static void peer_start(struct daemon *d, struct peer *p, uint64_t now)
 		if (err)
 			pr_warn("peer %s: TCP keepalive: %s; a dead peer will go unnoticed\n",
 				p->name, strerror(-err));
+		p->t_rx = p->t_tx = now;
 		peer_up(p, now);
 		pr_info("peer %s: up (udptunnel framing, %s)\n", p->name,
 			p->outbound ? "outbound" : "inbound");
@@ -701,10 +703,7 @@ static void on_hello(struct daemon *d, struct peer *p, const struct hello *h, ui
 		return;
 	}
 	p->node_id = h->node_id;
-	p->state = PS_UP;
-	p->t_up = now;
-	p->backoff_ns = NSEC;
-	obuf_prefault(&p->out);
+	peer_up(p, now);
 	pr_info("peer %s: up (node %016llx, %s%s%s)\n", p->name, (unsigned long long)h->node_id,
 		p->outbound ? "outbound" : "inbound", p->tls ? ", " : "",
 		p->tls ? tls_peer_desc(p->tls) : "");
