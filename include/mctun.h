@@ -138,13 +138,33 @@ struct mctun_event {
 	__u8  dst[16];       /* net; group address */
 };
 
-/* Pinned info describing the instance that owns a pin directory. */
+/* Where in mctun_info.map_ids each of an instance's maps is. */
+enum {
+	MCTUN_IM_STATS,
+	MCTUN_IM_GSTATS,
+	MCTUN_IM_GROUPS,
+	MCTUN_IM_INFO,
+	MCTUN_IM_DSTATS,
+	MCTUN_IM_PEERS,
+	MCTUN_IM_COUNT,
+};
+
+/*
+ * Who owns a set of maps: written once by the daemon after attaching.
+ * Tools find instances by walking the kernel's maps for this one (pins are
+ * only a shortcut: a daemon started by `ip netns exec` pins in a mount
+ * namespace nobody else sees), so it names everything they need.
+ */
 struct mctun_info {
-	__u32 pid;           /* host; daemon pid */
-	__u32 ifindex;       /* host */
+	__u32 pid;           /* host; daemon pid, in the pid namespace pidns */
+	__u32 ifindex;       /* host; in the network namespace netns */
 	__u32 flags;         /* host; MCTUN_INFO_* */
 	__u32 mode;          /* host; MCTUN_MODE_* */
 	__u64 start_ns;      /* host; CLOCK_REALTIME at start */
+	__u64 netns;         /* host; inode of the daemon's network namespace */
+	__u64 pidns;         /* host; inode of the daemon's pid namespace */
+	__u32 map_ids[MCTUN_IM_COUNT];  /* host; kernel ids of its maps */
+	char  ifname[16];    /* the interface's name at start */
 };
 
 /*
@@ -232,7 +252,7 @@ _Static_assert(sizeof(struct mctun_group_key) == 36, "group key layout");
 _Static_assert(sizeof(struct mctun_group_val) == 8, "group val layout");
 _Static_assert(sizeof(struct mctun_event) == 56, "event layout");
 _Static_assert(sizeof(struct mctun_stats) % 8 == 0, "stats layout");
-_Static_assert(sizeof(struct mctun_info) == 24, "info layout");
+_Static_assert(sizeof(struct mctun_info) == 80, "info layout");
 _Static_assert(sizeof(struct mctun_peer_info) == 88, "peer info layout");
 _Static_assert(sizeof(struct mctun_dstats) == 26 * 8, "daemon stats layout");
 

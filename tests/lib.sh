@@ -73,12 +73,21 @@ wan_addr() { local a=$1 b=$2; ((a < b)) && echo "198.19.$a$b.$a" || echo "198.19
 
 # gw NAME NS ARGS...: start `mctun run` in NS, log in $T/NAME.log, and wait
 # until it runs (or fail with its log).
-gw() {
-	local name=$1 ns=$2 i; shift 2
+gw() { gw_start nsenter "$@"; }
+# gw_ipns NAME NS ARGS...: the same, started the way most people do, with
+# `ip netns exec`, which also gives it a mount namespace of its own.
+gw_ipns() { gw_start ipns "$@"; }
+
+gw_start() {
+	local how=$1 name=$2 ns=$3 i; shift 3
 	# emptied here, not by the child, so an old "running on" cannot count
 	: >"$T/$name.log"
-	# nsenter execs mctun: $! is the daemon's own pid
-	nsenter --net="/run/netns/$PFX-$ns" -- "$MCTUN" run "$@" >>"$T/$name.log" 2>&1 &
+	# nsenter and ip netns exec exec mctun: $! is the daemon's own pid
+	if [ "$how" = ipns ]; then
+		ip netns exec "$PFX-$ns" "$MCTUN" run "$@" >>"$T/$name.log" 2>&1 &
+	else
+		nsenter --net="/run/netns/$PFX-$ns" -- "$MCTUN" run "$@" >>"$T/$name.log" 2>&1 &
+	fi
 	echo $! >"$T/$name.pid"
 	for ((i = 0; i < WAIT_STEPS; i++)); do
 		grep -q "running on" "$T/$name.log" && return 0

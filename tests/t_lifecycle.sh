@@ -70,7 +70,7 @@ test_restart_after_kill9_clears_leftovers() {
 		{ fail "expected the killed instance's filter to remain"; return 1; }
 	[ -n "$(pins_left "$(ns_pin_dir g1)")" ] || { fail "expected pins to remain"; return 1; }
 	gw b g1 -i isl -g 239.1.2.3:5000 --listen 198.19.12.1:7000 || return 1
-	grep -q "cleared filters and pins left by a previous instance" "$T/b.log" ||
+	grep -q "cleared filters.* and pins left by a previous instance" "$T/b.log" ||
 		{ fail "no clean-up message"; cat "$T/b.log" >&2; return 1; }
 	# exactly one filter of ours per direction now
 	[ "$(ip netns exec "$PFX-g1" tc filter show dev isl ingress | grep -c 'mctun_tc_in')" = 1 ] ||
@@ -94,4 +94,50 @@ test_foreign_qdisc_and_filter_kept() {
 	ip netns exec "$PFX-g1" tc filter show dev isl ingress | grep -q mctun &&
 		{ fail "our filter is still there"; return 1; }
 	[ -z "$(pins_left "$(ns_pin_dir g1)")" ] || { fail "pins left"; return 1; }
+}
+
+# Started with `ip netns exec` (a mount namespace of its own, so its pins are
+# seen by nobody else), an instance is still found through the kernel: a
+# second start on its interface is refused, stats and status find it from
+# either way in, and after kill -9 the next start clears its filters and
+# its qdisc, so a clean stop leaves the interface as it found it.
+test_ip_netns_exec_instance_found_through_the_kernel() {
+	local G=239.1.2.3:5000 pid out
+	islands 2 || return 1
+	gw_ipns a g1 -i isl -g $G --listen 198.19.12.1:7000 &&
+	gw b g2 -i isl -g $G --peer 198.19.12.1:7000 &&
+	wait_log a "up (node" && wait_log b "up (node" || return 1
+	pid=$(gw_pid a)
+	out=$(ip netns exec "$PFX-g1" timeout 10 "$MCTUN" run -i isl -g $G \
+		--listen 198.19.12.1:7001 2>&1); [ $? != 0 ] ||
+		{ fail "a second ip netns exec start on isl was not refused"; return 1; }
+	grep -q "isl: mctun (pid $pid) already runs on this interface" <<<"$out" ||
+		{ fail "second start: '$out'"; return 1; }
+	# the first still carries everything
+	rx r2 h2 $G --duration 30 || return 1
+	tx h1 $G --count 500 --rate 2000pps --ttl 4 && rx_stop r2 && expect_rx r2 500 || return 1
+	# stats and status, from ip netns exec, from nsenter and from the host
+	out=$(ip netns exec "$PFX-g1" "$MCTUN" stats --json) ||
+		{ fail "stats from ip netns exec: $out"; return 1; }
+	[ "$(jnum <(echo "$out") pid)" = "$pid" ] || { fail "stats (ip netns exec): $out"; return 1; }
+	out=$(nsx g1 "$MCTUN" stats -i isl --json) || { fail "stats from nsenter: $out"; return 1; }
+	[ "$(jnum <(echo "$out") pid)" = "$pid" ] || { fail "stats (nsenter): $out"; return 1; }
+	out=$(nsx g1 "$MCTUN" status --json) || { fail "status: $out"; return 1; }
+	grep -q "\"pid\":$pid,\"alive\":true" <<<"$out" || { fail "status: $out"; return 1; }
+	out=$("$MCTUN" status --all --json) || { fail "status --all from the host: $out"; return 1; }
+	grep -q "\"pid\":$pid,\"alive\":true" <<<"$out" || { fail "status --all: $out"; return 1; }
+	# kill -9: status calls it stale; the next ip netns exec start clears it
+	kill -KILL "$pid"; wait "$pid" 2>/dev/null; rm -f "$T/a.pid"
+	out=$(nsx g1 "$MCTUN" status --json)
+	grep -q "\"pid\":$pid,\"alive\":false,\"stale\":true" <<<"$out" ||
+		{ fail "status after kill -9: $out"; return 1; }
+	gw_ipns c g1 -i isl -g $G --listen 198.19.12.1:7000 || return 1
+	grep -q "cleared filters, its qdisc and pins left by a previous instance" "$T/c.log" ||
+		{ fail "no clean-up message:"; cat "$T/c.log" >&2; return 1; }
+	[ "$(ip netns exec "$PFX-g1" tc filter show dev isl ingress | grep -c 'mctun_tc_in')" = 1 ] ||
+		{ fail "ingress filters: $(ip netns exec "$PFX-g1" tc filter show dev isl ingress)"; return 1; }
+	wait_log b "up (node" 2 || return 1
+	rx r2b h2 $G --duration 30 || return 1
+	tx h1 $G --count 300 --rate 2000pps --ttl 4 && rx_stop r2b && expect_rx r2b 300 || return 1
+	gw_stop c && gw_stop b && gw_clean g1 && gw_clean g2
 }

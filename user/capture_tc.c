@@ -25,6 +25,7 @@
 #include "mctun.skel.h"
 #include "counters.h"
 #include "daemon.h"
+#include "instances.h"
 #include "log.h"
 #include "pins.h"
 #include "util.h"
@@ -42,11 +43,14 @@ struct tc_capture {
 	bool attached[2];              /* ingress, egress */
 	__u32 xdp_flags;               /* XDP mode: how mctun_xdp is attached, 0 if not */
 	bool pinned;
+	int lock;                      /* instance_lock() of the interface, -1 */
 	unsigned int published;        /* peer slots written last time */
 	char pin_dir[256];
 };
 
+/* in MCTUN_IM_* order, as mctun_info.map_ids */
 static const char *const pin_names[] = { "stats", "gstats", "groups", "info", "dstats", "peers" };
+_Static_assert(ARRAY_SIZE(pin_names) == MCTUN_IM_COUNT, "one pin per map of mctun_info");
 
 static struct bpf_map *pin_map(struct mctun_bpf *skel, unsigned int i)
 {
@@ -132,32 +136,67 @@ static bool filter_is_mctun(__u32 prog_id, bool fallback)
 	return ours;
 }
 
+/* Who holds the interface's lock: its pid, or 0 when we cannot tell. */
+struct holder {
+	__u64 netns;
+	__u32 ifindex;
+	__u32 pid;
+};
+
+static void find_holder(const struct mctun_info *info, void *ctx)
+{
+	struct holder *h = ctx;
+
+	if (info->netns == h->netns && info->ifindex == h->ifindex && instance_alive(info))
+		h->pid = info->pid;
+}
+
+static int already_runs(struct tc_capture *tc, const struct config *cfg)
+{
+	struct holder h = { .netns = instance_own_ns("net"), .ifindex = cfg->ifindex };
+	struct mctun_info info = {};
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd;
+
+	if (instances_walk(find_holder, &h) == -EPERM) {
+		/* without CAP_SYS_ADMIN, the pins say, where we see them */
+		snprintf(path, sizeof(path), "%s/info", tc->pin_dir);
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			if (!bpf_map_lookup_elem(fd, &zero, &info) && pid_is_mctun(info.pid))
+				h.pid = info.pid;
+			close(fd);
+		}
+	}
+	if (h.pid)
+		pr_warn("%s: mctun (pid %u) already runs on this interface\n", cfg->ifname, h.pid);
+	else
+		pr_warn("%s: mctun already runs on this interface (in another mount or pid "
+			"namespace)\n", cfg->ifname);
+	return -EBUSY;
+}
+
 /*
  * Remove what an instance killed without clean-up left on this interface:
- * its TC filters, its qdisc if it had created it, and its pins. A live
- * instance on the same interface is an error.
+ * its TC filters, its XDP program, its qdisc if it had created it, and its
+ * pins. We hold the interface's lock, so whatever of ours is attached is
+ * stale. What it had made is in its info map: pinned, or held by the
+ * programs it left attached (found by id, which needs CAP_SYS_ADMIN).
  */
 static int clear_stale(struct tc_capture *tc, const struct config *cfg)
 {
 	struct mctun_info info = {};
 	char path[PATH_MAX];
-	bool qdisc_ours = false, found = false;
+	bool found = false, have_info = false;
 	__u32 zero = 0;
 	int fd, i;
 
 	snprintf(path, sizeof(path), "%s/info", tc->pin_dir);
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
-		if (!bpf_map_lookup_elem(fd, &zero, &info) && info.pid) {
-			if (pid_is_mctun(info.pid) && (pid_t)info.pid != getpid()) {
-				pr_warn("%s: mctun (pid %u) already runs on this interface\n",
-					cfg->ifname, info.pid);
-				close(fd);
-				return -EBUSY;
-			}
-			qdisc_ours = info.flags & MCTUN_INFO_QDISC_OURS;
-			found = true;
-		}
+		have_info = !bpf_map_lookup_elem(fd, &zero, &info) && info.pid;
+		found = have_info;
 		close(fd);
 	}
 
@@ -175,6 +214,8 @@ static int clear_stale(struct tc_capture *tc, const struct config *cfg)
 		libbpf_set_print(old);
 		if (qerr || !filter_is_mctun(q.prog_id, found))
 			continue;
+		if (!have_info && !instance_info_of_prog(q.prog_id, &info))
+			have_info = true;
 		q.prog_id = 0;
 		q.prog_fd = 0;
 		q.flags = 0;
@@ -189,11 +230,13 @@ static int clear_stale(struct tc_capture *tc, const struct config *cfg)
 			__u32 mode = xq.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE :
 				     XDP_FLAGS_DRV_MODE;
 
+			if (!have_info && !instance_info_of_prog(xq.prog_id, &info))
+				have_info = true;
 			if (!bpf_xdp_detach(cfg->ifindex, mode, NULL))
 				found = true;
 		}
 	}
-	if (qdisc_ours) {
+	if (have_info && (info.flags & MCTUN_INFO_QDISC_OURS)) {
 		DECLARE_LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = cfg->ifindex,
 				    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 
@@ -201,8 +244,9 @@ static int clear_stale(struct tc_capture *tc, const struct config *cfg)
 	}
 	unpin_all(tc->pin_dir);
 	if (found)
-		pr_info("%s: cleared filters and pins left by a previous instance%s\n",
-			cfg->ifname, info.pid ? "" : " (unknown pid)");
+		pr_info("%s: cleared filters%s and pins left by a previous instance%s\n",
+			cfg->ifname, have_info && (info.flags & MCTUN_INFO_QDISC_OURS) ?
+			", its qdisc" : "", have_info ? "" : " (unknown pid)");
 	return 0;
 }
 
@@ -488,8 +532,19 @@ static int write_info(struct tc_capture *tc, const struct config *cfg)
 		.flags = tc->qdisc_ours ? MCTUN_INFO_QDISC_OURS : 0,
 		.mode = cfg->mode,
 		.start_ns = realtime_ns(),
+		.netns = instance_own_ns("net"),
+		.pidns = instance_own_ns("pid"),
 	};
-	__u32 zero = 0;
+	__u32 zero = 0, i;
+
+	for (i = 0; i < MCTUN_IM_COUNT; i++) {
+		struct bpf_map_info mi = {};
+		__u32 len = sizeof(mi);
+
+		if (!bpf_obj_get_info_by_fd(bpf_map__fd(pin_map(tc->skel, i)), &mi, &len))
+			info.map_ids[i] = mi.id;
+	}
+	snprintf(info.ifname, sizeof(info.ifname), "%s", cfg->ifname);
 
 	if (bpf_map_update_elem(bpf_map__fd(tc->skel->maps.mctun_info), &zero, &info, BPF_ANY))
 		return -errno;
@@ -540,6 +595,7 @@ int tc_capture_open(struct daemon *d, struct tc_capture **out)
 	if (!tc)
 		return -ENOMEM;
 	tc->d = d;
+	tc->lock = -1;
 	*out = tc;
 
 	err = check_caps(cfg);
@@ -554,6 +610,13 @@ int tc_capture_open(struct daemon *d, struct tc_capture **out)
 	err = pin_dir_for(cfg->ifname, tc->pin_dir, sizeof(tc->pin_dir));
 	if (err)
 		return err;
+	tc->lock = instance_lock(cfg->ifindex);
+	if (tc->lock == -EBUSY)
+		return already_runs(tc, cfg);
+	if (tc->lock < 0) {
+		pr_warn("%s: lock the interface: %s\n", cfg->ifname, strerror(-tc->lock));
+		return tc->lock;
+	}
 	err = clear_stale(tc, cfg);
 	if (err)
 		return err;
@@ -712,5 +775,8 @@ void tc_capture_close(struct tc_capture *tc)
 	if (tc->pinned)
 		unpin_all(tc->pin_dir);
 	mctun_bpf__destroy(tc->skel);
+	/* last: a successor starts only once all of the above is gone */
+	if (tc->lock >= 0)
+		close(tc->lock);
 	free(tc);
 }

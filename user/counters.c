@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "counters.h"
+#include "instances.h"
 #include "pins.h"
 #include "util.h"
 
@@ -284,16 +285,30 @@ static int map_open(struct counters *c, const char *name)
 	return fd;
 }
 
-void counters_read_pins(struct counters *c)
+static int map_open_id(struct counters *c, __u32 id)
+{
+	int fd = id ? instance_map_fd(id) : -ENOENT;
+
+	if (fd < 0) {
+		set_err(c, fd);
+		return -1;
+	}
+	return fd;
+}
+
+void counters_read(struct counters *c)
 {
 	struct counters_fds fds;
 	int *fd[] = { &fds.info, &fds.stats, &fds.gstats, &fds.groups, &fds.dstats, &fds.peers };
 	static const char *const names[] = { "info", "stats", "gstats", "groups", "dstats",
 					     "peers" };
+	static const unsigned int im[] = { MCTUN_IM_INFO, MCTUN_IM_STATS, MCTUN_IM_GSTATS,
+					   MCTUN_IM_GROUPS, MCTUN_IM_DSTATS, MCTUN_IM_PEERS };
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(fd); i++)
-		*fd[i] = map_open(c, names[i]);
+		*fd[i] = c->map_ids[MCTUN_IM_INFO] ? map_open_id(c, c->map_ids[im[i]]) :
+			 map_open(c, names[i]);
 	counters_read_fds(c, &fds);
 	for (i = 0; i < ARRAY_SIZE(fd); i++)
 		if (*fd[i] >= 0)
@@ -321,21 +336,22 @@ static bool is_instance_dir(const char *dir)
 	return stat(path, &st) == 0;
 }
 
-static void list_add(struct counters_list *l, const char *dir, const char *ifname,
-		     unsigned long netns)
+static struct counters *list_add(struct counters_list *l, const char *dir, const char *ifname,
+				 unsigned long netns)
 {
 	struct counters *v = realloc(l->v, (l->n + 1) * sizeof(*v));
 
 	if (!v)
-		return;
+		return NULL;
 	l->v = v;
 	v = &v[l->n];
 	memset(v, 0, sizeof(*v));
 	if (snprintf(v->dir, sizeof(v->dir), "%s", dir) >= (int)sizeof(v->dir))
-		return;
+		return NULL;
 	snprintf(v->ifname, sizeof(v->ifname), "%s", ifname);
 	v->netns = netns;
 	l->n++;
+	return v;
 }
 
 static int cmp_instance(const void *a, const void *b)
@@ -347,11 +363,57 @@ static int cmp_instance(const void *a, const void *b)
 	return strcmp(x->ifname, y->ifname);
 }
 
+struct scan {
+	bool all;
+	const char *iface;
+	unsigned long own_ns;
+	__u64 host_ns;
+	struct counters_list *l;
+};
+
+static void scan_kernel(const struct mctun_info *info, void *ctx)
+{
+	struct scan *sc = ctx;
+	unsigned long ns = info->netns == sc->host_ns ? 0 : info->netns;
+	char ifname[sizeof(info->ifname) + 1], dir[PATH_MAX];
+	struct counters *v;
+
+	snprintf(ifname, sizeof(ifname), "%.*s", (int)sizeof(info->ifname), info->ifname);
+	if ((!sc->all && ns != sc->own_ns) || (sc->iface && strcmp(sc->iface, ifname)))
+		return;
+	/* where it pins, or would where its mount namespace is ours */
+	if (ns)
+		snprintf(dir, sizeof(dir), "%s/netns%lu/%s", PIN_ROOT, ns, ifname);
+	else
+		snprintf(dir, sizeof(dir), "%s/%s", PIN_ROOT, ifname);
+	v = list_add(sc->l, dir, ifname, ns);
+	if (v)
+		memcpy(v->map_ids, info->map_ids, sizeof(v->map_ids));
+}
+
+static void scan_pins(bool all, const char *iface, unsigned long own_ns, struct counters_list *l);
+
+void counters_scan(bool all, const char *iface, unsigned long own_ns, struct counters_list *l)
+{
+	struct scan sc = { all, iface, own_ns, instance_host_netns(), l };
+	int err;
+
+	err = instances_walk(scan_kernel, &sc);
+	if (err) {
+		counters_list_free(l);
+		l->by_pins = true;
+		scan_pins(all, iface, own_ns, l);
+		return;
+	}
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_instance);
+}
+
 /*
  * Every instance directory: PIN_ROOT/IFNAME (host namespace) and
  * PIN_ROOT/netnsINODE/IFNAME.
  */
-void counters_scan(bool all, const char *iface, unsigned long own_ns, struct counters_list *l)
+static void scan_pins(bool all, const char *iface, unsigned long own_ns, struct counters_list *l)
 {
 	struct dirent *e, *f;
 	char dir[PATH_MAX], sub[PATH_MAX];

@@ -50,6 +50,7 @@ struct counters_group {
 
 struct counters {
 	char dir[PATH_MAX];        /* pin directory; "" when read from the daemon */
+	__u32 map_ids[MCTUN_IM_COUNT];  /* found through the kernel: its maps' ids, else 0 */
 	char ifname[IF_NAMESIZE + 8];
 	unsigned long netns;       /* 0: the host's */
 	bool have_info, have_stats, have_dstats;
@@ -70,22 +71,25 @@ struct counters_fds {
 
 /* Reads the maps behind fds into c (its dir, ifname, netns are kept). */
 void counters_read_fds(struct counters *c, const struct counters_fds *fds);
-/* Reads the maps pinned in c->dir. */
-void counters_read_pins(struct counters *c);
+/* Reads the maps of c->map_ids when found through the kernel, else those
+ * pinned in c->dir. */
+void counters_read(struct counters *c);
 void counters_free(struct counters *c);
 
-/* Instances found under PIN_ROOT. */
+/* Instances found through the kernel's maps, or under PIN_ROOT. */
 struct counters_list {
 	struct counters *v;
 	unsigned int n;
 	int err;                   /* reading the pin root: -errno, 0 */
+	bool by_pins;              /* the kernel's maps could not be walked */
 };
 
 /* Our network namespace in the pin layout: 0 when it is the host's. */
 unsigned long counters_own_netns(void);
-/* Every instance directory, unread: those of network namespace own_ns
+/* Every instance, live or stale, unread: those of network namespace own_ns
  * (every namespace's with all), on interface iface if not NULL; sorted by
- * namespace, then interface. */
+ * namespace, then interface. Found through the kernel's maps (which needs
+ * CAP_SYS_ADMIN), else through the pins under PIN_ROOT. */
 void counters_scan(bool all, const char *iface, unsigned long own_ns, struct counters_list *l);
 void counters_list_free(struct counters_list *l);
 

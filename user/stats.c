@@ -12,6 +12,7 @@
 
 #include "cmds.h"
 #include "counters.h"
+#include "instances.h"
 #include "log.h"
 #include "pins.h"
 #include "util.h"
@@ -30,9 +31,11 @@ static void usage(FILE *f)
 "Usage: mctun stats [-i IF | --pin-dir DIR] [--json | --prometheus]\n"
 "\n"
 "Print every counter of a running mctun: the BPF program's, per group, the\n"
-"daemon's and per peer. They are read from the maps the instance pins under\n"
-"%s (root or CAP_BPF needed); the daemon refreshes its own\n"
-"every 200 ms. Without -i, the only instance of this network namespace.\n"
+"daemon's and per peer. The instance is found through the kernel's BPF maps,\n"
+"however it was started (nsenter, ip netns exec, a container, systemd);\n"
+"without CAP_SYS_ADMIN, through the maps it pins under %s\n"
+"(CAP_BPF needed). The daemon refreshes its own every 200 ms. Without -i,\n"
+"the only instance of this network namespace.\n"
 "\n"
 "Options:\n"
 "  -i, --iface IF     the instance on this interface (this network namespace)\n"
@@ -142,7 +145,7 @@ static int stats_parse(int argc, char **argv, struct stats_opts *o)
 
 static bool alive(const struct counters *c)
 {
-	return c->have_info && pid_is_mctun(c->info.pid);
+	return c->have_info && instance_alive(&c->info);
 }
 
 static int read_error(const struct counters *c)
@@ -179,7 +182,7 @@ static int from_dir(const char *dir, struct counters *out)
 		 slash ? slash + 1 : out->dir);
 	ns = strstr(out->dir, "/netns");
 	out->netns = ns ? strtoul(ns + 6, NULL, 10) : 0;
-	counters_read_pins(out);
+	counters_read(out);
 	if (!out->have_info)
 		return read_error(out);
 	if (!alive(out)) {
@@ -206,7 +209,7 @@ static int choose(const struct stats_opts *o, struct counters *out)
 		goto out;
 	}
 	for (i = 0; i < l.n; i++) {
-		counters_read_pins(&l.v[i]);
+		counters_read(&l.v[i]);
 		if (!l.v[i].have_info) {
 			/* the one asked for, unreadable: say why */
 			if (o->iface || l.n == 1) {

@@ -25,6 +25,7 @@
 #include "addr.h"
 #include "cmds.h"
 #include "counters.h"
+#include "instances.h"
 #include "log.h"
 #include "mctun.h"
 #include "pins.h"
@@ -74,8 +75,10 @@ static void usage(FILE *f)
 "sources, from the kernel's tables: every application's joins) and the\n"
 "IGMP/MLD version in force; then every mctun instance on this host: its\n"
 "interface, mode, uptime, groups with their counters, the BPF and daemon\n"
-"counters and each tunnel peer.  Instances are read from the maps they pin\n"
-"under %s (root or CAP_BPF needed); the daemons are not asked.\n"
+"counters and each tunnel peer.  Instances are found through the kernel's\n"
+"BPF maps, however they were started (nsenter, ip netns exec, a container,\n"
+"systemd); without CAP_SYS_ADMIN, through the maps they pin under\n"
+"%s (CAP_BPF needed).  The daemons are not asked.\n"
 "\n"
 "Options:\n"
 "  -a, --all        also the groups every interface joins (224.0.0.1, ff02::1,\n"
@@ -652,7 +655,7 @@ static void text_instance(const struct counters *in, __u64 now)
 		printf("  cannot read its maps: %s\n", strerror(-in->err));
 		return;
 	}
-	alive = in->have_info && pid_is_mctun(in->info.pid);
+	alive = in->have_info && instance_alive(&in->info);
 	printf("  pid %u (%s), interface %s (index %u), mode %s\n", in->info.pid,
 	       alive ? "running" : "gone", in->ifname, in->info.ifindex,
 	       counters_mode_name(in->info.mode));
@@ -784,7 +787,7 @@ int status_main(int argc, char **argv)
 	own_ns = counters_own_netns();
 	counters_scan(o.all, o.iface, own_ns, &il);
 	for (i = 0; i < il.n; i++) {
-		counters_read_pins(&il.v[i]);
+		counters_read(&il.v[i]);
 		/* a permission error on every map is one error for the lot */
 		if (!il.err && (il.v[i].err == -EACCES || il.v[i].err == -EPERM) &&
 		    !il.v[i].have_info)
@@ -802,7 +805,7 @@ int status_main(int argc, char **argv)
 		for (i = 0; i < il.n; i++) {
 			printf("%s", i ? "," : "");
 			counters_json(stdout, &il.v[i], il.v[i].have_info &&
-				      pid_is_mctun(il.v[i].info.pid), now);
+				      instance_alive(&il.v[i].info), now);
 		}
 		for (i = 0; i < pl.n; i++) {
 			printf("%s", i || il.n ? "," : "");
