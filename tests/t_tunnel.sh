@@ -5,11 +5,13 @@
 G=239.1.2.3:5000
 G6='[ff15::1]:5000'
 
-# pair MODE [GROUP-ARGS...]: g2 listens, g1 connects; both up.
+# pair MODE [GROUP-ARGS...]: g2 listens, g1 connects; both up. g2 is
+# started with `ip netns exec` (a mount namespace of its own), g1 with
+# nsenter: the two ways people start it.
 pair() {
 	local mode=$1; shift
 	# shellcheck disable=SC2086 # MODE may carry its own options
-	gw g2 g2 -i isl --mode $mode "$@" --listen 198.19.12.2:7000 &&
+	gw_ipns g2 g2 -i isl --mode $mode "$@" --listen 198.19.12.2:7000 &&
 	gw g1 g1 -i isl --mode $mode "$@" --peer 198.19.12.2:7000 &&
 	wait_log g1 "up (node" && wait_log g2 "up (node"
 }
