@@ -97,6 +97,9 @@ test_lab_send_recv_exact() {
 #   5003: a moves them to the neighbour queue of an address nobody answers
 #         for (fwd ip to), held there until the test gives that address
 #         b's MAC after the stream ended: each arrives after seq 999.
+# A held datagram stays charged to the sender's socket and to the neighbour
+# queue, at whatever size the kernel gives its buffer: both are sized far
+# beyond what 100 datagrams take (8 MiB: 80 KiB each), not for one skb size.
 test_lab_loss_dup_reorder_exact() {
 	local n=1000 every=10 mac held dups drops
 	lan || return 1
@@ -122,13 +125,13 @@ test_lab_loss_dup_reorder_exact() {
 	}" || return $?
 	# the held datagrams must outlast the stream in the queue
 	ip netns exec "$PFX-a" sysctl -qw net.ipv4.neigh.eth0.retrans_time_ms=30000 \
-		net.ipv4.neigh.eth0.unres_qlen_bytes=4194304 || return 1
+		net.ipv4.neigh.eth0.unres_qlen_bytes=$((16 << 20)) || return 1
 
 	rx loss b 239.1.2.3:5001 --duration 60 && rx dup b 239.1.2.3:5002 --duration 60 &&
 	rx reord b 239.1.2.3:5003 --duration 60 || return 1
 	tx a 239.1.2.3:5001 --count $n --rate 4000pps &&
 	tx a 239.1.2.3:5002 --count $n --rate 4000pps &&
-	tx a 239.1.2.3:5003 --count $n --rate 4000pps || return 1
+	tx a 239.1.2.3:5003 --count $n --rate 4000pps --sndbuf 8M || return 1
 	mac=$(ip -n "$PFX-b" -br link show eth0 | awk '{print $3}')
 	ip -n "$PFX-a" neigh replace 198.18.0.99 lladdr "$mac" dev eth0 nud permanent || return 1
 	rx_stop loss dup reord || return 1
@@ -145,6 +148,71 @@ test_lab_loss_dup_reorder_exact() {
 	jis dup lost 0 && jis dup reordered 0 &&
 	jis reord received $n && jis reord unique $n && jis reord reordered "$held" &&
 	jis reord lost 0 && jis reord duplicates 0
+}
+
+# A sender whose datagrams cannot leave (nft parks each one in the queue of
+# a neighbour that never answers; a send buffer of a few datagrams) says so,
+# and still ends: with --duration on time, with --count alone by giving up
+# after a 10 s stall (exit status 1). Both report the stall and are behind.
+test_lab_send_stall_bounded() {
+	local t0 rc now took bound
+	lan || return 1
+	nft_load a 'table netdev lab {
+		chain out {
+			type filter hook egress device "eth0" priority 0; policy accept;
+			meta mark 0x4d4c accept
+			udp dport 5000 meta mark set 0x4d4c fwd ip to 198.18.0.99 device "eth0"
+		}
+	}' || return $?
+	ip netns exec "$PFX-a" sysctl -qw net.ipv4.neigh.eth0.retrans_time_ms=30000 \
+		net.ipv4.neigh.eth0.unres_qlen_bytes=$((16 << 20)) || return 1
+	t0=$(date +%s%N)
+	(
+		nsx a "$MCTUN" send "$LG" --duration 3 --rate 1000pps --sndbuf 4096 --json \
+			>"$T/d.json" 2>"$T/d.err"
+		echo $? >"$T/d.rc"
+		date +%s%N >"$T/d.end"
+	) &
+	nsx a "$MCTUN" send "$LG" --count 1000 --rate 1000pps --sndbuf 4096 --json \
+		>"$T/c.json" 2>"$T/c.err"
+	rc=$?
+	now=$(date +%s%N)
+	wait
+	[ "$rc" = 1 ] || { fail "send --count: exit $rc, want 1"; cat "$T/c.err" >&2; return 1; }
+	[ "$(cat "$T/d.rc")" = 0 ] || { fail "send --duration: exit $(cat "$T/d.rc"), want 0"; cat "$T/d.err" >&2; return 1; }
+	# bounds: the stall begins at once; 10 s (3 s) and slack for a busy machine
+	took=$(((now - t0) / 1000000)) bound=$(awk -v s="$(scaled 15)" 'BEGIN { print int(s * 1000) }')
+	((took < bound)) || { fail "send --count took $took ms, bound $bound ms"; return 1; }
+	took=$((($(cat "$T/d.end") - t0) / 1000000)) bound=$(awk -v s="$(scaled 6)" 'BEGIN { print int(s * 1000) }')
+	((took < bound)) || { fail "send --duration 3 took $took ms, bound $bound ms"; return 1; }
+	has_text "$T/c.err" "the kernel has taken no datagram for 1.0 s" &&
+	has_text "$T/c.err" "giving up: the kernel took no datagram for 10 s" &&
+	has_text "$T/c.json" '"behind":true' && has_text "$T/c.json" '"stalls":1,' &&
+	has_text "$T/c.json" '"gave_up":true' || return 1
+	has_text "$T/d.err" "the kernel has taken no datagram for 1.0 s" &&
+	lacks_text "$T/d.err" "giving up" &&
+	has_text "$T/d.json" '"behind":true' && has_text "$T/d.json" '"stalls":1,' &&
+	has_text "$T/d.json" '"gave_up":false'
+}
+
+# behind: a run short of its --rate says so whether --count or --duration
+# ended it (100 Mpps is beyond any socket); one that kept a slow rate does not.
+test_lab_send_behind() {
+	local a
+	lan || return 1
+	for a in "--count 20000" "--duration 0.3"; do
+		nsx a "$MCTUN" send "$LG" $a --rate 100Mpps --json >"$T/s.json" 2>"$T/s.err" ||
+			{ fail "send $a failed:"; cat "$T/s.err" >&2; return 1; }
+		has_text "$T/s.json" '"behind":true' && has_text "$T/s.json" '"target_pps":100000000.0' &&
+		has_text "$T/s.err" "behind the requested rate" || return 1
+	done
+	[ "$(jnum "$T/s.json" sent)" -gt 0 ] || { fail "sent nothing: $(cat "$T/s.json")"; return 1; }
+	for a in "--duration 0.5" "--count 10"; do
+		nsx a "$MCTUN" send "$LG" $a --rate 20pps --json >"$T/s.json" 2>"$T/s.err" ||
+			{ fail "send $a failed:"; cat "$T/s.err" >&2; return 1; }
+		has_text "$T/s.json" '"behind":false' && lacks_text "$T/s.err" "behind" || return 1
+	done
+	jis s sent 10
 }
 
 # With netem (a module on distribution kernels), reordering by delay: not
