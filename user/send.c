@@ -16,13 +16,13 @@
  * reported when it begins and ends; with --count alone it gives up after
  * STALL_GIVE_UP_NS, so nothing makes `mctun send` hang silently.
  */
-#include <poll.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +42,7 @@
 #define SLEEP_MAX_NS   100000000ull /* longest nap: a signal that lands just before one waits no longer */
 #define BEHIND_PCT     3.0         /* "behind" beyond this shortfall, percent */
 #define STALL_NS       1000000000ull  /* the kernel took nothing this long: a stall */
-#define STALL_GIVE_UP_S 10         /* a stall this long ends a run --duration does not bound */
+#define STALL_GIVE_UP_S 10         /* a stall this long ends a run that --count alone bounds */
 #define STALL_GIVE_UP_NS (STALL_GIVE_UP_S * 1000000000ull)
 #define DEFAULT_SIZE   200
 #define DEFAULT_COUNT  10
