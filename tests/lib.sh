@@ -220,6 +220,47 @@ expect_rx() {
 	[ "${got:-0}" = 0 ] || { fail "$1: foreign = $got"; return 1; }
 }
 
+# ---- what the kernel has ----------------------------------------------------
+
+# kernel_features: one line naming the kernel features some tests need or
+# skip without, so a skip or a failure on another machine explains itself:
+#   kernel 6.1.0-18-amd64: mroute yes, netem yes, pedit yes, tls yes, udp-gso yes, btf yes
+# Modules are loaded when modprobe can; qdiscs and actions are tried in a
+# namespace made for it and deleted; "?" where a probe could not run.
+kernel_features() {
+	local ns="mctun-probe-$$" mr=no netem=no pedit=no tls=no gso=no btf=no m
+	if command -v modprobe >/dev/null; then
+		for m in sch_netem act_pedit act_csum cls_u32 tls; do modprobe -q "$m" 2>/dev/null; done
+	fi
+	if [ -e /proc/net/ip_mr_vif ] && [ -e /proc/net/ip6_mr_vif ]; then mr=yes
+	elif [ -e /proc/net/ip_mr_vif ]; then mr="ipv4 only"
+	elif [ -e /proc/net/ip6_mr_vif ]; then mr="ipv6 only"
+	fi
+	if ip netns add "$ns" 2>/dev/null; then
+		ip -n "$ns" link set lo up
+		ip netns exec "$ns" tc qdisc add dev lo root netem delay 1ms 2>/dev/null && netem=yes
+		ip netns exec "$ns" tc qdisc add dev lo clsact 2>/dev/null &&
+		ip netns exec "$ns" tc filter add dev lo egress protocol ip prio 1 u32 \
+			match ip dst 239.1.2.3/32 action pedit ex munge ip dsfield set 0x20 retain 0xfc \
+			pipe action csum ip 2>/dev/null && pedit=yes
+		ip netns del "$ns"
+	else
+		netem=? pedit=?
+	fi
+	# the tls module makes it in every namespace
+	[ -e /proc/net/tls_stat ] && tls=yes
+	# UDP_SEGMENT (SOL_UDP 17, option 103), as mctun asks for it; perl is
+	# essential on Debian
+	if command -v perl >/dev/null; then
+		perl -MSocket -e 'socket(my $s, PF_INET, SOCK_DGRAM, 0) or exit 2;
+			exit(setsockopt($s, 17, 103, pack("i", 0)) ? 0 : 1)' 2>/dev/null && gso=yes
+	else
+		gso=?
+	fi
+	[ -e /sys/kernel/btf/vmlinux ] && btf=yes
+	echo "kernel $(uname -r): mroute $mr, netem $netem, pedit $pedit, tls $tls, udp-gso $gso, btf $btf"
+}
+
 # ---- clean-up --------------------------------------------------------------
 
 # gw_clean NS [IFACE]: nothing of mctun left on the interface: no filter at

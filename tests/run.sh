@@ -5,7 +5,9 @@
 #   tests/run.sh              all tests
 #   tests/run.sh NAME...      only these (with or without the test_ prefix)
 #
-# Ends with "N passed, N failed, N skipped". Exit status 0 when none failed.
+# Begins with a line of the kernel features some tests need (kernel_features
+# in tests/lib.sh); ends with "N passed, N failed, N skipped". Exit status 0
+# when none failed.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export ROOT
@@ -31,6 +33,8 @@ if [ $# -gt 0 ]; then
 else
 	mapfile -t names < <(declare -F | awk '{print $3}' | grep '^test_' | sed 's/^test_//')
 fi
+
+kernel_features
 
 # Pins that other, running instances own before we start are theirs.
 pins_before=$(find /sys/fs/bpf/mctun -mindepth 1 2>/dev/null | sort)

@@ -331,13 +331,16 @@ test_reload_adds_and_removes_listeners() {
 }
 
 # A bad file on SIGHUP is refused with FILE:LINE and changes nothing; so is
-# a change of what cannot change at run time. Traffic flows throughout.
+# a change of what cannot change at run time, with the line that changes
+# it, or the one that set it before when it is gone. Traffic flows throughout.
 test_reload_bad_file_keeps_the_old_config() {
+	local fixed="cannot change at run time (restart mctun for that)"
 	islands 2 || return 1
 	conf g2 <<-EOF
 	iface isl
 	group $GA
 	listen 198.19.12.2:7000
+	queue-size 2M
 	EOF
 	gw g2 g2 --config "$T/g2.conf" &&
 	gw g1 g1 -i isl -g "$GA" -g "$GB" --peer 198.19.12.2:7000 && wait_log g1 "up (node" ||
@@ -350,23 +353,29 @@ test_reload_bad_file_keeps_the_old_config() {
 	iface isl
 	group $GA
 	listen 198.19.12.2:7000
+	queue-size 2M
 	group $GB
 	ttl x
 	EOF
-	reload g2 1 && log_has g2 "$T/g2.conf:5: ttl: 'x' is not a number" &&
+	reload g2 1 && log_has g2 "$T/g2.conf:6: ttl: 'x' is not a number" &&
 	log_has g2 "reload refused: keeping the running configuration" || { wait "$txpid"; return 1; }
 	sed -i 's/^ttl x$/mode socket/' "$T/g2.conf"
-	reload g2 2 && log_has g2 "reload refused: mode cannot change at run time" ||
+	reload g2 2 && log_has g2 "$T/g2.conf:6: mode: $fixed" ||
 		{ wait "$txpid"; return 1; }
 	sed -i -e '/^mode socket$/d' -e 's/^iface isl$/iface w12/' "$T/g2.conf"
-	reload g2 3 && log_has g2 "reload refused: iface cannot change at run time" ||
+	reload g2 3 && log_has g2 "$T/g2.conf:1: iface: $fixed" ||
 		{ wait "$txpid"; return 1; }
+	sed -i -e 's/^iface w12$/iface isl/' -e '/^queue-size 2M$/d' "$T/g2.conf"
+	reload g2 4 && log_has g2 "$T/g2.conf: queue-size: no longer set (it was on line 4), and it $fixed" ||
+		{ wait "$txpid"; return 1; }
+	[ "$(grep -c "reload refused: keeping the running configuration" "$T/g2.log")" = 4 ] ||
+		{ fail "not 4 refusals:"; sed 's/^/      /' "$T/g2.log" >&2; wait "$txpid"; return 1; }
 	# a good file whose listener cannot open: what was opened for it (B's
 	# socket and join) is undone
-	sed -i 's/^iface w12$/iface isl/' "$T/g2.conf"
+	sed -i '3a queue-size 2M' "$T/g2.conf"
 	echo "listen 198.19.12.2:7100" >>"$T/g2.conf"
 	gw busy g2 -i w12 -g 239.9.9.9:5000 --mode socket --listen 198.19.12.2:7100 &&
-	reload g2 4 && log_has g2 "listen 198.19.12.2:7100: Address already in use" &&
+	reload g2 5 && log_has g2 "listen 198.19.12.2:7100: Address already in use" &&
 	log_has g2 "reload refused: Address already in use; keeping the running configuration" ||
 		{ wait "$txpid"; return 1; }
 	joined g2 "$(printf '%02X%02X%02X%02X' 4 2 1 239)" && { fail "g2 joined $GB"; return 1; }
@@ -379,7 +388,7 @@ test_reload_bad_file_keeps_the_old_config() {
 	tx h1 "$GB" --count 100 --rate 1000pps --ttl 4 || return 1
 	rx_wait rb && expect_rx rb 0 0 || return 1
 	# the file fixed: the next SIGHUP takes it
-	reload g2 5 && log_has g2 "group $GB: added" || return 1
+	reload g2 6 && log_has g2 "group $GB: added" || return 1
 	rx rb2 h2 "$GB" --duration 1.5 || return 1
 	tx h1 "$GB" --count 100 --rate 1000pps --ttl 4 || return 1
 	rx_wait rb2 && expect_rx rb2 100
@@ -416,5 +425,6 @@ test_reload_keeps_tls() {
 	tx h1 "$GA" --count 200 --rate 1000pps --ttl 4 || return 1
 	rx_wait ra && expect_rx ra 200 || return 1
 	cp -p "$psk" "$T/psk.new" && sed -i "s|^psk-file .*|psk-file $T/psk.new|" "$T/g2.conf"
-	reload g2 2 && log_has g2 "reload refused: psk-file cannot change at run time"
+	reload g2 2 && log_has g2 "$T/g2.conf:4: psk-file: cannot change at run time (restart mctun for that)" &&
+	log_has g2 "reload refused: keeping the running configuration"
 }

@@ -97,6 +97,9 @@ test_lab_send_recv_exact() {
 #   5003: a moves them to the neighbour queue of an address nobody answers
 #         for (fwd ip to), held there until the test gives that address
 #         b's MAC after the stream ended: each arrives after seq 999.
+# A held datagram stays charged to the sender's socket and to the neighbour
+# queue, at whatever size the kernel gives its buffer: both are sized far
+# beyond what 100 datagrams take (8 MiB: 80 KiB each), not for one skb size.
 test_lab_loss_dup_reorder_exact() {
 	local n=1000 every=10 mac held dups drops
 	lan || return 1
@@ -122,13 +125,13 @@ test_lab_loss_dup_reorder_exact() {
 	}" || return $?
 	# the held datagrams must outlast the stream in the queue
 	ip netns exec "$PFX-a" sysctl -qw net.ipv4.neigh.eth0.retrans_time_ms=30000 \
-		net.ipv4.neigh.eth0.unres_qlen_bytes=4194304 || return 1
+		net.ipv4.neigh.eth0.unres_qlen_bytes=$((16 << 20)) || return 1
 
 	rx loss b 239.1.2.3:5001 --duration 60 && rx dup b 239.1.2.3:5002 --duration 60 &&
 	rx reord b 239.1.2.3:5003 --duration 60 || return 1
 	tx a 239.1.2.3:5001 --count $n --rate 4000pps &&
 	tx a 239.1.2.3:5002 --count $n --rate 4000pps &&
-	tx a 239.1.2.3:5003 --count $n --rate 4000pps || return 1
+	tx a 239.1.2.3:5003 --count $n --rate 4000pps --sndbuf 8M || return 1
 	mac=$(ip -n "$PFX-b" -br link show eth0 | awk '{print $3}')
 	ip -n "$PFX-a" neigh replace 198.18.0.99 lladdr "$mac" dev eth0 nud permanent || return 1
 	rx_stop loss dup reord || return 1
@@ -145,6 +148,71 @@ test_lab_loss_dup_reorder_exact() {
 	jis dup lost 0 && jis dup reordered 0 &&
 	jis reord received $n && jis reord unique $n && jis reord reordered "$held" &&
 	jis reord lost 0 && jis reord duplicates 0
+}
+
+# A sender whose datagrams cannot leave (nft parks each one in the queue of
+# a neighbour that never answers; a send buffer of a few datagrams) says so,
+# and still ends: with --duration on time, with --count alone by giving up
+# after a 10 s stall (exit status 1). Both report the stall and are behind.
+test_lab_send_stall_bounded() {
+	local t0 rc now took bound
+	lan || return 1
+	nft_load a 'table netdev lab {
+		chain out {
+			type filter hook egress device "eth0" priority 0; policy accept;
+			meta mark 0x4d4c accept
+			udp dport 5000 meta mark set 0x4d4c fwd ip to 198.18.0.99 device "eth0"
+		}
+	}' || return $?
+	ip netns exec "$PFX-a" sysctl -qw net.ipv4.neigh.eth0.retrans_time_ms=30000 \
+		net.ipv4.neigh.eth0.unres_qlen_bytes=$((16 << 20)) || return 1
+	t0=$(date +%s%N)
+	(
+		nsx a "$MCTUN" send "$LG" --duration 3 --rate 1000pps --sndbuf 4096 --json \
+			>"$T/d.json" 2>"$T/d.err"
+		echo $? >"$T/d.rc"
+		date +%s%N >"$T/d.end"
+	) &
+	nsx a "$MCTUN" send "$LG" --count 1000 --rate 1000pps --sndbuf 4096 --json \
+		>"$T/c.json" 2>"$T/c.err"
+	rc=$?
+	now=$(date +%s%N)
+	wait
+	[ "$rc" = 1 ] || { fail "send --count: exit $rc, want 1"; cat "$T/c.err" >&2; return 1; }
+	[ "$(cat "$T/d.rc")" = 0 ] || { fail "send --duration: exit $(cat "$T/d.rc"), want 0"; cat "$T/d.err" >&2; return 1; }
+	# bounds: the stall begins at once; 10 s (3 s) and slack for a busy machine
+	took=$(((now - t0) / 1000000)) bound=$(awk -v s="$(scaled 15)" 'BEGIN { print int(s * 1000) }')
+	((took < bound)) || { fail "send --count took $took ms, bound $bound ms"; return 1; }
+	took=$((($(cat "$T/d.end") - t0) / 1000000)) bound=$(awk -v s="$(scaled 6)" 'BEGIN { print int(s * 1000) }')
+	((took < bound)) || { fail "send --duration 3 took $took ms, bound $bound ms"; return 1; }
+	has_text "$T/c.err" "the kernel has taken no datagram for 1.0 s" &&
+	has_text "$T/c.err" "giving up: the kernel took no datagram for 10 s" &&
+	has_text "$T/c.json" '"behind":true' && has_text "$T/c.json" '"stalls":1,' &&
+	has_text "$T/c.json" '"gave_up":true' || return 1
+	has_text "$T/d.err" "the kernel has taken no datagram for 1.0 s" &&
+	lacks_text "$T/d.err" "giving up" &&
+	has_text "$T/d.json" '"behind":true' && has_text "$T/d.json" '"stalls":1,' &&
+	has_text "$T/d.json" '"gave_up":false'
+}
+
+# behind: a run short of its --rate says so whether --count or --duration
+# ended it (100 Mpps is beyond any socket); one that kept a slow rate does not.
+test_lab_send_behind() {
+	local a
+	lan || return 1
+	for a in "--count 20000" "--duration 0.3"; do
+		nsx a "$MCTUN" send "$LG" $a --rate 100Mpps --json >"$T/s.json" 2>"$T/s.err" ||
+			{ fail "send $a failed:"; cat "$T/s.err" >&2; return 1; }
+		has_text "$T/s.json" '"behind":true' && has_text "$T/s.json" '"target_pps":100000000.0' &&
+		has_text "$T/s.err" "behind the requested rate" || return 1
+	done
+	[ "$(jnum "$T/s.json" sent)" -gt 0 ] || { fail "sent nothing: $(cat "$T/s.json")"; return 1; }
+	for a in "--duration 0.5" "--count 10"; do
+		nsx a "$MCTUN" send "$LG" $a --rate 20pps --json >"$T/s.json" 2>"$T/s.err" ||
+			{ fail "send $a failed:"; cat "$T/s.err" >&2; return 1; }
+		has_text "$T/s.json" '"behind":false' && lacks_text "$T/s.err" "behind" || return 1
+	done
+	jis s sent 10
 }
 
 # With netem (a module on distribution kernels), reordering by delay: not
@@ -165,10 +233,53 @@ test_lab_reorder_netem() {
 	[ "${got:-0}" -gt 0 ] || { fail "netem reordered nothing: $(cat "$T/r.json")"; return 1; }
 }
 
+# The receiver's side of one hop: the TTL (hop limit) one less than sent,
+# hops 1, IPv4 and IPv6, 200 datagrams each from h1 to a receiver on g2's
+# end of w12, whichever way g1 forwards them.
+ttl_one_hop_rx() {
+	rx r4 g2 "$LG" --iface w12 --duration 60 && rx r6 g2 "$LG6" --iface w12 --duration 60 ||
+		return 1
+	tx h1 "$LG" --count 200 --rate 1000pps --ttl 8 &&
+	tx h1 "$LG6" --count 200 --rate 1000pps --ttl 8 || return 1
+	rx_stop r4 r6 || return 1
+	expect_rx r4 200 && expect_rx r6 200 || return 1
+	jis r4 ttl_sent 8 && jis r4 ttl 7 && jis r4 hops 1 &&
+	jis r6 ttl_sent 8 && jis r6 ttl 7 && jis r6 hops 1
+}
+
+# g1 forwards the group from its island to w12 as a router's forwarding
+# path would, on any kernel: nft's `fwd ip to` (nft_fwd_netdev) sends each
+# datagram out of w12 to the group's link-layer address and takes one off
+# its TTL (hop limit), as ip_forward does. The multicast routing variant is
+# lab_ttl_routed_hop.
+test_lab_ttl_forwarded_hop() {
+	local got4 got6
+	islands 2 || return 1
+	ip -n "$PFX-g2" route add 198.18.1.0/24 via 198.19.12.1
+	nft_load g1 'table netdev lab {
+		counter fwd4 {}
+		counter fwd6 {}
+		chain in {
+			type filter hook ingress device "isl" priority 0; policy accept;
+			ip daddr 239.1.2.3 udp dport 5000 counter name "fwd4" fwd ip to 239.1.2.3 device "w12"
+			ip6 daddr ff15::1 udp dport 5000 counter name "fwd6" fwd ip6 to ff15::1 device "w12"
+		}
+	}' || return $?
+	ttl_one_hop_rx || return 1
+	got4=$(nft_count g1 netdev lab fwd4) got6=$(nft_count g1 netdev lab fwd6)
+	[ "$got4" = 200 ] && [ "$got6" = 200 ] ||
+		{ fail "g1 forwarded $got4 IPv4 and $got6 IPv6 datagrams, want 200 each"; return 1; }
+}
+
 # A router namespace (g1) forwards a static (S,G) route with smcroute from
-# its island to g2's link: one hop, the TTL one less, IPv4 and IPv6.
+# its island to g2's link: one hop, the TTL one less, IPv4 and IPv6. Needs
+# the kernel's multicast routing; lab_ttl_forwarded_hop needs none.
 test_lab_ttl_routed_hop() {
 	local pid i
+	[ -e /proc/net/ip_mr_vif ] && [ -e /proc/net/ip6_mr_vif ] || {
+		echo "the kernel has no multicast routing (CONFIG_IP_MROUTE, CONFIG_IPV6_MROUTE: no /proc/net/ip_mr_vif or ip6_mr_vif); lab_ttl_forwarded_hop covers one hop without it"
+		return $SKIP_RC
+	}
 	command -v smcrouted >/dev/null ||
 		{ echo "smcroute is not installed (tests/install-deps.sh installs it)"; return $SKIP_RC; }
 	islands 2 || return 1
@@ -198,14 +309,7 @@ test_lab_ttl_routed_hop() {
 	done
 	((i < WAIT_STEPS)) || { fail "smcrouted installed no routes:"; sed 's/^/      /' "$T/smcroute.log" >&2; return 1; }
 
-	rx r4 g2 "$LG" --iface w12 --duration 60 && rx r6 g2 "$LG6" --iface w12 --duration 60 ||
-		return 1
-	tx h1 "$LG" --count 200 --rate 1000pps --ttl 8 &&
-	tx h1 "$LG6" --count 200 --rate 1000pps --ttl 8 || return 1
-	rx_stop r4 r6 || return 1
-	expect_rx r4 200 && expect_rx r6 200 || return 1
-	jis r4 ttl_sent 8 && jis r4 ttl 7 && jis r4 hops 1 &&
-	jis r6 ttl_sent 8 && jis r6 ttl 7 && jis r6 hops 1 || return 1
+	ttl_one_hop_rx || return 1
 
 	kill -TERM "$pid" && wait "$pid"
 	rm -f "$T/smcroute.pid"

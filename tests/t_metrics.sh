@@ -27,6 +27,25 @@ scrape() {
 }
 
 # stats NS OUT ARGS...: `mctun stats ARGS` in NS, stdout in OUT.
+# table_aligned FILE: in the BPF program and Daemon tables of `mctun stats`,
+# every name starts, and every value ends, in its column's place on every
+# row, whatever the longest name (refused_pending) or value.
+table_aligned() {
+	awk '/^(BPF program|Daemon)$/ { t = 1; rows++; next } /^$/ { t = 0 }
+	t {
+		rest = $0; pos = 0; k = 0
+		while (match(rest, /[^ ]+/)) {
+			k++; s = pos + RSTART; e = s + RLENGTH - 1
+			at = k % 2 ? s : e          # names by their start, values by their end
+			if (k in col && col[k] != at) { print "misaligned: " $0; bad = 1 }
+			col[k] = at; pos = e; rest = substr(rest, RSTART + RLENGTH)
+		}
+	}
+	END { exit bad || rows != 2 }' "$1" && return 0
+	fail "stats tables are not aligned (or not both there):"; sed 's/^/      /' "$1" >&2
+	return 1
+}
+
 stats() {
 	local ns=$1 out=$2; shift 2
 	nsx "$ns" "$MCTUN" stats "$@" >"$out" 2>"$out.err" ||
@@ -176,6 +195,7 @@ test_metrics_stats_match_traffic() {
 	grep -qE '^  \[ff15::1\]:5000 +200 +20000 +0 +0$' "$T/g2.txt" &&
 	grep -qE "^  $peer +inbound +up +300 +79200 +200 +32800 +0 +[0-9]+\$" "$T/g2.txt" ||
 		{ fail "stats table:"; sed 's/^/      /' "$T/g2.txt" >&2; return 1; }
+	table_aligned "$T/g2.txt" || return 1
 	gw_stop g1 && gw_stop g2 && gw_clean g1 && gw_clean g2
 }
 

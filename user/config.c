@@ -600,7 +600,7 @@ static int parse_line(struct config *cfg, const char *path, unsigned int lineno,
 
 static int parse_file(struct config *cfg, const char *path)
 {
-	unsigned int line_of[NOPTS] = { 0 }, lineno = 0;
+	unsigned int *line_of = cfg->key_line, lineno = 0;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -637,6 +637,11 @@ static struct config *config_new(void)
 
 	if (!cfg)
 		return NULL;
+	cfg->key_line = calloc(NOPTS, sizeof(*cfg->key_line));
+	if (!cfg->key_line) {
+		free(cfg);
+		return NULL;
+	}
 	cfg->mode = MCTUN_MODE_TC;
 	cfg->ttl = 1;
 	cfg->max_hops = 8;
@@ -661,6 +666,7 @@ void config_free(struct config *cfg)
 	free(cfg->ifname);
 	free(cfg->groups);
 	free(cfg->path);
+	free(cfg->key_line);
 	free((char *)cfg->tls_opts.cert);
 	free((char *)cfg->tls_opts.key);
 	free((char *)cfg->tls_opts.ca);
@@ -795,26 +801,49 @@ int config_load(int argc, char **argv, struct config **out)
 	return 0;
 }
 
-const char *config_fixed_changed(const struct config *old, const struct config *cfg)
+/* The refusal of a reload that changes options[i]: FILE:LINE of the new
+ * file's line that sets it, or FILE alone with the line that set it before
+ * when the new file no longer does. */
+static void fixed_refusal(const struct config *old, const struct config *cfg, unsigned int i)
+{
+	const char *name = options[i].name;
+
+	if (cfg->path && cfg->key_line[i])
+		pr_warn("%s:%u: %s: cannot change at run time (restart mctun for that)\n",
+			cfg->path, cfg->key_line[i], name);
+	else if (old->path && old->key_line[i])
+		pr_warn("%s: %s: no longer set (it was on line %u), and it cannot change at run "
+			"time (restart mctun for that)\n", cfg->path ? cfg->path : old->path, name,
+			old->key_line[i]);
+	else
+		pr_warn("%s: %s: cannot change at run time (restart mctun for that)\n",
+			cfg->path ? cfg->path : "run", name);
+}
+
+bool config_fixed_changed(const struct config *old, const struct config *cfg)
 {
 	unsigned int i;
 
 	for (i = 0; i < NOPTS; i++) {
 		const struct run_option *o = &options[i];
 		const char *a = (const char *)old + o->off, *b = (const char *)cfg + o->off;
+		bool differ;
 
 		if (!(o->flags & OPT_FIXED))
 			continue;
 		if (o->flags & OPT_STRING) {
 			const char *sa = *(char *const *)a, *sb = *(char *const *)b;
 
-			if (strcmp(sa ? sa : "", sb ? sb : ""))
-				return o->name;
-		} else if (memcmp(a, b, o->size)) {
-			return o->name;
+			differ = strcmp(sa ? sa : "", sb ? sb : "");
+		} else {
+			differ = memcmp(a, b, o->size);
+		}
+		if (differ) {
+			fixed_refusal(old, cfg, i);
+			return true;
 		}
 	}
-	return NULL;
+	return false;
 }
 
 /* ---- matching one config's entries to another's ---------------------- */

@@ -36,9 +36,11 @@ void config_free(struct config *cfg);
 /* The option lines of `mctun run --help`, from the table. */
 void config_print_options(FILE *f);
 
-/* The first option that cannot change at run time and differs between the
- * two configs (its name), or NULL. */
-const char *config_fixed_changed(const struct config *old, const struct config *cfg);
+/* Whether an option that cannot change at run time differs between the two
+ * configs; for the first such, one line "FILE:LINE: KEY: cannot change at
+ * run time ...", naming the line of cfg's file that sets it (or of old's,
+ * when cfg's file no longer does). */
+bool config_fixed_changed(const struct config *old, const struct config *cfg);
 
 /* For each group of a, its index in b (same address, port and source), or
  * -1; into a_in_b[a->ngroups]. Returns 0 or -ENOMEM. */

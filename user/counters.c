@@ -630,20 +630,40 @@ void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now)
 
 /* ---- tables --------------------------------------------------------------- */
 
-/* name/value pairs, three to a row */
+/* Column widths that fit every name and value of a table. */
+struct field_widths {
+	int name, value;
+};
+
+static void widths_fit(struct field_widths *w, const void *s,
+		       const struct counter_field *fields, unsigned int n)
+{
+	char num[24];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		w->name = MAX(w->name, (int)strlen(fields[i].name));
+		w->value = MAX(w->value, snprintf(num, sizeof(num), "%llu",
+						  counter_get(s, &fields[i])));
+	}
+}
+
+/* name/value pairs, three to a row, in columns of widths w */
 static void table_fields(FILE *f, const char *title, const void *s,
-			 const struct counter_field *fields, unsigned int n)
+			 const struct counter_field *fields, unsigned int n,
+			 const struct field_widths *w)
 {
 	unsigned int i;
 
 	fprintf(f, "\n%s\n", title);
 	for (i = 0; i < n; i++)
-		fprintf(f, "%s%-14s %14llu%s", i % 3 ? "   " : "  ", fields[i].name,
-			counter_get(s, &fields[i]), i % 3 == 2 || i + 1 == n ? "\n" : "");
+		fprintf(f, "%s%-*s %*llu%s", i % 3 ? "   " : "  ", w->name, fields[i].name,
+			w->value, counter_get(s, &fields[i]), i % 3 == 2 || i + 1 == n ? "\n" : "");
 }
 
 void counters_table(FILE *f, const struct counters *c, bool alive, __u64 now)
 {
+	struct field_widths w = { .name = 14, .value = 14 };
 	char a[GROUP_STRLEN], up[32];
 	unsigned int i;
 
@@ -655,10 +675,15 @@ void counters_table(FILE *f, const struct counters *c, bool alive, __u64 now)
 	fprintf(f, "\n");
 	if (c->dir[0])
 		fprintf(f, "pins: %s\n", c->dir);
+	/* both tables in the same columns, whatever their longest name or value */
 	if (c->have_stats)
-		table_fields(f, "BPF program", &c->st, bpf_fields, n_bpf_fields);
+		widths_fit(&w, &c->st, bpf_fields, n_bpf_fields);
 	if (c->have_dstats)
-		table_fields(f, "Daemon", &c->ds, daemon_fields, n_daemon_fields);
+		widths_fit(&w, &c->ds, daemon_fields, n_daemon_fields);
+	if (c->have_stats)
+		table_fields(f, "BPF program", &c->st, bpf_fields, n_bpf_fields, &w);
+	if (c->have_dstats)
+		table_fields(f, "Daemon", &c->ds, daemon_fields, n_daemon_fields, &w);
 
 	fprintf(f, "\nGroups\n  %-40s %12s %14s %10s %10s\n", "GROUP", "PACKETS", "BYTES",
 		"FRAGMENTS", "RING_FULL");

@@ -79,6 +79,7 @@ struct config {
 	uint32_t max_pending;          /* inbound connections authenticating at once */
 	unsigned int verbose;          /* -v given this often */
 	char *path;                    /* the config file read, NULL for none */
+	unsigned int *key_line;        /* config.c's: the file's line of each option, 0 = not in it */
 	int argc;                      /* the command line, read again on reload */
 	char **argv;
 };

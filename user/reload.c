@@ -461,7 +461,6 @@ int daemon_apply(struct daemon *d, const struct config *old, struct config *cfg)
 void daemon_reload(struct daemon *d)
 {
 	struct config *old = d->cfg, *cfg;
-	const char *fixed;
 	int err;
 
 	err = config_load(old->argc, old->argv, &cfg);
@@ -472,10 +471,8 @@ void daemon_reload(struct daemon *d)
 	pr_info("reload: %s%s\n", cfg->path ? "read " : "no config file, only the command line",
 		cfg->path ? cfg->path : "");
 	cfg->ifindex = old->ifindex;
-	fixed = config_fixed_changed(old, cfg);
-	if (fixed) {
-		pr_warn("reload refused: %s cannot change at run time (restart mctun for that); "
-			"keeping the running configuration\n", fixed);
+	if (config_fixed_changed(old, cfg)) {
+		pr_warn("reload refused: keeping the running configuration\n");
 		config_free(cfg);
 		return;
 	}

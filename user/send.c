@@ -8,12 +8,21 @@
  * the next one is due.  At a few pps that is one datagram per wake-up; at
  * line rate the timer slack makes each wake-up a batch.  A late wake-up is
  * made up for by the next batch, so the average rate does not drift.
+ *
+ * Sends never block: a full socket send buffer (datagrams the kernel holds
+ * and has not sent: an unresolved neighbour, a slow qdisc) makes the loop
+ * poll for room, at most until the next deadline check, so --duration and
+ * signals end it on time.  A stall (no datagram taken for STALL_NS) is
+ * reported when it begins and ends; with --count alone it gives up after
+ * STALL_GIVE_UP_NS, so nothing makes `mctun send` hang silently.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +41,9 @@
 #define BATCH          64          /* datagrams per sendmmsg call */
 #define SLEEP_MAX_NS   100000000ull /* longest nap: a signal that lands just before one waits no longer */
 #define BEHIND_PCT     3.0         /* "behind" beyond this shortfall, percent */
+#define STALL_NS       1000000000ull  /* the kernel took nothing this long: a stall */
+#define STALL_GIVE_UP_S 10         /* a stall this long ends a run that --count alone bounds */
+#define STALL_GIVE_UP_NS (STALL_GIVE_UP_S * 1000000000ull)
 #define DEFAULT_SIZE   200
 #define DEFAULT_COUNT  10
 #define DEFAULT_TTL    8
@@ -53,6 +65,7 @@ struct send_opts {
 	bool loopback;
 	uint16_t sport;
 	const char *bind;         /* --bind as given, NULL = the route's source */
+	uint64_t sndbuf;          /* --sndbuf, 0 = the kernel's default */
 	uint8_t bind_addr[16];    /* network order */
 	bool json;
 	bool quiet;
@@ -68,7 +81,10 @@ struct send_stats {
 	uint64_t t_first;         /* before the first send call */
 	uint64_t t_last;          /* after the last successful send call */
 	uint64_t t_end;
+	uint64_t stalls;          /* times the kernel took nothing for STALL_NS or more */
+	uint64_t longest_stall;   /* ns */
 	bool behind;
+	bool gave_up;             /* a stall ended a run bounded by --count alone */
 };
 
 static volatile sig_atomic_t send_stop;
@@ -105,17 +121,31 @@ static void usage(FILE *f)
 "  -b, --bind ADDR        send from this local address, of the group's family\n"
 "                         (default: the route's); without --iface the kernel\n"
 "                         also sends out of the interface that holds ADDR\n"
+"      --sndbuf BYTES     the socket's send buffer (SO_SNDBUF, K/M/G), which\n"
+"                         holds what the kernel has not sent yet (default:\n"
+"                         net.core.wmem_default; beyond net.core.wmem_max\n"
+"                         with CAP_NET_ADMIN)\n"
 "  -j, --json             one JSON object on stdout at exit\n"
 "  -q, --quiet            no summary (warnings still go to stderr)\n"
 "  -h, --help             this text\n"
 "\n"
 "Counting stops at whichever of --count and --duration comes first; SIGINT\n"
-"and SIGTERM stop early, with the summary.  A run that falls more than\n"
-"%.0f%% behind the requested rate says so at exit (JSON: \"behind\": true).\n"
+"and SIGTERM stop early, with the summary.\n"
+"\n"
+"Behind: datagram k is due at start + k/rate.  A run is behind when, as it\n"
+"ends, it has sent fewer than were due by then, by more than %.0f%% and more\n"
+"than one: the rate it reached fell short of --rate, whether --count or\n"
+"--duration ended it.  It says so at exit (JSON: \"behind\": true).\n"
+"\n"
+"Sends never block.  When the kernel takes no datagram for %.0f s (the send\n"
+"buffer is full of datagrams that have not left: a neighbour that does not\n"
+"answer, a qdisc that holds them) that is a stall, reported on stderr when it\n"
+"begins and ends.  --duration still ends the run on time; a run bounded by\n"
+"--count alone gives up after a %d s stall, with the summary and exit status 1.\n"
 "Failed sends are counted as errors and their sequence numbers skipped.\n"
 "\n"
 "JSON keys: group, sender_id, sent, errors, bytes, size, duration_s,\n"
-"rate_pps, target_pps, behind, ttl, dscp.\n"
+"rate_pps, target_pps, behind, stalls, longest_stall_s, gave_up, ttl, dscp.\n"
 "\n"
 "EXAMPLES\n"
 "  mctun send 239.1.2.3:5000 --rate 1000pps --count 5000\n"
@@ -124,7 +154,7 @@ static void usage(FILE *f)
 "  mctun send 232.1.1.1:5000 --bind 198.18.1.2 --rate 100pps\n"
 "  mctun send 232.1.1.1:5000 --rate 200000pps --count 400000 --json\n",
 		LAB_HDR_LEN, LAB_MAX_SIZE, DEFAULT_SIZE, DEFAULT_COUNT, DEFAULT_TTL,
-		BEHIND_PCT);
+		BEHIND_PCT, STALL_NS / 1e9, STALL_GIVE_UP_S);
 }
 
 static int parse_rate(const char *s, double *rate, enum rate_unit *unit)
@@ -212,7 +242,7 @@ static int parse_dscp(const char *s, uint8_t *dscp)
 
 static int send_parse(int argc, char **argv, struct send_opts *o)
 {
-	enum { OPT_DSCP = 256, OPT_NO_LOOP, OPT_SPORT };
+	enum { OPT_DSCP = 256, OPT_NO_LOOP, OPT_SPORT, OPT_SNDBUF };
 	static const struct option longopts[] = {
 		{ "rate",        required_argument, NULL, 'r' },
 		{ "size",        required_argument, NULL, 's' },
@@ -224,6 +254,7 @@ static int send_parse(int argc, char **argv, struct send_opts *o)
 		{ "no-loopback", no_argument,       NULL, OPT_NO_LOOP },
 		{ "source-port", required_argument, NULL, OPT_SPORT },
 		{ "bind",        required_argument, NULL, 'b' },
+		{ "sndbuf",      required_argument, NULL, OPT_SNDBUF },
 		{ "json",        no_argument,       NULL, 'j' },
 		{ "quiet",       no_argument,       NULL, 'q' },
 		{ "help",        no_argument,       NULL, 'h' },
@@ -283,6 +314,10 @@ static int send_parse(int argc, char **argv, struct send_opts *o)
 		case 'b':
 			o->bind = optarg;
 			break;
+		case OPT_SNDBUF:
+			/* SO_SNDBUF takes an int, which the kernel doubles */
+			err = parse_size("--sndbuf", optarg, 1, INT_MAX / 2, &o->sndbuf);
+			break;
 		case 'j':
 			o->json = true;
 			break;
@@ -334,6 +369,25 @@ static int send_parse(int argc, char **argv, struct send_opts *o)
 	return 0;
 }
 
+/* --sndbuf: SO_SNDBUFFORCE passes net.core.wmem_max with CAP_NET_ADMIN;
+ * without it SO_SNDBUF, which the kernel caps, and a word when it did. */
+static int set_sndbuf(int fd, uint64_t bytes)
+{
+	int v = (int)bytes, got = 0, err;
+	socklen_t len = sizeof(got);
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) < 0) {
+		err = set_sockopt_int(fd, SOL_SOCKET, SO_SNDBUF, v, "send", "--sndbuf");
+		if (err)
+			return err;
+	}
+	/* the kernel reports twice what it was given: its own bookkeeping */
+	if (!getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len) && got / 2 < v)
+		pr_warn("send: --sndbuf %d: the kernel allows %d (net.core.wmem_max caps it "
+			"without CAP_NET_ADMIN)\n", v, got / 2);
+	return 0;
+}
+
 static int send_socket(const struct send_opts *o, int *fdp)
 {
 	bool v6 = o->group.family == MCTUN_FAM_INET6;
@@ -377,6 +431,8 @@ static int send_socket(const struct send_opts *o, int *fdp)
 			}
 		}
 	}
+	if (!err && o->sndbuf)
+		err = set_sndbuf(fd, o->sndbuf);
 	if (err)
 		goto fail;
 
@@ -459,6 +515,51 @@ static void warn_error(const struct send_opts *o, int err, uint64_t errors, uint
 		strerror(err), (unsigned long long)errors);
 }
 
+/* The stall that began at `since` has lasted to `now`; say so when it
+ * reaches STALL_NS, and again every STALL_GIVE_UP_NS while it lasts. */
+static void stall_tell(const struct send_opts *o, int fd, uint64_t since, uint64_t now,
+		       uint64_t *next)
+{
+	char gs[GROUP_STRLEN];
+	socklen_t len;
+	int buf = 0;
+
+	if (now - since < *next)
+		return;
+	*next = (now - since) + STALL_GIVE_UP_NS;
+	len = sizeof(buf);
+	getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, &len);
+	pr_warn("send: to %s: the kernel has taken no datagram for %.1f s: the socket's send "
+		"buffer (%d bytes) is full of datagrams that have not left (a neighbour that "
+		"does not answer? a qdisc that holds them?)\n",
+		group_str(&o->group, gs, sizeof(gs)), (now - since) / 1e9, buf);
+}
+
+/* A stall that lasted `ns` ended (datagrams are taken again, or the run
+ * stopped): counted when it was one. */
+static void stall_end(const struct send_opts *o, struct send_stats *st, uint64_t ns, bool taken)
+{
+	char gs[GROUP_STRLEN];
+
+	if (ns < STALL_NS)
+		return;
+	st->stalls++;
+	st->longest_stall = MAX(st->longest_stall, ns);
+	if (taken)
+		pr_warn("send: to %s: the kernel takes datagrams again after %.1f s\n",
+			group_str(&o->group, gs, sizeof(gs)), ns / 1e9);
+}
+
+/* Until the socket has room, a signal, or at most until `until`. */
+static void wait_room(int fd, uint64_t now, uint64_t until)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	uint64_t ms = until > now ? (until - now + 999999) / 1000000 : 0;
+
+	/* EINTR is the point, as in nap_until() */
+	poll(&pfd, 1, (int)MIN(ms, (uint64_t)INT_MAX));
+}
+
 static int send_loop(const struct send_opts *o, int fd, struct send_stats *st)
 {
 	struct mmsghdr msgs[BATCH];
@@ -470,6 +571,8 @@ static int send_loop(const struct send_opts *o, int fd, struct send_stats *st)
 		.dscp = o->dscp,
 	};
 	uint64_t attempts = 0, t_stop = 0, last_warn = 0, now;
+	uint64_t stall_since = 0, stall_next = STALL_NS;   /* 0: not stalled */
+	char gs[GROUP_STRLEN];
 	uint8_t *bufs;
 	int i, n;
 
@@ -489,13 +592,29 @@ static int send_loop(const struct send_opts *o, int fd, struct send_stats *st)
 	st->t_start = now_ns();
 	if (o->duration > 0)
 		t_stop = st->t_start + (uint64_t)(o->duration * 1e9);
-	/* Bounded by --count, --duration or a signal; each pass sends or sleeps. */
+	/*
+	 * Bounded by --count, --duration or a signal, and by a stall of
+	 * STALL_GIVE_UP_NS when --count alone bounds it; each pass sends,
+	 * sleeps until a deadline or waits for room, none longer than
+	 * SLEEP_MAX_NS.
+	 */
 	for (;;) {
 		uint64_t want = BATCH;
 
 		now = now_ns();
 		if (send_stop || (t_stop && now >= t_stop) || (o->count && attempts >= o->count))
 			break;
+		if (stall_since) {
+			stall_tell(o, fd, stall_since, now, &stall_next);
+			if (o->count && !t_stop && now - stall_since >= STALL_GIVE_UP_NS) {
+				pr_warn("send: to %s: giving up: the kernel took no datagram for %d s "
+					"(%llu of %llu sent)\n", group_str(&o->group, gs, sizeof(gs)),
+					STALL_GIVE_UP_S, (unsigned long long)st->sent,
+					(unsigned long long)o->count);
+				st->gave_up = true;
+				break;
+			}
+		}
 		if (o->count)
 			want = MIN(want, o->count - attempts);
 		if (o->pps > 0) {
@@ -517,10 +636,18 @@ static int send_loop(const struct send_opts *o, int fd, struct send_stats *st)
 		}
 		if (!st->t_first)
 			st->t_first = now_ns();
-		n = sendmmsg(fd, msgs, want, 0);
+		n = sendmmsg(fd, msgs, want, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				/* the send buffer is full: the same datagrams again once it has room */
+				if (!stall_since)
+					stall_since = now;
+				wait_room(fd, now, t_stop ? MIN(t_stop, now + SLEEP_MAX_NS) :
+						    now + SLEEP_MAX_NS);
+				continue;
+			}
 			/* the first datagram failed: count it, skip its seq, go on */
 			st->errors++;
 			attempts++;
@@ -528,19 +655,29 @@ static int send_loop(const struct send_opts *o, int fd, struct send_stats *st)
 			continue;
 		}
 		st->t_last = now_ns();
+		if (stall_since) {
+			stall_end(o, st, st->t_last - stall_since, true);
+			stall_since = 0;
+			stall_next = STALL_NS;
+		}
 		st->sent += n;
 		st->bytes += (uint64_t)n * o->size;
 		attempts += n;
 	}
 	st->t_end = now;
+	if (stall_since)
+		stall_end(o, st, now - stall_since, false);
 	if (o->pps > 0) {
 		/* a datagram due exactly at the stop time is not owed */
 		uint64_t t = t_stop ? MIN(now, t_stop - 1) : now;
 
+		/*
+		 * Not capped at --count: a run that --count ended late sent
+		 * fewer than the schedule had due by its end, as one that
+		 * --duration ended does. One short is the race between the last
+		 * wake-up and the stop time.
+		 */
 		st->due = due_by(o, st, t);
-		if (o->count)
-			st->due = MIN(st->due, o->count);
-		/* one short is the race between the last wake-up and the stop time */
 		st->behind = attempts + 1 < st->due &&
 			     (double)(st->due - attempts) > st->due * BEHIND_PCT / 100;
 	}
@@ -576,13 +713,15 @@ static void send_report(const struct send_opts *o, const struct send_stats *st)
 			printf("\"target_pps\":%.1f,", o->pps);
 		else
 			printf("\"target_pps\":null,");
-		printf("\"behind\":%s,\"ttl\":%u,\"dscp\":%u}\n", st->behind ? "true" : "false",
-		       o->ttl, o->dscp);
+		printf("\"behind\":%s,\"stalls\":%llu,\"longest_stall_s\":%.3f,\"gave_up\":%s,"
+		       "\"ttl\":%u,\"dscp\":%u}\n", st->behind ? "true" : "false",
+		       (unsigned long long)st->stalls, st->longest_stall / 1e9,
+		       st->gave_up ? "true" : "false", o->ttl, o->dscp);
 	} else if (!o->quiet) {
-		printf("sent %llu datagrams (%llu bytes) to %s in %.3f s: %.1f pps, %.3f Mbit/s, %llu errors, sender id %016llx\n",
+		printf("sent %llu datagrams (%llu bytes) to %s in %.3f s: %.1f pps, %.3f Mbit/s, %llu errors, %llu stalls, sender id %016llx\n",
 		       (unsigned long long)st->sent, (unsigned long long)st->bytes, gs, secs, pps,
 		       pps * o->size * 8 / 1e6, (unsigned long long)st->errors,
-		       (unsigned long long)st->sender_id);
+		       (unsigned long long)st->stalls, (unsigned long long)st->sender_id);
 	}
 	fflush(stdout);
 }
@@ -616,7 +755,7 @@ int send_main(int argc, char **argv)
 			(unsigned long long)st.sender_id);
 	}
 
-	/* no SA_RESTART: a signal must cut a nap or a blocked send short */
+	/* no SA_RESTART: a signal must cut a nap or a wait for room short */
 	send_stop = 0;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
@@ -626,6 +765,8 @@ int send_main(int argc, char **argv)
 	sigaction(SIGTERM, &old_term, NULL);
 	if (!err)
 		send_report(&o, &st);
+	if (!err && st.gave_up)
+		err = -ETIMEDOUT;
 	close(fd);
 	return err;
 }
