@@ -369,3 +369,37 @@ test_tls_key_renewal_keeps_flowing() {
 	rx_wait r1 && rx_wait r2 && expect_rx r1 1900 2 && expect_rx r2 1900 2 || return 1
 	log_has g1 "TLS: new sending key (5 so far)" && log_has g2 "TLS: new sending key (5 so far)"
 }
+
+# faketime_lib: the path of libfaketime's preload library, or nothing.
+faketime_lib() {
+	local f
+	for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do
+		[ -e "$f" ] && { echo "$f"; return 0; }
+	done
+	return 1
+}
+
+# The pre-shared key does not age: a PSK listener whose wall clock has moved
+# an hour on since it started (libfaketime on the real-time clock only, the
+# monotonic clock of its timers untouched) still takes a restarted peer with
+# the key at once, and carries its datagrams. OpenSSL's default session
+# lifetime is 300 s; the test moves the clock, it does not wait.
+test_psk_listener_accepts_an_hour_later() {
+	local lib clk=$T/faketime now faked
+	lib=$(faketime_lib) || { echo "libfaketime missing (tests/install-deps.sh installs it)"; return 77; }
+	pki && islands 2 || return 1
+	echo "+0" >"$clk"
+	# shellcheck disable=SC2030,SC2031 # the clock for g2 alone
+	LD_PRELOAD=$lib FAKETIME_TIMESTAMP_FILE=$clk FAKETIME_NO_CACHE=1 DONT_FAKE_MONOTONIC=1 \
+		members "--psk-file $T/pki/psk" "--psk-file $T/pki/psk" || return 1
+	gw_stop g1 && wait_log g2 "down:" || return 1
+	echo "+3600" >"$clk"
+	# the clock moved for a program under the same settings
+	now=$(date +%s)
+	faked=$(LD_PRELOAD=$lib FAKETIME_TIMESTAMP_FILE=$clk FAKETIME_NO_CACHE=1 date +%s)
+	(( faked - now >= 3500 )) || { fail "libfaketime did not move the clock ($now, $faked)"; return 1; }
+	gw g1 g1 -i isl -g "$G" --peer 198.19.12.2:7000 --psk-file "$T/pki/psk" &&
+	wait_log g2 "up (node" 2 && wait_log g1 "up (node" || return 1
+	! grep -q "retrying" "$T/g1.log" || { fail "g1 was refused:"; sed 's/^/      /' "$T/g1.log" "$T/g2.log" >&2; return 1; }
+	flowing && delivered
+}
