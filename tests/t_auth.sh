@@ -403,3 +403,38 @@ test_psk_listener_accepts_an_hour_later() {
 	! grep -q "retrying" "$T/g1.log" || { fail "g1 was refused:"; sed 's/^/      /' "$T/g1.log" "$T/g2.log" >&2; return 1; }
 	flowing && delivered
 }
+
+# Connections that never authenticate do not count against --max-peers: with
+# room for 4 peers, 12 idle connections (8 wait, 4 were closed for newer
+# ones) still leave the real peer its place on the first try.
+test_idle_flood_under_max_peers_real_peer_first_try() {
+	local i
+	pki && islands 3 || return 1
+	gw g2 g2 -i isl -g "$G" --listen 0.0.0.0:7000 --psk-file "$T/pki/psk" \
+		--max-peers 4 --max-pending 8 --auth-timeout 60 || return 1
+	for i in $(seq 1 12); do
+		raw "idle$i" g3 198.19.23.2 7000 "exec sleep 40"
+	done
+	# 4 refused either way: today over --max-pending, before over --max-peers
+	wait_log g2 "refused:" 4 || return 1
+	gw g1 g1 -i isl -g "$G" --peer 198.19.12.2:7000 --psk-file "$T/pki/psk" &&
+	wait_log g1 "up (node" && wait_log g2 "up (node" || return 1
+	! grep -q "retrying" "$T/g1.log" ||
+		{ fail "g1 was refused first:"; sed 's/^/      /' "$T/g1.log" >&2; return 1; }
+	! grep -q -- "--max-peers" "$T/g2.log" ||
+		{ fail "g2 refused over --max-peers:"; grep refused "$T/g2.log" >&2; return 1; }
+	flowing && delivered || return 1
+	# 12 idle ones and the peer through 8 pending places: 5 closed
+	expect_counter g2 "over max-pending" 5 || return 1
+	for i in $(seq 1 12); do raw_stop "idle$i"; done
+}
+
+# Authenticated peers themselves stay within --max-peers: a second one past
+# the bound is refused once its handshake is done, the first keeps flowing.
+test_max_peers_bounds_authenticated_peers() {
+	pki && islands 3 || return 1
+	members "--psk-file $T/pki/psk --max-peers 1" "--psk-file $T/pki/psk" && flowing || return 1
+	gw g3 g3 -i isl -g "$G" --peer 198.19.23.2:7000 --psk-file "$T/pki/psk" || return 1
+	wait_log g2 "refused: already 1 peers (--max-peers)" || return 1
+	gw_stop g3 && delivered
+}

@@ -682,6 +682,19 @@ void daemon_capture(struct daemon *d, const struct data_hdr *h, const uint8_t *p
 	fanout(d, &o, payload, len, NULL);
 }
 
+/* Inbound peers up (authenticated). Only they count against --max-peers:
+ * connections still authenticating have --max-pending, which closes the
+ * oldest of them for a newcomer, so they can never keep a peer out. */
+static unsigned int inbound_up_count(const struct daemon *d)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < d->npeers; i++)
+		n += !d->peers[i]->outbound && !d->peers[i]->dead &&
+		     d->peers[i]->state == PS_UP;
+	return n;
+}
+
 static void on_hello(struct daemon *d, struct peer *p, const struct hello *h, uint64_t now)
 {
 	char why[128];
@@ -700,6 +713,12 @@ static void on_hello(struct daemon *d, struct peer *p, const struct hello *h, ui
 	}
 	if (h->node_id == d->node_id) {
 		peer_close(d, p, "connected to itself");
+		return;
+	}
+	/* a place among --max-peers is taken only once authenticated */
+	if (!p->outbound && inbound_up_count(d) >= d->cfg->max_peers) {
+		snprintf(why, sizeof(why), "already %u peers (--max-peers)", d->cfg->max_peers);
+		peer_close(d, p, why);
 		return;
 	}
 	p->node_id = h->node_id;
@@ -971,15 +990,6 @@ static void reap_peers(struct daemon *d)
 	d->npeers = j;
 }
 
-static unsigned int inbound_count(const struct daemon *d)
-{
-	unsigned int i, n = 0;
-
-	for (i = 0; i < d->npeers; i++)
-		n += !d->peers[i]->outbound && !d->peers[i]->dead;
-	return n;
-}
-
 /*
  * At most --max-pending inbound connections may be authenticating (TLS or
  * hello) at once. When one more arrives, the oldest of them is closed, not
@@ -1044,8 +1054,7 @@ static void on_accept(struct daemon *d, struct src *l, uint64_t now)
 			refuse_at_accept(d, fd, name, RF_ALLOW, "not in --allow", now);
 			continue;
 		}
-		make_pending_room(d);
-		if (inbound_count(d) >= d->cfg->max_peers) {
+		if (inbound_up_count(d) >= d->cfg->max_peers) {
 			char why[64];
 
 			snprintf(why, sizeof(why), "already %u peers (--max-peers)",
@@ -1053,6 +1062,7 @@ static void on_accept(struct daemon *d, struct src *l, uint64_t now)
 			refuse_at_accept(d, fd, name, RF_OTHER, why, now);
 			continue;
 		}
+		make_pending_room(d);
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		p = peer_new(d, fd, false, name);
 		if (p) {
@@ -1374,7 +1384,7 @@ static int setup_timer(struct daemon *d)
 void raise_nofile(const struct config *cfg)
 {
 	struct rlimit rl;
-	rlim_t want = cfg->ngroups + 2 * cfg->max_peers + 256;
+	rlim_t want = cfg->ngroups + 2 * cfg->max_peers + cfg->max_pending + 256;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
 		return;
