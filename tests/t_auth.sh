@@ -438,3 +438,53 @@ test_max_peers_bounds_authenticated_peers() {
 	wait_log g2 "refused: already 1 peers (--max-peers)" || return 1
 	gw_stop g3 && delivered
 }
+
+# hexesc: hex digits on stdin as a printf %b string.
+hexesc() { sed 's/../\\x&/g'; }
+
+# hello_hex NODE: a HELLO frame from node NODE (16 hex digits), as hex.
+hello_hex() { printf '01000000000000184d43544e01000000%s0000000000000000' "$1"; }
+
+# data_hex HOPS ORIGIN SEQ GROUP PORT PAYLOAD: a DATA frame for the IPv4
+# GROUP:PORT from 198.18.3.2:4660, as hex; ORIGIN and SEQ are 16 hex digits.
+data_hex() {
+	local pl a b c d
+	pl=$(printf '%s' "$6" | od -An -tx1 | tr -d ' \n')
+	IFS=. read -r a b c d <<<"$4"
+	printf '02000000%08x04%02x0400%04x1234%02x%02x%02x%02x%024xc6120302%024x%s%s%s' \
+		$((56 + ${#pl} / 2)) "$1" "$5" "$a" "$b" "$c" "$d" 0 0 "$2" "$3" "$pl"
+}
+
+# psk_client NAME HEX: a member with the key (openssl s_client in g3) sends
+# the frames HEX to g2, then stays a moment; its output in $T/NAME.out.
+psk_client() {
+	local key id
+	read -r id key < <(grep -v '^#' "$T/pki/psk")
+	{ printf '%b' "$(hexesc <<<"$2")"; sleep 2; } |
+		nsx g3 timeout 8 openssl s_client -quiet -connect 198.19.23.2:7000 -tls1_3 \
+			-psk "$key" -psk_identity "$id" -ciphersuites TLS_AES_128_GCM_SHA256 \
+			>"$T/$1.out" 2>&1
+}
+
+# A member cannot speak for another gateway: with gateway g1's node id as
+# origin, a relayed frame (hops 1) with sequence number 2^64 - 1 is held,
+# not taken, and a first-hand one (hops 0) closes its connection. g1's
+# datagrams before and after all arrive, and nothing of the forger's.
+test_forged_origin_does_not_silence_a_gateway() {
+	local x frames
+	pki && islands 3 || return 1
+	members "--psk-file $T/pki/psk" "--psk-file $T/pki/psk" || return 1
+	x=$(sed -n 's/.*running on .*, node \([0-9a-f]\{16\}\),.*/\1/p' "$T/g1.log")
+	[ ${#x} = 16 ] || { fail "no node id of g1 in its log"; return 1; }
+	rx r2 h2 "$G" --duration 12 || return 1
+	tx h1 "$G" --count 500 --rate 1000pps --ttl 4 || return 1
+	frames=$(hello_hex 0a0b0c0d0e0f1011)
+	frames+=$(data_hex 1 "$x" ffffffffffffffff 239.1.2.3 5000 "relayed forgery")
+	frames+=$(data_hex 0 "$x" fffffffffffffffe 239.1.2.3 5000 "first-hand forgery")
+	psk_client forger "$frames"
+	wait_log g2 "peer 198.19.23.3:[0-9]*: down:" || return 1
+	tx h1 "$G" --count 500 --rate 1000pps --ttl 4 || return 1
+	rx_stop r2 && expect_rx r2 1000 2 &&
+	log_has g2 "down: bad frame: origin $x at hop 0, but the peer is node 0a0b0c0d0e0f1011" &&
+	expect_counter g2 dup 1 && expect_counter g2 "bad frames" 1
+}

@@ -752,11 +752,27 @@ static void inject_group(struct daemon *d, const struct cfg_group *gc, const str
 	inject(d, &r, payload, len);
 }
 
+static void peer_bad_frame(struct daemon *d, struct peer *p, const char *why);
+
+/*
+ * What a peer sends as captured by itself (hops 0) must carry the node id
+ * of its hello: a peer cannot speak for another gateway first-hand. Relayed
+ * frames cannot be tied to their origin (nothing in a frame is signed), so
+ * a member may still forge those; see "Trust" in docs/PROTOCOL.md.
+ */
 static void on_data(struct daemon *d, struct peer *p, struct frame *f)
 {
 	struct data_hdr *h = &f->data.hdr;
 	int gi;
 
+	if (!h->hops && h->origin != p->node_id) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "origin %016llx at hop 0, but the peer is node %016llx",
+			 (unsigned long long)h->origin, (unsigned long long)p->node_id);
+		peer_bad_frame(d, p, why);
+		return;
+	}
 	if (h->origin == d->node_id) {
 		d->st.drop_loop++;
 		return;
@@ -765,13 +781,15 @@ static void on_data(struct daemon *d, struct peer *p, struct frame *f)
 		d->st.drop_hops++;
 		return;
 	}
-	if (seen_check(d->seen, h->origin, h->seq) != SEEN_NEW) {
-		d->st.drop_dup++;
-		return;
-	}
+	/* the group first: frames that are dropped anyway must not take (and
+	 * flush) places in the table of origins */
 	gi = daemon_find_group(d, h->family, h->group, h->dport);
 	if (gi < 0) {
 		d->st.drop_group++;
+		return;
+	}
+	if (seen_check(d->seen, h->origin, h->seq) != SEEN_NEW) {
+		d->st.drop_dup++;
 		return;
 	}
 	inject_group(d, &d->cfg->groups[gi], h, f->data.payload, f->data.payload_len);
