@@ -488,3 +488,35 @@ test_forged_origin_does_not_silence_a_gateway() {
 	log_has g2 "down: bad frame: origin $x at hop 0, but the peer is node 0a0b0c0d0e0f1011" &&
 	expect_counter g2 dup 1 && expect_counter g2 "bad frames" 1
 }
+
+# Frames for groups this gateway does not carry take no place among the
+# origins it remembers: after one relayed datagram, 300 more from 300
+# origins for an unconfigured group, then the first again (a replay), the
+# island got the datagram once.
+test_unconfigured_groups_do_not_flush_dup_table() {
+	local frames i
+	pki && islands 3 || return 1
+	members "--psk-file $T/pki/psk" "--psk-file $T/pki/psk" || return 1
+	rx r2 h2 "$G" --duration 8 || return 1
+	frames=$(hello_hex 0a0b0c0d0e0f1011)
+	frames+=$(data_hex 1 00000000000000aa 0000000000000005 239.1.2.3 5000 "replayed")
+	for ((i = 1; i <= 300; i++)); do
+		frames+=$(data_hex 1 "$(printf '%016x' $((0x100 + i)))" 0000000000000001 \
+			239.9.9.9 5000 x)
+	done
+	frames+=$(data_hex 1 00000000000000aa 0000000000000005 239.1.2.3 5000 "replayed")
+	psk_client replayer "$frames"
+	wait_log g2 "peer 198.19.23.3:[0-9]*: down:" || return 1
+	rx_stop r2 || return 1
+	[ "$(jnum "$T/r2.json" received)" = 1 ] ||
+		{ fail "the island got the datagram $(jnum "$T/r2.json" received) times, want once"; return 1; }
+	expect_counter g2 unknown-group 300 && expect_counter g2 dup 1
+}
+
+# A HELLO with node id 0 is refused: 0 is no node (status shows it for "none").
+test_hello_node_id_zero_refused() {
+	pki && islands 3 || return 1
+	members "--psk-file $T/pki/psk" "--psk-file $T/pki/psk" && flowing || return 1
+	psk_client zero "$(hello_hex 0000000000000000)"
+	wait_log g2 "refused: node id 0 in its hello" && delivered
+}

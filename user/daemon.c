@@ -711,6 +711,12 @@ static void on_hello(struct daemon *d, struct peer *p, const struct hello *h, ui
 		peer_close(d, p, why);
 		return;
 	}
+	/* 0 is no node: the peer table shows it for "not up", and a hop-0
+	 * frame's origin is checked against it */
+	if (!h->node_id) {
+		peer_close(d, p, "node id 0 in its hello");
+		return;
+	}
 	if (h->node_id == d->node_id) {
 		peer_close(d, p, "connected to itself");
 		return;
@@ -1447,11 +1453,16 @@ fail:
 static int setup(struct daemon *d)
 {
 	const struct config *cfg = d->cfg;
-	int err;
+	int err = 0, i;
 
-	err = random_bytes(&d->node_id, sizeof(d->node_id));
-	if (err)
-		return err;
+	/* never 0 (no node has it); drawing 0 twice is as good as impossible */
+	for (i = 0; i < 2 && !d->node_id; i++) {
+		err = random_bytes(&d->node_id, sizeof(d->node_id));
+		if (err)
+			return err;
+	}
+	if (!d->node_id)
+		return -EIO;
 	d->seen = calloc(1, sizeof(*d->seen));
 	if (!d->seen)
 		return -ENOMEM;
