@@ -812,13 +812,19 @@ static void on_data(struct daemon *d, struct peer *p, struct frame *f)
  * With no origin or hop count to check, what keeps it from looping is that
  * the BPF program skips our own re-injection (by source port) and that it
  * never goes back to the peer it came from. To mctun-framed peers it goes
- * as if captured here.
+ * as if captured here. An empty frame is no datagram (no udptunnel sends
+ * one; mcasttunnel takes it for the end of the stream): dropped, counted.
  */
 static void on_ut_data(struct daemon *d, struct peer *p, const uint8_t *payload, uint32_t len)
 {
 	const struct mc_group *g = &d->cfg->groups[0].g;
 	struct data_hdr h = { .family = g->family, .dport = g->port, .origin = d->node_id };
 
+	if (!len) {
+		p->st.framing_drops++;
+		d->st.framing_drops++;
+		return;
+	}
 	memcpy(h.group, g->addr, 16);
 	inject_group(d, &d->cfg->groups[0], &h, payload, len);
 	h.seq = d->seq++;
