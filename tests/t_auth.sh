@@ -520,3 +520,31 @@ test_hello_node_id_zero_refused() {
 	psk_client zero "$(hello_hex 0000000000000000)"
 	wait_log g2 "refused: node id 0 in its hello" && delivered
 }
+
+# A narrowed --allow applies to connections already open: after SIGHUP the
+# peer from the range taken out is closed and refused when it comes back;
+# its island's datagrams stop reaching island 2, the other peer's do not.
+# Uses conf and reload (t_config.sh).
+test_allow_narrowed_by_reload_closes_open_peers() {
+	pki && islands 3 || return 1
+	conf g2 <<-EOF
+	iface isl
+	group $G
+	listen 0.0.0.0:7000
+	psk-file $T/pki/psk
+	allow 198.19.12.0/24
+	allow 198.19.23.0/24
+	EOF
+	gw g2 g2 --config "$T/g2.conf" &&
+	gw g1 g1 -i isl -g "$G" --peer 198.19.12.2:7000 --psk-file "$T/pki/psk" &&
+	gw g3 g3 -i isl -g "$G" --peer 198.19.23.2:7000 --psk-file "$T/pki/psk" &&
+	wait_log g2 "up (node" 2 || return 1
+	sed -i '/198.19.23.0/d' "$T/g2.conf"
+	reload g2 && log_has g2 "reload: done" || return 1
+	rx r2 h2 "$G" --duration 6 || return 1
+	tx h3 "$G" --count 100 --rate 1000pps --ttl 4 &&
+	tx h1 "$G" --count 100 --rate 1000pps --ttl 4 || return 1
+	rx_stop r2 && expect_rx r2 100 1 &&
+	log_has g2 "peer 198.19.23.3:[0-9]*: down: no longer in --allow" &&
+	wait_log g2 "peer 198.19.23.3:[0-9]*: refused: not in --allow"
+}
