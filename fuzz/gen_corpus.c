@@ -260,9 +260,16 @@ static void seen(void)
 	static const uint8_t top[] = {
 		7, 3, 0, 10,  7, 3, 0, 5,  7, 3, 0, 5,  7, 0, 0x80, 1,
 	};
+	/* a forged 2^64 - 1 held while the real stream goes on; two far ones
+	 * in a row move the window, and two far below move it back */
+	static const uint8_t jump[] = {
+		5, 2, 0, 100,  5, 0, 0x80, 1,  5, 3, 0, 0,  5, 0, 0x80, 1,  5, 3, 0, 1,
+		5, 3, 0, 0,  5, 2, 0, 200,  5, 2, 0, 201,  5, 0, 0x80, 1,
+	};
 
 	put("seen", "window", inorder, sizeof(inorder));
 	put("seen", "top_of_range", top, sizeof(top));
+	put("seen", "far_jump", jump, sizeof(jump));
 }
 
 /* Request heads for the --metrics server: what scrapers and curl send,

@@ -189,7 +189,7 @@ struct mctun_dstats {
 	/* The --metrics HTTP server (user/metrics.c). */
 	__u64 http_ok;        /* GET /metrics answered 200 */
 	__u64 http_errors;    /* requests answered 4xx or 5xx */
-	__u64 http_refused;   /* connections refused: all client slots busy */
+	__u64 http_refused;   /* clients closed for a newer one: all slots busy */
 	__u64 http_timeouts;  /* clients closed for not finishing in time */
 	__u64 framing_drops;  /* datagrams a peer's framing cannot carry (udptunnel: empty) */
 	/* Refusals by reason (the inbound ones are also in `refused`): */

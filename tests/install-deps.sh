@@ -21,6 +21,8 @@ pkgs+=(udptunnel)
 # TLS for authenticated peers (OpenSSL 3); tests/t_auth.sh makes its
 # certificates with the openssl command.
 pkgs+=(libssl-dev openssl)
+# tests/t_auth.sh moves a PSK listener's wall clock an hour on (libfaketime).
+pkgs+=(faketime)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -369,3 +369,182 @@ test_tls_key_renewal_keeps_flowing() {
 	rx_wait r1 && rx_wait r2 && expect_rx r1 1900 2 && expect_rx r2 1900 2 || return 1
 	log_has g1 "TLS: new sending key (5 so far)" && log_has g2 "TLS: new sending key (5 so far)"
 }
+
+# faketime_lib: the path of libfaketime's preload library, or nothing.
+faketime_lib() {
+	local f
+	for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do
+		[ -e "$f" ] && { echo "$f"; return 0; }
+	done
+	return 1
+}
+
+# The pre-shared key does not age: a PSK listener whose wall clock has moved
+# an hour on since it started (libfaketime on the real-time clock only, the
+# monotonic clock of its timers untouched) still takes a restarted peer with
+# the key at once, and carries its datagrams. OpenSSL's default session
+# lifetime is 300 s; the test moves the clock, it does not wait.
+test_psk_listener_accepts_an_hour_later() {
+	local lib clk=$T/faketime now faked
+	lib=$(faketime_lib) || { echo "libfaketime missing (tests/install-deps.sh installs it)"; return 77; }
+	pki && islands 2 || return 1
+	echo "+0" >"$clk"
+	# shellcheck disable=SC2030,SC2031 # the clock for g2 alone
+	LD_PRELOAD=$lib FAKETIME_TIMESTAMP_FILE=$clk FAKETIME_NO_CACHE=1 DONT_FAKE_MONOTONIC=1 \
+		members "--psk-file $T/pki/psk" "--psk-file $T/pki/psk" || return 1
+	gw_stop g1 && wait_log g2 "down:" || return 1
+	echo "+3600" >"$clk"
+	# the clock moved for a program under the same settings
+	now=$(date +%s)
+	faked=$(LD_PRELOAD=$lib FAKETIME_TIMESTAMP_FILE=$clk FAKETIME_NO_CACHE=1 date +%s)
+	(( faked - now >= 3500 )) || { fail "libfaketime did not move the clock ($now, $faked)"; return 1; }
+	gw g1 g1 -i isl -g "$G" --peer 198.19.12.2:7000 --psk-file "$T/pki/psk" &&
+	wait_log g2 "up (node" 2 && wait_log g1 "up (node" || return 1
+	! grep -q "retrying" "$T/g1.log" || { fail "g1 was refused:"; sed 's/^/      /' "$T/g1.log" "$T/g2.log" >&2; return 1; }
+	flowing && delivered
+}
+
+# Connections that never authenticate do not count against --max-peers: with
+# room for 4 peers, 12 idle connections (8 wait, 4 were closed for newer
+# ones) still leave the real peer its place on the first try.
+test_idle_flood_under_max_peers_real_peer_first_try() {
+	local i
+	pki && islands 3 || return 1
+	gw g2 g2 -i isl -g "$G" --listen 0.0.0.0:7000 --psk-file "$T/pki/psk" \
+		--max-peers 4 --max-pending 8 --auth-timeout 60 || return 1
+	for i in $(seq 1 12); do
+		raw "idle$i" g3 198.19.23.2 7000 "exec sleep 40"
+	done
+	# 4 refused either way: today over --max-pending, before over --max-peers
+	wait_log g2 "refused:" 4 || return 1
+	gw g1 g1 -i isl -g "$G" --peer 198.19.12.2:7000 --psk-file "$T/pki/psk" &&
+	wait_log g1 "up (node" && wait_log g2 "up (node" || return 1
+	! grep -q "retrying" "$T/g1.log" ||
+		{ fail "g1 was refused first:"; sed 's/^/      /' "$T/g1.log" >&2; return 1; }
+	! grep -q -- "--max-peers" "$T/g2.log" ||
+		{ fail "g2 refused over --max-peers:"; grep refused "$T/g2.log" >&2; return 1; }
+	flowing && delivered || return 1
+	# 12 idle ones and the peer through 8 pending places: 5 closed
+	expect_counter g2 "over max-pending" 5 || return 1
+	for i in $(seq 1 12); do raw_stop "idle$i"; done
+}
+
+# Authenticated peers themselves stay within --max-peers: a second one past
+# the bound is refused once its handshake is done, the first keeps flowing.
+test_max_peers_bounds_authenticated_peers() {
+	pki && islands 3 || return 1
+	members "--psk-file $T/pki/psk --max-peers 1" "--psk-file $T/pki/psk" && flowing || return 1
+	gw g3 g3 -i isl -g "$G" --peer 198.19.23.2:7000 --psk-file "$T/pki/psk" || return 1
+	wait_log g2 "refused: already 1 peers (--max-peers)" || return 1
+	gw_stop g3 && delivered
+}
+
+# hexesc: hex digits on stdin as a printf %b string.
+hexesc() { sed 's/../\\x&/g'; }
+
+# hello_hex NODE: a HELLO frame from node NODE (16 hex digits), as hex.
+hello_hex() { printf '01000000000000184d43544e01000000%s0000000000000000' "$1"; }
+
+# data_hex HOPS ORIGIN SEQ GROUP PORT PAYLOAD: a DATA frame for the IPv4
+# GROUP:PORT from 198.18.3.2:4660, as hex; ORIGIN and SEQ are 16 hex digits.
+data_hex() {
+	local pl a b c d
+	pl=$(printf '%s' "$6" | od -An -tx1 | tr -d ' \n')
+	IFS=. read -r a b c d <<<"$4"
+	printf '02000000%08x04%02x0400%04x1234%02x%02x%02x%02x%024xc6120302%024x%s%s%s' \
+		$((56 + ${#pl} / 2)) "$1" "$5" "$a" "$b" "$c" "$d" 0 0 "$2" "$3" "$pl"
+}
+
+# psk_client NAME HEX: a member with the key (openssl s_client in g3) sends
+# the frames HEX to g2, then stays a moment; its output in $T/NAME.out.
+psk_client() {
+	local key id
+	read -r id key < <(grep -v '^#' "$T/pki/psk")
+	{ printf '%b' "$(hexesc <<<"$2")"; sleep 2; } |
+		nsx g3 timeout 8 openssl s_client -quiet -connect 198.19.23.2:7000 -tls1_3 \
+			-psk "$key" -psk_identity "$id" -ciphersuites TLS_AES_128_GCM_SHA256 \
+			>"$T/$1.out" 2>&1
+}
+
+# A member cannot speak for another gateway: with gateway g1's node id as
+# origin, a relayed frame (hops 1) with sequence number 2^64 - 1 is held,
+# not taken, and a first-hand one (hops 0) closes its connection. g1's
+# datagrams before and after all arrive, and nothing of the forger's.
+test_forged_origin_does_not_silence_a_gateway() {
+	local x frames
+	pki && islands 3 || return 1
+	members "--psk-file $T/pki/psk" "--psk-file $T/pki/psk" || return 1
+	x=$(sed -n 's/.*running on .*, node \([0-9a-f]\{16\}\),.*/\1/p' "$T/g1.log")
+	[ ${#x} = 16 ] || { fail "no node id of g1 in its log"; return 1; }
+	rx r2 h2 "$G" --duration 12 || return 1
+	tx h1 "$G" --count 500 --rate 1000pps --ttl 4 || return 1
+	frames=$(hello_hex 0a0b0c0d0e0f1011)
+	frames+=$(data_hex 1 "$x" ffffffffffffffff 239.1.2.3 5000 "relayed forgery")
+	frames+=$(data_hex 0 "$x" fffffffffffffffe 239.1.2.3 5000 "first-hand forgery")
+	psk_client forger "$frames"
+	wait_log g2 "peer 198.19.23.3:[0-9]*: down:" || return 1
+	tx h1 "$G" --count 500 --rate 1000pps --ttl 4 || return 1
+	rx_stop r2 && expect_rx r2 1000 2 &&
+	log_has g2 "down: bad frame: origin $x at hop 0, but the peer is node 0a0b0c0d0e0f1011" &&
+	expect_counter g2 dup 1 && expect_counter g2 "bad frames" 1
+}
+
+# Frames for groups this gateway does not carry take no place among the
+# origins it remembers: after one relayed datagram, 300 more from 300
+# origins for an unconfigured group, then the first again (a replay), the
+# island got the datagram once.
+test_unconfigured_groups_do_not_flush_dup_table() {
+	local frames i
+	pki && islands 3 || return 1
+	members "--psk-file $T/pki/psk" "--psk-file $T/pki/psk" || return 1
+	rx r2 h2 "$G" --duration 8 || return 1
+	frames=$(hello_hex 0a0b0c0d0e0f1011)
+	frames+=$(data_hex 1 00000000000000aa 0000000000000005 239.1.2.3 5000 "replayed")
+	for ((i = 1; i <= 300; i++)); do
+		frames+=$(data_hex 1 "$(printf '%016x' $((0x100 + i)))" 0000000000000001 \
+			239.9.9.9 5000 x)
+	done
+	frames+=$(data_hex 1 00000000000000aa 0000000000000005 239.1.2.3 5000 "replayed")
+	psk_client replayer "$frames"
+	wait_log g2 "peer 198.19.23.3:[0-9]*: down:" || return 1
+	rx_stop r2 || return 1
+	[ "$(jnum "$T/r2.json" received)" = 1 ] ||
+		{ fail "the island got the datagram $(jnum "$T/r2.json" received) times, want once"; return 1; }
+	expect_counter g2 unknown-group 300 && expect_counter g2 dup 1
+}
+
+# A HELLO with node id 0 is refused: 0 is no node (status shows it for "none").
+test_hello_node_id_zero_refused() {
+	pki && islands 3 || return 1
+	members "--psk-file $T/pki/psk" "--psk-file $T/pki/psk" && flowing || return 1
+	psk_client zero "$(hello_hex 0000000000000000)"
+	wait_log g2 "refused: node id 0 in its hello" && delivered
+}
+
+# A narrowed --allow applies to connections already open: after SIGHUP the
+# peer from the range taken out is closed and refused when it comes back;
+# its island's datagrams stop reaching island 2, the other peer's do not.
+# Uses conf and reload (t_config.sh).
+test_allow_narrowed_by_reload_closes_open_peers() {
+	pki && islands 3 || return 1
+	conf g2 <<-EOF
+	iface isl
+	group $G
+	listen 0.0.0.0:7000
+	psk-file $T/pki/psk
+	allow 198.19.12.0/24
+	allow 198.19.23.0/24
+	EOF
+	gw g2 g2 --config "$T/g2.conf" &&
+	gw g1 g1 -i isl -g "$G" --peer 198.19.12.2:7000 --psk-file "$T/pki/psk" &&
+	gw g3 g3 -i isl -g "$G" --peer 198.19.23.2:7000 --psk-file "$T/pki/psk" &&
+	wait_log g2 "up (node" 2 || return 1
+	sed -i '/198.19.23.0/d' "$T/g2.conf"
+	reload g2 && log_has g2 "reload: done" || return 1
+	rx r2 h2 "$G" --duration 6 || return 1
+	tx h3 "$G" --count 100 --rate 1000pps --ttl 4 &&
+	tx h1 "$G" --count 100 --rate 1000pps --ttl 4 || return 1
+	rx_stop r2 && expect_rx r2 100 1 &&
+	log_has g2 "peer 198.19.23.3:[0-9]*: down: no longer in --allow" &&
+	wait_log g2 "peer 198.19.23.3:[0-9]*: refused: not in --allow"
+}

@@ -346,3 +346,24 @@ test_frozen_peer_detected_and_rejoins() {
 	tx h1 "$G" --count 300 --rate 1000pps --ttl 4 || return 1
 	rx_wait r2 && expect_rx r2 300
 }
+
+# insecure: --insecure where this mctun has it (plain mode may need it).
+insecure() { "$MCTUN" run --help 2>&1 | grep -q -- '--insecure' && echo --insecure; }
+
+# An empty udptunnel frame (length 0) is no datagram: the three are dropped and
+# counted, not sent onto the island as an empty one; the frames around it
+# arrive.
+test_udptunnel_empty_frame_dropped() {
+	islands 2 || return 1
+	# shellcheck disable=SC2046 # insecure prints an option or nothing
+	gw g2 g2 -i isl -g "$G" --listen 198.19.12.2:7000 --framing udptunnel $(insecure) ||
+		return 1
+	rx r2 h2 "$G" --duration 5 || return 1
+	nsx g1 bash -c 'exec 3<>/dev/tcp/198.19.12.2/7000 || exit 1
+		printf "\000\000\000\005hello\000\000\000\005world\000\000" >&3; sleep 0.5' ||
+		{ fail "raw client failed"; return 1; }
+	rx_stop r2 || return 1
+	[ "$(jnum "$T/r2.json" received)" = 2 ] ||
+		{ fail "island got $(jnum "$T/r2.json" received) datagrams, want 2"; return 1; }
+	gw_stop g2 && log_has g2 "framing 3;"
+}

@@ -423,7 +423,7 @@ static const struct run_option options[] = {
 	{ "ring-size", 0, "BYTES", OPT_FIXED, set_ring_size,
 	  "BPF ring buffer, power of two (default 8M)", FIELD(ring_bytes) },
 	{ "max-peers", 0, "N", 0, set_max_peers,
-	  "accepted connections at once (default 256)" },
+	  "inbound peers up (authenticated) at once (default 256)" },
 	{ "keepalive", 0, "SECS", 0, set_keepalive,
 	  "keepalive after this idle time (default 1)" },
 	{ "dead-after", 0, "SECS", 0, set_dead_after,

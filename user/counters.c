@@ -940,7 +940,7 @@ static void prom_daemon(FILE *f, const struct counters *c)
 		      "result",
 		      http, ARRAY_SIZE(http));
 	prom_variants(f, c, s, "mctun_metrics_refused_connections_total", "counter",
-		      "Connections to the --metrics server refused: every client slot busy.",
+		      "Clients of the --metrics server closed for a newer one: every slot busy.",
 		      NULL, ONE(mctun_dstats, http_refused));
 	prom_variants(f, c, s, "mctun_metrics_timeouts_total", "counter",
 		      "Clients of the --metrics server closed for not finishing in time.",

@@ -682,6 +682,19 @@ void daemon_capture(struct daemon *d, const struct data_hdr *h, const uint8_t *p
 	fanout(d, &o, payload, len, NULL);
 }
 
+/* Inbound peers up (authenticated). Only they count against --max-peers:
+ * connections still authenticating have --max-pending, which closes the
+ * oldest of them for a newcomer, so they can never keep a peer out. */
+static unsigned int inbound_up_count(const struct daemon *d)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < d->npeers; i++)
+		n += !d->peers[i]->outbound && !d->peers[i]->dead &&
+		     d->peers[i]->state == PS_UP;
+	return n;
+}
+
 static void on_hello(struct daemon *d, struct peer *p, const struct hello *h, uint64_t now)
 {
 	char why[128];
@@ -698,8 +711,20 @@ static void on_hello(struct daemon *d, struct peer *p, const struct hello *h, ui
 		peer_close(d, p, why);
 		return;
 	}
+	/* 0 is no node: the peer table shows it for "not up", and a hop-0
+	 * frame's origin is checked against it */
+	if (!h->node_id) {
+		peer_close(d, p, "node id 0 in its hello");
+		return;
+	}
 	if (h->node_id == d->node_id) {
 		peer_close(d, p, "connected to itself");
+		return;
+	}
+	/* a place among --max-peers is taken only once authenticated */
+	if (!p->outbound && inbound_up_count(d) >= d->cfg->max_peers) {
+		snprintf(why, sizeof(why), "already %u peers (--max-peers)", d->cfg->max_peers);
+		peer_close(d, p, why);
 		return;
 	}
 	p->node_id = h->node_id;
@@ -733,11 +758,27 @@ static void inject_group(struct daemon *d, const struct cfg_group *gc, const str
 	inject(d, &r, payload, len);
 }
 
+static void peer_bad_frame(struct daemon *d, struct peer *p, const char *why);
+
+/*
+ * What a peer sends as captured by itself (hops 0) must carry the node id
+ * of its hello: a peer cannot speak for another gateway first-hand. Relayed
+ * frames cannot be tied to their origin (nothing in a frame is signed), so
+ * a member may still forge those; see "Trust" in docs/PROTOCOL.md.
+ */
 static void on_data(struct daemon *d, struct peer *p, struct frame *f)
 {
 	struct data_hdr *h = &f->data.hdr;
 	int gi;
 
+	if (!h->hops && h->origin != p->node_id) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "origin %016llx at hop 0, but the peer is node %016llx",
+			 (unsigned long long)h->origin, (unsigned long long)p->node_id);
+		peer_bad_frame(d, p, why);
+		return;
+	}
 	if (h->origin == d->node_id) {
 		d->st.drop_loop++;
 		return;
@@ -746,13 +787,15 @@ static void on_data(struct daemon *d, struct peer *p, struct frame *f)
 		d->st.drop_hops++;
 		return;
 	}
-	if (seen_check(d->seen, h->origin, h->seq) != SEEN_NEW) {
-		d->st.drop_dup++;
-		return;
-	}
+	/* the group first: frames that are dropped anyway must not take (and
+	 * flush) places in the table of origins */
 	gi = daemon_find_group(d, h->family, h->group, h->dport);
 	if (gi < 0) {
 		d->st.drop_group++;
+		return;
+	}
+	if (seen_check(d->seen, h->origin, h->seq) != SEEN_NEW) {
+		d->st.drop_dup++;
 		return;
 	}
 	inject_group(d, &d->cfg->groups[gi], h, f->data.payload, f->data.payload_len);
@@ -769,13 +812,19 @@ static void on_data(struct daemon *d, struct peer *p, struct frame *f)
  * With no origin or hop count to check, what keeps it from looping is that
  * the BPF program skips our own re-injection (by source port) and that it
  * never goes back to the peer it came from. To mctun-framed peers it goes
- * as if captured here.
+ * as if captured here. An empty frame is no datagram (no udptunnel sends
+ * one; mcasttunnel takes it for the end of the stream): dropped, counted.
  */
 static void on_ut_data(struct daemon *d, struct peer *p, const uint8_t *payload, uint32_t len)
 {
 	const struct mc_group *g = &d->cfg->groups[0].g;
 	struct data_hdr h = { .family = g->family, .dport = g->port, .origin = d->node_id };
 
+	if (!len) {
+		p->st.framing_drops++;
+		d->st.framing_drops++;
+		return;
+	}
 	memcpy(h.group, g->addr, 16);
 	inject_group(d, &d->cfg->groups[0], &h, payload, len);
 	h.seq = d->seq++;
@@ -971,15 +1020,6 @@ static void reap_peers(struct daemon *d)
 	d->npeers = j;
 }
 
-static unsigned int inbound_count(const struct daemon *d)
-{
-	unsigned int i, n = 0;
-
-	for (i = 0; i < d->npeers; i++)
-		n += !d->peers[i]->outbound && !d->peers[i]->dead;
-	return n;
-}
-
 /*
  * At most --max-pending inbound connections may be authenticating (TLS or
  * hello) at once. When one more arrives, the oldest of them is closed, not
@@ -1044,8 +1084,7 @@ static void on_accept(struct daemon *d, struct src *l, uint64_t now)
 			refuse_at_accept(d, fd, name, RF_ALLOW, "not in --allow", now);
 			continue;
 		}
-		make_pending_room(d);
-		if (inbound_count(d) >= d->cfg->max_peers) {
+		if (inbound_up_count(d) >= d->cfg->max_peers) {
 			char why[64];
 
 			snprintf(why, sizeof(why), "already %u peers (--max-peers)",
@@ -1053,6 +1092,7 @@ static void on_accept(struct daemon *d, struct src *l, uint64_t now)
 			refuse_at_accept(d, fd, name, RF_OTHER, why, now);
 			continue;
 		}
+		make_pending_room(d);
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		p = peer_new(d, fd, false, name);
 		if (p) {
@@ -1374,7 +1414,7 @@ static int setup_timer(struct daemon *d)
 void raise_nofile(const struct config *cfg)
 {
 	struct rlimit rl;
-	rlim_t want = cfg->ngroups + 2 * cfg->max_peers + 256;
+	rlim_t want = cfg->ngroups + 2 * cfg->max_peers + cfg->max_pending + 256;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
 		return;
@@ -1419,11 +1459,16 @@ fail:
 static int setup(struct daemon *d)
 {
 	const struct config *cfg = d->cfg;
-	int err;
+	int err = 0, i;
 
-	err = random_bytes(&d->node_id, sizeof(d->node_id));
-	if (err)
-		return err;
+	/* never 0 (no node has it); drawing 0 twice is as good as impossible */
+	for (i = 0; i < 2 && !d->node_id; i++) {
+		err = random_bytes(&d->node_id, sizeof(d->node_id));
+		if (err)
+			return err;
+	}
+	if (!d->node_id)
+		return -EIO;
 	d->seen = calloc(1, sizeof(*d->seen));
 	if (!d->seen)
 		return -ENOMEM;

@@ -7,7 +7,9 @@
  * response as the socket takes it) -> DRAIN (our side shut down; read and
  * discard until the client closes, so unread request bytes never turn our
  * close into a reset that could cut the response) -> closed. Its deadline,
- * set at accept, bounds the three together.
+ * set at accept, bounds the three together. With every slot taken, a new
+ * client closes the oldest: a scraper's whole exchange takes milliseconds,
+ * so clients that stall cannot keep it out for --metrics-timeout at a time.
  */
 #include <errno.h>
 #include <stdio_ext.h>
@@ -33,7 +35,7 @@ enum mc_state { MC_FREE, MC_READ, MC_WRITE, MC_DRAIN };
 struct mclient {
 	struct src src;            /* first: epoll data points here */
 	enum mc_state state;
-	bool refused;              /* only told 503, then closed */
+	uint64_t t_accept;         /* monotonic ns, for "the oldest" */
 	uint64_t deadline;         /* monotonic ns */
 	char *out;                 /* response head + body */
 	size_t out_len, out_off;
@@ -41,16 +43,10 @@ struct mclient {
 	char req[METRICS_REQ_MAX];
 };
 
-/*
- * Twice the slots: up to METRICS_MAX_CLIENTS served, and as many more
- * refused ones lingering until their 503 is read (a plain close could
- * reset the connection before the client reads why). Beyond both, a
- * refused client is closed at once.
- */
 struct metrics {
 	struct src listen;
-	unsigned int nclients, nrefused;
-	struct mclient c[2 * METRICS_MAX_CLIENTS];
+	unsigned int nclients;
+	struct mclient c[METRICS_MAX_CLIENTS];
 };
 
 static void set_events(struct daemon *d, struct mclient *c, uint32_t events)
@@ -69,10 +65,7 @@ static void client_close(struct daemon *d, struct mclient *c)
 	free(c->out);
 	c->out = NULL;
 	c->state = MC_FREE;
-	if (c->refused)
-		d->metrics->nrefused--;
-	else
-		d->metrics->nclients--;
+	d->metrics->nclients--;
 }
 
 /* ---- the counters, from the daemon ------------------------------------ */
@@ -175,8 +168,6 @@ static int render(struct daemon *d, struct membuf *m)
 	return err;
 }
 
-static const char busy_body[] = "503 too many clients\n";
-
 /* ---- responses ---------------------------------------------------------- */
 
 static void client_write(struct daemon *d, struct mclient *c)
@@ -220,13 +211,8 @@ static void respond(struct daemon *d, struct mclient *c, int code, bool head_onl
 		}
 	}
 	if (code != 200) {
-		if (c->refused) {       /* counted as refused already */
-			elen = snprintf(err_body, sizeof(err_body), "%s", busy_body);
-		} else {
-			d->st.http_errors++;
-			elen = snprintf(err_body, sizeof(err_body), "%d %s\n", code,
-					http_reason(code));
-		}
+		d->st.http_errors++;
+		elen = snprintf(err_body, sizeof(err_body), "%d %s\n", code, http_reason(code));
 		if (membuf_put(&m, err_body, elen)) {
 			free(m.p);
 			client_close(d, c);
@@ -306,13 +292,31 @@ static void client_drain(struct daemon *d, struct mclient *c)
 
 /* ---- accepting ---------------------------------------------------------- */
 
+/* A free slot, made by closing the oldest client when there is none. */
+static struct mclient *client_slot(struct daemon *d)
+{
+	struct metrics *m = d->metrics;
+	struct mclient *oldest = &m->c[0];
+	unsigned int j;
+
+	for (j = 0; j < METRICS_MAX_CLIENTS; j++) {
+		if (m->c[j].state == MC_FREE)
+			return &m->c[j];
+		if (m->c[j].t_accept < oldest->t_accept)
+			oldest = &m->c[j];
+	}
+	d->st.http_refused++;
+	pr_debug("metrics: closed the oldest client for a new one: %u at once\n",
+		 METRICS_MAX_CLIENTS);
+	client_close(d, oldest);
+	return oldest;
+}
+
 static void on_accept(struct daemon *d, uint64_t now)
 {
 	struct metrics *m = d->metrics;
 	struct epoll_event ev;
 	struct mclient *c;
-	bool refuse;
-	unsigned int j;
 	int i, fd;
 
 	for (i = 0; i < ACCEPTS_PER_EV; i++) {
@@ -322,24 +326,12 @@ static void on_accept(struct daemon *d, uint64_t now)
 				pr_warn("metrics: accept: %s\n", strerror(errno));
 			return;
 		}
-		refuse = m->nclients == METRICS_MAX_CLIENTS;
-		if (refuse) {
-			d->st.http_refused++;
-			pr_debug("metrics: refused a client: %u already\n", METRICS_MAX_CLIENTS);
-			if (m->nrefused == METRICS_MAX_CLIENTS) {
-				close(fd);
-				continue;
-			}
-		}
-		/* served + refusing < 2 x METRICS_MAX_CLIENTS: a slot is free */
-		for (j = 0; m->c[j].state != MC_FREE; j++)
-			;
-		c = &m->c[j];
+		c = client_slot(d);
 		c->src.kind = SRC_METRICS;
 		c->src.fd = fd;
 		c->state = MC_READ;
-		c->refused = refuse;
 		c->req_len = 0;
+		c->t_accept = now;
 		c->deadline = now + (uint64_t)(d->cfg->metrics_timeout_s * NSEC);
 		ev.events = EPOLLIN;
 		ev.data.ptr = &c->src;
@@ -350,12 +342,7 @@ static void on_accept(struct daemon *d, uint64_t now)
 			c->src.fd = -1;
 			continue;
 		}
-		if (refuse) {
-			m->nrefused++;
-			respond(d, c, 503, false);
-		} else {
-			m->nclients++;
-		}
+		m->nclients++;
 	}
 }
 
@@ -442,7 +429,7 @@ void metrics_tick(struct daemon *d, uint64_t now)
 		if (c->state == MC_FREE || now < c->deadline)
 			continue;
 		/* one that has its answer and lingers is not a timeout */
-		if (c->state != MC_DRAIN && !c->refused) {
+		if (c->state != MC_DRAIN) {
 			d->st.http_timeouts++;
 			pr_debug("metrics: closed a client after %.1f s without a whole exchange\n",
 				 d->cfg->metrics_timeout_s);

@@ -7,7 +7,7 @@
  * prints (the same renderer, fed from the daemon's memory and its maps);
  * any other path 404, another method 405. One request per connection,
  * closed after the answer. At most METRICS_MAX_CLIENTS connections at
- * once (more are answered 503 and counted), a request head of at most
+ * once (one more closes the oldest, counted), a request head of at most
  * METRICS_REQ_MAX bytes, and --metrics-timeout (default METRICS_TIMEOUT_S)
  * seconds for the whole exchange (then the client is closed and counted).
  * Every socket is non-blocking: a slow or silent client costs a slot,

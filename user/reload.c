@@ -431,6 +431,21 @@ static void commit_peers(struct daemon *d, const struct config *old, struct conf
 	}
 }
 
+/* --allow holds for connections already open too, not only new ones: a
+ * range taken out of it by a reload closes the peers that came from it. */
+static void drop_disallowed(struct daemon *d, const struct config *cfg)
+{
+	unsigned int i;
+
+	for (i = 0; cfg->nallow && i < d->npeers; i++) {
+		struct peer *p = d->peers[i];
+
+		if (!p->outbound && !p->dead &&
+		    !cidr_match(cfg->allow, cfg->nallow, (const struct sockaddr *)&p->addr))
+			peer_drop(d, p, "no longer in --allow");
+	}
+}
+
 int daemon_apply(struct daemon *d, const struct config *old, struct config *cfg)
 {
 	struct plan pl = { 0 };
@@ -446,6 +461,8 @@ int daemon_apply(struct daemon *d, const struct config *old, struct config *cfg)
 	commit_groups(d, old, cfg, &pl, quiet);
 	commit_listeners(d, old, cfg, &pl, quiet);
 	commit_peers(d, old, cfg, quiet);
+	if (old)
+		drop_disallowed(d, cfg);
 	if (old && old->ttl != cfg->ttl)
 		for (fi = 0; fi < 2; fi++)
 			if (d->inj_fd[fi] >= 0)

@@ -36,6 +36,19 @@ enum seen_verdict seen_check(struct seen *s, uint64_t origin, uint64_t seq)
 	struct seen_origin *o = find(s, origin);
 
 	o->last_used = ++s->clock;
+	if (o->used && (seq > o->top ? seq - o->top : o->top - seq) > SEEN_JUMP) {
+		if (!o->has_cand || seq <= o->cand) {
+			o->cand = seq;
+			o->has_cand = true;
+			return SEEN_JUMP_HELD;
+		}
+		/* confirmed: start the window over at seq */
+		memset(o->bits, 0, sizeof(o->bits));
+		o->has_cand = false;
+		o->top = seq;
+		test_and_set(o, seq);
+		return SEEN_NEW;
+	}
 	if (!o->used) {
 		o->used = true;
 		o->top = seq;

@@ -54,7 +54,7 @@ struct tls_ctx {
 	SSL_CTX *ssl;
 	bool psk;
 	uint64_t rekey_records;       /* renew the sending key after this many */
-	SSL_SESSION *psk_sess;        /* the external PSK, as OpenSSL wants it */
+	SSL_SESSION *psk_sess;        /* the external PSK: copied, dated now, per handshake */
 	unsigned char psk_id[PSK_ID_MAX];
 	size_t psk_id_len;
 	char desc[PATH_MAX + 160];
@@ -368,6 +368,24 @@ static int psk_parse(const char *path, char *text, struct tls_ctx *t, unsigned c
 	return 0;
 }
 
+/*
+ * The PSK for one handshake, as a session made now. A session carries a
+ * creation time and a lifetime (OpenSSL's default: 300 s), and a server
+ * treats an external PSK whose session has outlived it as expired and falls
+ * back to certificates: one session made at start would refuse every peer
+ * after the daemon's first five minutes. NULL when out of memory.
+ */
+static SSL_SESSION *psk_session(const struct tls_ctx *t)
+{
+	SSL_SESSION *s = SSL_SESSION_dup(t->psk_sess);
+
+	if (s && !SSL_SESSION_set_time(s, (long)time(NULL))) {
+		SSL_SESSION_free(s);
+		s = NULL;
+	}
+	return s;
+}
+
 static int psk_use_cb(SSL *ssl, const EVP_MD *md, const unsigned char **id, size_t *idlen,
 		      SSL_SESSION **sess)
 {
@@ -380,11 +398,11 @@ static int psk_use_cb(SSL *ssl, const EVP_MD *md, const unsigned char **id, size
 		*sess = NULL;
 		return 1;
 	}
-	if (!SSL_SESSION_up_ref(t->psk_sess))
+	*sess = psk_session(t);
+	if (!*sess)
 		return 0;
 	*id = t->psk_id;
 	*idlen = t->psk_id_len;
-	*sess = t->psk_sess;
 	return 1;
 }
 
@@ -403,10 +421,8 @@ static int psk_find_cb(SSL *ssl, const unsigned char *id, size_t idlen, SSL_SESS
 		*sess = NULL;
 		return 0;
 	}
-	if (!SSL_SESSION_up_ref(t->psk_sess))
-		return 0;
-	*sess = t->psk_sess;
-	return 1;
+	*sess = psk_session(t);
+	return *sess ? 1 : 0;
 }
 
 static int psk_setup(struct tls_ctx *t, const char *path)
