@@ -5,6 +5,8 @@
 #                         and docs/bench-*.png (8 to 11 minutes, as root)
 #   make bench QUICK=1    200 bytes, short steps; writes build/bench-quick/
 #                         (about 2 minutes)
+#   make soak [SOAK=330]  a PSK listener past OpenSSL's default session
+#                         lifetime still takes a restarted peer (bench/psk-soak.sh)
 #   make bench-report     the report again from the last run's records
 #                         (build/bench/records.jsonl), into docs/ (OUT=DIR)
 #
@@ -17,7 +19,7 @@ endif
 BENCH_SINK   := $(BUILD)/bench-sink
 BENCH_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE
 
-.PHONY: bench bench-report
+.PHONY: bench bench-report soak
 
 $(BENCH_SINK): bench/sink.c | $(BUILD)
 	$(call msg,CC,$@)
@@ -29,3 +31,7 @@ bench: deps
 
 bench-report:
 	$(Q)bench/report.sh $(BUILD)/bench/records.jsonl $(or $(OUT),docs)
+
+soak: deps
+	$(Q)$(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) all
+	$(Q)SOAK=$(SOAK) bench/psk-soak.sh
