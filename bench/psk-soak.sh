@@ -23,7 +23,6 @@ export ROOT
 [ "$(id -u)" = 0 ] || { echo "psk-soak: builds namespaces: run as root" >&2; exit 1; }
 [ -x "$MCTUN" ] || { echo "psk-soak: $MCTUN is missing: run make first" >&2; exit 1; }
 SOAK=${SOAK:-330}
-[ -n "$SOAK" ] || SOAK=330
 T=$(mktemp -d /tmp/mctun-psksoak.XXXXXX)
 PFX="mcps$$"
 export T PFX
