@@ -10,5 +10,6 @@ int recv_main(int argc, char **argv);
 int status_main(int argc, char **argv);
 int stats_main(int argc, char **argv);
 int doctor_main(int argc, char **argv);
+int genpsk_main(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const struct {
 	{ "status", status_main, "joined groups, and every instance with its peers and counters" },
 	{ "stats",  stats_main,  "every counter of a running instance: table, JSON, Prometheus" },
 	{ "doctor", doctor_main, "check for what makes multicast fail silently" },
+	{ "genpsk", genpsk_main, "make a pre-shared key for run --psk-file" },
 };
 
 static void usage(FILE *f)

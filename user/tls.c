@@ -30,9 +30,6 @@
 
 #define REC_ALERT        0x15     /* TLS record content types */
 #define REC_HANDSHAKE    0x16
-#define PSK_MIN          16       /* key bytes: 128 bits */
-#define PSK_MAX          64
-#define PSK_ID_MAX       128
 #define PSK_FILE_MAX     4096
 #define WHY_LEN          224
 #define NAME_LEN         96

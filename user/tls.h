@@ -28,6 +28,14 @@
 
 #include "obuf.h"
 
+/* The --psk-file format, which `mctun genpsk` writes: one line
+ * "IDENTITY HEXKEY" (blank lines and lines starting with '#' aside), the
+ * identity 1 to PSK_ID_MAX printable ASCII characters without blanks, the
+ * key PSK_MIN to PSK_MAX bytes as hex digits. */
+#define PSK_MIN          16       /* key bytes: 128 bits */
+#define PSK_MAX          64
+#define PSK_ID_MAX       128
+
 struct tls_opts {
 	const char *cert;       /* --tls-cert: PEM certificate (chain) */
 	const char *key;        /* --tls-key: PEM private key, unencrypted, mode 0600 */
