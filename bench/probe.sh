@@ -23,8 +23,8 @@ MODE=${MODE:-tc} RATE=${RATE:-200000} SIZE=${SIZE:-200} DUR=${DUR:-2} G=239.1.2.
 
 islands 2 || exit 1
 # shellcheck disable=SC2086 # EXTRA is a list of options
-gw g2 g2 -i isl --mode "$MODE" -g $G --listen 198.19.12.2:7000 ${EXTRA:-} &&
-gw g1 g1 -i isl --mode "$MODE" -g $G --peer 198.19.12.2:7000 ${EXTRA:-} &&
+gw g2 g2 --insecure -i isl --mode "$MODE" -g $G --listen 198.19.12.2:7000 ${EXTRA:-} &&
+gw g1 g1 --insecure -i isl --mode "$MODE" -g $G --peer 198.19.12.2:7000 ${EXTRA:-} &&
 wait_log g1 "up (node" || exit 1
 rx r2 h2 $G --duration "$((DUR + 2))" || exit 1
 p1=$(gw_pid g1) p2=$(gw_pid g2)

@@ -335,8 +335,8 @@ tunnel_start() {
 		RX_NS=g1 ;;
 	tc|xdp|socket|tc-busy)
 		[ "$name" = tc-busy ] && gargs+=(--busy-poll "$BUSY_POLL")
-		if ! gw g2 g2 -i isl --mode "${name%-busy}" --listen 198.19.12.2:7000 "${gargs[@]}" 2>/dev/null ||
-		   ! gw g1 g1 -i isl --mode "${name%-busy}" --peer 198.19.12.2:7000 "${gargs[@]}" 2>/dev/null ||
+		if ! gw g2 g2 --insecure -i isl --mode "${name%-busy}" --listen 198.19.12.2:7000 "${gargs[@]}" 2>/dev/null ||
+		   ! gw g1 g1 --insecure -i isl --mode "${name%-busy}" --peer 198.19.12.2:7000 "${gargs[@]}" 2>/dev/null ||
 		   ! wait_log g1 "up (node" 2>/dev/null || ! wait_log g2 "up (node" 2>/dev/null; then
 			NOTE=$(cat "$T/g2.log" "$T/g1.log" 2>/dev/null | grep -v -e 'running on' -e ': up (node' | head -n1)
 			NOTE="did not start: ${NOTE:-see build/bench/$name-g1.log}"
@@ -486,8 +486,8 @@ if [ -n "$FANOUT_NS" ]; then
 	for n in $FANOUT_NS; do
 		say "fan-out: g1 serves $n peer(s) at $FANOUT_RATE pps of 200 bytes"
 		note= ok=1
-		gw g1 g1 -i isl --mode "$FANOUT_MODE" -g "$GROUP" --listen 198.19.12.1:7000 --max-peers 256 &&
-		gw g2 g2 -i isl --mode "$FANOUT_MODE" -g "$GROUP" --peer 198.19.12.1:7000 &&
+		gw g1 g1 --insecure -i isl --mode "$FANOUT_MODE" -g "$GROUP" --listen 198.19.12.1:7000 --max-peers 256 &&
+		gw g2 g2 --insecure -i isl --mode "$FANOUT_MODE" -g "$GROUP" --peer 198.19.12.1:7000 &&
 		wait_log g2 "up (node" || { ok=0; note="gateways did not start"; }
 		sinkup=0
 		if ((ok && n > 1)); then

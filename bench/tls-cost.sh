@@ -49,7 +49,7 @@ printf '%-6s %6s %8s %9s %9s %8s %12s\n' mode size rate sent received lost% "gw 
 for ((rep = 0; rep < REPEAT; rep++)); do
 for mode in $MODES; do
 	case $mode in
-	plain) a2='' a1='' ;;
+	plain) a2='--insecure' a1=$a2 ;;
 	tls)   a2="$(tls gw2)" a1="$(tls gw1)" ;;
 	psk)   a2="--psk-file $T/pki/psk" a1=$a2 ;;
 	*)     echo "tls-cost: unknown mode $mode" >&2; exit 1 ;;

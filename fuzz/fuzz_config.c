@@ -8,9 +8,11 @@
  * connect, a keepalive shorter than dead-after; each group is once there,
  * has a known direction and a distinct id, and a rewrite target that is of
  * the group's family, without a source, not the group itself, and never on
- * a group of direction out. ASan sees that config_free() frees it all.
+ * a group of direction out; it authenticates (TLS options) or says
+ * insecure, never both. ASan sees that config_free() frees it all.
  * Inputs naming listen or peer are left out: they would resolve names (the
- * command line gives a numeric --listen).
+ * command line gives a numeric --listen, and --insecure, so that a file
+ * without TLS options gets past the refusal of an unauthenticated tunnel).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -22,6 +24,7 @@
 #include "daemon.h"
 #include "fuzz.h"
 #include "log.h"
+#include "tls.h"
 
 static int fd = -1;
 static char path[64];
@@ -48,6 +51,8 @@ static void check_config(const struct config *cfg)
 	      cfg->keepalive_s);
 	CHECK(cfg->ttl >= 1 && cfg->ttl <= 255, "ttl %u", cfg->ttl);
 	CHECK(cfg->path && !strcmp(cfg->path, path), "path");
+	CHECK(cfg->insecure != tls_opts_on(&cfg->tls_opts), "insecure %d with TLS options %d",
+	      cfg->insecure, tls_opts_on(&cfg->tls_opts));
 	for (i = 0; i < cfg->ngroups; i++) {
 		const struct cfg_group *g = &cfg->groups[i];
 
@@ -68,7 +73,7 @@ static void check_config(const struct config *cfg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *argv[] = { "run", "--config", path, "--listen", "127.0.0.1:7000", NULL };
+	char *argv[] = { "run", "--config", path, "--listen", "127.0.0.1:7000", "--insecure", NULL };
 	struct config *cfg = NULL;
 	int err;
 
@@ -76,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	CHECK(!ftruncate(fd, 0) && pwrite(fd, data, size, 0) == (ssize_t)size, "memfd write");
 	/* somewhere to connect comes from the command line, numeric */
-	err = config_load(5, argv, &cfg);
+	err = config_load(6, argv, &cfg);
 	CHECK(err <= 0, "config_load returned %d", err);
 	CHECK(!err == !!cfg, "result %d with config %p", err, (void *)cfg);
 	if (cfg) {

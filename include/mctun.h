@@ -237,6 +237,14 @@ struct mctun_peer_info {
 };
 
 #define MCTUN_INFO_QDISC_OURS 0x1  /* the clsact qdisc was created by us */
+/* How peers authenticate; none of the three: an instance older than these. */
+#define MCTUN_INFO_INSECURE   0x2  /* --insecure: plain TCP, unauthenticated */
+#define MCTUN_INFO_PSK        0x4  /* TLS 1.3 with a pre-shared key */
+#define MCTUN_INFO_TLS_CERT   0x8  /* TLS 1.3 with certificates */
+/* --insecure and a listener on an address other than loopback (the
+ * wildcard included): anyone who reaches it can inject. Kept current on
+ * reload. */
+#define MCTUN_INFO_INSECURE_PUBLIC 0x10
 
 enum {
 	MCTUN_MODE_TC     = 0,

@@ -236,7 +236,7 @@ test_tls_plain_client_refused() {
 # TLS on one side only: each side says what the other speaks.
 test_tls_against_plain_listener_says_why() {
 	pki && islands 2 || return 1
-	gw g2 g2 -i isl -g "$G" --listen 0.0.0.0:7000 || return 1
+	gw g2 g2 -i isl -g "$G" --listen 0.0.0.0:7000 --insecure || return 1
 	# shellcheck disable=SC2046 # tls prints a list of options
 	gw g1 g1 -i isl -g "$G" --peer 198.19.12.2:7000 $(tls gw1) || return 1
 	wait_log g1 "peer 198.19.12.2:7000: speaks plain mctun, not TLS; retrying" &&
@@ -257,7 +257,7 @@ test_stalled_handshakes_time_out() {
 	expect_counter g2 "timed out" 2 && delivered || return 1
 	gw_stop g1 && gw_stop g2 || return 1
 	# plain mode: the hello is the handshake
-	gw g2 g2 -i isl -g "$G" --listen 0.0.0.0:7000 --auth-timeout 0.5 || return 1
+	gw g2 g2 -i isl -g "$G" --listen 0.0.0.0:7000 --insecure --auth-timeout 0.5 || return 1
 	raw silent g3 198.19.23.2 7000 "exec sleep 10"
 	wait_log g2 "refused: handshake timed out: no hello within 0.5 s (--auth-timeout)" &&
 	expect_counter g2 "timed out" 1
@@ -294,14 +294,14 @@ test_allow_cidr_refuses_others() {
 	islands 3 || return 1
 	ip -n "$PFX-g1" -6 addr add 2001:db8:12::1/64 dev w12 nodad &&
 	ip -n "$PFX-g2" -6 addr add 2001:db8:12::2/64 dev w12 nodad || return 1
-	gw g2 g2 -i isl -g "$G" --listen '[::]:7000' --allow 198.19.12.0/24 \
+	gw g2 g2 -i isl -g "$G" --listen '[::]:7000' --insecure --allow 198.19.12.0/24 \
 		--allow 2001:db8:12::/64 &&
-	gw g1 g1 -i isl -g "$G" --peer '[2001:db8:12::2]:7000' &&
+	gw g1 g1 -i isl -g "$G" --peer '[2001:db8:12::2]:7000' --insecure &&
 	wait_log g2 "up (node" || return 1
 	log_has g2 "inbound only from --allow 198.19.12.0/24, 2001:db8:12::/64" &&
 	log_has g2 "tunnel is unauthenticated and unencrypted" || return 1
 	flowing || return 1
-	intruder g3 || return 1
+	intruder g3 --insecure || return 1
 	# a hello from 198.19.12.1 (an allowed range, seen as ::ffff:198.19.12.1)
 	raw mapped g1 198.19.12.2 7000 "printf '${PLAIN_FRAMES%%\\x02*}' >&3; exec sleep 3"
 	wait_log g2 "up (node 0a0b0c0d0e0f1011" || return 1

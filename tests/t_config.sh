@@ -33,13 +33,15 @@ joined() { ip netns exec "$PFX-$1" grep -A20 isl /proc/net/igmp | grep -qi "$2";
 test_config_file_equals_command_line() {
 	islands 2 || return 1
 	printf '%s\r\n' '# island 2' 'iface isl' "group $GA" 'group [ff15::1]:5000   # v6' \
-		'listen 198.19.12.2:7000' 'ttl 3' 'mode tc' '' '   keepalive 500ms' >"$T/g2.conf"
+		'listen 198.19.12.2:7000' 'ttl 3' 'mode tc' '' '   keepalive 500ms' \
+		'insecure yes' >"$T/g2.conf"
 	conf g1 <<-EOF
 	iface isl
 	group $GA
 	group [ff15::1]:5000
 	peer 198.19.12.2:7000
 	dead-after 2
+	insecure yes
 	EOF
 	gw g2 g2 --config "$T/g2.conf" && gw g1 g1 -c "$T/g1.conf" &&
 	wait_log g1 "up (node" && wait_log g2 "up (node" || return 1
@@ -62,8 +64,8 @@ test_config_command_line_overrides_and_merges() {
 	ttl 3
 	listen 198.19.12.2:7000
 	EOF
-	gw g2 g2 --config "$T/g2.conf" -i isl --ttl 5 -g "$GB" &&
-	gw g1 g1 -i isl -g "$GA" -g "$GB" --peer 198.19.12.2:7000 &&
+	gw g2 g2 --insecure --config "$T/g2.conf" -i isl --ttl 5 -g "$GB" &&
+	gw g1 g1 --insecure -i isl -g "$GA" -g "$GB" --peer 198.19.12.2:7000 &&
 	wait_log g1 "up (node" || return 1
 	rx ra h2 "$GA" --duration 2 && rx rb h2 "$GB" --duration 2 || return 1
 	tx h1 "$GA" --count 100 --rate 1000pps --ttl 4 &&
@@ -93,6 +95,8 @@ test_config_bad_files_refused_with_file_and_line() {
 	bad 3 "ttl is already set on line 1" 'ttl 2' '' 'ttl 3' &&
 	bad 1 "ttl needs a value (ttl N)" 'ttl' &&
 	bad 1 "verbose takes no value" 'verbose 2' &&
+	bad 1 "insecure needs yes or no (insecure yes)" 'insecure' &&
+	bad 2 "insecure needs yes or no (insecure yes)" 'iface isl' 'insecure maybe' &&
 	bad 1 "'config' is an option of the command line only" "config $f" &&
 	bad 2 "group: '$GA direction sideways': direction 'sideways' is not in, out or both" \
 		'iface isl' "group $GA direction sideways" &&
@@ -124,8 +128,8 @@ test_config_direction_in_and_out() {
 	peer 198.19.12.2:7000
 	EOF
 	# the extras work on the command line too, as one argument
-	gw g2 g2 -i isl -g "$GA direction both" -g "$GB" --listen 198.19.12.2:7000 &&
-	gw g1 g1 --config "$T/g1.conf" && wait_log g1 "up (node" || return 1
+	gw g2 g2 --insecure -i isl -g "$GA direction both" -g "$GB" --listen 198.19.12.2:7000 &&
+	gw g1 g1 --insecure --config "$T/g1.conf" && wait_log g1 "up (node" || return 1
 	rx a1 h1 "$GA" --duration 3 && rx b1 h1 "$GB" --duration 3 &&
 	rx a2 h2 "$GA" --duration 3 && rx b2 h2 "$GB" --duration 3 || return 1
 	tx h1 "$GA" --count 300 --rate 1000pps --ttl 4 &&
@@ -161,8 +165,8 @@ test_config_rewrite_delivers_to_the_new_group_without_loops() {
 	group $GC direction in rewrite $GX
 	listen 198.19.12.2:7000
 	EOF
-	gw g2 g2 --config "$T/g2.conf" &&
-	gw g1 g1 -i isl -g "$GA" -g "$GB" -g "$GC" --peer 198.19.12.2:7000 &&
+	gw g2 g2 --insecure --config "$T/g2.conf" &&
+	gw g1 g1 --insecure -i isl -g "$GA" -g "$GB" -g "$GC" --peer 198.19.12.2:7000 &&
 	wait_log g1 "up (node" || return 1
 	rx a1 h1 "$GA" --duration 3 && rx b1 h1 "$GB" --duration 3 &&
 	rx a2 h2 "$GA" --duration 3 && rx b2 h2 "$GB" --duration 3 &&
@@ -193,7 +197,7 @@ test_reload_adds_and_removes_groups() {
 	done
 	echo "listen 198.19.12.2:7000" >>"$T/g2.conf"
 	echo "peer 198.19.12.2:7000" >>"$T/g1.conf"
-	gw g2 g2 --config "$T/g2.conf" && gw g1 g1 --config "$T/g1.conf" &&
+	gw g2 g2 --insecure --config "$T/g2.conf" && gw g1 g1 --insecure --config "$T/g1.conf" &&
 	wait_log g1 "up (node" || return 1
 	joined g1 "$(printf '%02X%02X%02X%02X' 4 2 1 239)" || { fail "g1 has not joined $GB"; return 1; }
 	rx ra h2 "$GA" --duration 5 || return 1
@@ -243,8 +247,8 @@ test_busy_poll_spins_then_sleeps() {
 	local p busy idle off
 	islands 2 || return 1
 	printf 'iface isl\ngroup %s\nlisten 198.19.12.2:7000\nbusy-poll 20ms\n' "$GA" | conf g2
-	gw g2 g2 --config "$T/g2.conf" &&
-	gw g1 g1 -i isl -g "$GA" --peer 198.19.12.2:7000 && wait_log g1 "up (node" || return 1
+	gw g2 g2 --insecure --config "$T/g2.conf" &&
+	gw g1 g1 --insecure -i isl -g "$GA" --peer 198.19.12.2:7000 && wait_log g1 "up (node" || return 1
 	p=$(gw_pid g2)
 	rx r2 h2 "$GA" --duration "$(scaled 4)" || return 1
 	cpu_share "$p" tx h1 "$GA" --count 2000 --rate 1000pps --size 200 --ttl 4 || return 1
@@ -269,14 +273,14 @@ test_busy_poll_spins_then_sleeps() {
 # again); the peer kept loses nothing.
 test_reload_adds_and_removes_peers() {
 	islands 3 || return 1
-	gw g2 g2 -i isl -g "$GA" --listen "$(wan_addr 2 1):7000" &&
-	gw g3 g3 -i isl -g "$GA" --listen "$(wan_addr 3 1):7000" || return 1
+	gw g2 g2 --insecure -i isl -g "$GA" --listen "$(wan_addr 2 1):7000" &&
+	gw g3 g3 --insecure -i isl -g "$GA" --listen "$(wan_addr 3 1):7000" || return 1
 	conf g1 <<-EOF
 	iface isl
 	group $GA
 	peer $(wan_addr 2 1):7000
 	EOF
-	gw g1 g1 --config "$T/g1.conf" && wait_log g2 "up (node" || return 1
+	gw g1 g1 --insecure --config "$T/g1.conf" && wait_log g2 "up (node" || return 1
 	rx r2 h2 "$GA" --duration 5 || return 1
 	tx h1 "$GA" --count 3000 --rate 1000pps --ttl 4 &
 	local txpid=$!
@@ -307,8 +311,8 @@ test_reload_adds_and_removes_listeners() {
 	group $GA
 	listen 198.19.12.2:7000
 	EOF
-	gw g2 g2 --config "$T/g2.conf" &&
-	gw g1 g1 -i isl -g "$GA" --peer 198.19.12.2:7000 && wait_log g1 "up (node" || return 1
+	gw g2 g2 --insecure --config "$T/g2.conf" &&
+	gw g1 g1 --insecure -i isl -g "$GA" --peer 198.19.12.2:7000 && wait_log g1 "up (node" || return 1
 	conf g2 <<-EOF
 	iface isl
 	group $GA
@@ -342,8 +346,8 @@ test_reload_bad_file_keeps_the_old_config() {
 	listen 198.19.12.2:7000
 	queue-size 2M
 	EOF
-	gw g2 g2 --config "$T/g2.conf" &&
-	gw g1 g1 -i isl -g "$GA" -g "$GB" --peer 198.19.12.2:7000 && wait_log g1 "up (node" ||
+	gw g2 g2 --insecure --config "$T/g2.conf" &&
+	gw g1 g1 --insecure -i isl -g "$GA" -g "$GB" --peer 198.19.12.2:7000 && wait_log g1 "up (node" ||
 		return 1
 	rx r2 h2 "$GA" --duration 5 || return 1
 	tx h1 "$GA" --count 3000 --rate 1000pps --ttl 4 &
@@ -374,7 +378,7 @@ test_reload_bad_file_keeps_the_old_config() {
 	# socket and join) is undone
 	sed -i '3a queue-size 2M' "$T/g2.conf"
 	echo "listen 198.19.12.2:7100" >>"$T/g2.conf"
-	gw busy g2 -i w12 -g 239.9.9.9:5000 --mode socket --listen 198.19.12.2:7100 &&
+	gw busy g2 --insecure -i w12 -g 239.9.9.9:5000 --mode socket --listen 198.19.12.2:7100 &&
 	reload g2 5 && log_has g2 "listen 198.19.12.2:7100: Address already in use" &&
 	log_has g2 "reload refused: Address already in use; keeping the running configuration" ||
 		{ wait "$txpid"; return 1; }

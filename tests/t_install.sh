@@ -110,7 +110,7 @@ test_make_install_destdir() {
 		{ fail "PREFIX/sysconfdir not in the unit"; return 1; }
 	# the example config is a working config (its interface and mode overridden)
 	islands 1 || return 1
-	gw ex g1 --config "$R/etc/mctun/mctun.conf.example" -i isl --mode socket && gw_stop ex || return 1
+	gw ex g1 --insecure --config "$R/etc/mctun/mctun.conf.example" -i isl --mode socket && gw_stop ex || return 1
 	if command -v systemd-analyze >/dev/null; then
 		# verified as installed, but pointing at the staged binary
 		mkdir "$T/verify" &&
@@ -142,9 +142,9 @@ test_unit_capabilities_are_enough_and_each_is_needed() {
 		{ fail "ambient ($caps) and bounding ($(unit_value CapabilityBoundingSet)) sets differ"; return 1; }
 	[ -n "$caps" ] || { fail "the unit grants no capability"; return 1; }
 	chmod 0711 "$T"       # the unit's user reads its config here
-	printf 'iface isl\ngroup %s\npeer 198.19.12.2:7000\n' "$G" >"$T/g1.conf"
+	printf 'iface isl\ngroup %s\npeer 198.19.12.2:7000\ninsecure yes\n' "$G" >"$T/g1.conf"
 	chmod 0644 "$T/g1.conf"
-	gw g2 g2 -i isl -g "$G" -g 239.1.2.4:5000 --listen 198.19.12.2:7000 &&
+	gw g2 g2 --insecure -i isl -g "$G" -g 239.1.2.4:5000 --listen 198.19.12.2:7000 &&
 	gw_unit g1 g1 "$caps" || { fail "with $caps:"; sed 's/^/      /' "$T/g1.log" >&2; return 1; }
 	wait_log g1 "up (node" || return 1
 	rx r2 h2 "$G" --duration 2.5 || return 1
@@ -188,7 +188,7 @@ test_unit_capabilities_are_enough_and_each_is_needed() {
 	done
 	note "$(cat "$T/no_CAP_BPF.log")"
 	# socket mode: no capability at all
-	printf 'iface isl\ngroup %s\nlisten 198.19.12.1:7001\nmode socket\n' "$G" >"$T/s1.conf"
+	printf 'iface isl\ngroup %s\nlisten 198.19.12.1:7001\nmode socket\ninsecure yes\n' "$G" >"$T/s1.conf"
 	chmod 0644 "$T/s1.conf"
 	gw_unit s1 g1 "" || { fail "socket mode without capabilities:"; sed 's/^/      /' "$T/s1.log" >&2; return 1; }
 	gw_stop s1

@@ -147,7 +147,7 @@ expect_counts() {
 # mctun --listen, udptunnel -c connects to it.
 test_interop_mctun_server_udptunnel_client() {
 	ut_islands || return 1
-	gw g1 g1 -i isl -g "$UG" --listen "198.19.12.1:$UT_PORT" --framing udptunnel || return 1
+	gw g1 g1 --insecure -i isl -g "$UG" --listen "198.19.12.1:$UT_PORT" --framing udptunnel || return 1
 	ut_start ut g2 -c "198.19.12.1/$UT_PORT" "${UG%:*}/${UG#*:}/$UG_TTL" || return $?
 	wait_log ut "Connected TCP" && wait_log g1 "up (udptunnel framing, inbound)" || return 1
 	both_ways || return 1
@@ -169,7 +169,7 @@ test_interop_mctun_client_udptunnel_server() {
 	ut_islands || return 1
 	ut_start ut g2 -s "$UT_PORT" "${UG%:*}/${UG#*:}/$UG_TTL" || return $?
 	wait_log ut "Listening for TCP" || return 1
-	gw g1 g1 -i isl -g "$UG" --peer "198.19.12.2:$UT_PORT" --framing udptunnel &&
+	gw g1 g1 --insecure -i isl -g "$UG" --peer "198.19.12.2:$UT_PORT" --framing udptunnel &&
 	wait_log g1 "up (udptunnel framing, outbound)" && wait_log ut "connection from" || return 1
 	both_ways || return 1
 	gw_stop g1 && expect_counts g1 300 || return 1
@@ -180,7 +180,7 @@ test_interop_mctun_client_udptunnel_server() {
 # the whole frame before it was delivered; the udptunnel peer keeps flowing.
 test_interop_bad_frame_closes_only_that_connection() {
 	ut_islands || return 1
-	gw g1 g1 -i isl -g "$UG" --listen "198.19.12.1:$UT_PORT" --framing udptunnel || return 1
+	gw g1 g1 --insecure -i isl -g "$UG" --listen "198.19.12.1:$UT_PORT" --framing udptunnel || return 1
 	ut_start ut g2 -c "198.19.12.1/$UT_PORT" "${UG%:*}/${UG#*:}/$UG_TTL" || return $?
 	wait_log g1 "up (udptunnel framing, inbound)" || return 1
 	rx r1 h1 "$UG" --duration 30 && rx r2 h2 "$UG" --duration 30 || return 1
@@ -208,7 +208,7 @@ test_interop_bad_frame_closes_only_that_connection() {
 # counted; everything else still crosses.
 test_interop_empty_datagram_not_framed() {
 	ut_islands || return 1
-	gw g1 g1 -i isl -g "$UG" --listen "198.19.12.1:$UT_PORT" --framing udptunnel || return 1
+	gw g1 g1 --insecure -i isl -g "$UG" --listen "198.19.12.1:$UT_PORT" --framing udptunnel || return 1
 	ut_start ut g2 -c "198.19.12.1/$UT_PORT" "${UG%:*}/${UG#*:}/$UG_TTL" || return $?
 	wait_log g1 "up (udptunnel framing, inbound)" || return 1
 	rx r2 h2 "$UG" --duration 30 || return 1
@@ -234,7 +234,7 @@ test_interop_dead_peer_found_by_tcp_keepalive() {
 	ut_islands || return 1
 	ut_start ut g2 -s "$UT_PORT" "${UG%:*}/${UG#*:}/$UG_TTL" || return $?
 	wait_log ut "Listening for TCP" || return 1
-	gw g1 g1 -i isl -g "$UG" --peer "198.19.12.2:$UT_PORT" --framing udptunnel &&
+	gw g1 g1 --insecure -i isl -g "$UG" --peer "198.19.12.2:$UT_PORT" --framing udptunnel &&
 	wait_log g1 "up (udptunnel framing, outbound)" || return 1
 	ip -n "$PFX-g2" link set w12 down
 	local t0=$SECONDS

@@ -428,8 +428,8 @@ test_lab_status_shows_membership() {
 test_lab_status_lists_instances() {
 	local st=$T/st.json pins dir
 	islands 2 || return 1
-	gw g2 g2 -i isl -g "$LG" --mode socket --listen 198.19.12.2:7000 &&
-	gw g1 g1 -i isl -g "$LG" --peer 198.19.12.2:7000 &&
+	gw g2 g2 --insecure -i isl -g "$LG" --mode socket --listen 198.19.12.2:7000 &&
+	gw g1 g1 --insecure -i isl -g "$LG" --peer 198.19.12.2:7000 &&
 	wait_log g1 "up (node" && wait_log g2 "up (node" || return 1
 	rx r2 h2 "$LG" --duration 60 || return 1
 	tx h1 "$LG" --count 500 --rate 1000pps --ttl 4 || return 1
@@ -465,7 +465,7 @@ test_lab_status_lists_instances() {
 	has_text "$T/st.txt" "stale: left by a killed instance; the next start on this interface clears it" ||
 		return 1
 	# a new name: gw would find "running on" in the old instance's log
-	gw g1b g1 -i isl -g "$LG" --peer 198.19.12.2:7000 || return 1
+	gw g1b g1 --insecure -i isl -g "$LG" --peer 198.19.12.2:7000 || return 1
 	grep -q "cleared filters.* and pins left by a previous instance" "$T/g1b.log" ||
 		{ fail "the restart did not clear the stale pins:"; sed 's/^/      /' "$T/g1b.log" >&2; return 1; }
 	nsx g1 "$MCTUN" status --json >"$st" && has_text "$st" "\"pid\":$(gw_pid g1b),\"alive\":true" ||

@@ -13,7 +13,7 @@ expect_error() {
 }
 
 test_startup_errors_are_one_clear_line() {
-	local G=239.1.2.3:5000 L="--listen 198.19.12.1:7000"
+	local G=239.1.2.3:5000 L="--listen 198.19.12.1:7000 --insecure"
 	islands 2 || return 1
 	expect_error g1 "interface 'nosuch0': no such interface" -i nosuch0 -g $G $L &&
 	expect_error g1 "'10.1.2.3' is not a multicast address\|10.1.2.3 is not a multicast address" \
@@ -32,7 +32,7 @@ test_startup_errors_are_one_clear_line() {
 	expect_error g1 "listen 198.19.12.1:7000: Address already in use" -i w12 -g $G $L &&
 	# a second instance on the same interface
 	expect_error g1 "isl: mctun (pid $(gw_pid first)) already runs on this interface" \
-		-i isl -g $G --listen 198.19.12.1:7001 || return 1
+		-i isl -g $G --listen 198.19.12.1:7001 --insecure || return 1
 	gw_stop first && gw_clean g1
 }
 
@@ -41,7 +41,7 @@ test_unprivileged_tc_mode_says_why() {
 	command -v setpriv >/dev/null || { echo "setpriv missing"; return 77; }
 	local out rc
 	out=$(nsx g1 setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
-		--bounding-set=-all "$MCTUN" run -i isl -g 239.1.2.3:5000 --listen 198.18.1.1:7000 2>&1)
+		--bounding-set=-all "$MCTUN" run -i isl -g 239.1.2.3:5000 --listen 198.18.1.1:7000 --insecure 2>&1)
 	rc=$?
 	[ "$rc" != 0 ] || { fail "unprivileged run succeeded"; return 1; }
 	grep -q "Operation not permitted\|Permission denied" <<<"$out" &&
@@ -52,24 +52,24 @@ test_unprivileged_tc_mode_says_why() {
 test_sigint_and_sigterm_exit_zero() {
 	islands 1 || return 1
 	local pid rc
-	gw a g1 -i isl -g 239.1.2.3:5000 --listen 198.18.1.1:7000 || return 1
+	gw a g1 --insecure -i isl -g 239.1.2.3:5000 --listen 198.18.1.1:7000 || return 1
 	pid=$(gw_pid a)
 	kill -INT "$pid"; wait "$pid"; rc=$?
 	rm -f "$T/a.pid"
 	[ "$rc" = 0 ] || { fail "SIGINT: exit $rc"; return 1; }
 	gw_clean g1 || return 1
-	gw b g1 -i isl -g 239.1.2.3:5000 --listen 198.18.1.1:7000 && gw_stop b && gw_clean g1
+	gw b g1 --insecure -i isl -g 239.1.2.3:5000 --listen 198.18.1.1:7000 && gw_stop b && gw_clean g1
 }
 
 # After kill -9 the filters and pins stay; the next start clears them.
 test_restart_after_kill9_clears_leftovers() {
 	islands 2 || return 1
-	gw a g1 -i isl -g 239.1.2.3:5000 --listen 198.19.12.1:7000 || return 1
+	gw a g1 --insecure -i isl -g 239.1.2.3:5000 --listen 198.19.12.1:7000 || return 1
 	kill -KILL "$(gw_pid a)"; wait "$(gw_pid a)" 2>/dev/null; rm -f "$T/a.pid"
 	ip netns exec "$PFX-g1" tc filter show dev isl ingress | grep -q mctun ||
 		{ fail "expected the killed instance's filter to remain"; return 1; }
 	[ -n "$(pins_left "$(ns_pin_dir g1)")" ] || { fail "expected pins to remain"; return 1; }
-	gw b g1 -i isl -g 239.1.2.3:5000 --listen 198.19.12.1:7000 || return 1
+	gw b g1 --insecure -i isl -g 239.1.2.3:5000 --listen 198.19.12.1:7000 || return 1
 	grep -q "cleared filters.* and pins left by a previous instance" "$T/b.log" ||
 		{ fail "no clean-up message"; cat "$T/b.log" >&2; return 1; }
 	# exactly one filter of ours per direction now
@@ -86,7 +86,7 @@ test_foreign_qdisc_and_filter_kept() {
 	# a classic-BPF filter that matches nothing (returns 0): harmless
 	ip netns exec "$PFX-g1" tc filter add dev isl ingress prio 1 bpf bytecode '1,6 0 0 0,' ||
 		return 1
-	gw a g1 -i isl -g 239.1.2.3:5000 --listen 198.18.1.1:7000 && gw_stop a || return 1
+	gw a g1 --insecure -i isl -g 239.1.2.3:5000 --listen 198.18.1.1:7000 && gw_stop a || return 1
 	ip netns exec "$PFX-g1" tc qdisc show dev isl | grep -q clsact ||
 		{ fail "the foreign clsact qdisc was removed"; return 1; }
 	ip netns exec "$PFX-g1" tc filter show dev isl ingress | grep -q "bytecode '1,6 0 0 0'" ||
@@ -104,12 +104,12 @@ test_foreign_qdisc_and_filter_kept() {
 test_ip_netns_exec_instance_found_through_the_kernel() {
 	local G=239.1.2.3:5000 pid out
 	islands 2 || return 1
-	gw_ipns a g1 -i isl -g $G --listen 198.19.12.1:7000 &&
-	gw b g2 -i isl -g $G --peer 198.19.12.1:7000 &&
+	gw_ipns a g1 --insecure -i isl -g $G --listen 198.19.12.1:7000 &&
+	gw b g2 --insecure -i isl -g $G --peer 198.19.12.1:7000 &&
 	wait_log a "up (node" && wait_log b "up (node" || return 1
 	pid=$(gw_pid a)
 	out=$(ip netns exec "$PFX-g1" timeout 10 "$MCTUN" run -i isl -g $G \
-		--listen 198.19.12.1:7001 2>&1); [ $? != 0 ] ||
+		--listen 198.19.12.1:7001 --insecure 2>&1); [ $? != 0 ] ||
 		{ fail "a second ip netns exec start on isl was not refused"; return 1; }
 	grep -q "isl: mctun (pid $pid) already runs on this interface" <<<"$out" ||
 		{ fail "second start: '$out'"; return 1; }
@@ -131,7 +131,7 @@ test_ip_netns_exec_instance_found_through_the_kernel() {
 	out=$(nsx g1 "$MCTUN" status --json)
 	grep -q "\"pid\":$pid,\"alive\":false,\"stale\":true" <<<"$out" ||
 		{ fail "status after kill -9: $out"; return 1; }
-	gw_ipns c g1 -i isl -g $G --listen 198.19.12.1:7000 || return 1
+	gw_ipns c g1 --insecure -i isl -g $G --listen 198.19.12.1:7000 || return 1
 	grep -q "cleared filters, its qdisc and pins left by a previous instance" "$T/c.log" ||
 		{ fail "no clean-up message:"; cat "$T/c.log" >&2; return 1; }
 	[ "$(ip netns exec "$PFX-g1" tc filter show dev isl ingress | grep -c 'mctun_tc_in')" = 1 ] ||

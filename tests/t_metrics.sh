@@ -13,9 +13,9 @@ METRICS_CAP=16        # METRICS_MAX_CLIENTS
 # g1 connects and serves --metrics on [::1] (IPv6, loopback of its namespace).
 metrics_pair() {
 	islands 2 || return 1
-	gw g2 g2 -i isl -g "$MG" -g "$MG6" "$@" --listen 198.19.12.2:7000 \
+	gw g2 g2 --insecure -i isl -g "$MG" -g "$MG6" "$@" --listen 198.19.12.2:7000 \
 		--metrics 198.19.12.2:9100 &&
-	gw g1 g1 -i isl -g "$MG" -g "$MG6" "$@" --peer 198.19.12.2:7000 --metrics '[::1]:9100' &&
+	gw g1 g1 --insecure -i isl -g "$MG" -g "$MG6" "$@" --peer 198.19.12.2:7000 --metrics '[::1]:9100' &&
 	wait_log g1 "up (node" && wait_log g2 "up (node" &&
 	wait_log g2 "metrics: serving http://198.19.12.2:9100/metrics"
 }
@@ -247,9 +247,9 @@ test_metrics_silent_clients_do_not_stall() {
 	local i out code rc ms
 	islands 2 || return 1
 	# g2 holds silent clients far longer than the test; g1 closes them after 1 s
-	gw g2 g2 -i isl -g "$MG" -g "$MG6" --listen 198.19.12.2:7000 \
+	gw g2 g2 --insecure -i isl -g "$MG" -g "$MG6" --listen 198.19.12.2:7000 \
 		--metrics 198.19.12.2:9100 --metrics-timeout 600 &&
-	gw g1 g1 -i isl -g "$MG" -g "$MG6" --peer 198.19.12.2:7000 \
+	gw g1 g1 --insecure -i isl -g "$MG" -g "$MG6" --peer 198.19.12.2:7000 \
 		--metrics 127.0.0.1:9100 --metrics-timeout 1 &&
 	wait_log g1 "up (node" && wait_log g2 "up (node" || return 1
 
@@ -322,8 +322,8 @@ test_metrics_socket_mode() {
 test_stats_chooses_the_instance() {
 	local rc dir
 	islands 2 || return 1
-	gw a g1 -i isl -g "$MG" --listen 198.18.1.1:7000 &&
-	gw b g1 -i w12 -g "$MG" --listen 198.19.12.1:7000 || return 1
+	gw a g1 --insecure -i isl -g "$MG" --listen 198.18.1.1:7000 &&
+	gw b g1 --insecure -i w12 -g "$MG" --listen 198.19.12.1:7000 || return 1
 
 	nsx g1 "$MCTUN" stats >/dev/null 2>"$T/err"; rc=$?
 	[ "$rc" = 2 ] && has_text "$T/err" "stats: 2 instances run in this network namespace (on isl, w12): choose one with -i IF" ||
@@ -357,7 +357,7 @@ test_stats_chooses_the_instance() {
 	"$MCTUN" stats --pin-dir "$dir" >/dev/null 2>"$T/err"; rc=$?
 	[ "$rc" = 1 ] && has_text "$T/err" "is gone: stale pins" || return 1
 	# the next start clears them (the runner checks nothing is left)
-	gw a2 g1 -i isl -g "$MG" --listen 198.18.1.1:7000 && gw_stop a2 && gw_clean g1
+	gw a2 g1 --insecure -i isl -g "$MG" --listen 198.18.1.1:7000 && gw_stop a2 && gw_clean g1
 }
 
 # --metrics values: a bad one is a usage error (2), a port in use exits 1,
@@ -370,9 +370,9 @@ test_metrics_option_errors() {
 		--metrics 127.0.0.1:9100 --metrics 127.0.0.1:9101 || return 1
 	nsx g1 "$MCTUN" run -i isl -g "$MG" --listen 198.19.12.1:7000 --metrics nonsense >/dev/null 2>&1
 	[ $? = 2 ] || { fail "a bad --metrics did not exit 2"; return 1; }
-	gw a g1 -i isl -g "$MG" --listen 198.19.12.1:7000 --metrics 127.0.0.1:9100 || return 1
+	gw a g1 --insecure -i isl -g "$MG" --listen 198.19.12.1:7000 --metrics 127.0.0.1:9100 || return 1
 	expect_error g1 "--metrics 127.0.0.1:9100: Address already in use" -i w12 -g "$MG" \
-		--listen 198.19.12.1:7001 --metrics 127.0.0.1:9100 || return 1
+		--listen 198.19.12.1:7001 --insecure --metrics 127.0.0.1:9100 || return 1
 	gw_stop a
 }
 
@@ -383,8 +383,8 @@ test_stats_many_groups() {
 	islands 2 || return 1
 	# group i is 239.2.(i / 250).(i % 250 + 1):5000, id i
 	for ((i = 0; i < 1100; i++)); do args+=(-g "239.2.$((i / 250)).$((i % 250 + 1)):5000"); done
-	gw g2 g2 -i isl "${args[@]}" --listen 198.19.12.2:7000 &&
-	gw g1 g1 -i isl "${args[@]}" --peer 198.19.12.2:7000 --metrics 127.0.0.1:9100 &&
+	gw g2 g2 --insecure -i isl "${args[@]}" --listen 198.19.12.2:7000 &&
+	gw g1 g1 --insecure -i isl "${args[@]}" --peer 198.19.12.2:7000 --metrics 127.0.0.1:9100 &&
 	wait_log g1 "up (node" || return 1
 	# ids 0, 1023 and 1024 (either side of a batch), 1099 (the last)
 	tx h1 239.2.0.1:5000 --count 11 --ttl 4 && tx h1 239.2.4.24:5000 --count 12 --ttl 4 &&

@@ -11,8 +11,8 @@ G6='[ff15::1]:5000'
 pair() {
 	local mode=$1; shift
 	# shellcheck disable=SC2086 # MODE may carry its own options
-	gw_ipns g2 g2 -i isl --mode $mode "$@" --listen 198.19.12.2:7000 &&
-	gw g1 g1 -i isl --mode $mode "$@" --peer 198.19.12.2:7000 &&
+	gw_ipns g2 g2 --insecure -i isl --mode $mode "$@" --listen 198.19.12.2:7000 &&
+	gw g1 g1 --insecure -i isl --mode $mode "$@" --peer 198.19.12.2:7000 &&
 	wait_log g1 "up (node" && wait_log g2 "up (node"
 }
 
@@ -106,8 +106,8 @@ reinjection_batches() {
 	fi
 	# shellcheck disable=SC2086 # MODE may carry its own options
 	NOGSO=$nogso LD_PRELOAD=${nogso:+$T/nogso.so} \
-	gw g2 g2 -i isl --mode $1 -g "$G" --listen 198.19.12.2:7000 --dead-after 30 &&
-	gw g1 g1 -i isl --mode $1 -g "$G" --peer 198.19.12.2:7000 --dead-after 30 &&
+	gw g2 g2 --insecure -i isl --mode $1 -g "$G" --listen 198.19.12.2:7000 --dead-after 30 &&
+	gw g1 g1 --insecure -i isl --mode $1 -g "$G" --peer 198.19.12.2:7000 --dead-after 30 &&
 	wait_log g1 "up (node" && wait_log g2 "up (node" || return 1
 	rx r2 h2 "$G" --duration 6 && rx rg g2 "$G" --iface isl --duration 6 || return 1
 	kill -STOP "$(gw_pid g2)"
@@ -149,9 +149,9 @@ test_reinjection_gso_batch_refused() { reinjection_batches tc send; }
 # A hub (g3) joins three islands; spokes g1 and g2 connect to it.
 test_hub_three_islands() {
 	islands 3 || return 1
-	gw g3 g3 -i isl -g "$G" --listen 0.0.0.0:7000 &&
-	gw g1 g1 -i isl -g "$G" --peer "$(wan_addr 3 1):7000" &&
-	gw g2 g2 -i isl -g "$G" --peer "$(wan_addr 3 2):7000" &&
+	gw g3 g3 --insecure -i isl -g "$G" --listen 0.0.0.0:7000 &&
+	gw g1 g1 --insecure -i isl -g "$G" --peer "$(wan_addr 3 1):7000" &&
+	gw g2 g2 --insecure -i isl -g "$G" --peer "$(wan_addr 3 2):7000" &&
 	wait_log g3 "up (node" 2 || return 1
 	rx r1 h1 "$G" --duration 3 && rx r2 h2 "$G" --duration 3 && rx r3 h3 "$G" --duration 3 ||
 		return 1
@@ -165,9 +165,9 @@ test_hub_three_islands() {
 # datagram reaches each island once; the cycle neither loops nor duplicates.
 test_ring_of_three_relays() {
 	islands 3 || return 1
-	gw g1 g1 -i isl -g "$G" --listen 0.0.0.0:7000 --peer "$(wan_addr 2 1):7000" &&
-	gw g2 g2 -i isl -g "$G" --listen 0.0.0.0:7000 --peer "$(wan_addr 3 2):7000" &&
-	gw g3 g3 -i isl -g "$G" --listen 0.0.0.0:7000 --peer "$(wan_addr 1 3):7000" &&
+	gw g1 g1 --insecure -i isl -g "$G" --listen 0.0.0.0:7000 --peer "$(wan_addr 2 1):7000" &&
+	gw g2 g2 --insecure -i isl -g "$G" --listen 0.0.0.0:7000 --peer "$(wan_addr 3 2):7000" &&
+	gw g3 g3 --insecure -i isl -g "$G" --listen 0.0.0.0:7000 --peer "$(wan_addr 1 3):7000" &&
 	wait_log g1 "up (node" 2 && wait_log g2 "up (node" 2 && wait_log g3 "up (node" 2 ||
 		return 1
 	rx r1 h1 "$G" --duration 3 && rx r2 h2 "$G" --duration 3 && rx r3 h3 "$G" --duration 3 ||
@@ -243,12 +243,12 @@ test_ipv6_big_and_local_sender() {
 # The client reconnects on its own: the server comes up late, then restarts.
 test_client_reconnects() {
 	islands 2 || return 1
-	gw g1 g1 -i isl -g "$G" --peer 198.19.12.2:7000 || return 1
+	gw g1 g1 --insecure -i isl -g "$G" --peer 198.19.12.2:7000 || return 1
 	sleep 0.5
-	gw g2 g2 -i isl -g "$G" --listen 198.19.12.2:7000 &&
+	gw g2 g2 --insecure -i isl -g "$G" --listen 198.19.12.2:7000 &&
 	wait_log g1 "up (node" 1 || return 1
 	gw_stop g2 && wait_log g1 "down:" 1 || return 1
-	gw g2 g2 -i isl -g "$G" --listen 198.19.12.2:7000 &&
+	gw g2 g2 --insecure -i isl -g "$G" --listen 198.19.12.2:7000 &&
 	wait_log g1 "up (node" 2 || return 1
 	rx r2 h2 "$G" --duration 2 || return 1
 	tx h1 "$G" --count 200 --rate 1000pps --ttl 4 || return 1
@@ -295,8 +295,8 @@ HELLO='\001\000\000\000\000\000\000\030MCTN\001\000\000\000\001\002\003\004\005\
 slow_peer() {
 	local bound=$1; shift
 	islands 2 || return 1
-	gw g1 g1 -i isl -g "$G" --listen 198.19.12.1:7000 --dead-after 60 "$@" &&
-	gw g2 g2 -i isl -g "$G" --peer 198.19.12.1:7000 && wait_log g1 "up (node" 1 || return 1
+	gw g1 g1 --insecure -i isl -g "$G" --listen 198.19.12.1:7000 --dead-after 60 "$@" &&
+	gw g2 g2 --insecure -i isl -g "$G" --peer 198.19.12.1:7000 && wait_log g1 "up (node" 1 || return 1
 	nsx g2 bash -c "exec 3<>/dev/tcp/198.19.12.1/7000; printf '$HELLO' >&3; sleep 50" &
 	local slow=$!
 	wait_log g1 "up (node 0102030405060708" 1 || return 1

@@ -194,6 +194,21 @@ int sockaddr_addr(const struct sockaddr *sa, uint8_t *family, uint8_t *addr, uin
 	return -EAFNOSUPPORT;
 }
 
+bool sockaddr_is_loopback(const struct sockaddr *sa)
+{
+	uint8_t fam, a[16];
+	uint16_t port;
+
+	if (sockaddr_addr(sa, &fam, a, &port))
+		return false;
+	if (fam == MCTUN_FAM_INET)
+		return a[0] == 127;
+	if (IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)a))
+		return true;
+	/* ::ffff:127.x.y.z */
+	return IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a) && a[12] == 127;
+}
+
 const char *sockaddr_str(const struct sockaddr *sa, char *buf, size_t len)
 {
 	uint8_t fam, a[16];

@@ -35,6 +35,8 @@ socklen_t addr_sockaddr(uint8_t family, const uint8_t *addr, uint16_t port,
 			unsigned int scope, struct sockaddr_storage *ss);
 /* The reverse; returns 0 or -EAFNOSUPPORT. */
 int sockaddr_addr(const struct sockaddr *sa, uint8_t *family, uint8_t *addr, uint16_t *port);
+/* 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104; not the wildcard. */
+bool sockaddr_is_loopback(const struct sockaddr *sa);
 /* "198.18.0.1:7000" or "[2001:db8::1]:7000" for a sockaddr. Returns buf. */
 const char *sockaddr_str(const struct sockaddr *sa, char *buf, size_t len);
 

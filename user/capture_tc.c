@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "mctun.skel.h"
+#include "config.h"
 #include "counters.h"
 #include "daemon.h"
 #include "instances.h"
@@ -529,7 +530,7 @@ static int write_info(struct tc_capture *tc, const struct config *cfg)
 	struct mctun_info info = {
 		.pid = getpid(),
 		.ifindex = cfg->ifindex,
-		.flags = tc->qdisc_ours ? MCTUN_INFO_QDISC_OURS : 0,
+		.flags = (tc->qdisc_ours ? MCTUN_INFO_QDISC_OURS : 0) | config_auth_flags(cfg),
 		.mode = cfg->mode,
 		.start_ns = realtime_ns(),
 		.netns = instance_own_ns("net"),
@@ -547,6 +548,20 @@ static int write_info(struct tc_capture *tc, const struct config *cfg)
 	snprintf(info.ifname, sizeof(info.ifname), "%s", cfg->ifname);
 
 	if (bpf_map_update_elem(bpf_map__fd(tc->skel->maps.mctun_info), &zero, &info, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int tc_capture_update_info(struct tc_capture *tc, const struct config *cfg)
+{
+	int fd = bpf_map__fd(tc->skel->maps.mctun_info);
+	struct mctun_info info;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, &info))
+		return -errno;
+	info.flags = (info.flags & MCTUN_INFO_QDISC_OURS) | config_auth_flags(cfg);
+	if (bpf_map_update_elem(fd, &zero, &info, BPF_ANY))
 		return -errno;
 	return 0;
 }

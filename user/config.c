@@ -46,6 +46,7 @@
 #define OPT_STRING  0x4   /* with OPT_FIXED: the field is a char * */
 #define OPT_CMDLINE 0x8   /* the command line's alone, not a key of the file */
 #define OPT_ONCE    0x10  /* twice on the command line is an error (not: the last wins) */
+#define OPT_BOOL    0x20  /* no value on the command line; 'yes' or 'no' in the file */
 
 struct run_option {
 	const char *name;          /* long option, and key in the file */
@@ -351,6 +352,20 @@ static int set_psk_file(struct config *cfg, const char *who, const char *val)
 	return set_file(who, val, &cfg->tls_opts.psk_file);
 }
 
+/* NULL: from the command line, which says it by being there. */
+static int set_insecure(struct config *cfg, const char *who, const char *val)
+{
+	if (!val || !strcmp(val, "yes"))
+		cfg->insecure = true;
+	else if (!strcmp(val, "no"))
+		cfg->insecure = false;
+	else {
+		pr_warn("%s: '%s' is not yes or no\n", who, val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int set_allow(struct config *cfg, const char *who, const char *val)
 {
 	struct cidr c, *n;
@@ -457,7 +472,7 @@ static const struct run_option options[] = {
 	{ "help", 'h', NULL, OPT_CMDLINE, NULL, "this text" },
 	{ "version", 'V', NULL, OPT_CMDLINE, NULL, "print the version" },
 	{ NULL, 0, NULL, 0, NULL,
-	  "Authentication (default: plain TCP, unauthenticated and unencrypted):" },
+	  "Authentication (one of these three is required):" },
 	{ "tls-cert", 0, "FILE", OPT_FIXED | OPT_STRING | OPT_ONCE, set_tls_cert,
 	  "TLS 1.3 with certificates: this gateway's PEM cert,", FIELD(tls_opts.cert) },
 	{ "tls-key", 0, "FILE", OPT_FIXED | OPT_STRING | OPT_ONCE, set_tls_key,
@@ -468,7 +483,14 @@ static const struct run_option options[] = {
 	{ "psk-file", 0, "FILE", OPT_FIXED | OPT_STRING | OPT_ONCE, set_psk_file,
 	  "or TLS 1.3 with a pre-shared key: one line\n"
 	  "'IDENTITY HEXKEY' (128 to 512 bits), mode 0600,\n"
-	  "the same file on every gateway", FIELD(tls_opts.psk_file) },
+	  "the same file on every gateway; make one with\n"
+	  "'mctun genpsk FILE'", FIELD(tls_opts.psk_file) },
+	{ "insecure", 0, NULL, OPT_FIXED | OPT_BOOL, set_insecure,
+	  "or plain TCP, unauthenticated and unencrypted: anyone\n"
+	  "who reaches a --listen address can inject into the\n"
+	  "island. Only on a path you already trust (loopback,\n"
+	  "a VPN); in the file 'insecure yes'. Needed by\n"
+	  "--framing udptunnel", FIELD(insecure) },
 	{ "allow", 0, "CIDR", OPT_LIST, set_allow,
 	  "accept connections only from these, repeatable\n"
 	  "(198.19.0.0/16, 2001:db8::/32); checked at accept" },
@@ -581,11 +603,15 @@ static int parse_line(struct config *cfg, const char *path, unsigned int lineno,
 		pr_warn("%s:%u: '%s' is an option of the command line only\n", path, lineno, key);
 		return -EINVAL;
 	}
-	if (o->arg && !*val) {
+	if (o->flags & OPT_BOOL) {
+		if (strcmp(val, "yes") && strcmp(val, "no")) {
+			pr_warn("%s:%u: %s needs yes or no (%s yes)\n", path, lineno, key, key);
+			return -EINVAL;
+		}
+	} else if (o->arg && !*val) {
 		pr_warn("%s:%u: %s needs a value (%s %s)\n", path, lineno, key, key, o->arg);
 		return -EINVAL;
-	}
-	if (!o->arg && *val) {
+	} else if (!o->arg && *val) {
 		pr_warn("%s:%u: %s takes no value\n", path, lineno, key);
 		return -EINVAL;
 	}
@@ -701,6 +727,24 @@ static int check(const struct config *cfg)
 	}
 	if (!cfg->nlisten && !cfg->npeer) {
 		pr_warn("run: nothing to connect: give --listen and/or --peer\n");
+		return -EINVAL;
+	}
+	/* Secure by default: plain TCP lets anyone who reaches a listener
+	 * inject into the island, so it must be asked for by name. */
+	if (cfg->insecure && tls_opts_on(&cfg->tls_opts)) {
+		pr_warn("--insecure: not together with --tls-cert or --psk-file: choose one\n");
+		return -EINVAL;
+	}
+	if (cfg->framing == MCTUN_FRAMING_UDPTUNNEL && !cfg->insecure) {
+		pr_warn("--framing udptunnel: cannot authenticate (plain TCP, no TLS): say --insecure "
+			"(config file: insecure yes) to run it on a path you already trust\n");
+		return -EINVAL;
+	}
+	if (!cfg->insecure && !tls_opts_on(&cfg->tls_opts)) {
+		pr_warn("run: refusing an unauthenticated tunnel: make a key with 'mctun genpsk FILE' "
+			"and give every gateway --psk-file FILE (or use --tls-cert/--tls-key/--tls-ca), "
+			"or say --insecure (config file: insecure yes) to run plain TCP on a path you "
+			"already trust\n");
 		return -EINVAL;
 	}
 	if (cfg->dead_s <= cfg->keepalive_s) {
@@ -888,6 +932,21 @@ int config_match_groups(const struct config *a, const struct config *b, int *a_i
 	}
 	free(idx);
 	return 0;
+}
+
+unsigned int config_auth_flags(const struct config *cfg)
+{
+	unsigned int i, f;
+
+	if (cfg->tls_opts.psk_file)
+		return MCTUN_INFO_PSK;
+	if (tls_opts_on(&cfg->tls_opts))
+		return MCTUN_INFO_TLS_CERT;
+	f = cfg->insecure ? MCTUN_INFO_INSECURE : 0;
+	for (i = 0; i < cfg->nlisten && f; i++)
+		if (!sockaddr_is_loopback((const struct sockaddr *)&cfg->listen[i].ss))
+			f |= MCTUN_INFO_INSECURE_PUBLIC;
+	return f;
 }
 
 bool endpoint_same(const struct endpoint *a, const struct endpoint *b)

@@ -46,6 +46,11 @@ bool config_fixed_changed(const struct config *old, const struct config *cfg);
  * -1; into a_in_b[a->ngroups]. Returns 0 or -ENOMEM. */
 int config_match_groups(const struct config *a, const struct config *b, int *a_in_b);
 
+/* How peers authenticate, as MCTUN_INFO_* flags for struct mctun_info:
+ * PSK, TLS_CERT, or INSECURE (with INSECURE_PUBLIC when a listener is on
+ * an address other than loopback). */
+unsigned int config_auth_flags(const struct config *cfg);
+
 /* The same peer or listening address (as resolved). */
 bool endpoint_same(const struct endpoint *a, const struct endpoint *b);
 

@@ -500,6 +500,31 @@ const char *counters_mode_name(__u32 mode)
 	}
 }
 
+const char *counters_auth_name(__u32 flags)
+{
+	if (flags & MCTUN_INFO_INSECURE)
+		return "none";
+	if (flags & MCTUN_INFO_PSK)
+		return "psk";
+	if (flags & MCTUN_INFO_TLS_CERT)
+		return "tls";
+	return "unknown";
+}
+
+const char *counters_auth_desc(__u32 flags)
+{
+	if (flags & MCTUN_INFO_INSECURE_PUBLIC)
+		return "none (--insecure): UNAUTHENTICATED and unencrypted, listening on an address "
+		       "other than loopback";
+	if (flags & MCTUN_INFO_INSECURE)
+		return "none (--insecure): UNAUTHENTICATED and unencrypted";
+	if (flags & MCTUN_INFO_PSK)
+		return "TLS 1.3 with a pre-shared key";
+	if (flags & MCTUN_INFO_TLS_CERT)
+		return "TLS 1.3 with certificates";
+	return "not published (an older mctun)";
+}
+
 const char *counters_peer_state(__u8 s)
 {
 	switch (s) {
@@ -566,10 +591,12 @@ void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now)
 		return;
 	}
 	fprintf(f, ",\"pid\":%u,\"alive\":%s,\"stale\":%s,\"ifindex\":%u,\"mode\":\"%s\","
+		"\"auth\":\"%s\",\"insecure_public\":%s,"
 		"\"start_ns\":%llu,\"uptime_s\":%.1f,\"groups\":[",
 		c->info.pid, alive ? "true" : "false", alive ? "false" : "true", c->info.ifindex,
-		counters_mode_name(c->info.mode), (unsigned long long)c->info.start_ns,
-		counters_since_s(c->info.start_ns, now));
+		counters_mode_name(c->info.mode), counters_auth_name(c->info.flags),
+		c->info.flags & MCTUN_INFO_INSECURE_PUBLIC ? "true" : "false",
+		(unsigned long long)c->info.start_ns, counters_since_s(c->info.start_ns, now));
 	for (i = 0; i < c->ngroups; i++) {
 		const struct counters_group *g = &c->groups[i];
 
@@ -672,7 +699,7 @@ void counters_table(FILE *f, const struct counters *c, bool alive, __u64 now)
 		counters_duration(counters_since_s(c->info.start_ns, now), up, sizeof(up)));
 	if (c->have_dstats)
 		fprintf(f, ", node %016llx", (unsigned long long)c->ds.node_id);
-	fprintf(f, "\n");
+	fprintf(f, "\nauthentication: %s\n", counters_auth_desc(c->info.flags));
 	if (c->dir[0])
 		fprintf(f, "pins: %s\n", c->dir);
 	/* both tables in the same columns, whatever their longest name or value */
@@ -1022,11 +1049,14 @@ static void prom_peers(FILE *f, const struct counters *c)
 void counters_prometheus(FILE *f, const struct counters *c)
 {
 	prom_family(f, "mctun_info", "gauge",
-		    "The instance: its capture mode and node id (value 1).");
+		    "The instance: its capture mode, node id and how peers authenticate "
+		    "(auth none: --insecure, unauthenticated) (value 1).");
 	fprintf(f, "mctun_info{iface=\"");
 	prom_value(f, c->ifname);
-	fprintf(f, "\",mode=\"%s\",node_id=\"%016llx\"} 1\n", counters_mode_name(c->info.mode),
-		(unsigned long long)(c->have_dstats ? c->ds.node_id : 0));
+	fprintf(f, "\",mode=\"%s\",node_id=\"%016llx\",auth=\"%s\"} 1\n",
+		counters_mode_name(c->info.mode),
+		(unsigned long long)(c->have_dstats ? c->ds.node_id : 0),
+		counters_auth_name(c->info.flags));
 	prom_family(f, "mctun_start_time_seconds", "gauge", "Unix time the instance started.");
 	prom_sample(f, c, "mctun_start_time_seconds", NULL, NULL, NULL, NULL,
 		    c->info.start_ns / 1000000000ull);

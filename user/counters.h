@@ -97,6 +97,10 @@ void counters_list_free(struct counters_list *l);
 const char *counters_mode_name(__u32 mode);
 /* A group's direction from its MCTUN_GF_* flags: "both", "in" or "out". */
 const char *counters_direction_name(__u32 flags);
+/* How peers authenticate, from MCTUN_INFO_* flags: "none" (--insecure),
+ * "psk", "tls", or "unknown"; and the same in words for people. */
+const char *counters_auth_name(__u32 flags);
+const char *counters_auth_desc(__u32 flags);
 const char *counters_peer_state(__u8 state);
 const char *counters_peer_addr(const struct mctun_peer_info *p, char *buf, size_t len);
 /* Seconds from CLOCK_REALTIME ns to now (ns), 0 for a zero time. */

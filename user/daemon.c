@@ -538,8 +538,8 @@ static void peer_start(struct daemon *d, struct peer *p, uint64_t now)
 				p->name, strerror(-err));
 		p->t_rx = p->t_tx = now;
 		peer_up(p, now);
-		pr_info("peer %s: up (udptunnel framing, %s)\n", p->name,
-			p->outbound ? "outbound" : "inbound");
+		pr_info("peer %s: up (udptunnel framing, %s); unauthenticated (--insecure)\n",
+			p->name, p->outbound ? "outbound" : "inbound");
 		return;
 	}
 	if (!d->cfg->tls) {
@@ -729,9 +729,9 @@ static void on_hello(struct daemon *d, struct peer *p, const struct hello *h, ui
 	}
 	p->node_id = h->node_id;
 	peer_up(p, now);
-	pr_info("peer %s: up (node %016llx, %s%s%s)\n", p->name, (unsigned long long)h->node_id,
+	pr_info("peer %s: up (node %016llx, %s%s%s)%s\n", p->name, (unsigned long long)h->node_id,
 		p->outbound ? "outbound" : "inbound", p->tls ? ", " : "",
-		p->tls ? tls_peer_desc(p->tls) : "");
+		p->tls ? tls_peer_desc(p->tls) : "", p->tls ? "" : "; unauthenticated (--insecure)");
 }
 
 /* A datagram from the tunnel onto the island, as its group says: not at all
@@ -1707,9 +1707,15 @@ int daemon_run(struct config *cfg)
 		(unsigned long long)d.node_id, cfg->ngroups, cfg->ngroups == 1 ? "" : "s",
 		cfg->nlisten, cfg->nlisten == 1 ? "" : "s", cfg->npeer, cfg->npeer == 1 ? "" : "s",
 		cfg->path ? ", config " : "", cfg->path ? cfg->path : "",
-		cfg->tls ? "peers authenticate with " : "tunnel is unauthenticated and unencrypted",
+		cfg->tls ? "peers authenticate with " :
+		"tunnel is unauthenticated and unencrypted (--insecure)",
 		cfg->tls ? tls_ctx_describe(cfg->tls) : "",
 		cfg->nallow ? "; inbound only from --allow " : "", allow_str);
+	for (i = 0; !cfg->tls && i < cfg->nlisten; i++)
+		if (!sockaddr_is_loopback((const struct sockaddr *)&cfg->listen[i].ss))
+			pr_warn("--insecure: anyone who reaches %s can inject datagrams into %s%s\n",
+				cfg->listen[i].name, cfg->ifname,
+				cfg->nallow ? " (from within --allow)" : "");
 	tick(&d, now_ns());   /* connect out right away */
 
 	while (!d.stop) {

@@ -74,6 +74,7 @@ struct config {
 	int framing;                   /* MCTUN_FRAMING_* of every connection */
 	struct tls_opts tls_opts;      /* --tls-cert/--tls-key/--tls-ca or --psk-file */
 	struct tls_ctx *tls;           /* NULL: plain TCP, unauthenticated */
+	bool insecure;                 /* --insecure: plain TCP was asked for by name */
 	struct cidr *allow;            /* --allow: who may connect; none: anyone */
 	unsigned int nallow;
 	uint32_t max_pending;          /* inbound connections authenticating at once */
@@ -202,6 +203,9 @@ void tc_capture_log_stats(struct tc_capture *tc, const struct config *cfg);
  * only the entries that differ; new groups' counters start at zero. */
 int tc_capture_set_groups(struct tc_capture *tc, const struct config *old,
 			  const struct config *cfg);
+/* The info map's flags from cfg (config_auth_flags()): after a reload
+ * that changed the listeners. */
+int tc_capture_update_info(struct tc_capture *tc, const struct config *cfg);
 /* Counters of a group id at zero, before a new group takes it. */
 int tc_capture_zero_gstats(struct tc_capture *tc, uint32_t id);
 /* Publish the daemon's counters and peer table in the pinned maps. */

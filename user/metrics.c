@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "counters.h"
 #include "daemon.h"
 #include "http.h"
@@ -93,6 +94,7 @@ static void daemon_counters(struct daemon *d, struct counters *c,
 		c->info.pid = getpid();
 		c->info.ifindex = cfg->ifindex;
 		c->info.mode = cfg->mode;
+		c->info.flags = config_auth_flags(cfg);
 		c->info.start_ns = realtime_ns() - (now_ns() - d->t_start);
 		c->groups = calloc(cfg->ngroups, sizeof(*c->groups));
 		for (i = 0; c->groups && i < cfg->ngroups; i++) {

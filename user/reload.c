@@ -469,6 +469,10 @@ int daemon_apply(struct daemon *d, const struct config *old, struct config *cfg)
 				inject_socket_set_ttl(d->inj_fd[fi],
 						      fi ? MCTUN_FAM_INET6 : MCTUN_FAM_INET,
 						      cfg->ttl);
+	/* a listener added or removed may change INSECURE_PUBLIC */
+	if (old && d->tc && (err = tc_capture_update_info(d->tc, cfg)))
+		pr_warn("info map: %s; mctun status may show an old listener's exposure\n",
+			strerror(-err));
 	log_level = LOG_LVL_INFO + cfg->verbose;
 	d->cfg = cfg;
 	plan_free(&pl);

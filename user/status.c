@@ -659,6 +659,7 @@ static void text_instance(const struct counters *in, __u64 now)
 	printf("  pid %u (%s), interface %s (index %u), mode %s\n", in->info.pid,
 	       alive ? "running" : "gone", in->ifname, in->info.ifindex,
 	       counters_mode_name(in->info.mode));
+	printf("  authentication: %s\n", counters_auth_desc(in->info.flags));
 	if (in->netns)
 		printf("  network namespace: inode %lu\n", in->netns);
 	else
