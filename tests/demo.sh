@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # make demo: two multicast islands in network namespaces, joined by mctun
-# over a unicast-only link; traffic crosses, counters are shown, and
+# over a unicast-only link, authenticated and encrypted with a pre-shared
+# key that `mctun genpsk` makes; traffic crosses, counters are shown, and
 # everything is removed again.
 #
-#   h1 (198.18.1.2) -- g1 [mctun, --peer] ==TCP== g2 [mctun, --listen] -- h2 (198.18.2.2)
+#   h1 (198.18.1.2) -- g1 [mctun, --peer] ==TLS 1.3 PSK== g2 [mctun, --listen] -- h2 (198.18.2.2)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export ROOT
@@ -25,11 +26,16 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 say "Two islands (h1|g1 and h2|g2) joined only by a unicast link g1 <-> g2"
 islands 2 || exit 1
 ip -n "$PFX-g1" -br addr show
-say "g2 accepts tunnel peers; g1 connects to it. Both carry $GROUP."
-gw g2 g2 -i isl -g "$GROUP" --listen 198.19.12.2:7000 &&
-gw g1 g1 -i isl -g "$GROUP" --peer 198.19.12.2:7000 &&
+say "A new pre-shared key, the same file for both gateways: mctun genpsk $T/psk"
+"$MCTUN" genpsk "$T/psk" || exit 1
+ls -l "$T/psk" | sed 's/^/  /'
+say "g2 accepts tunnel peers; g1 connects to it. Both carry $GROUP, with --psk-file."
+gw g2 g2 -i isl -g "$GROUP" --listen 198.19.12.2:7000 --psk-file "$T/psk" &&
+gw g1 g1 -i isl -g "$GROUP" --peer 198.19.12.2:7000 --psk-file "$T/psk" &&
 wait_log g1 "up (node" && wait_log g2 "up (node" || exit 1
 sed 's/^/  g1| /' "$T/g1.log"; sed 's/^/  g2| /' "$T/g2.log"
+echo "  mctun status on g2:"
+nsenter --net="/run/netns/$PFX-g2" -- "$MCTUN" status | grep -E 'pid|authentication' | sed 's/^/  /'
 
 say "h1 sends $COUNT datagrams at $RATE; h2, on the other island, receives"
 nsenter --net="/run/netns/$PFX-h2" -- "$MCTUN" recv "$GROUP" --duration 3 >"$T/recv.txt" 2>&1 &
