@@ -31,6 +31,7 @@
 
 #include "addr.h"
 #include "cmds.h"
+#include "counters.h"
 #include "log.h"
 #include "mctun.h"
 #include "pins.h"
@@ -87,7 +88,8 @@ static void usage(FILE *f)
 "filter (rp_filter, effective value max(all, IF)); accept_local for a local\n"
 "source; the IGMP/MLD version for a source-specific group; firewall rules\n"
 "that drop UDP, IGMP/MLD or the group (nft and iptables-save, read as text:\n"
-"best-effort).\n"
+"best-effort); running instances of this network namespace that are\n"
+"unauthenticated (--insecure) and listen on an address other than loopback.\n"
 "\n"
 "Options:\n"
 "  -i, --iface IF     the interface to check (default: the group route's)\n"
@@ -908,6 +910,65 @@ static void check_firewall(struct doctor *d)
 	       s.rules, checked, failed[0] ? "; " : "", failed);
 }
 
+/* ---- running instances --------------------------------------------------------------- */
+
+/*
+ * An instance that runs --insecure and listens on an address other than
+ * loopback lets anyone who reaches that port inject into its island. The
+ * daemon publishes that as MCTUN_INFO_INSECURE_PUBLIC in its pinned info;
+ * socket-mode instances pin nothing and are not seen here.
+ */
+static void check_auth(struct doctor *d)
+{
+	struct counters_list l = {};
+	unsigned int i, n = 0, loop = 0, pub = 0;
+	char names[TEXT_LEN] = "";
+	struct check *c;
+
+	counters_scan(false, NULL, counters_own_netns(), &l);
+	for (i = 0; i < l.n; i++) {
+		struct counters *in = &l.v[i];
+		size_t len = strlen(names);
+
+		counters_read_pins(in);
+		if (!in->have_info) {
+			if (!l.err && in->err)
+				l.err = in->err;
+			continue;
+		}
+		if (!pid_is_mctun(in->info.pid))
+			continue;     /* stale pins: nothing listens */
+		n++;
+		if (in->info.flags & MCTUN_INFO_INSECURE_PUBLIC) {
+			snprintf(names + len, sizeof(names) - len, "%s%s (pid %u)", pub ? ", " : "",
+				 in->ifname, in->info.pid);
+			pub++;
+		} else if (in->info.flags & MCTUN_INFO_INSECURE) {
+			loop++;
+		}
+	}
+	counters_list_free(&l);
+	if (pub) {
+		c = report(d, "auth", WARN, "%u instance%s run%s --insecure and listen%s on an address other than loopback: %s; anyone who reaches the port can inject datagrams into the island",
+			   pub, pub == 1 ? "" : "s", pub == 1 ? "s" : "", pub == 1 ? "s" : "", names);
+		fix(c, "mctun genpsk /etc/mctun/psk, copy it to every gateway, and run each with --psk-file /etc/mctun/psk instead of --insecure (or listen on 127.0.0.1 behind a tunnel you trust)");
+		return;
+	}
+	if ((l.err == -EACCES || l.err == -EPERM) && !n) {
+		c = report(d, "auth", WARN, "could not read the running instances under %s: %s",
+			   PIN_ROOT, strerror(-l.err));
+		fix(c, "run the doctor as root");
+		return;
+	}
+	if (!n) {
+		report(d, "auth", PASS, "no mctun instance in this network namespace (socket-mode instances are not seen)");
+		return;
+	}
+	report(d, "auth", PASS, "%u instance%s: %u authenticate%s peers%s", n, n == 1 ? "" : "s",
+	       n - loop, n - loop == 1 ? "s" : "",
+	       loop ? "; the --insecure ones listen on loopback only" : "");
+}
+
 /* ---- output ---------------------------------------------------------------------- */
 
 static void print_text(const struct doctor *d)
@@ -1002,6 +1063,7 @@ int doctor_main(int argc, char **argv)
 		check_igmp(d);
 	}
 	check_firewall(d);
+	check_auth(d);
 
 	if (o.json)
 		print_json(d);
