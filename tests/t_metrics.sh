@@ -160,7 +160,7 @@ test_metrics_stats_match_traffic() {
 	expect_sample "$p1" "mctun_peer_frames_total$L,$P1,direction=\"out\"}" 300 &&
 	expect_sample "$p1" "mctun_peer_bytes_total$L,$P1,direction=\"out\"}" 79200 &&
 	expect_sample "$p1" "mctun_peer_frames_total$L,$P1,direction=\"in\"}" 200 &&
-	expect_sample "$p1" "mctun_info$L,mode=\"tc\",node_id=\"$(grep -o '"node_id":"[0-9a-f]*"' "$j1" | head -n1 | cut -d'"' -f4)\"}" 1 ||
+	expect_sample "$p1" "mctun_info$L,mode=\"tc\",node_id=\"$(grep -o '"node_id":"[0-9a-f]*"' "$j1" | head -n1 | cut -d'"' -f4)\",auth=\"none\"}" 1 ||
 		return 1
 
 	# stats --prometheus, once the daemon has published the request count,
@@ -308,7 +308,7 @@ test_metrics_socket_mode() {
 	code=$(scrape g1 'http://[::1]:9100/metrics' "$T/g1.prom") && [ "$code" = 200 ] || return 1
 	prom_check "$T/g1.prom" || return 1
 	expect_sample "$T/g1.prom" 'mctun_captured_datagrams_total{iface="isl",source="socket"}' 200 &&
-	expect_sample "$T/g1.prom" 'mctun_info{iface="isl",mode="socket",node_id="'"$(grep -o 'node [0-9a-f]*' "$T/g1.log" | head -n1 | cut -d' ' -f2)"'"}' 1 &&
+	expect_sample "$T/g1.prom" 'mctun_info{iface="isl",mode="socket",node_id="'"$(grep -o 'node [0-9a-f]*' "$T/g1.log" | head -n1 | cut -d' ' -f2)"'",auth="none"}' 1 &&
 	expect_sample "$T/g1.prom" 'mctun_peer_frames_total{iface="isl",peer="198.19.12.2:7000",connection="outbound",direction="out"}' 200 &&
 	lacks_text "$T/g1.prom" mctun_bpf_ && lacks_text "$T/g1.prom" mctun_group_ || return 1
 	nsx g1 "$MCTUN" stats >/dev/null 2>"$T/err"
