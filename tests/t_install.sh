@@ -108,9 +108,14 @@ test_make_install_destdir() {
 	grep -qx "ExecStart=/usr/local/sbin/mctun run --config /opt/etc/mctun/%i.conf" \
 		"$T/r2/usr/local/lib/systemd/system/mctun@.service" ||
 		{ fail "PREFIX/sysconfdir not in the unit"; return 1; }
-	# the example config is a working config (its interface and mode overridden)
+	# the example config is a working config (its interface, mode and key
+	# file overridden), and a secure one: it names a key file
 	islands 1 || return 1
-	gw ex g1 --insecure --config "$R/etc/mctun/mctun.conf.example" -i isl --mode socket && gw_stop ex || return 1
+	"$MCTUN" genpsk "$T/psk" 2>/dev/null &&
+	gw ex g1 --config "$R/etc/mctun/mctun.conf.example" -i isl --mode socket \
+		--psk-file "$T/psk" && gw_stop ex || return 1
+	grep -q "peers authenticate with a TLS 1.3 pre-shared key" "$T/ex.log" ||
+		{ fail "the example config is not on a key: $(head -n1 "$T/ex.log")"; return 1; }
 	if command -v systemd-analyze >/dev/null; then
 		# verified as installed, but pointing at the staged binary
 		mkdir "$T/verify" &&
@@ -196,7 +201,7 @@ test_unit_capabilities_are_enough_and_each_is_needed() {
 
 # The docs name every option the binary takes: each long option of
 # `mctun run --help` is in README.md and in the man page, and each of
-# status, stats and doctor in the man page (send and recv: the man page
+# status, stats, doctor and genpsk in the man page (send and recv: the man page
 # sends the reader to their --help).
 test_docs_name_every_option() {
 	local man c o opts missing=()
@@ -207,7 +212,7 @@ test_docs_name_every_option() {
 		grep -q -- "$o" "$ROOT/README.md" || missing+=("README.md: run $o")
 		grep -q -- "$o" <<<"$man" || missing+=("mctun.8: run $o")
 	done
-	for c in status stats doctor; do
+	for c in status stats doctor genpsk; do
 		for o in $("$MCTUN" "$c" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
 			grep -q -- "$o" <<<"$man" || missing+=("mctun.8: $c $o")
 		done

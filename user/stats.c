@@ -48,7 +48,7 @@ static void usage(FILE *f)
 "  -h, --help         this text\n"
 "\n"
 "Prometheus families (each sample also has iface=\"IF\"):\n"
-"  mctun_info{mode,node_id}, mctun_start_time_seconds,\n"
+"  mctun_info{mode,node_id,auth}, mctun_start_time_seconds,\n"
 "  mctun_bpf_seen_packets_total, mctun_bpf_multicast_packets_total,\n"
 "  mctun_bpf_matched_packets_total{direction=ingress|egress},\n"
 "  mctun_bpf_pushed_packets_total, mctun_bpf_pushed_bytes_total,\n"
