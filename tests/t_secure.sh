@@ -196,6 +196,8 @@ test_doctor_flags_insecure_public_listener() {
 	has_text "$T/status.json" '"auth":"none","insecure_public":false,' || return 1
 	echo "listen 198.19.12.1:7000" >>"$T/g1.conf"
 	kill -HUP "$(gw_pid g1)" && wait_log g1 "reload: done" || return 1
+	log_has g1 "--insecure: anyone who reaches 198.19.12.1:7000 can inject datagrams into isl" ||
+		return 1
 	nsx g1 "$MCTUN" doctor -i isl >"$d"
 	has_text "$d" "WARN  auth          1 instance runs --insecure" || return 1
 	sed -i '$d' "$T/g1.conf"

@@ -1711,11 +1711,6 @@ int daemon_run(struct config *cfg)
 		"tunnel is unauthenticated and unencrypted (--insecure)",
 		cfg->tls ? tls_ctx_describe(cfg->tls) : "",
 		cfg->nallow ? "; inbound only from --allow " : "", allow_str);
-	for (i = 0; !cfg->tls && i < cfg->nlisten; i++)
-		if (!sockaddr_is_loopback((const struct sockaddr *)&cfg->listen[i].ss))
-			pr_warn("--insecure: anyone who reaches %s can inject datagrams into %s%s\n",
-				cfg->listen[i].name, cfg->ifname,
-				cfg->nallow ? " (from within --allow)" : "");
 	tick(&d, now_ns());   /* connect out right away */
 
 	while (!d.stop) {

@@ -363,6 +363,12 @@ static void commit_listeners(struct daemon *d, const struct config *old, struct 
 			ep_set(d, &pl->ls[j]->src, EPOLLIN, EPOLL_CTL_ADD);
 			if (!quiet)
 				pr_info("listener %s: added\n", cfg->listen[j].name);
+			/* at start too: an open door is worth a line each time */
+			if (cfg->insecure && !sockaddr_is_loopback(
+				    (const struct sockaddr *)&cfg->listen[j].ss))
+				pr_warn("--insecure: anyone who reaches %s can inject datagrams into "
+					"%s%s\n", cfg->listen[j].name, cfg->ifname,
+					cfg->nallow ? " (from within --allow)" : "");
 		}
 		if (ls)
 			ls[n++] = pl->ls[j];
