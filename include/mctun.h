@@ -150,7 +150,8 @@ enum {
 };
 
 /*
- * Who owns a set of maps: written once by the daemon after attaching.
+ * Who owns a set of maps: written by the daemon after attaching (and its
+ * flags' MCTUN_INFO_INSECURE_PUBLIC again after a reload).
  * Tools find instances by walking the kernel's maps for this one (pins are
  * only a shortcut: a daemon started by `ip netns exec` pins in a mount
  * namespace nobody else sees), so it names everything they need.

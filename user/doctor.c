@@ -32,6 +32,7 @@
 #include "addr.h"
 #include "cmds.h"
 #include "counters.h"
+#include "instances.h"
 #include "log.h"
 #include "mctun.h"
 #include "pins.h"
@@ -915,8 +916,9 @@ static void check_firewall(struct doctor *d)
 /*
  * An instance that runs --insecure and listens on an address other than
  * loopback lets anyone who reaches that port inject into its island. The
- * daemon publishes that as MCTUN_INFO_INSECURE_PUBLIC in its pinned info;
- * socket-mode instances pin nothing and are not seen here.
+ * daemon publishes that as MCTUN_INFO_INSECURE_PUBLIC in its info map,
+ * found as status finds it; socket-mode instances have none and are not
+ * seen here.
  */
 static void check_auth(struct doctor *d)
 {
@@ -930,13 +932,13 @@ static void check_auth(struct doctor *d)
 		struct counters *in = &l.v[i];
 		size_t len = strlen(names);
 
-		counters_read_pins(in);
+		counters_read(in);
 		if (!in->have_info) {
 			if (!l.err && in->err)
 				l.err = in->err;
 			continue;
 		}
-		if (!pid_is_mctun(in->info.pid))
+		if (!instance_alive(&in->info))
 			continue;     /* stale pins: nothing listens */
 		n++;
 		if (in->info.flags & MCTUN_INFO_INSECURE_PUBLIC) {
