@@ -1711,6 +1711,8 @@ int daemon_run(struct config *cfg)
 		"tunnel is unauthenticated and unencrypted (--insecure)",
 		cfg->tls ? tls_ctx_describe(cfg->tls) : "",
 		cfg->nallow ? "; inbound only from --allow " : "", allow_str);
+	for (i = 0; i < cfg->nlisten; i++)
+		listener_warn_open(cfg, i);
 	tick(&d, now_ns());   /* connect out right away */
 
 	while (!d.stop) {

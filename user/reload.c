@@ -363,12 +363,8 @@ static void commit_listeners(struct daemon *d, const struct config *old, struct 
 			ep_set(d, &pl->ls[j]->src, EPOLLIN, EPOLL_CTL_ADD);
 			if (!quiet)
 				pr_info("listener %s: added\n", cfg->listen[j].name);
-			/* at start too: an open door is worth a line each time */
-			if (cfg->insecure && !sockaddr_is_loopback(
-				    (const struct sockaddr *)&cfg->listen[j].ss))
-				pr_warn("--insecure: anyone who reaches %s can inject datagrams into "
-					"%s%s\n", cfg->listen[j].name, cfg->ifname,
-					cfg->nallow ? " (from within --allow)" : "");
+			if (!quiet)
+				listener_warn_open(cfg, j);
 		}
 		if (ls)
 			ls[n++] = pl->ls[j];
@@ -450,6 +446,14 @@ static void drop_disallowed(struct daemon *d, const struct config *cfg)
 		    !cidr_match(cfg->allow, cfg->nallow, (const struct sockaddr *)&p->addr))
 			peer_drop(d, p, "no longer in --allow");
 	}
+}
+
+void listener_warn_open(const struct config *cfg, unsigned int j)
+{
+	if (cfg->insecure && !sockaddr_is_loopback((const struct sockaddr *)&cfg->listen[j].ss))
+		pr_warn("--insecure: anyone who reaches %s can inject datagrams into %s%s\n",
+			cfg->listen[j].name, cfg->ifname,
+			cfg->nallow ? " (from within --allow)" : "");
 }
 
 int daemon_apply(struct daemon *d, const struct config *old, struct config *cfg)
