@@ -22,14 +22,20 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 CFLAGS    ?= -O2 -g
+# user/: main.c and one folder per role (see README, "Layout"); object
+# files are named after their source, which is unique across the folders.
+USER_DIRS := user user/lib user/tunnel user/inspect user/lab
+vpath %.c $(USER_DIRS)
+
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
-	     -D_GNU_SOURCE -DMCTUN_VERSION='"$(VERSION)"' -Iinclude -I$(BUILD) -MMD -MP
+	     -D_GNU_SOURCE -DMCTUN_VERSION='"$(VERSION)"' -Iinclude $(USER_DIRS:%=-I%) \
+	     -I$(BUILD) -MMD -MP
 LDLIBS    += -lbpf -lelf -lz -lssl -lcrypto
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	     -Wno-unused-parameter -Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 
-SRCS      := $(wildcard user/*.c)
-OBJS      := $(SRCS:user/%.c=$(BUILD)/%.o)
+SRCS      := $(wildcard $(USER_DIRS:%=%/*.c))
+OBJS      := $(addprefix $(BUILD)/,$(notdir $(SRCS:.c=.o)))
 
 ifeq ($(V),1)
 Q =
@@ -65,7 +71,7 @@ $(BUILD)/mctun.skel.h: $(BUILD)/mctun.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name mctun_bpf > $@
 
 # Every user object may include the skeleton; build it first.
-$(OBJS): $(BUILD)/%.o: user/%.c $(BUILD)/mctun.skel.h | $(BUILD)
+$(OBJS): $(BUILD)/%.o: %.c $(BUILD)/mctun.skel.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 

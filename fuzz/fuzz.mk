@@ -27,7 +27,7 @@ endif
 
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
 	       -fno-sanitize-recover=undefined -std=gnu11 -Wall -Wextra -Werror -Wshadow \
-	       -Wno-missing-field-initializers -D_GNU_SOURCE -Iinclude -Iuser -MMD -MP
+	       -Wno-missing-field-initializers -D_GNU_SOURCE -Iinclude $(USER_DIRS:%=-I%) -MMD -MP
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 
 # harness -> the project files it links
@@ -57,7 +57,7 @@ FUZZ_BINS := $(FUZZERS:%=$(FUZZ_DIR)/fuzz_%)
 $(FUZZ_DIR)/obj:
 	$(Q)mkdir -p $@
 
-$(FUZZ_DIR)/obj/%.o: user/%.c | $(FUZZ_DIR)/obj
+$(FUZZ_DIR)/obj/%.o: %.c | $(FUZZ_DIR)/obj
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
@@ -96,9 +96,9 @@ fuzz-regress: fuzz-build
 	done; \
 	[ -z "$$failed" ] || { echo "fuzz-regress: failed:$$failed"; exit 1; }
 
-$(FUZZ_DIR)/gen_corpus: fuzz/gen_corpus.c user/proto.c user/lab.c user/utframe.c | $(FUZZ_DIR)/obj
+$(FUZZ_DIR)/gen_corpus: fuzz/gen_corpus.c user/lib/proto.c user/lab/lab.c user/lib/utframe.c | $(FUZZ_DIR)/obj
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Iuser $^ -o $@
+	$(Q)$(CC) -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude $(USER_DIRS:%=-I%) $^ -o $@
 
 fuzz-corpus: $(FUZZ_DIR)/gen_corpus
 	$(Q)$(FUZZ_DIR)/gen_corpus fuzz/corpus
