@@ -12,10 +12,85 @@
 #define MCTUN_CONFIG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <linux/types.h>
 
-struct config;
-struct endpoint;
+#include "addr.h"
+#include "allow.h"
+#include "tls.h"
+
+#define MAX_ENDPOINTS 64
+
+struct endpoint {
+	char host[256];
+	uint16_t port;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char name[ADDR_STRLEN + 16];   /* as given, for logs */
+};
+
+/* Which way a group is carried. */
+enum group_dir {
+	GDIR_BOTH = 0,                 /* captured here and re-injected here */
+	GDIR_IN   = 1,                 /* only re-injected: from the tunnel onto the island */
+	GDIR_OUT  = 2,                 /* only captured: from the island into the tunnel */
+};
+
+struct cfg_group {
+	struct mc_group g;
+	struct mc_group to;            /* re-inject to this group:port instead; family 0: no */
+	uint8_t dir;                   /* enum group_dir */
+	uint32_t id;                   /* BPF group id (mctun_gstats slot), kept across reloads */
+};
+
+static inline bool group_captures(const struct cfg_group *g)
+{
+	return g->dir != GDIR_IN;
+}
+
+/* Filled by config.c from the command line and the config file. */
+struct config {
+	char *ifname;
+	unsigned int ifindex;
+	struct cfg_group *groups;
+	unsigned int ngroups;
+	struct endpoint listen[MAX_ENDPOINTS];
+	unsigned int nlisten;
+	struct endpoint peer[MAX_ENDPOINTS];
+	unsigned int npeer;
+	int mode;                      /* MCTUN_MODE_* */
+	__u32 xdp_flags;               /* XDP_FLAGS_DRV_MODE/SKB_MODE, 0 = try native, then generic */
+	uint32_t ttl;                  /* of re-injected datagrams */
+	uint32_t max_hops;             /* tunnel hops a frame may take */
+	uint64_t queue_bytes;          /* per-peer output queue bound */
+	uint64_t queue_total;          /* bound of all peers' queues together */
+	uint64_t ring_bytes;           /* BPF ring buffer size */
+	uint32_t max_peers;            /* accepted connections at once */
+	double keepalive_s;            /* send a keepalive after this idle time */
+	double dead_s;                 /* drop a peer silent for this long */
+	double handshake_s;            /* bound on TLS + hello exchange (--auth-timeout) */
+	double backoff_max_s;          /* reconnect back-off ceiling */
+	bool keep_dscp;                /* re-inject with the captured DSCP */
+	struct endpoint metrics;       /* --metrics: where the HTTP server listens */
+	bool metrics_on;
+	double metrics_timeout_s;      /* bound on one HTTP exchange */
+	double busy_poll_s;            /* --busy-poll: poll on this long after a datagram */
+	int framing;                   /* MCTUN_FRAMING_* of every connection */
+	struct tls_opts tls_opts;      /* --tls-cert/--tls-key/--tls-ca or --psk-file */
+	struct tls_ctx *tls;           /* NULL: plain TCP, unauthenticated */
+	bool insecure;                 /* --insecure: plain TCP was asked for by name */
+	struct cidr *allow;            /* --allow: who may connect; none: anyone */
+	unsigned int nallow;
+	uint32_t max_pending;          /* inbound connections authenticating at once */
+	unsigned int verbose;          /* -v given this often */
+	char *path;                    /* the config file read, NULL for none */
+	unsigned int *key_line;        /* config.c's: the file's line of each option, 0 = not in it */
+	int argc;                      /* the command line, read again on reload */
+	char **argv;
+};
+
 
 /* Read when present and no --config or --no-config is given. */
 #define CONFIG_DEFAULT_PATH "/etc/mctun/mctun.conf"

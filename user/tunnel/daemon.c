@@ -310,20 +310,12 @@ static void inject(struct daemon *d, const struct data_hdr *h, const uint8_t *pa
 
 /* ---- peers ------------------------------------------------------------ */
 
-void ep_set(struct daemon *d, struct src *s, uint32_t events, int op)
-{
-	struct epoll_event ev = { .events = events, .data.ptr = s };
-
-	if (epoll_ctl(d->epfd, op, s->fd, &ev) < 0)
-		pr_warn("epoll_ctl fd %d: %s\n", s->fd, strerror(errno));
-}
-
 static void peer_arm_out(struct daemon *d, struct peer *p, bool on)
 {
 	if (p->src.fd < 0 || p->want_out == on)
 		return;
 	p->want_out = on;
-	ep_set(d, &p->src, EPOLLIN | (on ? EPOLLOUT : 0), EPOLL_CTL_MOD);
+	ep_set(d->epfd, &p->src, EPOLLIN | (on ? EPOLLOUT : 0), EPOLL_CTL_MOD);
 }
 
 static int peer_add(struct daemon *d, struct peer *p)
@@ -592,12 +584,12 @@ static void peer_connect(struct daemon *d, struct peer *p, uint64_t now)
 		char why[96];
 
 		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
-		ep_set(d, &p->src, EPOLLIN, EPOLL_CTL_ADD);
+		ep_set(d->epfd, &p->src, EPOLLIN, EPOLL_CTL_ADD);
 		peer_close(d, p, why);
 		return;
 	}
 	p->want_out = true;
-	ep_set(d, &p->src, EPOLLIN | EPOLLOUT, EPOLL_CTL_ADD);
+	ep_set(d->epfd, &p->src, EPOLLIN | EPOLLOUT, EPOLL_CTL_ADD);
 }
 
 static void peer_connected(struct daemon *d, struct peer *p, uint64_t now)
@@ -1104,7 +1096,7 @@ static void on_accept(struct daemon *d, struct src *l, uint64_t now)
 			close(fd);
 			continue;
 		}
-		ep_set(d, &p->src, EPOLLIN, EPOLL_CTL_ADD);
+		ep_set(d->epfd, &p->src, EPOLLIN, EPOLL_CTL_ADD);
 		pr_debug("peer %s: accepted\n", name);
 		peer_start(d, p, now);
 	}
@@ -1391,7 +1383,7 @@ static int setup_signals(struct daemon *d)
 	d->sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (d->sig.fd < 0)
 		return -errno;
-	ep_set(d, &d->sig, EPOLLIN, EPOLL_CTL_ADD);
+	ep_set(d->epfd, &d->sig, EPOLLIN, EPOLL_CTL_ADD);
 	return 0;
 }
 
@@ -1406,7 +1398,7 @@ static int setup_timer(struct daemon *d)
 	d->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (d->timer.fd < 0 || timerfd_settime(d->timer.fd, 0, &its, NULL) < 0)
 		return -errno;
-	ep_set(d, &d->timer, EPOLLIN, EPOLL_CTL_ADD);
+	ep_set(d->epfd, &d->timer, EPOLLIN, EPOLL_CTL_ADD);
 	return 0;
 }
 
@@ -1495,7 +1487,7 @@ static int setup(struct daemon *d)
 		}
 		ring->kind = SRC_RING;
 		ring->fd = tc_capture_ring_fd(d->tc);
-		ep_set(d, ring, EPOLLIN, EPOLL_CTL_ADD);
+		ep_set(d->epfd, ring, EPOLLIN, EPOLL_CTL_ADD);
 		d->ring_src = ring;
 	}
 	/* groups, sockets, listeners and peers: as a reload from nothing */

@@ -310,7 +310,7 @@ static void commit_groups(struct daemon *d, const struct config *old, struct con
 			continue;
 		pl->gs[i]->gid = i;
 		if (pl->gs_new[i])
-			ep_set(d, &pl->gs[i]->src, EPOLLIN, EPOLL_CTL_ADD);
+			ep_set(d->epfd, &pl->gs[i]->src, EPOLLIN, EPOLL_CTL_ADD);
 	}
 	free(d->gs);
 	d->gs = pl->gs;
@@ -360,7 +360,7 @@ static void commit_listeners(struct daemon *d, const struct config *old, struct 
 		}
 		pl->ls[j]->slot = j;
 		if (pl->ls_new[j]) {
-			ep_set(d, &pl->ls[j]->src, EPOLLIN, EPOLL_CTL_ADD);
+			ep_set(d->epfd, &pl->ls[j]->src, EPOLLIN, EPOLL_CTL_ADD);
 			if (!quiet)
 				pr_info("listener %s: added\n", cfg->listen[j].name);
 			if (!quiet)
