@@ -26,6 +26,7 @@
 #include "config.h"
 #include "counters.h"
 #include "daemon.h"
+#include "groups.h"
 #include "instances.h"
 #include "log.h"
 #include "pins.h"
@@ -295,80 +296,17 @@ out:
 	return err;
 }
 
-/* One entry of mctun_groups, and where it came from in its config. */
-struct gentry {
-	struct mctun_group_key k;
-	struct mctun_group_val v;
-	unsigned int ord;
-};
-
-static int gentry_cmp(const void *a, const void *b)
-{
-	const struct gentry *x = a, *y = b;
-	int r = memcmp(&x->k, &y->k, sizeof(x->k));
-
-	return r ? r : (x->ord > y->ord) - (x->ord < y->ord);
-}
-
-/*
- * The entries a config puts in mctun_groups, sorted by key: one per group,
- * and one per address of the groups it captures (port 0, no source, for
- * fragments; the first such group in the config gives its id).
- */
-static int gentries(const struct config *cfg, struct gentry **out, unsigned int *n)
-{
-	struct gentry *e;
-	unsigned int i, k = 0, j;
-
-	*out = NULL;
-	*n = 0;
-	if (!cfg || !cfg->ngroups)
-		return 0;
-	e = calloc(2 * cfg->ngroups, sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	for (i = 0; i < cfg->ngroups; i++) {
-		const struct cfg_group *gc = &cfg->groups[i];
-		struct gentry *x = &e[k++];
-
-		x->k.family = gc->g.family;
-		x->k.port = htons(gc->g.port);
-		memcpy(x->k.addr, gc->g.addr, 16);
-		if (gc->g.ssm)
-			memcpy(x->k.src, gc->g.src, 16);
-		x->v.id = gc->id;
-		x->v.flags = gc->dir == GDIR_IN ? MCTUN_GF_NOCAPTURE :
-			     gc->dir == GDIR_OUT ? MCTUN_GF_NOINJECT : 0;
-		x->ord = i;
-		if (!group_captures(gc))
-			continue;
-		x = &e[k++];
-		x->k.family = gc->g.family;
-		memcpy(x->k.addr, gc->g.addr, 16);
-		x->v.id = gc->id;
-		x->v.flags = MCTUN_GF_ADDR;
-		x->ord = i;
-	}
-	qsort(e, k, sizeof(*e), gentry_cmp);
-	for (i = j = 0; i < k; i++)     /* the first of equal keys stays */
-		if (!j || memcmp(&e[j - 1].k, &e[i].k, sizeof(e[i].k)))
-			e[j++] = e[i];
-	*out = e;
-	*n = j;
-	return 0;
-}
-
 int tc_capture_set_groups(struct tc_capture *tc, const struct config *old,
 			  const struct config *cfg)
 {
 	int fd = bpf_map__fd(tc->skel->maps.mctun_groups);
-	struct gentry *a = NULL, *b = NULL;
+	struct group_entry *a = NULL, *b = NULL;
 	unsigned int na, nb, i = 0, j = 0;
 	int err;
 
-	err = gentries(old, &a, &na);
+	err = groups_bpf_entries(old, &a, &na);
 	if (!err)
-		err = gentries(cfg, &b, &nb);
+		err = groups_bpf_entries(cfg, &b, &nb);
 	/* A merge of the two sorted lists: delete, add or change. */
 	while (!err && (i < na || j < nb)) {
 		int r = i == na ? 1 : j == nb ? -1 : memcmp(&a[i].k, &b[j].k, sizeof(a[i].k));

@@ -892,48 +892,6 @@ bool config_fixed_changed(const struct config *old, const struct config *cfg)
 
 /* ---- matching one config's entries to another's ---------------------- */
 
-static int cmp_group_idx(const void *x, const void *y, void *arg)
-{
-	const struct cfg_group *g = arg;
-
-	return memcmp(&g[*(const int *)x].g, &g[*(const int *)y].g, sizeof(g->g));
-}
-
-int config_match_groups(const struct config *a, const struct config *b, int *a_in_b)
-{
-	unsigned int i, nb = b ? b->ngroups : 0;
-	int *idx = NULL;
-
-	if (nb) {
-		idx = malloc(nb * sizeof(*idx));
-		if (!idx)
-			return -ENOMEM;
-		for (i = 0; i < nb; i++)
-			idx[i] = i;
-		qsort_r(idx, nb, sizeof(*idx), cmp_group_idx, b->groups);
-	}
-	for (i = 0; i < a->ngroups; i++) {
-		unsigned int lo = 0, hi = nb;
-
-		a_in_b[i] = -1;
-		while (lo < hi) {
-			unsigned int mid = lo + (hi - lo) / 2;
-			int r = memcmp(&a->groups[i].g, &b->groups[idx[mid]].g, sizeof(a->groups[i].g));
-
-			if (!r) {
-				a_in_b[i] = idx[mid];
-				break;
-			}
-			if (r < 0)
-				hi = mid;
-			else
-				lo = mid + 1;
-		}
-	}
-	free(idx);
-	return 0;
-}
-
 unsigned int config_auth_flags(const struct config *cfg)
 {
 	unsigned int i, f;

@@ -117,10 +117,6 @@ void config_print_options(FILE *f);
  * when cfg's file no longer does). */
 bool config_fixed_changed(const struct config *old, const struct config *cfg);
 
-/* For each group of a, its index in b (same address, port and source), or
- * -1; into a_in_b[a->ngroups]. Returns 0 or -ENOMEM. */
-int config_match_groups(const struct config *a, const struct config *b, int *a_in_b);
-
 /* How peers authenticate, as MCTUN_INFO_* flags for struct mctun_info:
  * PSK, TLS_CERT, or INSECURE (with INSECURE_PUBLIC when a listener is on
  * an address other than loopback). */

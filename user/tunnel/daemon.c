@@ -34,6 +34,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "groups.h"
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
@@ -49,64 +50,6 @@
 #define INJ_BATCH     64
 #define INJ_ARENA     (1u << 20)
 #define NSEC          1000000000ull
-
-/* ---- group lookup by (family, address, port) -------------------------- */
-
-static unsigned int ghash(uint8_t family, const uint8_t *addr, uint16_t port)
-{
-	uint32_t h = 2166136261u ^ family;
-	int i;
-
-	for (i = 0; i < 16; i++)
-		h = (h ^ addr[i]) * 16777619u;
-	h = (h ^ (port & 0xff)) * 16777619u;
-	return (h ^ (port >> 8)) * 16777619u;
-}
-
-static int gtable_find(const struct gtable *gt, const struct config *cfg, uint8_t family,
-		       const uint8_t *addr, uint16_t port)
-{
-	unsigned int s = ghash(family, addr, port) & gt->mask, n;
-
-	for (n = 0; n <= gt->mask && gt->slot[s] >= 0; n++) {
-		const struct mc_group *g = &cfg->groups[gt->slot[s]].g;
-
-		if (g->family == family && g->port == port && !memcmp(g->addr, addr, 16))
-			return gt->slot[s];
-		s = (s + 1) & gt->mask;
-	}
-	return -1;
-}
-
-int gtable_build(const struct config *cfg, struct gtable *gt)
-{
-	unsigned int size = 16, i;
-
-	while (size < 2 * cfg->ngroups)
-		size <<= 1;
-	gt->slot = malloc(size * sizeof(int));
-	if (!gt->slot)
-		return -ENOMEM;
-	memset(gt->slot, 0xff, size * sizeof(int));
-	gt->mask = size - 1;
-	for (i = 0; i < cfg->ngroups; i++) {
-		const struct mc_group *g = &cfg->groups[i].g;
-		unsigned int s = ghash(g->family, g->addr, g->port) & gt->mask;
-
-		if (gtable_find(gt, cfg, g->family, g->addr, g->port) >= 0)
-			continue;      /* same destination, other source: first wins */
-		while (gt->slot[s] >= 0)
-			s = (s + 1) & gt->mask;
-		gt->slot[s] = i;
-	}
-	return 0;
-}
-
-int daemon_find_group(const struct daemon *d, uint8_t family, const uint8_t *addr,
-		      uint16_t port)
-{
-	return gtable_find(&d->gtab, d->cfg, family, addr, port);
-}
 
 /* ---- re-injection, batched with sendmmsg ------------------------------ */
 
@@ -781,7 +724,7 @@ static void on_data(struct daemon *d, struct peer *p, struct frame *f)
 	}
 	/* the group first: frames that are dropped anyway must not take (and
 	 * flush) places in the table of origins */
-	gi = daemon_find_group(d, h->family, h->group, h->dport);
+	gi = gtable_find(&d->gtab, d->cfg, h->family, h->group, h->dport);
 	if (gi < 0) {
 		d->st.drop_group++;
 		return;
@@ -1541,8 +1484,7 @@ static void teardown(struct daemon *d)
 	if (d->epfd >= 0)
 		close(d->epfd);
 	free(d->seen);
-	free(d->gtab.slot);
-	d->gtab.slot = NULL;
+	gtable_free(&d->gtab);
 }
 
 static void dispatch(struct daemon *d, struct epoll_event *ev, uint64_t now)

@@ -11,6 +11,7 @@
 #include "allow.h"
 #include "config.h"
 #include "event.h"
+#include "groups.h"
 #include "obuf.h"
 #include "proto.h"
 #include "seen.h"
@@ -68,11 +69,6 @@ struct listener {
 	unsigned int slot;             /* index into config.listen */
 };
 
-/* Group index by (family, address, port): open addressing, -1 = empty. */
-struct gtable {
-	int *slot;
-	unsigned int mask;
-};
 
 
 struct tc_capture;
@@ -155,9 +151,6 @@ int daemon_run(struct config *cfg);
 /* Hand one captured datagram to the tunnel (from the ring or a socket). */
 void daemon_capture(struct daemon *d, const struct data_hdr *h, const uint8_t *payload,
 		    uint32_t len);
-/* Index into d->cfg->groups of the group (addr, port), or -1. */
-int daemon_find_group(const struct daemon *d, uint8_t family, const uint8_t *addr,
-		      uint16_t port);
 /* The peer table as published (at most max rows), with d->st's node_id,
  * queue_drops and peers_up brought up to date. Returns the rows. */
 unsigned int daemon_peer_table(struct daemon *d, struct mctun_peer_info *pi, unsigned int max);
@@ -166,7 +159,6 @@ unsigned int daemon_peer_table(struct daemon *d, struct mctun_peer_info *pi, uns
 struct peer *peer_new(struct daemon *d, int fd, bool outbound, const char *name);
 /* End a connection for good (outbound ones too); freed after the loop pass. */
 void peer_drop(struct daemon *d, struct peer *p, const char *why);
-int gtable_build(const struct config *cfg, struct gtable *gt);
 /* The re-injection socket of family index fi (0 IPv4, 1 IPv6). */
 int inject_open(struct daemon *d, int fi);
 void raise_nofile(const struct config *cfg);

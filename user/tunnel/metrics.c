@@ -22,6 +22,7 @@
 #include "config.h"
 #include "counters.h"
 #include "daemon.h"
+#include "groups.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -100,8 +101,7 @@ static void daemon_counters(struct daemon *d, struct counters *c,
 		for (i = 0; c->groups && i < cfg->ngroups; i++) {
 			c->groups[i].g = cfg->groups[i].g;
 			c->groups[i].id = cfg->groups[i].id;
-			c->groups[i].flags = cfg->groups[i].dir == GDIR_IN ? MCTUN_GF_NOCAPTURE :
-					     cfg->groups[i].dir == GDIR_OUT ? MCTUN_GF_NOINJECT : 0;
+			c->groups[i].flags = groups_dir_flags(&cfg->groups[i]);
 		}
 		c->ngroups = c->groups ? cfg->ngroups : 0;
 	}

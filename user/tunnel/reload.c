@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "groups.h"
 #include "log.h"
 #include "util.h"
 
@@ -49,42 +50,7 @@ static void plan_free(struct plan *pl)
 	free(pl->ls);
 	free(pl->ls_new);
 	free(pl->ls_defer);
-	free(pl->gt.slot);
-}
-
-/* Kept groups keep their id; a new one takes the lowest id free, avoiding
- * those of groups just removed while there are others. */
-static int assign_ids(const struct config *old, struct config *cfg, const int *n2o)
-{
-	uint8_t *used = calloc(MCTUN_MAX_GROUPS, 1);   /* 1 kept or taken, 2 just freed */
-	unsigned int i, next = 0, again = 0;
-
-	if (!used)
-		return -ENOMEM;
-	for (i = 0; old && i < old->ngroups; i++)
-		used[old->groups[i].id] = 2;
-	for (i = 0; i < cfg->ngroups; i++) {
-		if (n2o[i] < 0)
-			continue;
-		cfg->groups[i].id = old->groups[n2o[i]].id;
-		used[cfg->groups[i].id] = 1;
-	}
-	for (i = 0; i < cfg->ngroups; i++) {
-		if (n2o[i] >= 0)
-			continue;
-		while (next < MCTUN_MAX_GROUPS && used[next])
-			next++;
-		if (next == MCTUN_MAX_GROUPS) {
-			/* config.c keeps ngroups <= MCTUN_MAX_GROUPS: one is free */
-			while (used[again] != 2)
-				again++;
-			next = again;
-		}
-		cfg->groups[i].id = next;
-		used[next] = 1;
-	}
-	free(used);
-	return 0;
+	gtable_free(&pl->gt);
 }
 
 static int listen_socket(const struct endpoint *ep, bool quiet)
@@ -160,11 +126,11 @@ static int prepare(struct daemon *d, const struct config *old, struct config *cf
 	if (!pl->n2o || !pl->o2n || !pl->gs || !pl->gs_new || !pl->ls || !pl->ls_new ||
 	    !pl->ls_defer)
 		return -ENOMEM;
-	err = config_match_groups(cfg, old, pl->n2o);
+	err = groups_match(cfg, old, pl->n2o);
 	if (!err && old)
-		err = config_match_groups(old, cfg, pl->o2n);
+		err = groups_match(old, cfg, pl->o2n);
 	if (!err)
-		err = assign_ids(old, cfg, pl->n2o);
+		err = groups_assign_ids(old, cfg, pl->n2o);
 	if (!err)
 		err = gtable_build(cfg, &pl->gt);
 	if (err)
