@@ -679,7 +679,6 @@ static struct config *config_new(void)
 	cfg->dead_s = 3;
 	cfg->handshake_s = 5;
 	cfg->backoff_max_s = 30;
-	cfg->keep_dscp = true;
 	cfg->metrics_timeout_s = METRICS_TIMEOUT_S;
 	cfg->max_pending = 256;   /* a full --max-peers may connect at once */
 	return cfg;

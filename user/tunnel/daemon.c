@@ -35,6 +35,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "groups.h"
+#include "inject.h"
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
@@ -50,206 +51,6 @@
 #define INJ_BATCH     64
 #define INJ_ARENA     (1u << 20)
 #define NSEC          1000000000ull
-
-/* ---- re-injection, batched with sendmmsg ------------------------------ */
-
-/*
- * Datagrams queued for one send socket. Consecutive datagrams to the same
- * group with the same TOS, each no longer than the first and all but the
- * last of its size, share one message sent with UDP_SEGMENT (UDP GSO): the
- * stack is walked once for up to INJ_GSO_SEGS of them and the segments are
- * cut at the device (or by the receiving socket, on veth). The message's
- * iovecs are its datagrams, consecutive in iov[].
- */
-#define INJ_GSO_SEGS  64             /* UDP_MAX_SEGMENTS since Linux 4.18 */
-#define INJ_GSO_BYTES 60000          /* under IPv4's 64 KiB packet limit */
-
-struct inj_run {
-	uint32_t seg;                 /* GSO segment size: the first datagram's */
-	uint32_t bytes;
-	uint16_t nseg;
-	uint8_t tos;
-	bool closed;                  /* a shorter datagram ended it */
-};
-
-struct inj_batch {
-	struct mmsghdr msg[INJ_BATCH];
-	struct inj_run run[INJ_BATCH];
-	struct iovec iov[INJ_BATCH];
-	struct sockaddr_storage dst[INJ_BATCH];
-	union {
-		char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(uint16_t))];
-		struct cmsghdr align;
-	} ctl[INJ_BATCH];
-	unsigned int n;               /* messages */
-	unsigned int niov;            /* datagrams */
-	size_t used;
-	uint8_t arena[INJ_ARENA];
-};
-
-static struct inj_batch *inj[2];
-
-/* Control data of message i: its TOS, its GSO segment size. */
-static void inj_set_cmsgs(struct inj_batch *b, unsigned int i, int fi, bool gso)
-{
-	struct msghdr *m = &b->msg[i].msg_hdr;
-	const struct inj_run *r = &b->run[i];
-	struct cmsghdr *c;
-	size_t len = 0;
-
-	m->msg_control = b->ctl[i].buf;
-	m->msg_controllen = sizeof(b->ctl[i].buf);
-	c = CMSG_FIRSTHDR(m);
-	if (r->tos) {
-		c->cmsg_level = fi ? IPPROTO_IPV6 : IPPROTO_IP;
-		c->cmsg_type = fi ? IPV6_TCLASS : IP_TOS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		*(int *)CMSG_DATA(c) = r->tos;
-		len += CMSG_SPACE(sizeof(int));
-		c = CMSG_NXTHDR(m, c);
-	}
-	if (gso && r->nseg > 1) {
-		uint16_t seg = (uint16_t)r->seg;
-
-		c->cmsg_level = SOL_UDP;
-		c->cmsg_type = UDP_SEGMENT;
-		c->cmsg_len = CMSG_LEN(sizeof(seg));
-		memcpy(CMSG_DATA(c), &seg, sizeof(seg));
-		len += CMSG_SPACE(sizeof(seg));
-	}
-	m->msg_controllen = len;
-	if (!len)
-		m->msg_control = NULL;
-}
-
-/* err, from asking for or sending with UDP_SEGMENT: where it says the kernel
- * has no UDP GSO, re-injection goes datagram by datagram from now on. */
-static void gso_check(struct daemon *d, int err)
-{
-	if (err != ENOPROTOOPT && err != EOPNOTSUPP)
-		return;
-	pr_info("UDP GSO unavailable (%s): re-injecting datagram by datagram\n", strerror(err));
-	d->no_gso = true;
-}
-
-/* A GSO message the kernel refused (an MTU that shrank, a kernel without
- * UDP GSO): its datagrams one by one. */
-static void inject_singly(struct daemon *d, int fi, unsigned int i, int gso_err)
-{
-	struct inj_batch *b = inj[fi];
-	struct msghdr m;
-	struct iovec *iov;
-	unsigned int k, n = b->run[i].nseg;
-
-	gso_check(d, gso_err);
-	inj_set_cmsgs(b, i, fi, false);    /* the TOS alone */
-	m = b->msg[i].msg_hdr;
-	iov = m.msg_iov;
-	m.msg_iovlen = 1;
-	for (k = 0; k < n; k++) {
-		m.msg_iov = &iov[k];
-		if (sendmsg(d->inj_fd[fi], &m, MSG_DONTWAIT) < 0)
-			d->st.inject_errors++;
-		else
-			d->st.injected++;
-	}
-}
-
-static void inject_flush(struct daemon *d, int fi)
-{
-	struct inj_batch *b = inj[fi];
-	unsigned int done = 0, i, k;
-	int r;
-
-	if (!b)
-		return;
-	for (i = 0; i < b->n; i++)
-		inj_set_cmsgs(b, i, fi, true);
-	for (i = 0; done < b->n && i < 2 * INJ_BATCH; i++) {
-		r = sendmmsg(d->inj_fd[fi], b->msg + done, b->n - done, MSG_DONTWAIT);
-		if (r < 0) {
-			int err = errno;
-
-			if (err == EINTR)
-				continue;
-			/* The message at `done` failed: deal with it, go on. */
-			if (b->run[done].nseg > 1 && err != EAGAIN && err != ENOBUFS)
-				inject_singly(d, fi, done, err);
-			else
-				d->st.inject_errors += b->run[done].nseg;
-			done++;
-			continue;
-		}
-		for (k = done; k < done + (unsigned int)r; k++)
-			d->st.injected += b->run[k].nseg;
-		done += r;
-	}
-	b->n = 0;
-	b->niov = 0;
-	b->used = 0;
-}
-
-/* May a datagram of len bytes to dst join the batch's last message? */
-static bool inj_joins(const struct daemon *d, const struct inj_batch *b, int fi,
-		      const struct sockaddr_storage *dst, socklen_t dlen, uint32_t len,
-		      uint8_t tos)
-{
-	const struct inj_run *r;
-
-	if (!b->n || d->no_gso || !len)
-		return false;
-	r = &b->run[b->n - 1];
-	return !r->closed && len <= r->seg && r->nseg < INJ_GSO_SEGS &&
-	       r->bytes + len <= INJ_GSO_BYTES && r->tos == tos &&
-	       r->seg + (fi ? 48u : 28u) <= d->mtu &&
-	       b->msg[b->n - 1].msg_hdr.msg_namelen == dlen &&
-	       !memcmp(&b->dst[b->n - 1], dst, dlen);
-}
-
-static void inject(struct daemon *d, const struct data_hdr *h, const uint8_t *payload,
-		   uint32_t len)
-{
-	int fi = h->family == MCTUN_FAM_INET6;
-	struct inj_batch *b = inj[fi];
-	struct sockaddr_storage dst;
-	socklen_t dlen;
-	struct msghdr *m;
-	struct inj_run *r;
-	uint8_t tos = d->cfg->keep_dscp ? h->tos & 0xfc : 0;
-	unsigned int i;
-
-	d->moved = true;
-	if (d->inj_fd[fi] < 0 || !b) {
-		d->st.inject_errors++;
-		return;
-	}
-	if (b->niov == INJ_BATCH || b->used + len > INJ_ARENA)
-		inject_flush(d, fi);
-	memcpy(b->arena + b->used, payload, len);
-	b->iov[b->niov].iov_base = b->arena + b->used;
-	b->iov[b->niov].iov_len = len;
-	b->used += len;
-	dlen = addr_sockaddr(h->family, h->group, h->dport, 0, &dst);
-
-	if (inj_joins(d, b, fi, &dst, dlen, len, tos)) {
-		r = &b->run[b->n - 1];
-		r->nseg++;
-		r->bytes += len;
-		r->closed = len < r->seg;
-		b->msg[b->n - 1].msg_hdr.msg_iovlen++;
-		b->niov++;
-		return;
-	}
-	i = b->n++;
-	b->dst[i] = dst;
-	b->run[i] = (struct inj_run){ .seg = len, .bytes = len, .nseg = 1, .tos = tos };
-	m = &b->msg[i].msg_hdr;
-	memset(m, 0, sizeof(*m));
-	m->msg_name = &b->dst[i];
-	m->msg_namelen = dlen;
-	m->msg_iov = &b->iov[b->niov++];
-	m->msg_iovlen = 1;
-}
 
 /* ---- peers ------------------------------------------------------------ */
 
@@ -669,30 +470,6 @@ static void on_hello(struct daemon *d, struct peer *p, const struct hello *h, ui
 		p->tls ? tls_peer_desc(p->tls) : "", p->tls ? "" : "; unauthenticated (--insecure)");
 }
 
-/* A datagram from the tunnel onto the island, as its group says: not at all
- * (direction out: it is still passed on), or to its rewrite target. */
-static void inject_group(struct daemon *d, const struct cfg_group *gc, const struct data_hdr *h,
-			 const uint8_t *payload, uint32_t len)
-{
-	struct data_hdr r;
-
-	if (gc->dir == GDIR_OUT) {
-		d->st.drop_direction++;
-		return;
-	}
-	if (!gc->to.family) {
-		inject(d, h, payload, len);
-		return;
-	}
-	/* The target is sent from our own port like any re-injection, so the
-	 * BPF program never captures it, configured group or not. */
-	r = *h;
-	memcpy(r.group, gc->to.addr, 16);
-	r.dport = gc->to.port;
-	d->st.rewritten++;
-	inject(d, &r, payload, len);
-}
-
 static void peer_bad_frame(struct daemon *d, struct peer *p, const char *why);
 
 /*
@@ -733,7 +510,8 @@ static void on_data(struct daemon *d, struct peer *p, struct frame *f)
 		d->st.drop_dup++;
 		return;
 	}
-	inject_group(d, &d->cfg->groups[gi], h, f->data.payload, f->data.payload_len);
+	d->moved = true;
+	inject_group(&d->inj, &d->cfg->groups[gi], h, f->data.payload, f->data.payload_len);
 	if (h->hops + 1u >= d->cfg->max_hops) {
 		d->st.drop_hops++;
 		return;
@@ -761,7 +539,8 @@ static void on_ut_data(struct daemon *d, struct peer *p, const uint8_t *payload,
 		return;
 	}
 	memcpy(h.group, g->addr, 16);
-	inject_group(d, &d->cfg->groups[0], &h, payload, len);
+	d->moved = true;
+	inject_group(&d->inj, &d->cfg->groups[0], &h, payload, len);
 	h.seq = d->seq++;
 	fanout(d, &h, payload, len, p);
 }
@@ -1084,7 +863,7 @@ static void on_group(struct daemon *d, struct gsock *g)
 			    (msg[i].msg_hdr.msg_flags & MSG_TRUNC))
 				continue;
 			/* Our own re-injection, looped back (large ones are marked). */
-			if ((h.sport == d->inj_port[0] || h.sport == d->inj_port[1]) &&
+			if ((h.sport == d->inj.port[0] || h.sport == d->inj.port[1]) &&
 			    is_local_addr(d, fam, h.src)) {
 				d->st.cap_self++;
 				continue;
@@ -1123,23 +902,12 @@ static void publish(struct daemon *d);
  * takes our filters and joins with it, so the daemon exits with a clear
  * message and a failure status, for the service manager to restart it.
  */
-/* The interface's MTU bounds the segments of a GSO re-injection. */
-static void iface_mtu_load(struct daemon *d)
-{
-	struct ifreq ifr = { 0 };
-	int fd = d->inj_fd[0] >= 0 ? d->inj_fd[0] : d->inj_fd[1];
-
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", d->cfg->ifname);
-	if (fd >= 0 && !ioctl(fd, SIOCGIFMTU, &ifr) && ifr.ifr_mtu > 0)
-		d->mtu = (uint32_t)ifr.ifr_mtu;
-}
-
 static void check_iface(struct daemon *d)
 {
 	char name[IF_NAMESIZE];
 
 	if (if_indextoname(d->cfg->ifindex, name) && !strcmp(name, d->cfg->ifname)) {
-		iface_mtu_load(d);
+		injector_mtu_load(&d->inj, d->cfg->ifname);
 		return;
 	}
 	pr_warn("interface '%s' (index %u) was deleted or renamed: exiting\n", d->cfg->ifname,
@@ -1357,40 +1125,6 @@ void raise_nofile(const struct config *cfg)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-int inject_open(struct daemon *d, int fi)
-{
-	int err;
-
-	if (d->inj_fd[fi] >= 0)
-		return 0;
-	inj[fi] = calloc(1, sizeof(*inj[fi]));
-	if (!inj[fi])
-		return -ENOMEM;
-	err = inject_socket_open(d->cfg, fi ? MCTUN_FAM_INET6 : MCTUN_FAM_INET, &d->inj_port[fi]);
-	if (err < 0)
-		goto fail;
-	d->inj_fd[fi] = err;
-	/* before anything is sent from it: the BPF program must skip its port */
-	err = d->tc ? tc_capture_set_selfport(d->tc, d->inj_port[fi]) : 0;
-	if (err) {
-		pr_warn("%s send socket: add port %u to the BPF map: %s\n", fi ? "IPv6" : "IPv4",
-			d->inj_port[fi], strerror(-err));
-		close(d->inj_fd[fi]);
-		d->inj_fd[fi] = -1;
-		goto fail;
-	}
-	iface_mtu_load(d);
-	/* A kernel without UDP GSO (before 4.18) would ignore the control
-	 * message and send a batch as one datagram: ask it first. */
-	if (!d->no_gso && setsockopt(d->inj_fd[fi], SOL_UDP, UDP_SEGMENT, &(int){ 0 }, sizeof(int)))
-		gso_check(d, errno);
-	return 0;
-fail:
-	free(inj[fi]);
-	inj[fi] = NULL;
-	return err;
-}
-
 static int setup(struct daemon *d)
 {
 	const struct config *cfg = d->cfg;
@@ -1443,7 +1177,6 @@ static int setup(struct daemon *d)
 static void teardown(struct daemon *d)
 {
 	unsigned int i;
-	int fi;
 
 	for (i = 0; i < d->npeers; i++) {
 		struct peer *p = d->peers[i];
@@ -1469,12 +1202,7 @@ static void teardown(struct daemon *d)
 		free(d->listeners[i]);
 	}
 	free(d->listeners);
-	for (fi = 0; fi < 2; fi++) {
-		if (d->inj_fd[fi] >= 0)
-			close(d->inj_fd[fi]);
-		free(inj[fi]);
-		inj[fi] = NULL;
-	}
+	injector_close(&d->inj);
 	tc_capture_close(d->tc);
 	free(d->ring_src);
 	if (d->sig.fd >= 0)
@@ -1615,13 +1343,13 @@ int daemon_run(struct config *cfg)
 {
 	struct daemon d = {
 		.cfg = cfg, .epfd = -1, .sig.fd = -1, .timer.fd = -1,
-		.inj_fd = { -1, -1 },
 	};
 	struct epoll_event evs[MAX_EVENTS];
 	char allow_str[256] = "";
 	unsigned int i;
-	int err, n, fi;
+	int err, n;
 
+	injector_init(&d.inj, &d.st);
 	d.t_start = now_ns();
 	for (i = 0; i < cfg->nallow; i++) {
 		char a[ADDR_STRLEN];
@@ -1680,9 +1408,7 @@ int daemon_run(struct config *cfg)
 				peer_read(&d, p, now);
 			}
 		}
-		for (fi = 0; fi < 2; fi++)
-			if (inj[fi] && inj[fi]->n)
-				inject_flush(&d, fi);
+		injector_flush(&d.inj);
 		/* here, where no event of this pass points at what it frees */
 		if (d.reload && !d.stop) {
 			d.reload = false;

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "event.h"
 #include "groups.h"
+#include "inject.h"
 #include "obuf.h"
 #include "proto.h"
 #include "seen.h"
@@ -89,8 +90,7 @@ struct daemon {
 	struct gtable gtab;
 	struct peer **peers;
 	unsigned int npeers, cap_peers;
-	int inj_fd[2];                 /* [0] IPv4, [1] IPv6; -1 if unused */
-	uint16_t inj_port[2];
+	struct injector inj;            /* re-injection onto the island */
 	uint8_t local_addrs[64][17];   /* family byte + address, for self checks */
 	unsigned int nlocal;
 	struct seen *seen;
@@ -98,8 +98,6 @@ struct daemon {
 	__u64 dead_drops;              /* queue drops of peers already freed */
 	uint64_t flush_at;             /* no flush round before this (ns) */
 	bool no_pwait2;                /* kernel older than 5.11 */
-	bool no_gso;                   /* kernel without UDP GSO */
-	uint32_t mtu;                  /* of the interface, 0 until read */
 	uint64_t rl_start;             /* refusal log lines: this second began */
 	unsigned int rl_lines;         /* ... lines logged in it */
 	__u64 rl_quiet;                /* ... refusals not logged */
@@ -137,8 +135,6 @@ void tc_capture_fds(struct tc_capture *tc, struct counters_fds *fds);
 
 /* sockets.c: per-group capture sockets and the re-injection sockets. */
 int group_socket_open(const struct config *cfg, unsigned int gid, bool marked_only);
-int inject_socket_open(const struct config *cfg, int family, uint16_t *port);
-int inject_socket_set_ttl(int fd, int family, uint32_t ttl);
 int local_addrs_load(struct daemon *d);
 bool is_local_addr(const struct daemon *d, uint8_t family, const uint8_t *addr);
 /* TCP keepalives that end a connection silent for about dead_s: the only
@@ -159,8 +155,6 @@ unsigned int daemon_peer_table(struct daemon *d, struct mctun_peer_info *pi, uns
 struct peer *peer_new(struct daemon *d, int fd, bool outbound, const char *name);
 /* End a connection for good (outbound ones too); freed after the loop pass. */
 void peer_drop(struct daemon *d, struct peer *p, const char *why);
-/* The re-injection socket of family index fi (0 IPv4, 1 IPv6). */
-int inject_open(struct daemon *d, int fi);
 void raise_nofile(const struct config *cfg);
 
 /* reload.c */

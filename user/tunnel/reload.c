@@ -53,6 +53,14 @@ static void plan_free(struct plan *pl)
 	gtable_free(&pl->gt);
 }
 
+/* The BPF program skips what a send socket sends: by its port. */
+static int selfport(void *ctx, uint16_t port)
+{
+	struct tc_capture *tc = ctx;
+
+	return tc ? tc_capture_set_selfport(tc, port) : 0;
+}
+
 static int listen_socket(const struct endpoint *ep, bool quiet)
 {
 	int fd, one = 1, err;
@@ -141,7 +149,7 @@ static int prepare(struct daemon *d, const struct config *old, struct config *cf
 	 * if what follows fails: it is harmless. */
 	for (i = 0; i < cfg->ngroups; i++) {
 		fi = cfg->groups[i].g.family == MCTUN_FAM_INET6;
-		err = inject_open(d, fi);
+		err = injector_open(&d->inj, cfg, fi, selfport, d->tc);
 		if (err)
 			return err;
 	}
@@ -426,7 +434,7 @@ int daemon_apply(struct daemon *d, const struct config *old, struct config *cfg)
 {
 	struct plan pl = { 0 };
 	bool quiet = !old;
-	int err, fi;
+	int err;
 
 	err = prepare(d, old, cfg, &pl);
 	if (err) {
@@ -440,11 +448,7 @@ int daemon_apply(struct daemon *d, const struct config *old, struct config *cfg)
 	if (old)
 		drop_disallowed(d, cfg);
 	if (old && old->ttl != cfg->ttl)
-		for (fi = 0; fi < 2; fi++)
-			if (d->inj_fd[fi] >= 0)
-				inject_socket_set_ttl(d->inj_fd[fi],
-						      fi ? MCTUN_FAM_INET6 : MCTUN_FAM_INET,
-						      cfg->ttl);
+		injector_set_ttl(&d->inj, cfg->ttl);
 	/* a listener added or removed may change INSECURE_PUBLIC */
 	if (old && d->tc && (err = tc_capture_update_info(d->tc, cfg)))
 		pr_warn("info map: %s; mctun status may show an old listener's exposure\n",

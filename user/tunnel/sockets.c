@@ -18,7 +18,6 @@
 #include "util.h"
 
 #define GROUP_RCVBUF (4 << 20)
-#define INJECT_SNDBUF (4 << 20)
 
 static int set_int(int fd, int level, int opt, int val, const char *what, const char *obj)
 {
@@ -133,75 +132,6 @@ int group_socket_open(const struct config *cfg, unsigned int gid, bool marked_on
 fail:
 	close(fd);
 	return err;
-}
-
-int inject_socket_open(const struct config *cfg, int family, uint16_t *port)
-{
-	int af = fam_to_af(family);
-	const char *obj = af == AF_INET6 ? "IPv6 send socket" : "IPv4 send socket";
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	int fd, err;
-
-	fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		err = -errno;
-		pr_warn("%s: %s\n", obj, strerror(-err));
-		return err;
-	}
-	if (af == AF_INET6) {
-		if ((err = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY", obj)) ||
-		    (err = set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, cfg->ifindex,
-				   "IPV6_MULTICAST_IF", obj)) ||
-		    (err = set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 1,
-				   "IPV6_MULTICAST_LOOP", obj)) ||
-		    (err = set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, cfg->ttl,
-				   "IPV6_MULTICAST_HOPS", obj)))
-			goto fail;
-	} else {
-		struct ip_mreqn mr = { .imr_ifindex = cfg->ifindex };
-
-		if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr)) < 0) {
-			err = -errno;
-			pr_warn("%s: IP_MULTICAST_IF %s: %s\n", obj, cfg->ifname, strerror(-err));
-			goto fail;
-		}
-		if ((err = set_int(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 1, "IP_MULTICAST_LOOP", obj)) ||
-		    (err = set_int(fd, IPPROTO_IP, IP_MULTICAST_TTL, cfg->ttl,
-				   "IP_MULTICAST_TTL", obj)))
-			goto fail;
-	}
-	set_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF, INJECT_SNDBUF);
-	/* Bound to the island interface, so nothing it sends can leave by
-	 * another route. Needs CAP_NET_RAW; IP_MULTICAST_IF alone also does. */
-	if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, cfg->ifname, strlen(cfg->ifname)) < 0)
-		pr_info("%s: SO_BINDTODEVICE %s: %s (IP_MULTICAST_IF still applies)\n", obj,
-			cfg->ifname, strerror(errno));
-
-	/* An ephemeral port of our own: the BPF program skips it. */
-	memset(&ss, 0, sizeof(ss));
-	ss.ss_family = af;
-	if (bind(fd, (struct sockaddr *)&ss, af == AF_INET6 ? sizeof(struct sockaddr_in6) :
-			sizeof(struct sockaddr_in)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
-		err = -errno;
-		pr_warn("%s: bind: %s\n", obj, strerror(-err));
-		goto fail;
-	}
-	*port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	return fd;
-fail:
-	close(fd);
-	return err;
-}
-
-int inject_socket_set_ttl(int fd, int family, uint32_t ttl)
-{
-	if (family == MCTUN_FAM_INET6)
-		return set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, ttl, "IPV6_MULTICAST_HOPS",
-			       "IPv6 send socket");
-	return set_int(fd, IPPROTO_IP, IP_MULTICAST_TTL, ttl, "IP_MULTICAST_TTL",
-		       "IPv4 send socket");
 }
 
 int local_addrs_load(struct daemon *d)

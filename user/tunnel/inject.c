@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "inject.h"
+#include "log.h"
+#include "util.h"
+
+#define INJ_BATCH     64
+#define INJ_ARENA     (1u << 20)
+#define INJECT_SNDBUF (4 << 20)
+
+/*
+ * Datagrams queued for one send socket. Consecutive datagrams to the same
+ * group with the same TOS, each no longer than the first and all but the
+ * last of its size, share one message sent with UDP_SEGMENT (UDP GSO): the
+ * stack is walked once for up to INJ_GSO_SEGS of them and the segments are
+ * cut at the device (or by the receiving socket, on veth). The message's
+ * iovecs are its datagrams, consecutive in iov[].
+ */
+#define INJ_GSO_SEGS  64             /* UDP_MAX_SEGMENTS since Linux 4.18 */
+#define INJ_GSO_BYTES 60000          /* under IPv4's 64 KiB packet limit */
+
+struct inj_run {
+	uint32_t seg;                 /* GSO segment size: the first datagram's */
+	uint32_t bytes;
+	uint16_t nseg;
+	uint8_t tos;
+	bool closed;                  /* a shorter datagram ended it */
+};
+
+struct inj_batch {
+	struct mmsghdr msg[INJ_BATCH];
+	struct inj_run run[INJ_BATCH];
+	struct iovec iov[INJ_BATCH];
+	struct sockaddr_storage dst[INJ_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl[INJ_BATCH];
+	unsigned int n;               /* messages */
+	unsigned int niov;            /* datagrams */
+	size_t used;
+	uint8_t arena[INJ_ARENA];
+};
+
+/* Control data of message i: its TOS, its GSO segment size. */
+static void inj_set_cmsgs(struct inj_batch *b, unsigned int i, int fi, bool gso)
+{
+	struct msghdr *m = &b->msg[i].msg_hdr;
+	const struct inj_run *r = &b->run[i];
+	struct cmsghdr *c;
+	size_t len = 0;
+
+	m->msg_control = b->ctl[i].buf;
+	m->msg_controllen = sizeof(b->ctl[i].buf);
+	c = CMSG_FIRSTHDR(m);
+	if (r->tos) {
+		c->cmsg_level = fi ? IPPROTO_IPV6 : IPPROTO_IP;
+		c->cmsg_type = fi ? IPV6_TCLASS : IP_TOS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		*(int *)CMSG_DATA(c) = r->tos;
+		len += CMSG_SPACE(sizeof(int));
+		c = CMSG_NXTHDR(m, c);
+	}
+	if (gso && r->nseg > 1) {
+		uint16_t seg = (uint16_t)r->seg;
+
+		c->cmsg_level = SOL_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(seg));
+		memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+		len += CMSG_SPACE(sizeof(seg));
+	}
+	m->msg_controllen = len;
+	if (!len)
+		m->msg_control = NULL;
+}
+
+/* err, from asking for or sending with UDP_SEGMENT: where it says the kernel
+ * has no UDP GSO, re-injection goes datagram by datagram from now on. */
+static void gso_check(struct injector *in, int err)
+{
+	if (err != ENOPROTOOPT && err != EOPNOTSUPP)
+		return;
+	pr_info("UDP GSO unavailable (%s): re-injecting datagram by datagram\n", strerror(err));
+	in->no_gso = true;
+}
+
+/* A GSO message the kernel refused (an MTU that shrank, a kernel without
+ * UDP GSO): its datagrams one by one. */
+static void inject_singly(struct injector *in, int fi, unsigned int i, int gso_err)
+{
+	struct inj_batch *b = in->b[fi];
+	struct msghdr m;
+	struct iovec *iov;
+	unsigned int k, n = b->run[i].nseg;
+
+	gso_check(in, gso_err);
+	inj_set_cmsgs(b, i, fi, false);    /* the TOS alone */
+	m = b->msg[i].msg_hdr;
+	iov = m.msg_iov;
+	m.msg_iovlen = 1;
+	for (k = 0; k < n; k++) {
+		m.msg_iov = &iov[k];
+		if (sendmsg(in->fd[fi], &m, MSG_DONTWAIT) < 0)
+			in->st->inject_errors++;
+		else
+			in->st->injected++;
+	}
+}
+
+static void flush_family(struct injector *in, int fi)
+{
+	struct inj_batch *b = in->b[fi];
+	unsigned int done = 0, i, k;
+	int r;
+
+	if (!b)
+		return;
+	for (i = 0; i < b->n; i++)
+		inj_set_cmsgs(b, i, fi, true);
+	for (i = 0; done < b->n && i < 2 * INJ_BATCH; i++) {
+		r = sendmmsg(in->fd[fi], b->msg + done, b->n - done, MSG_DONTWAIT);
+		if (r < 0) {
+			int err = errno;
+
+			if (err == EINTR)
+				continue;
+			/* The message at `done` failed: deal with it, go on. */
+			if (b->run[done].nseg > 1 && err != EAGAIN && err != ENOBUFS)
+				inject_singly(in, fi, done, err);
+			else
+				in->st->inject_errors += b->run[done].nseg;
+			done++;
+			continue;
+		}
+		for (k = done; k < done + (unsigned int)r; k++)
+			in->st->injected += b->run[k].nseg;
+		done += r;
+	}
+	b->n = 0;
+	b->niov = 0;
+	b->used = 0;
+}
+
+/* May a datagram of len bytes to dst join the batch's last message? */
+static bool inj_joins(const struct injector *in, const struct inj_batch *b, int fi,
+		      const struct sockaddr_storage *dst, socklen_t dlen, uint32_t len,
+		      uint8_t tos)
+{
+	const struct inj_run *r;
+
+	if (!b->n || in->no_gso || !len)
+		return false;
+	r = &b->run[b->n - 1];
+	return !r->closed && len <= r->seg && r->nseg < INJ_GSO_SEGS &&
+	       r->bytes + len <= INJ_GSO_BYTES && r->tos == tos &&
+	       r->seg + (fi ? 48u : 28u) <= in->mtu &&
+	       b->msg[b->n - 1].msg_hdr.msg_namelen == dlen &&
+	       !memcmp(&b->dst[b->n - 1], dst, dlen);
+}
+
+/* The datagram keeps its DSCP; ECN bits are the kernel's to set. */
+static void inject(struct injector *in, const struct data_hdr *h, const uint8_t *payload,
+		   uint32_t len)
+{
+	int fi = h->family == MCTUN_FAM_INET6;
+	struct inj_batch *b = in->b[fi];
+	struct sockaddr_storage dst;
+	socklen_t dlen;
+	struct msghdr *m;
+	struct inj_run *r;
+	uint8_t tos = h->tos & 0xfc;
+	unsigned int i;
+
+	if (in->fd[fi] < 0 || !b) {
+		in->st->inject_errors++;
+		return;
+	}
+	if (b->niov == INJ_BATCH || b->used + len > INJ_ARENA)
+		flush_family(in, fi);
+	memcpy(b->arena + b->used, payload, len);
+	b->iov[b->niov].iov_base = b->arena + b->used;
+	b->iov[b->niov].iov_len = len;
+	b->used += len;
+	dlen = addr_sockaddr(h->family, h->group, h->dport, 0, &dst);
+
+	if (inj_joins(in, b, fi, &dst, dlen, len, tos)) {
+		r = &b->run[b->n - 1];
+		r->nseg++;
+		r->bytes += len;
+		r->closed = len < r->seg;
+		b->msg[b->n - 1].msg_hdr.msg_iovlen++;
+		b->niov++;
+		return;
+	}
+	i = b->n++;
+	b->dst[i] = dst;
+	b->run[i] = (struct inj_run){ .seg = len, .bytes = len, .nseg = 1, .tos = tos };
+	m = &b->msg[i].msg_hdr;
+	memset(m, 0, sizeof(*m));
+	m->msg_name = &b->dst[i];
+	m->msg_namelen = dlen;
+	m->msg_iov = &b->iov[b->niov++];
+	m->msg_iovlen = 1;
+}
+
+/* A datagram from the tunnel onto the island, as its group says: not at all
+ * (direction out: it is still passed on), or to its rewrite target. */
+void inject_group(struct injector *in, const struct cfg_group *gc, const struct data_hdr *h,
+		  const uint8_t *payload, uint32_t len)
+{
+	struct data_hdr r;
+
+	if (gc->dir == GDIR_OUT) {
+		in->st->drop_direction++;
+		return;
+	}
+	if (!gc->to.family) {
+		inject(in, h, payload, len);
+		return;
+	}
+	/* The target is sent from our own port like any re-injection, so the
+	 * BPF program never captures it, configured group or not. */
+	r = *h;
+	memcpy(r.group, gc->to.addr, 16);
+	r.dport = gc->to.port;
+	in->st->rewritten++;
+	inject(in, &r, payload, len);
+}
+
+void injector_flush(struct injector *in)
+{
+	int fi;
+
+	for (fi = 0; fi < 2; fi++)
+		if (in->b[fi] && in->b[fi]->n)
+			flush_family(in, fi);
+}
+
+/* ---- the send sockets ---------------------------------------------------- */
+
+void injector_init(struct injector *in, struct mctun_dstats *st)
+{
+	*in = (struct injector){ .fd = { -1, -1 }, .st = st };
+}
+
+static int ttl_opt(int fi)
+{
+	return fi ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL;
+}
+
+static int socket_open(const struct config *cfg, int fi, uint16_t *port)
+{
+	int af = fi ? AF_INET6 : AF_INET, lvl = fi ? IPPROTO_IPV6 : IPPROTO_IP;
+	const char *obj = fi ? "IPv6 send socket" : "IPv4 send socket";
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd, err, bytes = INJECT_SNDBUF;
+
+	fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("%s: %s\n", obj, strerror(-err));
+		return err;
+	}
+	if (fi) {
+		if ((err = set_sockopt_int(fd, lvl, IPV6_V6ONLY, 1, obj, "IPV6_V6ONLY")) ||
+		    (err = set_sockopt_int(fd, lvl, IPV6_MULTICAST_IF, cfg->ifindex, obj,
+					   "IPV6_MULTICAST_IF")) ||
+		    (err = set_sockopt_int(fd, lvl, IPV6_MULTICAST_LOOP, 1, obj,
+					   "IPV6_MULTICAST_LOOP")))
+			goto fail;
+	} else {
+		struct ip_mreqn mr = { .imr_ifindex = cfg->ifindex };
+
+		if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr)) < 0) {
+			err = -errno;
+			pr_warn("%s: IP_MULTICAST_IF %s: %s\n", obj, cfg->ifname, strerror(-err));
+			goto fail;
+		}
+		if ((err = set_sockopt_int(fd, lvl, IP_MULTICAST_LOOP, 1, obj, "IP_MULTICAST_LOOP")))
+			goto fail;
+	}
+	if ((err = set_sockopt_int(fd, lvl, ttl_opt(fi), cfg->ttl, obj, "the TTL")))
+		goto fail;
+	/* A big buffer: FORCE works for root and CAP_NET_ADMIN, else the sysctl cap. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+	/* Bound to the island interface, so nothing it sends can leave by
+	 * another route. Needs CAP_NET_RAW; IP_MULTICAST_IF alone also does. */
+	if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, cfg->ifname, strlen(cfg->ifname)) < 0)
+		pr_info("%s: SO_BINDTODEVICE %s: %s (IP_MULTICAST_IF still applies)\n", obj,
+			cfg->ifname, strerror(errno));
+
+	/* An ephemeral port of our own: the BPF program skips it. */
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = af;
+	if (bind(fd, (struct sockaddr *)&ss, fi ? sizeof(struct sockaddr_in6) :
+			sizeof(struct sockaddr_in)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		err = -errno;
+		pr_warn("%s: bind: %s\n", obj, strerror(-err));
+		goto fail;
+	}
+	*port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+fail:
+	close(fd);
+	return err;
+}
+
+int injector_open(struct injector *in, const struct config *cfg, int fi,
+		  int (*on_port)(void *ctx, uint16_t port), void *ctx)
+{
+	int err;
+
+	if (in->fd[fi] >= 0)
+		return 0;
+	in->b[fi] = calloc(1, sizeof(*in->b[fi]));
+	if (!in->b[fi])
+		return -ENOMEM;
+	err = socket_open(cfg, fi, &in->port[fi]);
+	if (err < 0)
+		goto fail;
+	in->fd[fi] = err;
+	/* before anything is sent from it: the BPF program must skip its port */
+	err = on_port ? on_port(ctx, in->port[fi]) : 0;
+	if (err) {
+		pr_warn("%s send socket: add port %u to the BPF map: %s\n", fi ? "IPv6" : "IPv4",
+			in->port[fi], strerror(-err));
+		close(in->fd[fi]);
+		in->fd[fi] = -1;
+		goto fail;
+	}
+	injector_mtu_load(in, cfg->ifname);
+	/* A kernel without UDP GSO (before 4.18) would ignore the control
+	 * message and send a batch as one datagram: ask it first. */
+	if (!in->no_gso && setsockopt(in->fd[fi], SOL_UDP, UDP_SEGMENT, &(int){ 0 }, sizeof(int)))
+		gso_check(in, errno);
+	return 0;
+fail:
+	free(in->b[fi]);
+	in->b[fi] = NULL;
+	return err;
+}
+
+void injector_close(struct injector *in)
+{
+	int fi;
+
+	for (fi = 0; fi < 2; fi++) {
+		if (in->fd[fi] >= 0)
+			close(in->fd[fi]);
+		in->fd[fi] = -1;
+		free(in->b[fi]);
+		in->b[fi] = NULL;
+	}
+}
+
+void injector_set_ttl(struct injector *in, uint32_t ttl)
+{
+	int fi;
+
+	for (fi = 0; fi < 2; fi++)
+		if (in->fd[fi] >= 0)
+			set_sockopt_int(in->fd[fi], fi ? IPPROTO_IPV6 : IPPROTO_IP, ttl_opt(fi), ttl,
+					fi ? "IPv6 send socket" : "IPv4 send socket", "the TTL");
+}
+
+void injector_mtu_load(struct injector *in, const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int fd = in->fd[0] >= 0 ? in->fd[0] : in->fd[1];
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (fd >= 0 && !ioctl(fd, SIOCGIFMTU, &ifr) && ifr.ifr_mtu > 0)
+		in->mtu = (uint32_t)ifr.ifr_mtu;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Re-injection: datagrams from the tunnel onto the island, through one send
+ * socket per address family (multicast loopback on, so the gateway's own
+ * applications receive them too), batched with sendmmsg and UDP GSO.
+ */
+#ifndef MCTUN_INJECT_H
+#define MCTUN_INJECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "mctun.h"
+#include "proto.h"
+
+struct inj_batch;
+
+struct injector {
+	int fd[2];                     /* [0] IPv4, [1] IPv6; -1 if not open */
+	uint16_t port[2];              /* their source ports: the BPF program skips them */
+	struct inj_batch *b[2];
+	bool no_gso;                   /* kernel without UDP GSO */
+	uint32_t mtu;                  /* of the interface, 0 until read */
+	struct mctun_dstats *st;       /* injected, inject_errors, rewritten, drop_direction */
+};
+
+void injector_init(struct injector *in, struct mctun_dstats *st);
+/*
+ * The send socket of family index fi (0 IPv4, 1 IPv6), unless it is open:
+ * bound to cfg's interface, with cfg's TTL and a port of its own, which
+ * on_port (may be NULL) learns before anything is sent from it; when
+ * on_port fails, the socket is closed again. Returns 0 or -errno (logged).
+ */
+int injector_open(struct injector *in, const struct config *cfg, int fi,
+		  int (*on_port)(void *ctx, uint16_t port), void *ctx);
+void injector_close(struct injector *in);
+/* The TTL / hop limit of what the open sockets send from now on. */
+void injector_set_ttl(struct injector *in, uint32_t ttl);
+/* The interface's MTU, which bounds a GSO batch's segments. */
+void injector_mtu_load(struct injector *in, const char *ifname);
+
+/* One datagram of group gc from the tunnel onto the island, as the group
+ * says: not at all (direction out), or to its rewrite target. Queued: it
+ * goes out by injector_flush() at the latest. */
+void inject_group(struct injector *in, const struct cfg_group *gc, const struct data_hdr *h,
+		  const uint8_t *payload, uint32_t len);
+/* Sends what is queued. */
+void injector_flush(struct injector *in);
+
+#endif
