@@ -7,7 +7,7 @@
  * and the payload bytes) and every counter of mctun_stats and mctun_gstats
  * (summed over CPUs, zeroed before each case).
  *
- * The object is configured as the daemon does it (user/tunnel/capture_tc.c):
+ * The object is configured as the daemon does it (user/tunnel/capture_bpf.c):
  * rodata l2_len = 14 and xdp_mode, mctun_scratch sized to the possible
  * CPUs, groups with their address-only entries, mctun_cfg, a self port.
  *

@@ -33,6 +33,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "capture_bpf.h"
+#include "capture_socket.h"
 #include "daemon.h"
 #include "groups.h"
 #include "inject.h"
@@ -47,7 +49,6 @@
 #define READS_PER_EV  8                /* bound per wakeup, for fairness */
 #define TLS_READS_PER_EV 32            /* the same for TLS: one record (16 KiB) a read */
 #define REFUSAL_LINES 20               /* refusals logged per second; the rest summed */
-#define RECV_BATCH    16
 #define INJ_BATCH     64
 #define INJ_ARENA     (1u << 20)
 #define NSEC          1000000000ull
@@ -258,6 +259,34 @@ static void peer_tls_step(struct daemon *d, struct peer *p, uint64_t now)
 }
 
 /*
+ * The kernel probes a connection idle for idle_s (whole seconds, at least
+ * 1), then every `intvl` seconds, and ends it when about dead_s have passed
+ * without an answer; TCP_USER_TIMEOUT ends it too when data stays
+ * unacknowledged that long (no probes go out while data is outstanding).
+ * The reader then gets ETIMEDOUT.
+ */
+static int tcp_keepalive_on(int fd, double idle_s, double dead_s)
+{
+	int on = 1, idle = (int)idle_s, intvl, cnt, ms = (int)(dead_s * 1000);
+	double rest;
+
+	idle += idle < idle_s || idle < 1;          /* rounded up, at least 1 */
+	rest = dead_s > idle ? dead_s - idle : 1;
+	intvl = idle;
+	if (rest / intvl > 127)                     /* TCP_KEEPCNT's maximum */
+		intvl = (int)(rest / 127) + 1;
+	cnt = (int)(rest / intvl);
+	cnt += cnt < 1 || cnt * intvl < rest;
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms)) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
  * A TCP connection is established: authenticate (TLS, when configured),
  * then say hello, all within --auth-timeout of this moment. With udptunnel
  * framing, which has neither, the peer is up at once.
@@ -416,6 +445,24 @@ void daemon_capture(struct daemon *d, const struct data_hdr *h, const uint8_t *p
 	o.seq = d->seq++;
 	o.hops = 0;
 	fanout(d, &o, payload, len, NULL);
+}
+
+/* A datagram the BPF program put in the ring. */
+static void on_ring(void *ctx, const struct data_hdr *h, const uint8_t *payload, uint32_t len)
+{
+	struct daemon *d = ctx;
+
+	d->st.cap_ring++;
+	daemon_capture(d, h, payload, len);
+}
+
+/* A datagram from a group socket. */
+static void on_socket(void *ctx, const struct data_hdr *h, const uint8_t *payload, uint32_t len)
+{
+	struct daemon *d = ctx;
+
+	d->st.cap_sock++;
+	daemon_capture(d, h, payload, len);
 }
 
 /* Inbound peers up (authenticated). Only they count against --max-peers:
@@ -824,74 +871,6 @@ static void on_accept(struct daemon *d, struct src *l, uint64_t now)
 	}
 }
 
-/* ---- capture sockets --------------------------------------------------- */
-
-static void on_group(struct daemon *d, struct gsock *g)
-{
-	static uint8_t bufs[RECV_BATCH][DATA_MAX_PAYLOAD + 1];
-	static union {
-		char buf[CMSG_SPACE(sizeof(int)) * 2];
-		struct cmsghdr align;
-	} ctl[RECV_BATCH];
-	struct sockaddr_storage from[RECV_BATCH];
-	struct mmsghdr msg[RECV_BATCH];
-	struct iovec iov[RECV_BATCH];
-	const struct mc_group *grp = &d->cfg->groups[g->gid].g;
-	int round, i, n;
-
-	for (round = 0; round < 4; round++) {
-		for (i = 0; i < RECV_BATCH; i++) {
-			iov[i].iov_base = bufs[i];
-			iov[i].iov_len = sizeof(bufs[i]);
-			memset(&msg[i], 0, sizeof(msg[i]));
-			msg[i].msg_hdr.msg_name = &from[i];
-			msg[i].msg_hdr.msg_namelen = sizeof(from[i]);
-			msg[i].msg_hdr.msg_iov = &iov[i];
-			msg[i].msg_hdr.msg_iovlen = 1;
-			msg[i].msg_hdr.msg_control = ctl[i].buf;
-			msg[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
-		}
-		n = recvmmsg(g->src.fd, msg, RECV_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			return;
-		for (i = 0; i < n; i++) {
-			struct data_hdr h = { .ttl = 0, .tos = 0 };
-			struct cmsghdr *c;
-			uint8_t fam;
-
-			if (sockaddr_addr((struct sockaddr *)&from[i], &fam, h.src, &h.sport) ||
-			    (msg[i].msg_hdr.msg_flags & MSG_TRUNC))
-				continue;
-			/* Our own re-injection, looped back (large ones are marked). */
-			if ((h.sport == d->inj.port[0] || h.sport == d->inj.port[1]) &&
-			    is_local_addr(d, fam, h.src)) {
-				d->st.cap_self++;
-				continue;
-			}
-			for (c = CMSG_FIRSTHDR(&msg[i].msg_hdr); c;
-			     c = CMSG_NXTHDR(&msg[i].msg_hdr, c)) {
-				int v = c->cmsg_len >= CMSG_LEN(sizeof(int)) ?
-					*(int *)CMSG_DATA(c) : *(uint8_t *)CMSG_DATA(c);
-
-				if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
-				    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT))
-					h.ttl = v;
-				else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) ||
-					 (c->cmsg_level == IPPROTO_IPV6 &&
-					  c->cmsg_type == IPV6_TCLASS))
-					h.tos = v;
-			}
-			h.family = grp->family;
-			memcpy(h.group, grp->addr, 16);
-			h.dport = grp->port;
-			d->st.cap_sock++;
-			daemon_capture(d, &h, bufs[i], msg[i].msg_len);
-		}
-		if (n < RECV_BATCH)
-			return;
-	}
-}
-
 /* ---- housekeeping, signals, stats -------------------------------------- */
 
 static void publish(struct daemon *d);
@@ -1022,8 +1001,8 @@ static void publish(struct daemon *d)
 	static struct mctun_peer_info pi[MCTUN_PINNED_PEERS];
 	unsigned int n = daemon_peer_table(d, pi, MCTUN_PINNED_PEERS);
 
-	if (d->tc)
-		tc_capture_publish(d->tc, &d->st, pi, n);
+	if (d->bpf)
+		capture_bpf_publish(d->bpf, &d->st, pi, n);
 }
 
 static void log_stats(struct daemon *d)
@@ -1031,8 +1010,8 @@ static void log_stats(struct daemon *d)
 	const struct mctun_dstats *s = &d->st;
 	unsigned int i, up = 0;
 
-	if (d->tc)
-		tc_capture_log_stats(d->tc, d->cfg);
+	if (d->bpf)
+		capture_bpf_log_stats(d->bpf, d->cfg);
 	for (i = 0; i < d->npeers; i++)
 		up += d->peers[i]->state == PS_UP;
 	pr_info("daemon: node %016llx, %u peers up; captured %llu (ring %llu, socket %llu, "
@@ -1148,7 +1127,7 @@ static int setup(struct daemon *d)
 	if (!err)
 		err = setup_timer(d);
 	if (!err)
-		err = local_addrs_load(d);
+		err = local_addrs_load(&d->local);
 	if (err)
 		return err;
 
@@ -1157,13 +1136,13 @@ static int setup(struct daemon *d)
 
 		if (!ring)
 			return -ENOMEM;
-		err = tc_capture_open(d, &d->tc);
+		err = capture_bpf_open(d->cfg, on_ring, d, &d->bpf);
 		if (err) {
 			free(ring);
 			return err;
 		}
 		ring->kind = SRC_RING;
-		ring->fd = tc_capture_ring_fd(d->tc);
+		ring->fd = capture_bpf_ring_fd(d->bpf);
 		ep_set(d->epfd, ring, EPOLLIN, EPOLL_CTL_ADD);
 		d->ring_src = ring;
 	}
@@ -1203,7 +1182,7 @@ static void teardown(struct daemon *d)
 	}
 	free(d->listeners);
 	injector_close(&d->inj);
-	tc_capture_close(d->tc);
+	capture_bpf_close(d->bpf);
 	free(d->ring_src);
 	if (d->sig.fd >= 0)
 		close(d->sig.fd);
@@ -1218,6 +1197,7 @@ static void teardown(struct daemon *d)
 static void dispatch(struct daemon *d, struct epoll_event *ev, uint64_t now)
 {
 	struct src *s = ev->data.ptr;
+	struct gsock *g;
 	struct peer *p;
 	uint64_t ticks;
 
@@ -1231,14 +1211,16 @@ static void dispatch(struct daemon *d, struct epoll_event *ev, uint64_t now)
 		tick(d, now);
 		break;
 	case SRC_RING:
-		if (tc_capture_poll(d->tc))
+		if (capture_bpf_poll(d->bpf))
 			pr_debug("ring: consume failed\n");
 		break;
 	case SRC_LISTEN:
 		on_accept(d, s, now);
 		break;
 	case SRC_GROUP:
-		on_group(d, (struct gsock *)s);
+		g = (struct gsock *)s;
+		capture_socket_read(s->fd, &d->cfg->groups[g->gid].g, &d->local, d->inj.port,
+				    &d->st.cap_self, on_socket, d);
 		break;
 	case SRC_METRICS:
 		metrics_event(d, s, ev->events, now);

@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "allow.h"
+#include "capture_socket.h"
 #include "config.h"
 #include "event.h"
 #include "groups.h"
@@ -72,7 +73,6 @@ struct listener {
 
 
 
-struct tc_capture;
 struct metrics;
 struct counters_fds;
 
@@ -82,7 +82,7 @@ struct daemon {
 	struct src sig, timer;
 	uint64_t node_id;
 	uint64_t seq;                  /* next sequence number of our captures */
-	struct tc_capture *tc;         /* NULL in socket mode */
+	struct capture_bpf *bpf;       /* the BPF capture; NULL in socket mode */
 	struct src *ring_src;          /* epoll entry of the ring, tc mode */
 	struct gsock **gs;             /* per group of cfg; NULL: none (direction in) */
 	struct listener **listeners;
@@ -91,8 +91,7 @@ struct daemon {
 	struct peer **peers;
 	unsigned int npeers, cap_peers;
 	struct injector inj;            /* re-injection onto the island */
-	uint8_t local_addrs[64][17];   /* family byte + address, for self checks */
-	unsigned int nlocal;
+	struct local_addrs local;       /* the host's: our own looped-back re-injections */
 	struct seen *seen;
 	struct mctun_dstats st;
 	__u64 dead_drops;              /* queue drops of peers already freed */
@@ -109,37 +108,6 @@ struct daemon {
 	bool moved;                    /* ... in this pass of the loop */
 	struct metrics *metrics;       /* --metrics server, NULL without */
 };
-
-/* capture_tc.c: the BPF side of tc mode. */
-int tc_capture_open(struct daemon *d, struct tc_capture **out);
-int tc_capture_ring_fd(struct tc_capture *tc);
-int tc_capture_poll(struct tc_capture *tc);
-int tc_capture_set_selfport(struct tc_capture *tc, uint16_t port);
-void tc_capture_log_stats(struct tc_capture *tc, const struct config *cfg);
-/* Bring the groups map from old's groups (NULL: none) to cfg's, touching
- * only the entries that differ; new groups' counters start at zero. */
-int tc_capture_set_groups(struct tc_capture *tc, const struct config *old,
-			  const struct config *cfg);
-/* The info map's flags from cfg (config_auth_flags()): after a reload
- * that changed the listeners. */
-int tc_capture_update_info(struct tc_capture *tc, const struct config *cfg);
-/* Counters of a group id at zero, before a new group takes it. */
-int tc_capture_zero_gstats(struct tc_capture *tc, uint32_t id);
-/* Publish the daemon's counters and peer table in the pinned maps. */
-void tc_capture_publish(struct tc_capture *tc, const struct mctun_dstats *st,
-			const struct mctun_peer_info *peers, unsigned int npeers);
-void tc_capture_close(struct tc_capture *tc);
-/* The maps `mctun stats` reads from the pins: info, stats, gstats, groups
- * (dstats and peers: -1, the daemon has them in memory). */
-void tc_capture_fds(struct tc_capture *tc, struct counters_fds *fds);
-
-/* sockets.c: per-group capture sockets and the re-injection sockets. */
-int group_socket_open(const struct config *cfg, unsigned int gid, bool marked_only);
-int local_addrs_load(struct daemon *d);
-bool is_local_addr(const struct daemon *d, uint8_t family, const uint8_t *addr);
-/* TCP keepalives that end a connection silent for about dead_s: the only
- * way to find a dead peer whose framing has no keepalive of its own. */
-int tcp_keepalive_on(int fd, double idle_s, double dead_s);
 
 /* daemon.c. daemon_run takes cfg over and frees it (or what a reload put
  * in its place) before it returns. */

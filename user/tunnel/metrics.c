@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "counters.h"
+#include "capture_bpf.h"
 #include "daemon.h"
 #include "groups.h"
 #include "http.h"
@@ -85,10 +86,10 @@ static void daemon_counters(struct daemon *d, struct counters *c,
 	unsigned int i;
 
 	snprintf(c->ifname, sizeof(c->ifname), "%s", cfg->ifname);
-	if (d->tc) {
+	if (d->bpf) {
 		struct counters_fds fds;
 
-		tc_capture_fds(d->tc, &fds);
+		capture_bpf_fds(d->bpf, &fds);
 		counters_read_fds(c, &fds);
 	} else {
 		c->have_info = true;

@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "capture_bpf.h"
+#include "capture_socket.h"
 #include "daemon.h"
 #include "groups.h"
 #include "log.h"
@@ -56,9 +58,9 @@ static void plan_free(struct plan *pl)
 /* The BPF program skips what a send socket sends: by its port. */
 static int selfport(void *ctx, uint16_t port)
 {
-	struct tc_capture *tc = ctx;
+	struct capture_bpf *bpf = ctx;
 
-	return tc ? tc_capture_set_selfport(tc, port) : 0;
+	return bpf ? capture_bpf_set_selfport(bpf, port) : 0;
 }
 
 static int listen_socket(const struct endpoint *ep, bool quiet)
@@ -149,7 +151,7 @@ static int prepare(struct daemon *d, const struct config *old, struct config *cf
 	 * if what follows fails: it is harmless. */
 	for (i = 0; i < cfg->ngroups; i++) {
 		fi = cfg->groups[i].g.family == MCTUN_FAM_INET6;
-		err = injector_open(&d->inj, cfg, fi, selfport, d->tc);
+		err = injector_open(&d->inj, cfg, fi, selfport, d->bpf);
 		if (err)
 			return err;
 	}
@@ -207,17 +209,17 @@ static int prepare(struct daemon *d, const struct config *old, struct config *cf
 	}
 
 	/* Last, as it changes what the BPF program captures at once. */
-	if (d->tc) {
+	if (d->bpf) {
 		for (i = 0; i < cfg->ngroups; i++) {
 			if (pl->n2o[i] >= 0)
 				continue;
-			err = tc_capture_zero_gstats(d->tc, cfg->groups[i].id);
+			err = capture_bpf_zero_gstats(d->bpf, cfg->groups[i].id);
 			if (err)
 				return err;
 		}
-		err = tc_capture_set_groups(d->tc, old, cfg);
+		err = capture_bpf_set_groups(d->bpf, old, cfg);
 		if (err) {
-			tc_capture_set_groups(d->tc, cfg, old);
+			capture_bpf_set_groups(d->bpf, cfg, old);
 			return err;
 		}
 	}
@@ -450,7 +452,7 @@ int daemon_apply(struct daemon *d, const struct config *old, struct config *cfg)
 	if (old && old->ttl != cfg->ttl)
 		injector_set_ttl(&d->inj, cfg->ttl);
 	/* a listener added or removed may change INSECURE_PUBLIC */
-	if (old && d->tc && (err = tc_capture_update_info(d->tc, cfg)))
+	if (old && d->bpf && (err = capture_bpf_update_info(d->bpf, cfg)))
 		pr_warn("info map: %s; mctun status may show an old listener's exposure\n",
 			strerror(-err));
 	log_level = LOG_LVL_INFO + cfg->verbose;

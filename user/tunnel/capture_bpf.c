@@ -1,9 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/*
- * tc mode: load the BPF object, fill its configuration maps, pin the maps
- * an operator reads, attach to the interface's ingress and egress, and
- * drain the ring. Also finds and clears what a killed instance left.
- */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -25,7 +20,7 @@
 #include "mctun.skel.h"
 #include "config.h"
 #include "counters.h"
-#include "daemon.h"
+#include "capture_bpf.h"
 #include "groups.h"
 #include "instances.h"
 #include "log.h"
@@ -36,8 +31,9 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
 
-struct tc_capture {
-	struct daemon *d;
+struct capture_bpf {
+	capture_fn fn;                 /* each datagram from the ring goes here */
+	void *ctx;
 	struct mctun_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_tc_hook hook;
@@ -153,7 +149,7 @@ static void find_holder(const struct mctun_info *info, void *ctx)
 		h->pid = info->pid;
 }
 
-static int already_runs(struct tc_capture *tc, const struct config *cfg)
+static int already_runs(struct capture_bpf *cap, const struct config *cfg)
 {
 	struct holder h = { .netns = instance_own_ns("net"), .ifindex = cfg->ifindex };
 	struct mctun_info info = {};
@@ -163,7 +159,7 @@ static int already_runs(struct tc_capture *tc, const struct config *cfg)
 
 	if (instances_walk(find_holder, &h) == -EPERM) {
 		/* without CAP_SYS_ADMIN, the pins say, where we see them */
-		snprintf(path, sizeof(path), "%s/info", tc->pin_dir);
+		snprintf(path, sizeof(path), "%s/info", cap->pin_dir);
 		fd = bpf_obj_get(path);
 		if (fd >= 0) {
 			if (!bpf_map_lookup_elem(fd, &zero, &info) && pid_is_mctun(info.pid))
@@ -186,7 +182,7 @@ static int already_runs(struct tc_capture *tc, const struct config *cfg)
  * stale. What it had made is in its info map: pinned, or held by the
  * programs it left attached (found by id, which needs CAP_SYS_ADMIN).
  */
-static int clear_stale(struct tc_capture *tc, const struct config *cfg)
+static int clear_stale(struct capture_bpf *cap, const struct config *cfg)
 {
 	struct mctun_info info = {};
 	char path[PATH_MAX];
@@ -194,7 +190,7 @@ static int clear_stale(struct tc_capture *tc, const struct config *cfg)
 	__u32 zero = 0;
 	int fd, i;
 
-	snprintf(path, sizeof(path), "%s/info", tc->pin_dir);
+	snprintf(path, sizeof(path), "%s/info", cap->pin_dir);
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
 		have_info = !bpf_map_lookup_elem(fd, &zero, &info) && info.pid;
@@ -244,7 +240,7 @@ static int clear_stale(struct tc_capture *tc, const struct config *cfg)
 
 		bpf_tc_hook_destroy(&h);
 	}
-	unpin_all(tc->pin_dir);
+	unpin_all(cap->pin_dir);
 	if (found)
 		pr_info("%s: cleared filters%s and pins left by a previous instance%s\n",
 			cfg->ifname, have_info && (info.flags & MCTUN_INFO_QDISC_OURS) ?
@@ -296,10 +292,10 @@ out:
 	return err;
 }
 
-int tc_capture_set_groups(struct tc_capture *tc, const struct config *old,
+int capture_bpf_set_groups(struct capture_bpf *cap, const struct config *old,
 			  const struct config *cfg)
 {
-	int fd = bpf_map__fd(tc->skel->maps.mctun_groups);
+	int fd = bpf_map__fd(cap->skel->maps.mctun_groups);
 	struct group_entry *a = NULL, *b = NULL;
 	unsigned int na, nb, i = 0, j = 0;
 	int err;
@@ -332,7 +328,7 @@ int tc_capture_set_groups(struct tc_capture *tc, const struct config *old,
 	return err;
 }
 
-int tc_capture_zero_gstats(struct tc_capture *tc, uint32_t id)
+int capture_bpf_zero_gstats(struct capture_bpf *cap, uint32_t id)
 {
 	int ncpus = libbpf_num_possible_cpus(), err = 0;
 	void *zero;
@@ -342,7 +338,7 @@ int tc_capture_zero_gstats(struct tc_capture *tc, uint32_t id)
 	zero = calloc(ncpus, sizeof(struct mctun_gstats));
 	if (!zero)
 		return -ENOMEM;
-	if (bpf_map_update_elem(bpf_map__fd(tc->skel->maps.mctun_gstats), &id, zero, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(cap->skel->maps.mctun_gstats), &id, zero, BPF_ANY))
 		err = -errno;
 	free(zero);
 	return err;
@@ -350,7 +346,7 @@ int tc_capture_zero_gstats(struct tc_capture *tc, uint32_t id)
 
 static int on_event(void *ctx, void *data, size_t size)
 {
-	struct tc_capture *tc = ctx;
+	struct capture_bpf *cap = ctx;
 	const struct mctun_event *ev = data;
 	struct data_hdr h = {};
 
@@ -365,15 +361,14 @@ static int on_event(void *ctx, void *data, size_t size)
 	h.sport = ntohs(ev->sport);
 	memcpy(h.group, ev->dst, 16);
 	memcpy(h.src, ev->src, 16);
-	tc->d->st.cap_ring++;
-	daemon_capture(tc->d, &h, (const uint8_t *)(ev + 1), ev->len);
+	cap->fn(cap->ctx, &h, (const uint8_t *)(ev + 1), ev->len);
 	return 0;
 }
 
 /* Native XDP where the driver has it, generic (skb) XDP otherwise. */
-static int attach_xdp(struct tc_capture *tc, const struct config *cfg)
+static int attach_xdp(struct capture_bpf *cap, const struct config *cfg)
 {
-	int fd = bpf_program__fd(tc->skel->progs.mctun_xdp);
+	int fd = bpf_program__fd(cap->skel->progs.mctun_xdp);
 	__u32 modes[] = { XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE };
 	libbpf_print_fn_t old;
 	unsigned int i;
@@ -396,7 +391,7 @@ static int attach_xdp(struct tc_capture *tc, const struct config *cfg)
 		if (quiet)
 			libbpf_set_print(old);
 		if (!err) {
-			tc->xdp_flags = modes[i];
+			cap->xdp_flags = modes[i];
 			pr_info("xdp: attached to %s in %s mode\n", cfg->ifname,
 				i ? "generic" : "native");
 			return 0;
@@ -406,18 +401,18 @@ static int attach_xdp(struct tc_capture *tc, const struct config *cfg)
 	return err;
 }
 
-static int attach(struct tc_capture *tc, const struct config *cfg)
+static int attach(struct capture_bpf *cap, const struct config *cfg)
 {
-	int fds[2] = { bpf_program__fd(tc->skel->progs.mctun_tc_in),
-		       bpf_program__fd(tc->skel->progs.mctun_tc_out) };
+	int fds[2] = { bpf_program__fd(cap->skel->progs.mctun_tc_in),
+		       bpf_program__fd(cap->skel->progs.mctun_tc_out) };
 	int err, i;
 
-	tc->hook.sz = sizeof(tc->hook);
-	tc->hook.ifindex = cfg->ifindex;
-	tc->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-	err = bpf_tc_hook_create(&tc->hook);
+	cap->hook.sz = sizeof(cap->hook);
+	cap->hook.ifindex = cfg->ifindex;
+	cap->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+	err = bpf_tc_hook_create(&cap->hook);
 	if (!err)
-		tc->qdisc_ours = true;
+		cap->qdisc_ours = true;
 	else if (err != -EEXIST) {
 		pr_warn("create clsact qdisc on %s: %s\n", cfg->ifname, strerror(-err));
 		return err;
@@ -426,35 +421,35 @@ static int attach(struct tc_capture *tc, const struct config *cfg)
 		DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = MCTUN_TC_HANDLE,
 				    .priority = MCTUN_TC_PRIO, .prog_fd = fds[i]);
 
-		tc->hook.attach_point = i ? BPF_TC_EGRESS : BPF_TC_INGRESS;
-		err = bpf_tc_attach(&tc->hook, &o);
+		cap->hook.attach_point = i ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+		err = bpf_tc_attach(&cap->hook, &o);
 		if (err) {
 			pr_warn("attach tc %s on %s: %s\n", i ? "egress" : "ingress",
 				cfg->ifname, strerror(-err));
 			return err;
 		}
-		tc->attached[i] = true;
+		cap->attached[i] = true;
 	}
 	if (cfg->mode == MCTUN_MODE_XDP)
-		return attach_xdp(tc, cfg);
+		return attach_xdp(cap, cfg);
 	return 0;
 }
 
-static int pin(struct tc_capture *tc)
+static int pin(struct capture_bpf *cap)
 {
 	char path[PATH_MAX];
 	unsigned int i;
 	int err;
 
-	err = mkdir_p(tc->pin_dir);
+	err = mkdir_p(cap->pin_dir);
 	if (err) {
-		pr_warn("create %s: %s\n", tc->pin_dir, strerror(-err));
+		pr_warn("create %s: %s\n", cap->pin_dir, strerror(-err));
 		return err;
 	}
-	tc->pinned = true;
+	cap->pinned = true;
 	for (i = 0; i < ARRAY_SIZE(pin_names); i++) {
-		snprintf(path, sizeof(path), "%s/%s", tc->pin_dir, pin_names[i]);
-		err = bpf_map__pin(pin_map(tc->skel, i), path);
+		snprintf(path, sizeof(path), "%s/%s", cap->pin_dir, pin_names[i]);
+		err = bpf_map__pin(pin_map(cap->skel, i), path);
 		if (err) {
 			pr_warn("pin %s: %s\n", path, strerror(-err));
 			return err;
@@ -463,12 +458,12 @@ static int pin(struct tc_capture *tc)
 	return 0;
 }
 
-static int write_info(struct tc_capture *tc, const struct config *cfg)
+static int write_info(struct capture_bpf *cap, const struct config *cfg)
 {
 	struct mctun_info info = {
 		.pid = getpid(),
 		.ifindex = cfg->ifindex,
-		.flags = (tc->qdisc_ours ? MCTUN_INFO_QDISC_OURS : 0) | config_auth_flags(cfg),
+		.flags = (cap->qdisc_ours ? MCTUN_INFO_QDISC_OURS : 0) | config_auth_flags(cfg),
 		.mode = cfg->mode,
 		.start_ns = realtime_ns(),
 		.netns = instance_own_ns("net"),
@@ -480,19 +475,19 @@ static int write_info(struct tc_capture *tc, const struct config *cfg)
 		struct bpf_map_info mi = {};
 		__u32 len = sizeof(mi);
 
-		if (!bpf_obj_get_info_by_fd(bpf_map__fd(pin_map(tc->skel, i)), &mi, &len))
+		if (!bpf_obj_get_info_by_fd(bpf_map__fd(pin_map(cap->skel, i)), &mi, &len))
 			info.map_ids[i] = mi.id;
 	}
 	snprintf(info.ifname, sizeof(info.ifname), "%s", cfg->ifname);
 
-	if (bpf_map_update_elem(bpf_map__fd(tc->skel->maps.mctun_info), &zero, &info, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(cap->skel->maps.mctun_info), &zero, &info, BPF_ANY))
 		return -errno;
 	return 0;
 }
 
-int tc_capture_update_info(struct tc_capture *tc, const struct config *cfg)
+int capture_bpf_update_info(struct capture_bpf *cap, const struct config *cfg)
 {
-	int fd = bpf_map__fd(tc->skel->maps.mctun_info);
+	int fd = bpf_map__fd(cap->skel->maps.mctun_info);
 	struct mctun_info info;
 	__u32 zero = 0;
 
@@ -536,20 +531,21 @@ static int load_error(int err)
 	return err;
 }
 
-int tc_capture_open(struct daemon *d, struct tc_capture **out)
+int capture_bpf_open(const struct config *cfg, capture_fn fn, void *ctx,
+		     struct capture_bpf **out)
 {
-	const struct config *cfg = d->cfg;
-	struct tc_capture *tc;
+	struct capture_bpf *cap;
 	struct mctun_cfg bcfg = { .frag_mark = MCTUN_FRAG_MARK };
 	__u32 zero = 0, l2 = 14;
 	int err, ncpus;
 
-	tc = calloc(1, sizeof(*tc));
-	if (!tc)
+	cap = calloc(1, sizeof(*cap));
+	if (!cap)
 		return -ENOMEM;
-	tc->d = d;
-	tc->lock = -1;
-	*out = tc;
+	cap->fn = fn;
+	cap->ctx = ctx;
+	cap->lock = -1;
+	*out = cap;
 
 	err = check_caps(cfg);
 	if (err)
@@ -560,94 +556,94 @@ int tc_capture_open(struct daemon *d, struct tc_capture **out)
 	err = ensure_bpffs();
 	if (err)
 		return err;
-	err = pin_dir_for(cfg->ifname, tc->pin_dir, sizeof(tc->pin_dir));
+	err = pin_dir_for(cfg->ifname, cap->pin_dir, sizeof(cap->pin_dir));
 	if (err)
 		return err;
-	tc->lock = instance_lock(cfg->ifindex);
-	if (tc->lock == -EBUSY)
-		return already_runs(tc, cfg);
-	if (tc->lock < 0) {
-		pr_warn("%s: lock the interface: %s\n", cfg->ifname, strerror(-tc->lock));
-		return tc->lock;
+	cap->lock = instance_lock(cfg->ifindex);
+	if (cap->lock == -EBUSY)
+		return already_runs(cap, cfg);
+	if (cap->lock < 0) {
+		pr_warn("%s: lock the interface: %s\n", cfg->ifname, strerror(-cap->lock));
+		return cap->lock;
 	}
-	err = clear_stale(tc, cfg);
+	err = clear_stale(cap, cfg);
 	if (err)
 		return err;
 
-	tc->skel = mctun_bpf__open();
-	if (!tc->skel)
+	cap->skel = mctun_bpf__open();
+	if (!cap->skel)
 		return load_error(-errno);
-	tc->skel->rodata->l2_len = l2;
-	tc->skel->rodata->xdp_mode = cfg->mode == MCTUN_MODE_XDP;
+	cap->skel->rodata->l2_len = l2;
+	cap->skel->rodata->xdp_mode = cfg->mode == MCTUN_MODE_XDP;
 	if (cfg->mode != MCTUN_MODE_XDP)
-		bpf_program__set_autoload(tc->skel->progs.mctun_xdp, false);
+		bpf_program__set_autoload(cap->skel->progs.mctun_xdp, false);
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus < 0)
 		return ncpus;
-	bpf_map__set_max_entries(tc->skel->maps.mctun_scratch, ncpus);
-	bpf_map__set_max_entries(tc->skel->maps.mctun_ring, cfg->ring_bytes);
-	err = mctun_bpf__load(tc->skel);
+	bpf_map__set_max_entries(cap->skel->maps.mctun_scratch, ncpus);
+	bpf_map__set_max_entries(cap->skel->maps.mctun_ring, cfg->ring_bytes);
+	err = mctun_bpf__load(cap->skel);
 	if (err)
 		return load_error(err);
 
 	/* the groups come with the rest of the configuration: daemon_apply() */
-	if (bpf_map_update_elem(bpf_map__fd(tc->skel->maps.mctun_cfg), &zero, &bcfg, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(cap->skel->maps.mctun_cfg), &zero, &bcfg, BPF_ANY))
 		err = -errno;
 	if (err) {
 		pr_warn("fill BPF maps: %s\n", strerror(-err));
 		return err;
 	}
-	err = pin(tc);
+	err = pin(cap);
 	if (err)
 		return err;
 	/* info last: its presence says the instance is complete */
-	err = attach(tc, cfg);
+	err = attach(cap, cfg);
 	if (err)
 		return err;
-	err = write_info(tc, cfg);
+	err = write_info(cap, cfg);
 	if (err)
 		return err;
 
-	tc->rb = ring_buffer__new(bpf_map__fd(tc->skel->maps.mctun_ring), on_event, tc, NULL);
-	if (!tc->rb) {
+	cap->rb = ring_buffer__new(bpf_map__fd(cap->skel->maps.mctun_ring), on_event, cap, NULL);
+	if (!cap->rb) {
 		err = -errno;
 		pr_warn("open ring buffer: %s\n", strerror(-err));
 		return err;
 	}
 	pr_debug("tc: attached to %s ingress and egress%s, pins in %s\n", cfg->ifname,
-		 tc->qdisc_ours ? " (created clsact)" : "", tc->pin_dir);
+		 cap->qdisc_ours ? " (created clsact)" : "", cap->pin_dir);
 	return 0;
 }
 
-int tc_capture_ring_fd(struct tc_capture *tc)
+int capture_bpf_ring_fd(struct capture_bpf *cap)
 {
-	return ring_buffer__epoll_fd(tc->rb);
+	return ring_buffer__epoll_fd(cap->rb);
 }
 
-int tc_capture_poll(struct tc_capture *tc)
+int capture_bpf_poll(struct capture_bpf *cap)
 {
-	int n = ring_buffer__consume(tc->rb);
+	int n = ring_buffer__consume(cap->rb);
 
 	return n < 0 ? n : 0;
 }
 
-int tc_capture_set_selfport(struct tc_capture *tc, uint16_t port)
+int capture_bpf_set_selfport(struct capture_bpf *cap, uint16_t port)
 {
 	__u8 one = 1;
 
-	if (bpf_map_update_elem(bpf_map__fd(tc->skel->maps.mctun_selfport), &port, &one,
+	if (bpf_map_update_elem(bpf_map__fd(cap->skel->maps.mctun_selfport), &port, &one,
 				BPF_ANY))
 		return -errno;
 	return 0;
 }
 
-void tc_capture_log_stats(struct tc_capture *tc, const struct config *cfg)
+void capture_bpf_log_stats(struct capture_bpf *cap, const struct config *cfg)
 {
 	struct mctun_stats s;
 	struct mctun_gstats g;
 	unsigned int i;
 
-	if (stats_sum(bpf_map__fd(tc->skel->maps.mctun_stats), 0, &s, sizeof(s)))
+	if (stats_sum(bpf_map__fd(cap->skel->maps.mctun_stats), 0, &s, sizeof(s)))
 		return;
 	pr_info("bpf: seen %llu udp_mcast %llu matched %llu (ingress %llu egress %llu) "
 		"pushed %llu (%llu bytes) ring_full %llu self %llu loopback %llu "
@@ -658,7 +654,7 @@ void tc_capture_log_stats(struct tc_capture *tc, const struct config *cfg)
 	for (i = 0; i < cfg->ngroups; i++) {
 		char name[GROUP_STRLEN];
 
-		if (stats_sum(bpf_map__fd(tc->skel->maps.mctun_gstats), cfg->groups[i].id, &g,
+		if (stats_sum(bpf_map__fd(cap->skel->maps.mctun_gstats), cfg->groups[i].id, &g,
 			      sizeof(g)))
 			continue;
 		pr_info("bpf: group %s: packets %llu bytes %llu fragments %llu ring_full %llu\n",
@@ -667,69 +663,69 @@ void tc_capture_log_stats(struct tc_capture *tc, const struct config *cfg)
 	}
 }
 
-void tc_capture_publish(struct tc_capture *tc, const struct mctun_dstats *st,
+void capture_bpf_publish(struct capture_bpf *cap, const struct mctun_dstats *st,
 			const struct mctun_peer_info *peers, unsigned int npeers)
 {
-	int pfd = bpf_map__fd(tc->skel->maps.mctun_peers);
+	int pfd = bpf_map__fd(cap->skel->maps.mctun_peers);
 	static const struct mctun_peer_info empty;
 	__u32 i;
 
 	i = 0;
-	bpf_map_update_elem(bpf_map__fd(tc->skel->maps.mctun_dstats), &i, st, BPF_ANY);
+	bpf_map_update_elem(bpf_map__fd(cap->skel->maps.mctun_dstats), &i, st, BPF_ANY);
 	for (i = 0; i < npeers; i++)
 		bpf_map_update_elem(pfd, &i, &peers[i], BPF_ANY);
-	for (; i < tc->published; i++)
+	for (; i < cap->published; i++)
 		bpf_map_update_elem(pfd, &i, &empty, BPF_ANY);
-	tc->published = npeers;
+	cap->published = npeers;
 }
 
-void tc_capture_fds(struct tc_capture *tc, struct counters_fds *fds)
+void capture_bpf_fds(struct capture_bpf *cap, struct counters_fds *fds)
 {
-	fds->info = bpf_map__fd(tc->skel->maps.mctun_info);
-	fds->stats = bpf_map__fd(tc->skel->maps.mctun_stats);
-	fds->gstats = bpf_map__fd(tc->skel->maps.mctun_gstats);
-	fds->groups = bpf_map__fd(tc->skel->maps.mctun_groups);
+	fds->info = bpf_map__fd(cap->skel->maps.mctun_info);
+	fds->stats = bpf_map__fd(cap->skel->maps.mctun_stats);
+	fds->gstats = bpf_map__fd(cap->skel->maps.mctun_gstats);
+	fds->groups = bpf_map__fd(cap->skel->maps.mctun_groups);
 	fds->dstats = -1;
 	fds->peers = -1;
 }
 
-void tc_capture_close(struct tc_capture *tc)
+void capture_bpf_close(struct capture_bpf *cap)
 {
 	char name[IF_NAMESIZE];
 	int i;
 
-	if (!tc)
+	if (!cap)
 		return;
-	ring_buffer__free(tc->rb);
+	ring_buffer__free(cap->rb);
 	/* A deleted interface took our filters, qdisc and XDP program along. */
-	if (!if_indextoname(tc->hook.ifindex, name))
-		tc->xdp_flags = tc->attached[0] = tc->attached[1] = tc->qdisc_ours = false;
-	if (tc->xdp_flags) {
+	if (!if_indextoname(cap->hook.ifindex, name))
+		cap->xdp_flags = cap->attached[0] = cap->attached[1] = cap->qdisc_ours = false;
+	if (cap->xdp_flags) {
 		LIBBPF_OPTS(bpf_xdp_attach_opts, xo,
-			    .old_prog_fd = bpf_program__fd(tc->skel->progs.mctun_xdp));
+			    .old_prog_fd = bpf_program__fd(cap->skel->progs.mctun_xdp));
 
-		if (bpf_xdp_detach(tc->hook.ifindex, tc->xdp_flags | XDP_FLAGS_REPLACE, &xo))
+		if (bpf_xdp_detach(cap->hook.ifindex, cap->xdp_flags | XDP_FLAGS_REPLACE, &xo))
 			pr_warn("detach xdp: %s\n", strerror(errno));
 	}
 	for (i = 0; i < 2; i++) {
 		DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = MCTUN_TC_HANDLE,
 				    .priority = MCTUN_TC_PRIO);
 
-		if (!tc->attached[i])
+		if (!cap->attached[i])
 			continue;
-		tc->hook.attach_point = i ? BPF_TC_EGRESS : BPF_TC_INGRESS;
-		if (bpf_tc_detach(&tc->hook, &o))
+		cap->hook.attach_point = i ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+		if (bpf_tc_detach(&cap->hook, &o))
 			pr_warn("detach tc %s: %s\n", i ? "egress" : "ingress", strerror(errno));
 	}
-	if (tc->qdisc_ours) {
-		tc->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&tc->hook);
+	if (cap->qdisc_ours) {
+		cap->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&cap->hook);
 	}
-	if (tc->pinned)
-		unpin_all(tc->pin_dir);
-	mctun_bpf__destroy(tc->skel);
+	if (cap->pinned)
+		unpin_all(cap->pin_dir);
+	mctun_bpf__destroy(cap->skel);
 	/* last: a successor starts only once all of the above is gone */
-	if (tc->lock >= 0)
-		close(tc->lock);
-	free(tc);
+	if (cap->lock >= 0)
+		close(cap->lock);
+	free(cap);
 }

@@ -1,10 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/*
- * The daemon's UDP sockets: one per configured group, which joins the
- * group on the interface and receives what the BPF program leaves to it,
- * and one send socket per address family for re-injection; and the TCP
- * keepalive settings of connections whose framing has no keepalive.
- */
 #include <errno.h>
 #include <ifaddrs.h>
 #include <linux/filter.h>
@@ -13,22 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "capture_socket.h"
 #include "log.h"
 #include "util.h"
 
 #define GROUP_RCVBUF (4 << 20)
-
-static int set_int(int fd, int level, int opt, int val, const char *what, const char *obj)
-{
-	if (setsockopt(fd, level, opt, &val, sizeof(val)) < 0) {
-		int err = -errno;
-
-		pr_warn("%s: %s: %s\n", obj, what, strerror(-err));
-		return err;
-	}
-	return 0;
-}
+#define RECV_BATCH   16
 
 /* A big buffer: FORCE works for root and CAP_NET_ADMIN, else the sysctl cap. */
 static void set_buf(int fd, int force_opt, int opt, int bytes)
@@ -83,19 +67,19 @@ int group_socket_open(const struct config *cfg, unsigned int gid, bool marked_on
 	/* Filter first, so nothing unwanted is queued before it applies. */
 	if (marked_only && (err = attach_mark_filter(fd, name)))
 		goto fail;
-	if ((err = set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR", name)))
+	if ((err = set_sockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, name, "SO_REUSEADDR")))
 		goto fail;
 	if (af == AF_INET6) {
-		if ((err = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY", name)) ||
-		    (err = set_int(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT", name)) ||
-		    (err = set_int(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1, "IPV6_RECVTCLASS", name)))
+		if ((err = set_sockopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, name, "IPV6_V6ONLY")) ||
+		    (err = set_sockopt_int(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, name, "IPV6_RECVHOPLIMIT")) ||
+		    (err = set_sockopt_int(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1, name, "IPV6_RECVTCLASS")))
 			goto fail;
 		/* only the groups this socket joined, not every group on the host */
-		set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, "IPV6_MULTICAST_ALL", name);
+		set_sockopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, name, "IPV6_MULTICAST_ALL");
 	} else {
-		if ((err = set_int(fd, IPPROTO_IP, IP_RECVTTL, 1, "IP_RECVTTL", name)) ||
-		    (err = set_int(fd, IPPROTO_IP, IP_RECVTOS, 1, "IP_RECVTOS", name)) ||
-		    (err = set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL", name)))
+		if ((err = set_sockopt_int(fd, IPPROTO_IP, IP_RECVTTL, 1, name, "IP_RECVTTL")) ||
+		    (err = set_sockopt_int(fd, IPPROTO_IP, IP_RECVTOS, 1, name, "IP_RECVTOS")) ||
+		    (err = set_sockopt_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, name, "IP_MULTICAST_ALL")))
 			goto fail;
 	}
 	set_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, GROUP_RCVBUF);
@@ -134,60 +118,97 @@ fail:
 	return err;
 }
 
-int local_addrs_load(struct daemon *d)
+int local_addrs_load(struct local_addrs *la)
 {
 	struct ifaddrs *ifa, *i;
 	uint16_t port;
 
 	if (getifaddrs(&ifa) < 0)
 		return -errno;
-	d->nlocal = 0;
-	for (i = ifa; i && d->nlocal < ARRAY_SIZE(d->local_addrs); i = i->ifa_next) {
-		uint8_t *slot = d->local_addrs[d->nlocal];
+	la->n = 0;
+	for (i = ifa; i && la->n < ARRAY_SIZE(la->a); i = i->ifa_next) {
+		uint8_t *slot = la->a[la->n];
 
 		if (!i->ifa_addr || sockaddr_addr(i->ifa_addr, &slot[0], slot + 1, &port))
 			continue;
-		d->nlocal++;
+		la->n++;
 	}
 	freeifaddrs(ifa);
 	return 0;
 }
 
-bool is_local_addr(const struct daemon *d, uint8_t family, const uint8_t *addr)
+bool local_addrs_has(const struct local_addrs *la, uint8_t family, const uint8_t *addr)
 {
 	unsigned int i;
 
-	for (i = 0; i < d->nlocal; i++)
-		if (d->local_addrs[i][0] == family &&
-		    !memcmp(d->local_addrs[i] + 1, addr, family == MCTUN_FAM_INET ? 4 : 16))
+	for (i = 0; i < la->n; i++)
+		if (la->a[i][0] == family &&
+		    !memcmp(la->a[i] + 1, addr, family == MCTUN_FAM_INET ? 4 : 16))
 			return true;
 	return false;
 }
 
-/*
- * The kernel probes a connection idle for idle_s (whole seconds, at least
- * 1), then every `intvl` seconds, and ends it when about dead_s have passed
- * without an answer; TCP_USER_TIMEOUT ends it too when data stays
- * unacknowledged that long (no probes go out while data is outstanding).
- * The reader then gets ETIMEDOUT.
- */
-int tcp_keepalive_on(int fd, double idle_s, double dead_s)
+void capture_socket_read(int fd, const struct mc_group *grp, const struct local_addrs *la,
+			 const uint16_t own_port[2], __u64 *self, capture_fn fn, void *ctx)
 {
-	int on = 1, idle = (int)idle_s, intvl, cnt, ms = (int)(dead_s * 1000);
-	double rest;
+	static uint8_t bufs[RECV_BATCH][DATA_MAX_PAYLOAD + 1];
+	static union {
+		char buf[CMSG_SPACE(sizeof(int)) * 2];
+		struct cmsghdr align;
+	} ctl[RECV_BATCH];
+	struct sockaddr_storage from[RECV_BATCH];
+	struct mmsghdr msg[RECV_BATCH];
+	struct iovec iov[RECV_BATCH];
+	int round, i, n;
 
-	idle += idle < idle_s || idle < 1;          /* rounded up, at least 1 */
-	rest = dead_s > idle ? dead_s - idle : 1;
-	intvl = idle;
-	if (rest / intvl > 127)                     /* TCP_KEEPCNT's maximum */
-		intvl = (int)(rest / 127) + 1;
-	cnt = (int)(rest / intvl);
-	cnt += cnt < 1 || cnt * intvl < rest;
-	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) < 0 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) < 0 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) < 0 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms)) < 0)
-		return -errno;
-	return 0;
+	for (round = 0; round < 4; round++) {
+		for (i = 0; i < RECV_BATCH; i++) {
+			iov[i].iov_base = bufs[i];
+			iov[i].iov_len = sizeof(bufs[i]);
+			memset(&msg[i], 0, sizeof(msg[i]));
+			msg[i].msg_hdr.msg_name = &from[i];
+			msg[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			msg[i].msg_hdr.msg_iov = &iov[i];
+			msg[i].msg_hdr.msg_iovlen = 1;
+			msg[i].msg_hdr.msg_control = ctl[i].buf;
+			msg[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
+		}
+		n = recvmmsg(fd, msg, RECV_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		for (i = 0; i < n; i++) {
+			struct data_hdr h = { .ttl = 0, .tos = 0 };
+			struct cmsghdr *c;
+			uint8_t fam;
+
+			if (sockaddr_addr((struct sockaddr *)&from[i], &fam, h.src, &h.sport) ||
+			    (msg[i].msg_hdr.msg_flags & MSG_TRUNC))
+				continue;
+			/* Our own re-injection, looped back (large ones are marked). */
+			if ((h.sport == own_port[0] || h.sport == own_port[1]) &&
+			    local_addrs_has(la, fam, h.src)) {
+				(*self)++;
+				continue;
+			}
+			for (c = CMSG_FIRSTHDR(&msg[i].msg_hdr); c;
+			     c = CMSG_NXTHDR(&msg[i].msg_hdr, c)) {
+				int v = c->cmsg_len >= CMSG_LEN(sizeof(int)) ?
+					*(int *)CMSG_DATA(c) : *(uint8_t *)CMSG_DATA(c);
+
+				if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
+				    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT))
+					h.ttl = v;
+				else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) ||
+					 (c->cmsg_level == IPPROTO_IPV6 &&
+					  c->cmsg_type == IPV6_TCLASS))
+					h.tos = v;
+			}
+			h.family = grp->family;
+			memcpy(h.group, grp->addr, 16);
+			h.dport = grp->port;
+			fn(ctx, &h, bufs[i], msg[i].msg_len);
+		}
+		if (n < RECV_BATCH)
+			return;
+	}
 }

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The BPF loader of tc and xdp mode: open the object, configure it, load
+ * it, pin the maps an operator reads, attach to the interface (TC ingress
+ * and egress, XDP), and drain the ring into a callback. It knows nothing
+ * of the daemon that uses it. Also finds and clears what a killed instance
+ * left, and keeps the instance's record (mctun_info, the published daemon
+ * counters) in its maps.
+ */
+#ifndef MCTUN_CAPTURE_BPF_H
+#define MCTUN_CAPTURE_BPF_H
+
+#include <stdint.h>
+
+#include "capture.h"
+#include "config.h"
+#include "mctun.h"
+
+struct capture_bpf;
+struct counters_fds;
+
+/* Checks, loads and attaches (after clearing what a killed instance left
+ * on the interface); each datagram from the ring goes to fn. On failure,
+ * one line is logged, -errno returned, and *out is still to be closed. */
+int capture_bpf_open(const struct config *cfg, capture_fn fn, void *ctx,
+		     struct capture_bpf **out);
+int capture_bpf_ring_fd(struct capture_bpf *tc);
+int capture_bpf_poll(struct capture_bpf *tc);
+int capture_bpf_set_selfport(struct capture_bpf *tc, uint16_t port);
+void capture_bpf_log_stats(struct capture_bpf *tc, const struct config *cfg);
+/* Bring the groups map from old's groups (NULL: none) to cfg's, touching
+ * only the entries that differ; new groups' counters start at zero. */
+int capture_bpf_set_groups(struct capture_bpf *tc, const struct config *old,
+			  const struct config *cfg);
+/* The info map's flags from cfg (config_auth_flags()): after a reload
+ * that changed the listeners. */
+int capture_bpf_update_info(struct capture_bpf *tc, const struct config *cfg);
+/* Counters of a group id at zero, before a new group takes it. */
+int capture_bpf_zero_gstats(struct capture_bpf *tc, uint32_t id);
+/* Publish the daemon's counters and peer table in the pinned maps. */
+void capture_bpf_publish(struct capture_bpf *tc, const struct mctun_dstats *st,
+			const struct mctun_peer_info *peers, unsigned int npeers);
+void capture_bpf_close(struct capture_bpf *tc);
+/* The maps `mctun stats` reads from the pins: info, stats, gstats, groups
+ * (dstats and peers: -1, the daemon has them in memory). */
+void capture_bpf_fds(struct capture_bpf *tc, struct counters_fds *fds);
+
+#endif

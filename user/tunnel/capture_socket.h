@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Capture through sockets: one UDP socket per captured group, which joins
+ * the group on the island interface (for snooping switches and for the
+ * kernel to deliver it) and receives its datagrams: in socket mode all of
+ * them, in tc and xdp mode only the reassembled fragments the BPF program
+ * marked (everything else it puts in the ring).
+ */
+#ifndef MCTUN_CAPTURE_SOCKET_H
+#define MCTUN_CAPTURE_SOCKET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "capture.h"
+#include "config.h"
+
+/* The host's addresses: a looped-back datagram from one of them, from a
+ * send socket's port, is our own re-injection. */
+struct local_addrs {
+	uint8_t a[64][17];             /* family byte + address */
+	unsigned int n;
+};
+
+int local_addrs_load(struct local_addrs *la);
+bool local_addrs_has(const struct local_addrs *la, uint8_t family, const uint8_t *addr);
+
+/* The socket of cfg's group gid, joined on the interface; marked_only: it
+ * takes only skbs marked MCTUN_FRAG_MARK. Returns the fd or -errno (logged). */
+int group_socket_open(const struct config *cfg, unsigned int gid, bool marked_only);
+
+/*
+ * Reads (a bounded number of) the datagrams waiting on group socket fd,
+ * of group grp, and hands each to fn: all but our own re-injections looped
+ * back (source port own_port[0] or [1], from a local address), which are
+ * counted in *self.
+ */
+void capture_socket_read(int fd, const struct mc_group *grp, const struct local_addrs *la,
+			 const uint16_t own_port[2], __u64 *self, capture_fn fn, void *ctx);
+
+#endif
