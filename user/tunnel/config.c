@@ -678,7 +678,6 @@ static struct config *config_new(void)
 	cfg->keepalive_s = 1;
 	cfg->dead_s = 3;
 	cfg->handshake_s = 5;
-	cfg->backoff_max_s = 30;
 	cfg->metrics_timeout_s = METRICS_TIMEOUT_S;
 	cfg->max_pending = 256;   /* a full --max-peers may connect at once */
 	return cfg;

@@ -71,7 +71,6 @@ struct config {
 	double keepalive_s;            /* send a keepalive after this idle time */
 	double dead_s;                 /* drop a peer silent for this long */
 	double handshake_s;            /* bound on TLS + hello exchange (--auth-timeout) */
-	double backoff_max_s;          /* reconnect back-off ceiling */
 	struct endpoint metrics;       /* --metrics: where the HTTP server listens */
 	bool metrics_on;
 	double metrics_timeout_s;      /* bound on one HTTP exchange */

@@ -106,7 +106,7 @@ static void daemon_counters(struct daemon *d, struct counters *c,
 		}
 		c->ngroups = c->groups ? cfg->ngroups : 0;
 	}
-	c->npeers = daemon_peer_table(d, peers, MCTUN_PINNED_PEERS);
+	c->npeers = peers_table(&d->peers, peers, MCTUN_PINNED_PEERS);
 	c->peers = peers;
 	c->ds = d->st;
 	c->have_dstats = true;

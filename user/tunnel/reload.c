@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -53,6 +54,18 @@ static void plan_free(struct plan *pl)
 	free(pl->ls_new);
 	free(pl->ls_defer);
 	gtable_free(&pl->gt);
+}
+
+/* Room for one socket per group, plus peers, listeners and the rest. */
+static void raise_nofile(const struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t want = cfg->ngroups + 2 * cfg->max_peers + cfg->max_pending + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = MIN(want, rl.rlim_max);
+	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 /* The BPF program skips what a send socket sends: by its port. */
@@ -309,9 +322,9 @@ static void commit_listeners(struct daemon *d, const struct config *old, struct 
 		if (listener_kept(pl, cfg, l))
 			continue;
 		snprintf(why, sizeof(why), "its listener %s was removed", old->listen[l->slot].name);
-		for (j = 0; j < d->npeers; j++)
-			if (!d->peers[j]->outbound && d->peers[j]->lst == l)
-				peer_drop(d, d->peers[j], why);
+		for (j = 0; j < d->peers.n; j++)
+			if (!d->peers.v[j]->outbound && d->peers.v[j]->lst == l)
+				peer_end(&d->peers, d->peers.v[j], PE_REMOVED, why);
 		if (!quiet)
 			pr_info("listener %s: removed\n", old->listen[l->slot].name);
 		epoll_ctl(d->epfd, EPOLL_CTL_DEL, l->src.fd, NULL);
@@ -371,11 +384,11 @@ static void commit_peers(struct daemon *d, const struct config *old, struct conf
 			 bool quiet)
 {
 	bool matched[MAX_ENDPOINTS] = { false };
-	unsigned int i, j, n = d->npeers;
+	unsigned int i, j, n = d->peers.n;
 
 	/* at start (old NULL) there is no peer yet */
 	for (i = 0; old && i < n; i++) {
-		struct peer *p = d->peers[i];
+		struct peer *p = d->peers.v[i];
 
 		if (!p->outbound || p->dead)
 			continue;
@@ -386,7 +399,7 @@ static void commit_peers(struct daemon *d, const struct config *old, struct conf
 			p->slot = j;
 			matched[j] = true;
 		} else {
-			peer_drop(d, p, "removed from the configuration");
+			peer_end(&d->peers, p, PE_REMOVED, "removed from the configuration");
 		}
 	}
 	for (j = 0; j < cfg->npeer; j++) {
@@ -394,7 +407,7 @@ static void commit_peers(struct daemon *d, const struct config *old, struct conf
 
 		if (matched[j])
 			continue;
-		p = peer_new(d, -1, true, cfg->peer[j].name);
+		p = peer_new(&d->peers, -1, true, cfg->peer[j].name);
 		if (!p) {
 			pr_warn("peer %s: out of memory (the next reload tries again)\n",
 				cfg->peer[j].name);
@@ -415,12 +428,12 @@ static void drop_disallowed(struct daemon *d, const struct config *cfg)
 {
 	unsigned int i;
 
-	for (i = 0; cfg->nallow && i < d->npeers; i++) {
-		struct peer *p = d->peers[i];
+	for (i = 0; cfg->nallow && i < d->peers.n; i++) {
+		struct peer *p = d->peers.v[i];
 
 		if (!p->outbound && !p->dead &&
 		    !cidr_match(cfg->allow, cfg->nallow, (const struct sockaddr *)&p->addr))
-			peer_drop(d, p, "no longer in --allow");
+			peer_end(&d->peers, p, PE_REMOVED, "no longer in --allow");
 	}
 }
 
@@ -457,6 +470,7 @@ int daemon_apply(struct daemon *d, const struct config *old, struct config *cfg)
 			strerror(-err));
 	log_level = LOG_LVL_INFO + cfg->verbose;
 	d->cfg = cfg;
+	d->peers.cfg = cfg;
 	plan_free(&pl);
 	return 0;
 }
