@@ -29,6 +29,7 @@
 #include "log.h"
 #include "mctun.h"
 #include "pins.h"
+#include "sysctl.h"
 #include "util.h"
 
 struct mc_source {
@@ -224,22 +225,6 @@ static int hex16(const char *s, uint8_t *out)
 	return 0;
 }
 
-/* /proc/sys/net/PROTO/conf/IFNAME/KEY as an int. */
-static int read_conf(const char *proto, const char *ifname, const char *key, int *out)
-{
-	char path[160];
-	FILE *f;
-	int ok;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", proto, ifname, key);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	ok = fscanf(f, "%d", out) == 1;
-	fclose(f);
-	return ok ? 0 : -EINVAL;
-}
-
 /*
  * /proc/net/igmp: a device line "IDX\tNAME : COUNT QUERIER", then one line
  * per group, "\t\t\t\tGROUP USERS TIMER REPORTER", the group in hex as the
@@ -264,8 +249,8 @@ static int read_igmp(struct iface_table *t)
 			if (!ifc)
 				break;
 			ifc->igmp_version = q[0] == 'V' ? q[1] - '0' : 3;
-			read_conf("ipv4", ifc->name, "force_igmp_version", &ifc->force_igmp);
-			read_conf("ipv4", "all", "force_igmp_version", &ifc->force_igmp_all);
+			sysctl_conf_int("ipv4", ifc->name, "force_igmp_version", &ifc->force_igmp);
+			sysctl_conf_int("ipv4", "all", "force_igmp_version", &ifc->force_igmp_all);
 		} else if (line[0] == '\t' && ifc &&
 			   sscanf(line, "%x %u", &grp, &users) == 2) {
 			uint8_t a[16] = {};
@@ -337,8 +322,8 @@ static int read_igmp6(struct iface_table *t)
 			break;
 		if (!ifc->has_v6) {
 			ifc->has_v6 = true;
-			read_conf("ipv6", ifc->name, "force_mld_version", &ifc->force_mld);
-			read_conf("ipv6", "all", "force_mld_version", &ifc->force_mld_all);
+			sysctl_conf_int("ipv6", ifc->name, "force_mld_version", &ifc->force_mld);
+			sysctl_conf_int("ipv6", "all", "force_mld_version", &ifc->force_mld_all);
 		}
 		m = membership_get(ifc, MCTUN_FAM_INET6, a);
 		if (m)
