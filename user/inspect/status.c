@@ -29,6 +29,7 @@
 #include "log.h"
 #include "mctun.h"
 #include "pins.h"
+#include "render.h"
 #include "sysctl.h"
 #include "util.h"
 
