@@ -16,10 +16,33 @@
 
 #include "counters.h"
 #include "instances.h"
-#include "pins.h"
 #include "util.h"
 
 /* ---- reading maps ----------------------------------------------------- */
+
+int stats_sum(int map_fd, unsigned int key, void *out, size_t size)
+{
+	int ncpus = libbpf_num_possible_cpus(), err = 0, c;
+	size_t words = size / 8, w;
+	__u64 *vals, *sum = out;
+
+	if (ncpus < 0)
+		return ncpus;
+	vals = calloc(ncpus, size);
+	if (!vals)
+		return -ENOMEM;
+	memset(out, 0, size);
+	if (bpf_map_lookup_elem(map_fd, &key, vals)) {
+		err = -errno;
+		goto out;
+	}
+	for (c = 0; c < ncpus; c++)
+		for (w = 0; w < words; w++)
+			sum[w] += vals[c * words + w];
+out:
+	free(vals);
+	return err;
+}
 
 static void set_err(struct counters *c, int err)
 {

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "addr.h"
 #include "mctun.h"
@@ -47,6 +48,9 @@ struct counters {
 struct counters_fds {
 	int info, stats, gstats, groups, dstats, peers;
 };
+
+/* Sums a per-CPU map value made only of __u64 fields into out. */
+int stats_sum(int map_fd, unsigned int key, void *out, size_t size);
 
 /* Reads the maps behind fds into c (its dir, ifname, netns are kept). */
 void counters_read_fds(struct counters *c, const struct counters_fds *fds);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,6 @@
 #include <bpf/bpf.h>
 
 #include "instances.h"
-#include "pins.h"
 
 #define IDS_MAX 16u   /* maps of one program we look at; ours has 9 */
 
@@ -54,6 +54,39 @@ __u64 instance_own_ns(const char *kind)
 __u64 instance_host_netns(void)
 {
 	return ns_ino("/proc/1/ns/net");
+}
+
+int pin_dir_for(const char *ifname, char *buf, size_t len)
+{
+	__u64 self = ns_ino("/proc/self/ns/net");
+	int n;
+
+	if (!self)
+		return errno ? -errno : -EIO;
+	/* pid 1's namespace is the host's; unreadable means we are not it */
+	if (instance_host_netns() == self)
+		n = snprintf(buf, len, "%s/%s", PIN_ROOT, ifname);
+	else
+		n = snprintf(buf, len, "%s/netns%llu/%s", PIN_ROOT, (unsigned long long)self,
+			     ifname);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+bool pid_is_mctun(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return !strncmp(comm, "mctun", 5);
 }
 
 /* Does some process other than us hold map id open? (/proc/PID/fdinfo) */

@@ -1,18 +1,35 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The kernel-side state of running instances: the per-interface lock a
- * daemon holds, and finding instances (live or stale) through the kernel's
- * own BPF objects, however the daemon was started (nsenter, ip netns exec,
- * a container, systemd). Pins are only a shortcut for tools that lack
- * CAP_SYS_ADMIN, which walking the kernel's maps by id needs.
+ * daemon holds, where it pins its maps, and finding instances (live or
+ * stale) through the kernel's own BPF objects, however the daemon was
+ * started (nsenter, ip netns exec, a container, systemd). Pins are only a
+ * shortcut for tools that lack CAP_SYS_ADMIN, which walking the kernel's
+ * maps by id needs.
  */
 #ifndef MCTUN_INSTANCES_H
 #define MCTUN_INSTANCES_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 #include <linux/types.h>
 
 #include "mctun.h"
+
+/*
+ * Where a running instance pins the maps an operator reads:
+ *   /sys/fs/bpf/mctun/IFNAME/            in the host's network namespace
+ *   /sys/fs/bpf/mctun/netnsINODE/IFNAME/ in any other
+ * each holding stats, gstats, groups and info (struct mctun_info).
+ */
+#define PIN_ROOT_FS "/sys/fs/bpf"
+#define PIN_ROOT    PIN_ROOT_FS "/mctun"
+
+/* The pin directory of an instance on ifname in our network namespace. */
+int pin_dir_for(const char *ifname, char *buf, size_t len);
+/* Is pid a running mctun? (kill 0 plus its comm, against pid reuse) */
+bool pid_is_mctun(pid_t pid);
 
 /*
  * Takes the lock of interface ifindex in our network namespace: an

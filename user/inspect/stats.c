@@ -14,7 +14,6 @@
 #include "counters.h"
 #include "instances.h"
 #include "log.h"
-#include "pins.h"
 #include "render.h"
 #include "util.h"
 

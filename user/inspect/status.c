@@ -4,7 +4,7 @@
  *
  * Group memberships come from the kernel's own tables (/proc/net/igmp,
  * mcfilter, igmp6, mcfilter6), so they show every application's joins, not
- * only ours.  Instances are read from the maps each one pins (see pins.h);
+ * only ours.  Instances are read from the maps each one pins (see instances.h);
  * nothing talks to a daemon, so a hung or killed one is shown as it was
  * left.  Socket-mode instances pin nothing: they are found in /proc.
  */
@@ -28,7 +28,6 @@
 #include "instances.h"
 #include "log.h"
 #include "mctun.h"
-#include "pins.h"
 #include "render.h"
 #include "sysctl.h"
 #include "util.h"

@@ -35,7 +35,6 @@
 #include "instances.h"
 #include "log.h"
 #include "mctun.h"
-#include "pins.h"
 #include "sysctl.h"
 #include "util.h"
 
