@@ -10,6 +10,7 @@
 #ifndef MCTUN_INSTANCES_H
 #define MCTUN_INSTANCES_H
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -39,6 +40,38 @@ bool pid_is_mctun(pid_t pid);
  * it, or another -errno.
  */
 int instance_lock(unsigned int ifindex);
+
+/*
+ * Every daemon states itself, whatever its mode, with an abstract Unix
+ * socket in its network namespace named
+ *   mctun/run/ifindex/N/iface/NAME/mode/MODE/pid/PID/pidns/INODE
+ * (MODE tc, xdp or socket; PID in the pid namespace of that inode), which
+ * the kernel removes with its holder, even on SIGKILL. A socket-mode
+ * daemon has no BPF maps to be found by, and needs no capability for this.
+ * Called once at start; the socket stays open until the process exits.
+ * Returns 0 or -errno (with one line logged).
+ */
+int instance_announce(__u32 mode, unsigned int ifindex, const char *ifname);
+
+/* A running daemon, as its instance_announce() socket states it. */
+struct instance_ann {
+	__u32 mode;                 /* MCTUN_MODE_* */
+	unsigned int ifindex;       /* in the network namespace netns */
+	char ifname[IF_NAMESIZE];   /* at its start */
+	__u32 pid;                  /* as stated: in the pid namespace pidns */
+	__u64 pidns;
+	pid_t local_pid;            /* the same process in our /proc; 0: not found */
+	__u64 netns;                /* its network namespace's inode */
+};
+
+/*
+ * The daemons that stated themselves in our network namespace, or in
+ * every one with all, from /proc/net/unix (and /proc/PID/net/unix).
+ * local_pid comes from the pid stated when the daemon shares our pid
+ * namespace, else from the socket's owner in /proc/PID/fd (root only).
+ * Returns the number found (*out to free), or -errno.
+ */
+int instances_announced(bool all, struct instance_ann **out);
 
 /* Inode of a namespace of ours ("net", "pid"); 0 when unreadable. */
 __u64 instance_own_ns(const char *kind);
