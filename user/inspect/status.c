@@ -10,18 +10,13 @@
  * Unix socket every daemon binds to state itself (instance_announce).
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
-#include <bpf/bpf.h>
 
 #include "addr.h"
 #include "cmds.h"
