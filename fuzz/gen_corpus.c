@@ -301,6 +301,26 @@ static void http(void)
 	}
 }
 
+/* Names as interfaces, files and peers may give them: plain, needing
+ * escapes, well-formed UTF-8, and ill-formed in each way a decoder meets. */
+static void json(void)
+{
+	static const char *const strs[][2] = {
+		{ "ascii", "eth0" },
+		{ "escapes", "a\"b\\c\n\t\001\037\177" },
+		{ "utf8", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xef\xbf\xbd" },
+		{ "stray", "\x80x\xbf\xc0\xc1\xf5\xff" },
+		{ "overlong", "\xc0\xaf \xe0\x80\xaf \xf0\x80\x80\xaf" },
+		{ "surrogate", "\xed\xa0\x80 \xed\xbf\xbf" },
+		{ "too_big", "\xf4\x90\x80\x80" },
+		{ "cut", "\xe2\x82 \xf0\x9f\x98 x\xc3" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		put_str("json", strs[i][0], strs[i][1]);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -320,5 +340,6 @@ int main(int argc, char **argv)
 	configs();
 	seen();
 	http();
+	json();
 	return 0;
 }

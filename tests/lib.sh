@@ -277,7 +277,7 @@ gw_clean() {
 	return 0
 }
 
-# Where an instance in namespace NS pins its maps (see user/inspect/pins.h).
+# Where an instance in namespace NS pins its maps (see user/inspect/instances.h).
 ns_pin_dir() { echo "/sys/fs/bpf/mctun/netns$(stat -L -c %i "/run/netns/$PFX-$1")"; }
 
 pins_left() { find /sys/fs/bpf/mctun -mindepth 1 2>/dev/null | grep -F -- "$1" || true; }

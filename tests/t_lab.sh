@@ -422,6 +422,25 @@ test_lab_status_shows_membership() {
 	[ $? = 2 ] || { fail "status -i nosuch0 did not exit 2"; return 1; }
 }
 
+# Interface names may hold any byte but '/', ':' and blanks: status's JSON
+# stays valid for one with a quote, a backslash and a byte that is not
+# UTF-8 (written as \ufffd), in the interface table and for the socket-mode
+# instance on it, which states its interface itself.
+test_lab_status_json_any_interface_name() {
+	local js=$T/st.json name=$'q"\\\xffx' want='"q\"\\\ufffdx"'
+	ns_add a && ns_add b || return 1
+	ip link add "$name" netns "$PFX-a" type veth peer name eth0 netns "$PFX-b" || return 1
+	ip -n "$PFX-a" link set "$name" up && ip -n "$PFX-b" link set eth0 up || return 1
+	ip -n "$PFX-a" addr add 198.18.0.1/24 dev "$name" || return 1
+	gw ga a --insecure -i "$name" -g "$LG" --mode socket --listen 127.0.0.1:7000 || return 1
+	nsx a "$MCTUN" status -i "$name" --json >"$js" || { fail "status failed"; return 1; }
+	has_text "$js" "{\"interfaces\":[{\"name\":$want," &&
+	has_text "$js" "\"mode\":\"socket\",\"interface\":$want," || return 1
+	# nothing of the name went out raw: no byte of the file is above 0x7f
+	LC_ALL=C grep -q $'[\x80-\xff]' "$js" && { fail "raw bytes in $(cat -v "$js")"; return 1; }
+	gw_stop ga
+}
+
 # status lists the instances of its own namespace from their pins (peer up,
 # counters), a socket-mode one from /proc, every namespace's with --all, and
 # a killed one as stale until the next start clears it.

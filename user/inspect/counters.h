@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Every counter of one instance, in one struct, and its renderers.
+ * Every counter of one instance, in one struct, read from its maps.
  *
- * The counters come from the maps a running instance pins (mctun status,
- * mctun stats) or from the daemon itself (mctun run --metrics); either way
- * the same struct goes through the same renderers, so what an operator
- * reads with `mctun stats --prometheus` and what a scraper reads over HTTP
- * agree by construction.
+ * The maps are those a running instance pins or the kernel holds for it
+ * (mctun status, mctun stats) or the daemon's own (mctun run --metrics);
+ * either way the same struct goes through the same renderers (render.h),
+ * so what an operator reads with `mctun stats --prometheus` and what a
+ * scraper reads over HTTP agree by construction.
  */
 #ifndef MCTUN_COUNTERS_H
 #define MCTUN_COUNTERS_H
@@ -15,29 +15,9 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include "addr.h"
 #include "mctun.h"
-
-/* One __u64 field of a counter struct, by name, for tables and JSON. */
-struct counter_field {
-	const char *name;
-	size_t off;
-};
-
-extern const struct counter_field bpf_fields[];      /* struct mctun_stats */
-extern const unsigned int n_bpf_fields;
-extern const struct counter_field daemon_fields[];   /* struct mctun_dstats, without node_id */
-extern const unsigned int n_daemon_fields;
-
-static inline unsigned long long counter_get(const void *s, const struct counter_field *f)
-{
-	__u64 v;
-
-	__builtin_memcpy(&v, (const char *)s + f->off, sizeof(v));
-	return v;
-}
 
 struct counters_group {
 	struct mc_group g;
@@ -69,6 +49,9 @@ struct counters_fds {
 	int info, stats, gstats, groups, dstats, peers;
 };
 
+/* Sums a per-CPU map value made only of __u64 fields into out. */
+int stats_sum(int map_fd, unsigned int key, void *out, size_t size);
+
 /* Reads the maps behind fds into c (its dir, ifname, netns are kept). */
 void counters_read_fds(struct counters *c, const struct counters_fds *fds);
 /* Reads the maps of c->map_ids when found through the kernel, else those
@@ -92,28 +75,5 @@ unsigned long counters_own_netns(void);
  * CAP_SYS_ADMIN), else through the pins under PIN_ROOT. */
 void counters_scan(bool all, const char *iface, unsigned long own_ns, struct counters_list *l);
 void counters_list_free(struct counters_list *l);
-
-/* Names for the values kept in the maps. */
-const char *counters_mode_name(__u32 mode);
-/* A group's direction from its MCTUN_GF_* flags: "both", "in" or "out". */
-const char *counters_direction_name(__u32 flags);
-/* How peers authenticate, from MCTUN_INFO_* flags: "none" (--insecure),
- * "psk", "tls", or "unknown"; and the same in words for people. */
-const char *counters_auth_name(__u32 flags);
-const char *counters_auth_desc(__u32 flags);
-const char *counters_peer_state(__u8 state);
-const char *counters_peer_addr(const struct mctun_peer_info *p, char *buf, size_t len);
-/* Seconds from CLOCK_REALTIME ns to now (ns), 0 for a zero time. */
-double counters_since_s(__u64 ns, __u64 now);
-/* "12.3s", "4m05s", "2h03m10s", "3d04h10m". Returns buf. */
-const char *counters_duration(double s, char *buf, size_t len);
-
-/* One JSON object (no newline); alive: the daemon's pid still runs. */
-void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now);
-/* Tables for people. */
-void counters_table(FILE *f, const struct counters *c, bool alive, __u64 now);
-/* The Prometheus text exposition format (version 0.0.4), every family
- * with its HELP and TYPE lines. */
-void counters_prometheus(FILE *f, const struct counters *c);
 
 #endif

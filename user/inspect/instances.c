@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,29 +13,42 @@
 #include <bpf/bpf.h>
 
 #include "instances.h"
-#include "pins.h"
+#include "log.h"
+#include "util.h"
 
 #define IDS_MAX 16u   /* maps of one program we look at; ours has 9 */
 
-int instance_lock(unsigned int ifindex)
+/* A datagram socket bound to abstract name (no leading NUL): per network
+ * namespace, gone with its holder. Returns it, or -errno. */
+static int bind_abstract(const char *name)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	socklen_t len;
-	int fd, n;
+	size_t n = strlen(name);
+	int fd;
 
-	/* abstract (leading NUL): per network namespace, gone with its holder */
-	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "mctun/ifindex/%u", ifindex);
-	len = offsetof(struct sockaddr_un, sun_path) + 1 + n;
+	if (n + 1 > sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path + 1, name, n);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, len) < 0) {
-		int err = errno == EADDRINUSE ? -EBUSY : -errno;
+	if (bind(fd, (struct sockaddr *)&sa, offsetof(struct sockaddr_un, sun_path) + 1 + n) < 0) {
+		int err = -errno;
 
 		close(fd);
 		return err;
 	}
 	return fd;
+}
+
+int instance_lock(unsigned int ifindex)
+{
+	char name[32];
+	int fd;
+
+	snprintf(name, sizeof(name), "mctun/ifindex/%u", ifindex);
+	fd = bind_abstract(name);
+	return fd == -EADDRINUSE ? -EBUSY : fd;
 }
 
 static __u64 ns_ino(const char *path)
@@ -54,6 +69,39 @@ __u64 instance_own_ns(const char *kind)
 __u64 instance_host_netns(void)
 {
 	return ns_ino("/proc/1/ns/net");
+}
+
+int pin_dir_for(const char *ifname, char *buf, size_t len)
+{
+	__u64 self = ns_ino("/proc/self/ns/net");
+	int n;
+
+	if (!self)
+		return errno ? -errno : -EIO;
+	/* pid 1's namespace is the host's; unreadable means we are not it */
+	if (instance_host_netns() == self)
+		n = snprintf(buf, len, "%s/%s", PIN_ROOT, ifname);
+	else
+		n = snprintf(buf, len, "%s/netns%llu/%s", PIN_ROOT, (unsigned long long)self,
+			     ifname);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+bool pid_is_mctun(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return !strncmp(comm, "mctun", 5);
 }
 
 /* Does some process other than us hold map id open? (/proc/PID/fdinfo) */
@@ -188,4 +236,210 @@ int instance_info_of_prog(__u32 prog_id, struct mctun_info *info)
 out:
 	close(pfd);
 	return err;
+}
+
+/* ---- daemons that state themselves ------------------------------------- */
+
+#define ANN_PREFIX "mctun/run/"
+
+static const char *const mode_names[] = {
+	[MCTUN_MODE_TC] = "tc", [MCTUN_MODE_SOCKET] = "socket", [MCTUN_MODE_XDP] = "xdp",
+};
+
+int instance_announce(__u32 mode, unsigned int ifindex, const char *ifname)
+{
+	static int fd = -1;     /* held until we exit: the kernel closes it */
+	char name[108];
+	int n;
+
+	if (fd >= 0)
+		return 0;
+	n = snprintf(name, sizeof(name), ANN_PREFIX "ifindex/%u/iface/%s/mode/%s/pid/%d/pidns/%llu",
+		     ifindex, ifname, mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "?",
+		     (int)getpid(), (unsigned long long)instance_own_ns("pid"));
+	fd = n > 0 && (size_t)n < sizeof(name) ? bind_abstract(name) : -ENAMETOOLONG;
+	if (fd < 0) {
+		n = fd;
+		fd = -1;
+		pr_warn("abstract socket @%s, by which mctun status finds this instance: %s\n",
+			name, strerror(-n));
+		return n;
+	}
+	return 0;
+}
+
+/* One name of ours from a /proc/net/unix path (after its '@'). */
+static bool ann_parse(const char *path, struct instance_ann *a)
+{
+	char mode[8];
+	unsigned long long pidns;
+	unsigned int i;
+	int end = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (sscanf(path, ANN_PREFIX "ifindex/%u/iface/%15[^/]/mode/%7[^/]/pid/%u/pidns/%llu%n",
+		   &a->ifindex, a->ifname, mode, &a->pid, &pidns, &end) != 5 || path[end])
+		return false;
+	a->pidns = pidns;
+	for (i = 0; i < ARRAY_SIZE(mode_names); i++)
+		if (mode_names[i] && !strcmp(mode, mode_names[i]))
+			break;
+	a->mode = i;
+	return i < ARRAY_SIZE(mode_names);
+}
+
+struct ann_vec {
+	struct instance_ann *v;
+	unsigned long *ino;          /* the socket's inode, for its owner in /proc */
+	unsigned int n;
+	int err;
+};
+
+/* Our names among a network namespace's Unix sockets (netns: its inode). */
+static void read_unix(const char *file, __u64 netns, struct ann_vec *av)
+{
+	char line[512];
+	FILE *f = fopen(file, "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		struct instance_ann a;
+		unsigned long ino;
+		unsigned int i;
+		char *path;
+		int off = 0;
+		void *p;
+
+		/* Num RefCount Protocol Flags Type St Inode Path */
+		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %lu %n", &ino, &off) != 1 || !off ||
+		    line[off] != '@')
+			continue;
+		path = line + off + 1;
+		path[strcspn(path, "\n")] = '\0';
+		if (!ann_parse(path, &a))
+			continue;
+		for (i = 0; i < av->n && av->ino[i] != ino; i++)
+			;
+		if (i < av->n)
+			continue;    /* a namespace seen twice, its netns unreadable */
+		a.netns = netns;
+		p = realloc(av->v, (av->n + 1) * sizeof(*av->v));
+		if (p)
+			av->v = p;
+		p = p ? realloc(av->ino, (av->n + 1) * sizeof(*av->ino)) : NULL;
+		if (!p) {
+			av->err = -ENOMEM;
+			break;
+		}
+		av->ino = p;
+		av->v[av->n] = a;
+		av->ino[av->n++] = ino;
+	}
+	fclose(f);
+}
+
+/* Every network namespace a process of ours is in, once. */
+static void read_unix_all(struct ann_vec *av)
+{
+	__u64 *seen = NULL, ns;
+	unsigned int nseen = 0, i;
+	char path[64];
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+
+	if (!d) {
+		av->err = -errno;
+		return;
+	}
+	while ((e = readdir(d))) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		void *p;
+
+		if (*end || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
+		ns = ns_ino(path);
+		for (i = 0; ns && i < nseen && seen[i] != ns; i++)
+			;
+		if (ns && i < nseen)
+			continue;
+		/* a namespace we may not see: only where a mctun runs */
+		if (!ns && !pid_is_mctun(pid))
+			continue;
+		if (ns) {
+			p = realloc(seen, (nseen + 1) * sizeof(*seen));
+			if (!p)
+				break;
+			seen = p;
+			seen[nseen++] = ns;
+		}
+		snprintf(path, sizeof(path), "/proc/%ld/net/unix", pid);
+		read_unix(path, ns, av);
+	}
+	closedir(d);
+	free(seen);
+}
+
+/* The pid, in our /proc, holding socket inode ino; 0 when none we may see. */
+static pid_t socket_owner(unsigned long ino)
+{
+	char path[300], link[64], want[32];
+	struct dirent *p, *f;
+	pid_t found = 0;
+	DIR *proc, *fds;
+
+	snprintf(want, sizeof(want), "socket:[%lu]", ino);
+	proc = opendir("/proc");
+	if (!proc)
+		return 0;
+	while (!found && (p = readdir(proc))) {
+		char *end;
+		long pid = strtol(p->d_name, &end, 10);
+
+		if (*end || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while (!found && (f = readdir(fds))) {
+			ssize_t n;
+
+			if (f->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%ld/fd/%s", pid, f->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n > 0 && (link[n] = '\0', !strcmp(link, want)))
+				found = pid;
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return found;
+}
+
+int instances_announced(bool all, struct instance_ann **out)
+{
+	struct ann_vec av = {};
+	__u64 own_pidns = instance_own_ns("pid");
+	unsigned int i;
+
+	if (all)
+		read_unix_all(&av);
+	else
+		read_unix("/proc/self/net/unix", instance_own_ns("net"), &av);
+	for (i = 0; i < av.n; i++) {
+		struct instance_ann *a = &av.v[i];
+
+		a->local_pid = a->pidns == own_pidns ? (pid_t)a->pid : socket_owner(av.ino[i]);
+	}
+	free(av.ino);
+	if (av.err) {
+		free(av.v);
+		return av.err;
+	}
+	*out = av.v;
+	return av.n;
 }

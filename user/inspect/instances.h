@@ -1,18 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The kernel-side state of running instances: the per-interface lock a
- * daemon holds, and finding instances (live or stale) through the kernel's
- * own BPF objects, however the daemon was started (nsenter, ip netns exec,
- * a container, systemd). Pins are only a shortcut for tools that lack
- * CAP_SYS_ADMIN, which walking the kernel's maps by id needs.
+ * daemon holds, where it pins its maps, and finding instances (live or
+ * stale) through the kernel's own BPF objects, however the daemon was
+ * started (nsenter, ip netns exec, a container, systemd). Pins are only a
+ * shortcut for tools that lack CAP_SYS_ADMIN, which walking the kernel's
+ * maps by id needs.
  */
 #ifndef MCTUN_INSTANCES_H
 #define MCTUN_INSTANCES_H
 
+#include <net/if.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 #include <linux/types.h>
 
 #include "mctun.h"
+
+/*
+ * Where a running instance pins the maps an operator reads:
+ *   /sys/fs/bpf/mctun/IFNAME/            in the host's network namespace
+ *   /sys/fs/bpf/mctun/netnsINODE/IFNAME/ in any other
+ * each holding stats, gstats, groups and info (struct mctun_info).
+ */
+#define PIN_ROOT_FS "/sys/fs/bpf"
+#define PIN_ROOT    PIN_ROOT_FS "/mctun"
+
+/* The pin directory of an instance on ifname in our network namespace. */
+int pin_dir_for(const char *ifname, char *buf, size_t len);
+/* Is pid a running mctun? (kill 0 plus its comm, against pid reuse) */
+bool pid_is_mctun(pid_t pid);
 
 /*
  * Takes the lock of interface ifindex in our network namespace: an
@@ -22,6 +40,38 @@
  * it, or another -errno.
  */
 int instance_lock(unsigned int ifindex);
+
+/*
+ * Every daemon states itself, whatever its mode, with an abstract Unix
+ * socket in its network namespace named
+ *   mctun/run/ifindex/N/iface/NAME/mode/MODE/pid/PID/pidns/INODE
+ * (MODE tc, xdp or socket; PID in the pid namespace of that inode), which
+ * the kernel removes with its holder, even on SIGKILL. A socket-mode
+ * daemon has no BPF maps to be found by, and needs no capability for this.
+ * Called once at start; the socket stays open until the process exits.
+ * Returns 0 or -errno (with one line logged).
+ */
+int instance_announce(__u32 mode, unsigned int ifindex, const char *ifname);
+
+/* A running daemon, as its instance_announce() socket states it. */
+struct instance_ann {
+	__u32 mode;                 /* MCTUN_MODE_* */
+	unsigned int ifindex;       /* in the network namespace netns */
+	char ifname[IF_NAMESIZE];   /* at its start */
+	__u32 pid;                  /* as stated: in the pid namespace pidns */
+	__u64 pidns;
+	pid_t local_pid;            /* the same process in our /proc; 0: not found */
+	__u64 netns;                /* its network namespace's inode */
+};
+
+/*
+ * The daemons that stated themselves in our network namespace, or in
+ * every one with all, from /proc/net/unix (and /proc/PID/net/unix).
+ * local_pid comes from the pid stated when the daemon shares our pid
+ * namespace, else from the socket's owner in /proc/PID/fd (root only).
+ * Returns the number found (*out to free), or -errno.
+ */
+int instances_announced(bool all, struct instance_ann **out);
 
 /* Inode of a namespace of ours ("net", "pid"); 0 when unreadable. */
 __u64 instance_own_ns(const char *kind);

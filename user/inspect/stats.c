@@ -14,7 +14,7 @@
 #include "counters.h"
 #include "instances.h"
 #include "log.h"
-#include "pins.h"
+#include "render.h"
 #include "util.h"
 
 enum stats_format { FMT_TABLE, FMT_JSON, FMT_PROMETHEUS };

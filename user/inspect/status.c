@@ -4,23 +4,19 @@
  *
  * Group memberships come from the kernel's own tables (/proc/net/igmp,
  * mcfilter, igmp6, mcfilter6), so they show every application's joins, not
- * only ours.  Instances are read from the maps each one pins (see pins.h);
+ * only ours.  Instances are read from the maps each one pins (see instances.h);
  * nothing talks to a daemon, so a hung or killed one is shown as it was
- * left.  Socket-mode instances pin nothing: they are found in /proc.
+ * left.  Socket-mode instances pin nothing: they are found by the abstract
+ * Unix socket every daemon binds to state itself (instance_announce).
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
-#include <bpf/bpf.h>
 
 #include "addr.h"
 #include "cmds.h"
@@ -28,7 +24,8 @@
 #include "instances.h"
 #include "log.h"
 #include "mctun.h"
-#include "pins.h"
+#include "render.h"
+#include "sysctl.h"
 #include "util.h"
 
 struct mc_source {
@@ -91,7 +88,8 @@ static void usage(FILE *f)
 "\n"
 "An instance whose pid is gone is \"stale\": it was killed without cleaning up;\n"
 "the next `mctun run` on that interface clears it.  Socket-mode instances\n"
-"publish no counters: they are listed from /proc with their command line.\n"
+"publish no counters: they are listed from the abstract Unix socket each\n"
+"daemon binds (`ss -xl | grep @mctun/run/`), with their command line.\n"
 "\n"
 "JSON keys: interfaces[]: name, ifindex, igmp_version, force_igmp_version,\n"
 "mld_version, force_mld_version, groups[]: group, users, sources[] {source,\n"
@@ -100,7 +98,9 @@ static void usage(FILE *f)
 "ring_full, direction (only when in or out)}, bpf {...}, daemon {...},\n"
 "peers[] {address, direction, state, node_id, up_since_ns, up_s, framing,\n"
 "frames_in, bytes_in, frames_out, bytes_out, queue_drops, queued};\n"
-"socket-mode ones: pid, mode, interface, cmdline, note.\n"
+"socket-mode ones (and those whose maps are unreadable): pid, mode, interface,\n"
+"netns, cmdline, note; pid and cmdline are null for a daemon in another pid\n"
+"namespace when not root.\n"
 "\n"
 "EXAMPLES\n"
 "  mctun status\n"
@@ -224,22 +224,6 @@ static int hex16(const char *s, uint8_t *out)
 	return 0;
 }
 
-/* /proc/sys/net/PROTO/conf/IFNAME/KEY as an int. */
-static int read_conf(const char *proto, const char *ifname, const char *key, int *out)
-{
-	char path[160];
-	FILE *f;
-	int ok;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", proto, ifname, key);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	ok = fscanf(f, "%d", out) == 1;
-	fclose(f);
-	return ok ? 0 : -EINVAL;
-}
-
 /*
  * /proc/net/igmp: a device line "IDX\tNAME : COUNT QUERIER", then one line
  * per group, "\t\t\t\tGROUP USERS TIMER REPORTER", the group in hex as the
@@ -264,8 +248,8 @@ static int read_igmp(struct iface_table *t)
 			if (!ifc)
 				break;
 			ifc->igmp_version = q[0] == 'V' ? q[1] - '0' : 3;
-			read_conf("ipv4", ifc->name, "force_igmp_version", &ifc->force_igmp);
-			read_conf("ipv4", "all", "force_igmp_version", &ifc->force_igmp_all);
+			sysctl_conf_int("ipv4", ifc->name, "force_igmp_version", &ifc->force_igmp);
+			sysctl_conf_int("ipv4", "all", "force_igmp_version", &ifc->force_igmp_all);
 		} else if (line[0] == '\t' && ifc &&
 			   sscanf(line, "%x %u", &grp, &users) == 2) {
 			uint8_t a[16] = {};
@@ -337,8 +321,8 @@ static int read_igmp6(struct iface_table *t)
 			break;
 		if (!ifc->has_v6) {
 			ifc->has_v6 = true;
-			read_conf("ipv6", ifc->name, "force_mld_version", &ifc->force_mld);
-			read_conf("ipv6", "all", "force_mld_version", &ifc->force_mld_all);
+			sysctl_conf_int("ipv6", ifc->name, "force_mld_version", &ifc->force_mld);
+			sysctl_conf_int("ipv6", "all", "force_mld_version", &ifc->force_mld_all);
 		}
 		m = membership_get(ifc, MCTUN_FAM_INET6, a);
 		if (m)
@@ -518,19 +502,20 @@ static void json_ifaces(const struct status_opts *o, const struct iface_table *t
 	printf("]");
 }
 
-/* ---- instances: socket mode, from /proc --------------------------------- */
+/* ---- instances as they state themselves --------------------------------- */
 
-struct proc_inst {
-	pid_t pid;
-	unsigned long netns;       /* ULONG_MAX: unreadable */
-	char cmdline[512];
-	char ifname[IF_NAMESIZE + 8];
-	bool socket_mode;
+/*
+ * A daemon the maps did not show: socket mode (which has none), or maps
+ * this user cannot read, or not yet written.
+ */
+struct ann_inst {
+	struct instance_ann a;
+	char cmdline[512];         /* "" when its pid is not ours to see */
 	bool pins_unreadable;      /* tc/xdp: its pins may exist, we cannot read them */
 };
 
-struct proc_list {
-	struct proc_inst *v;
+struct ann_list {
+	struct ann_inst *v;
 	unsigned int n;
 };
 
@@ -549,87 +534,52 @@ static bool read_small(const char *path, char *buf, size_t len, size_t *got)
 	return n > 0;
 }
 
-/* argv of a `mctun run`: its interface and mode, and a printable command line. */
-static void parse_cmdline(struct proc_inst *p, char *args, size_t len)
+/* Its argv, shown as it is: NULs between arguments as spaces. */
+static void read_cmdline(pid_t pid, char *buf, size_t len)
 {
-	const char *argv[64];
-	size_t off, out = 0;
-	int argc = 0, i;
+	char path[64];
+	size_t n, i;
 
-	for (off = 0; off < len && argc < (int)ARRAY_SIZE(argv); off += strlen(args + off) + 1)
-		argv[argc++] = args + off;
-	for (i = 0; i < argc && out + 1 < sizeof(p->cmdline); i++)
-		out += snprintf(p->cmdline + out, sizeof(p->cmdline) - out, "%s%s", i ? " " : "",
-				argv[i]);
-	for (i = 2; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
-
-		if (!strcmp(a, "-i") || !strcmp(a, "--iface"))
-			snprintf(p->ifname, sizeof(p->ifname), "%s", v);
-		else if (!strncmp(a, "--iface=", 8))
-			snprintf(p->ifname, sizeof(p->ifname), "%s", a + 8);
-		else if (!strncmp(a, "-i", 2))
-			snprintf(p->ifname, sizeof(p->ifname), "%s", a + 2);
-		else if ((!strcmp(a, "--mode") && !strcmp(v, "socket")) ||
-			 !strcmp(a, "--mode=socket"))
-			p->socket_mode = true;
-	}
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	if (!pid || !read_small(path, buf, len, &n))
+		return;
+	while (n && !buf[n - 1])
+		n--;
+	for (i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	buf[n] = '\0';
 }
 
-static void scan_proc(const struct status_opts *o, const struct counters_list *il,
-		      bool pins_unreadable, struct proc_list *l)
+static void scan_announced(const struct status_opts *o, const struct counters_list *il,
+			   bool pins_unreadable, struct ann_list *l)
 {
-	char path[64], buf[4096];
-	struct dirent *e;
-	struct stat st;
-	unsigned int i;
-	size_t n;
-	DIR *d;
+	struct instance_ann *av = NULL;
+	unsigned int i, j;
+	int n;
 
-	d = opendir("/proc");
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		struct proc_inst p = {}, *v;
-		bool pinned = false;
-		char *end;
-		size_t alen;
+	n = instances_announced(o->all, &av);
+	for (i = 0; i < (unsigned int)(n > 0 ? n : 0); i++) {
+		const struct instance_ann *a = &av[i];
+		bool in_maps = false;
+		struct ann_inst *v;
 
-		p.pid = strtol(e->d_name, &end, 10);
-		if (*end || p.pid <= 0)
+		for (j = 0; j < il->n; j++)
+			in_maps |= il->v[j].have_info && il->v[j].info.pid == a->pid &&
+				   il->v[j].info.pidns == a->pidns;
+		if (in_maps || (o->iface && strcmp(o->iface, a->ifname)))
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/comm", (int)p.pid);
-		if (!read_small(path, buf, sizeof(buf), NULL) || strcmp(buf, "mctun\n"))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)p.pid);
-		if (!read_small(path, buf, sizeof(buf), &n))
-			continue;
-		alen = strlen(buf);
-		if (alen + 1 >= n || strcmp(buf + alen + 1, "run"))
-			continue;
-		for (i = 0; i < il->n; i++)
-			pinned |= il->v[i].have_info && (pid_t)il->v[i].info.pid == p.pid;
-		if (pinned)
-			continue;
-		parse_cmdline(&p, buf, n);
-		p.pins_unreadable = pins_unreadable;
-		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)p.pid);
-		p.netns = stat(path, &st) ? ULONG_MAX : (unsigned long)st.st_ino;
-		if (!o->all) {
-			struct stat self;
-
-			if (stat("/proc/self/ns/net", &self) || p.netns != (unsigned long)self.st_ino)
-				continue;
-		}
-		if (o->iface && strcmp(o->iface, p.ifname))
-			continue;
-		v = realloc(l->v, (l->n + 1) * sizeof(p));
+		v = realloc(l->v, (l->n + 1) * sizeof(*v));
 		if (!v)
 			break;
 		l->v = v;
-		l->v[l->n++] = p;
+		v = &l->v[l->n++];
+		v->a = *a;
+		v->pins_unreadable = pins_unreadable;
+		read_cmdline(a->local_pid, v->cmdline, sizeof(v->cmdline));
 	}
-	closedir(d);
+	free(av);
 }
 
 /* ---- instance output ----------------------------------------------------- */
@@ -713,38 +663,52 @@ static void text_instance(const struct counters *in, __u64 now)
 	}
 }
 
-static const char *proc_note(const struct proc_inst *p)
+static const char *ann_note(const struct ann_inst *p)
 {
-	if (p->socket_mode)
+	if (p->a.mode == MCTUN_MODE_SOCKET)
 		return "socket mode: no counters published";
 	if (p->pins_unreadable)
 		return "its counters are in pinned maps this user cannot read";
 	return "no pinned maps found: starting up, or its pins were removed";
 }
 
-static void text_proc(const struct proc_inst *p)
+static void text_ann(const struct ann_inst *p)
 {
-	printf("\nInstance pid %d (running), interface %s%s\n  %s\n  command: %s\n", (int)p->pid,
-	       p->ifname[0] ? p->ifname : "?", p->socket_mode ? ", mode socket" : "",
-	       proc_note(p), p->cmdline);
-	if (p->netns != ULONG_MAX)
-		printf("  network namespace: inode %lu\n", p->netns);
+	printf("\nInstance pid ");
+	if (p->a.local_pid)
+		printf("%d", (int)p->a.local_pid);
+	else
+		printf("%u in pid namespace %llu", p->a.pid, (unsigned long long)p->a.pidns);
+	printf(" (running), interface %s, mode %s\n  %s\n", p->a.ifname,
+	       counters_mode_name(p->a.mode), ann_note(p));
+	if (p->cmdline[0])
+		printf("  command: %s\n", p->cmdline);
+	if (p->a.netns)
+		printf("  network namespace: inode %llu\n", (unsigned long long)p->a.netns);
 }
 
-static void json_proc(const struct proc_inst *p)
+static void json_ann(const struct ann_inst *p)
 {
-	printf("{\"pin_dir\":null,\"pid\":%d,\"alive\":true,\"stale\":false,\"mode\":%s,"
-	       "\"interface\":", (int)p->pid, p->socket_mode ? "\"socket\"" : "null");
-	json_string(stdout, p->ifname);
+	printf("{\"pin_dir\":null,\"pid\":");
+	if (p->a.local_pid)
+		printf("%d", (int)p->a.local_pid);
+	else
+		printf("null");
+	printf(",\"alive\":true,\"stale\":false,\"mode\":\"%s\",\"interface\":",
+	       counters_mode_name(p->a.mode));
+	json_string(stdout, p->a.ifname);
 	printf(",\"netns\":");
-	if (p->netns != ULONG_MAX)
-		printf("%lu", p->netns);
+	if (p->a.netns)
+		printf("%llu", (unsigned long long)p->a.netns);
 	else
 		printf("null");
 	printf(",\"cmdline\":");
-	json_string(stdout, p->cmdline);
+	if (p->cmdline[0])
+		json_string(stdout, p->cmdline);
+	else
+		printf("null");
 	printf(",\"note\":");
-	json_string(stdout, proc_note(p));
+	json_string(stdout, ann_note(p));
 	printf("}");
 }
 
@@ -765,7 +729,7 @@ int status_main(int argc, char **argv)
 {
 	struct iface_table t = {};
 	struct counters_list il = {};
-	struct proc_list pl = {};
+	struct ann_list pl = {};
 	struct status_opts o;
 	unsigned long own_ns;
 	unsigned int i;
@@ -796,7 +760,7 @@ int status_main(int argc, char **argv)
 	}
 	if (il.err == -EACCES || il.err == -EPERM)
 		counters_list_free(&il);
-	scan_proc(&o, &il, il.err == -EACCES || il.err == -EPERM, &pl);
+	scan_announced(&o, &il, il.err == -EACCES || il.err == -EPERM, &pl);
 	now = realtime_ns();
 
 	if (o.json) {
@@ -810,7 +774,7 @@ int status_main(int argc, char **argv)
 		}
 		for (i = 0; i < pl.n; i++) {
 			printf("%s", i || il.n ? "," : "");
-			json_proc(&pl.v[i]);
+			json_ann(&pl.v[i]);
 		}
 		printf("]");
 		if (il.err) {
@@ -825,7 +789,7 @@ int status_main(int argc, char **argv)
 		for (i = 0; i < il.n; i++)
 			text_instance(&il.v[i], now);
 		for (i = 0; i < pl.n; i++)
-			text_proc(&pl.v[i]);
+			text_ann(&pl.v[i]);
 		if (!il.n && !pl.n && !il.err)
 			printf("\nNo mctun instance %s%s%s\n",
 			       o.all ? "on this host" : "in this network namespace",

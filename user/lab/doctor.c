@@ -35,7 +35,7 @@
 #include "instances.h"
 #include "log.h"
 #include "mctun.h"
-#include "pins.h"
+#include "sysctl.h"
 #include "util.h"
 
 #define MAX_CHECKS     32
@@ -219,26 +219,6 @@ static void fix(struct check *c, const char *fmt, ...)
 }
 
 /* ---- small readers --------------------------------------------------------- */
-
-static int read_sysctl(const char *path, int *out)
-{
-	FILE *f = fopen(path, "re");
-	int ok;
-
-	if (!f)
-		return -errno;
-	ok = fscanf(f, "%d", out) == 1;
-	fclose(f);
-	return ok ? 0 : -EINVAL;
-}
-
-static int conf_int(const char *proto, const char *ifname, const char *key, int *out)
-{
-	char path[160];
-
-	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", proto, ifname, key);
-	return read_sysctl(path, out);
-}
 
 /*
  * The route the kernel picks for dst, as `ip route get` asks for it
@@ -622,7 +602,8 @@ static void check_rp_filter(struct doctor *d)
 		report(d, "rp_filter", PASS, "IPv6 has no rp_filter sysctl (an nft fib or rpfilter rule would show under firewall)");
 		return;
 	}
-	if (conf_int("ipv4", "all", "rp_filter", &all) || conf_int("ipv4", d->ifname, "rp_filter", &dev)) {
+	if (sysctl_conf_int("ipv4", "all", "rp_filter", &all) ||
+	    sysctl_conf_int("ipv4", d->ifname, "rp_filter", &dev)) {
 		report(d, "rp_filter", WARN, "cannot read net.ipv4.conf.{all,%s}.rp_filter", d->ifname);
 		return;
 	}
@@ -683,8 +664,8 @@ static void check_accept_local(struct doctor *d)
 		report(d, "accept_local", PASS, "the source %s is not an address of this host", d->src);
 		return;
 	}
-	conf_int("ipv4", d->ifname, "accept_local", &al);
-	conf_int("ipv4", "all", "accept_local", &all);
+	sysctl_conf_int("ipv4", d->ifname, "accept_local", &al);
+	sysctl_conf_int("ipv4", "all", "accept_local", &all);
 	if (al || all) {
 		report(d, "accept_local", PASS, "the source %s is local, and accept_local is on", d->src);
 		return;
@@ -711,8 +692,8 @@ static void check_igmp(struct doctor *d)
 	int all = 0, dev = 0, forced, v;
 	struct check *c;
 
-	conf_int(proto, "all", key, &all);
-	conf_int(proto, d->ifname, key, &dev);
+	sysctl_conf_int(proto, "all", key, &all);
+	sysctl_conf_int(proto, d->ifname, key, &dev);
 	if (d->v6) {
 		forced = all ? all : dev;
 		v = forced == 1 ? 1 : 2;

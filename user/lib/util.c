@@ -205,22 +205,6 @@ int set_sockopt_int(int fd, int level, int name, int val, const char *who, const
 	return 0;
 }
 
-void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = *s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 int opt_error(const char *cmd, int c, char *const argv[])
 {
 	if (c == ':')

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "json.h"    /* json_string(), for the callers that include only this */
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -45,9 +47,6 @@ int random_bytes(void *buf, size_t len);
 
 /* setsockopt() of one int; on failure one line "WHO: set WHAT: cause", -errno. */
 int set_sockopt_int(int fd, int level, int name, int val, const char *who, const char *what);
-
-/* s as a JSON string, quotes included, control characters escaped. */
-void json_string(FILE *f, const char *s);
 
 /* getopt_long (with a leading ':' in its option string) returned c, ':'
  * for a missing value or '?' for an unknown option, to subcommand cmd: one

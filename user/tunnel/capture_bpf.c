@@ -24,7 +24,6 @@
 #include "groups.h"
 #include "instances.h"
 #include "log.h"
-#include "pins.h"
 #include "util.h"
 
 #ifndef BPF_FS_MAGIC

@@ -31,6 +31,7 @@
 #include "forward.h"
 #include "groups.h"
 #include "inject.h"
+#include "instances.h"
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
@@ -195,6 +196,8 @@ static int setup(struct daemon *d)
 		ep_set(d->epfd, ring, EPOLLIN, EPOLL_CTL_ADD);
 		d->ring_src = ring;
 	}
+	/* how mctun status finds us in any mode (socket mode has no maps) */
+	instance_announce(cfg->mode, cfg->ifindex, cfg->ifname);
 	/* groups, sockets, listeners and peers: as a reload from nothing */
 	err = daemon_apply(d, NULL, d->cfg);
 	if (err)

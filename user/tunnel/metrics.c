@@ -27,6 +27,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "render.h"
 #include "util.h"
 
 #define NSEC            1000000000ull
