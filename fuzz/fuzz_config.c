@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "daemon.h"
 #include "fuzz.h"
 #include "log.h"
 #include "tls.h"

@@ -32,8 +32,8 @@
 #include <unistd.h>
 
 #include "allow.h"
+#include "proto.h"
 #include "config.h"
-#include "daemon.h"
 #include "log.h"
 #include "metrics.h"
 #include "tls.h"

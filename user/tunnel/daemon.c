@@ -33,7 +33,9 @@
 #include "inject.h"
 #include "instances.h"
 #include "log.h"
+#include "reload.h"
 #include "metrics.h"
+#include "counters.h"
 #include "util.h"
 
 #define TICK_NS       (200 * 1000000ull)
@@ -50,6 +52,45 @@ static void publish(struct daemon *d);
  * takes our filters and joins with it, so the daemon exits with a clear
  * message and a failure status, for the service manager to restart it.
  */
+/*
+ * The same struct `mctun stats` reads from the pins: in tc and xdp mode
+ * the BPF maps (info, counters, groups) through the daemon's own fds; the
+ * daemon's counters and peer table from memory, built by the code that
+ * publishes them.
+ */
+static void fill_counters(void *ctx, struct counters *c, struct mctun_peer_info *peers)
+{
+	struct daemon *d = ctx;
+	const struct config *cfg = d->cfg;
+	unsigned int i;
+
+	snprintf(c->ifname, sizeof(c->ifname), "%s", cfg->ifname);
+	if (d->bpf) {
+		struct counters_fds fds;
+
+		capture_bpf_fds(d->bpf, &fds);
+		counters_read_fds(c, &fds);
+	} else {
+		c->have_info = true;
+		c->info.pid = getpid();
+		c->info.ifindex = cfg->ifindex;
+		c->info.mode = cfg->mode;
+		c->info.flags = config_auth_flags(cfg);
+		c->info.start_ns = realtime_ns() - (now_ns() - d->t_start);
+		c->groups = calloc(cfg->ngroups, sizeof(*c->groups));
+		for (i = 0; c->groups && i < cfg->ngroups; i++) {
+			c->groups[i].g = cfg->groups[i].g;
+			c->groups[i].id = cfg->groups[i].id;
+			c->groups[i].flags = groups_dir_flags(&cfg->groups[i]);
+		}
+		c->ngroups = c->groups ? cfg->ngroups : 0;
+	}
+	c->npeers = peers_table(&d->peers, peers, MCTUN_PINNED_PEERS);
+	c->peers = peers;
+	c->ds = d->st;
+	c->have_dstats = true;
+}
+
 static void check_iface(struct daemon *d)
 {
 	char name[IF_NAMESIZE];
@@ -68,7 +109,7 @@ static void tick(struct daemon *d, uint64_t now)
 {
 	check_iface(d);
 	peers_tick(&d->peers, now);
-	metrics_tick(d, now);
+	metrics_tick(d->metrics, now);
 	publish(d);
 }
 
@@ -202,7 +243,7 @@ static int setup(struct daemon *d)
 	err = daemon_apply(d, NULL, d->cfg);
 	if (err)
 		return err;
-	return metrics_open(d);
+	return metrics_open(d->cfg, d->epfd, &d->st, fill_counters, d, &d->metrics);
 }
 
 static void teardown(struct daemon *d)
@@ -210,7 +251,7 @@ static void teardown(struct daemon *d)
 	unsigned int i;
 
 	peers_free(&d->peers);
-	metrics_close(d);
+	metrics_close(d->metrics);
 	for (i = 0; d->gs && i < d->cfg->ngroups; i++) {
 		if (!d->gs[i])
 			continue;
@@ -264,7 +305,7 @@ static void dispatch(struct daemon *d, struct epoll_event *ev, uint64_t now)
 				    &d->st.cap_self, forward_from_socket, d);
 		break;
 	case SRC_METRICS:
-		metrics_event(d, s, ev->events, now);
+		metrics_event(d->metrics, s, ev->events, now);
 		break;
 	case SRC_PEER:
 		peer_event(&d->peers, (struct peer *)s, ev->events, now);

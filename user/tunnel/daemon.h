@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* The tunnel daemon: configuration, state, and the pieces of run. */
+/* The tunnel daemon: its state, shared by the loop (daemon.c), the
+ * forwarding rules (forward.c) and reload.c; and daemon_run(). */
 #ifndef MCTUN_DAEMON_H
 #define MCTUN_DAEMON_H
 
@@ -7,27 +8,22 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "addr.h"
-#include "allow.h"
 #include "capture_socket.h"
 #include "config.h"
 #include "event.h"
 #include "groups.h"
 #include "inject.h"
-#include "obuf.h"
+#include "mctun.h"
 #include "peer.h"
-#include "proto.h"
 #include "seen.h"
-#include "utframe.h"
-#include "tls.h"
 
 struct gsock {
 	struct src src;
 	unsigned int gid;              /* index into config.groups */
 };
 
+struct capture_bpf;
 struct metrics;
-struct counters_fds;
 
 struct daemon {
 	struct config *cfg;            /* the running one; a reload replaces it */
@@ -56,19 +52,8 @@ struct daemon {
 	struct metrics *metrics;       /* --metrics server, NULL without */
 };
 
-/* daemon.c. daemon_run takes cfg over and frees it (or what a reload put
- * in its place) before it returns. */
+/* Runs the daemon until a signal stops it or the interface goes. Takes
+ * cfg over and frees it (or what a reload put in its place). */
 int daemon_run(struct config *cfg);
-/* reload.c */
-/* Bring the daemon's groups, listeners, peers and settings from old (NULL
- * at start) to cfg, which becomes d->cfg. On failure nothing has changed
- * and the error is logged: returns -errno. */
-int daemon_apply(struct daemon *d, const struct config *old, struct config *cfg);
-/* Under --insecure, a listener of cfg (index j) on an address other than
- * loopback: a warning that anyone who reaches it can inject. At start (once
- * the daemon runs) and for a listener a reload adds. */
-void listener_warn_open(const struct config *cfg, unsigned int j);
-/* SIGHUP: read the config again and apply it, or keep the running one. */
-void daemon_reload(struct daemon *d);
 
 #endif

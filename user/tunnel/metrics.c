@@ -21,9 +21,7 @@
 
 #include "config.h"
 #include "counters.h"
-#include "capture_bpf.h"
-#include "daemon.h"
-#include "groups.h"
+#include "event.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -49,68 +47,32 @@ struct mclient {
 
 struct metrics {
 	struct src listen;
+	int epfd;
+	const struct config *cfg;      /* the running one (metrics_set_config) */
+	struct mctun_dstats *st;       /* http_* counters */
+	metrics_fill_fn fill;
+	void *ctx;
 	unsigned int nclients;
 	struct mclient c[METRICS_MAX_CLIENTS];
 };
 
-static void set_events(struct daemon *d, struct mclient *c, uint32_t events)
+static void set_events(struct metrics *m, struct mclient *c, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = &c->src };
 
-	if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->src.fd, &ev) < 0)
+	if (epoll_ctl(m->epfd, EPOLL_CTL_MOD, c->src.fd, &ev) < 0)
 		pr_warn("metrics: epoll_ctl fd %d: %s\n", c->src.fd, strerror(errno));
 }
 
-static void client_close(struct daemon *d, struct mclient *c)
+static void client_close(struct metrics *m, struct mclient *c)
 {
-	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->src.fd, NULL);
+	epoll_ctl(m->epfd, EPOLL_CTL_DEL, c->src.fd, NULL);
 	close(c->src.fd);
 	c->src.fd = -1;
 	free(c->out);
 	c->out = NULL;
 	c->state = MC_FREE;
-	d->metrics->nclients--;
-}
-
-/* ---- the counters, from the daemon ------------------------------------ */
-
-/*
- * The same struct `mctun stats` reads from the pins: in tc and xdp mode
- * the BPF maps (info, counters, groups) through the daemon's own fds; the
- * daemon's counters and peer table from memory, built by the code that
- * publishes them.
- */
-static void daemon_counters(struct daemon *d, struct counters *c,
-			    struct mctun_peer_info *peers)
-{
-	const struct config *cfg = d->cfg;
-	unsigned int i;
-
-	snprintf(c->ifname, sizeof(c->ifname), "%s", cfg->ifname);
-	if (d->bpf) {
-		struct counters_fds fds;
-
-		capture_bpf_fds(d->bpf, &fds);
-		counters_read_fds(c, &fds);
-	} else {
-		c->have_info = true;
-		c->info.pid = getpid();
-		c->info.ifindex = cfg->ifindex;
-		c->info.mode = cfg->mode;
-		c->info.flags = config_auth_flags(cfg);
-		c->info.start_ns = realtime_ns() - (now_ns() - d->t_start);
-		c->groups = calloc(cfg->ngroups, sizeof(*c->groups));
-		for (i = 0; c->groups && i < cfg->ngroups; i++) {
-			c->groups[i].g = cfg->groups[i].g;
-			c->groups[i].id = cfg->groups[i].id;
-			c->groups[i].flags = groups_dir_flags(&cfg->groups[i]);
-		}
-		c->ngroups = c->groups ? cfg->ngroups : 0;
-	}
-	c->npeers = peers_table(&d->peers, peers, MCTUN_PINNED_PEERS);
-	c->peers = peers;
-	c->ds = d->st;
-	c->have_dstats = true;
+	m->nclients--;
 }
 
 /*
@@ -151,15 +113,15 @@ static ssize_t membuf_write(void *cookie, const char *buf, size_t n)
 	return membuf_put(cookie, buf, n) ? -1 : (ssize_t)n;
 }
 
-static int render(struct daemon *d, struct membuf *m)
+static int render(struct metrics *m, struct membuf *mb)
 {
 	static struct mctun_peer_info peers[MCTUN_PINNED_PEERS];
 	struct counters c = {};
 	FILE *f;
 	int err = 0;
 
-	daemon_counters(d, &c, peers);
-	f = fopencookie(m, "w", (cookie_io_functions_t){ .write = membuf_write });
+	m->fill(m->ctx, &c, peers);
+	f = fopencookie(mb, "w", (cookie_io_functions_t){ .write = membuf_write });
 	if (!f) {
 		err = -errno;
 	} else {
@@ -174,7 +136,7 @@ static int render(struct daemon *d, struct membuf *m)
 
 /* ---- responses ---------------------------------------------------------- */
 
-static void client_write(struct daemon *d, struct mclient *c)
+static void client_write(struct metrics *m, struct mclient *c)
 {
 	ssize_t n;
 
@@ -185,10 +147,10 @@ static void client_write(struct daemon *d, struct mclient *c)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN) {
-				set_events(d, c, EPOLLOUT);
+				set_events(m, c, EPOLLOUT);
 				return;
 			}
-			client_close(d, c);
+			client_close(m, c);
 			return;
 		}
 		c->out_off += n;
@@ -197,51 +159,51 @@ static void client_write(struct daemon *d, struct mclient *c)
 	c->out = NULL;
 	shutdown(c->src.fd, SHUT_WR);
 	c->state = MC_DRAIN;
-	set_events(d, c, EPOLLIN);
+	set_events(m, c, EPOLLIN);
 }
 
-static void respond(struct daemon *d, struct mclient *c, int code, bool head_only)
+static void respond(struct metrics *m, struct mclient *c, int code, bool head_only)
 {
-	struct membuf m = { .len = HEAD_ROOM };
+	struct membuf mb = { .len = HEAD_ROOM };
 	char head[HEAD_ROOM], err_body[64];
 	int hlen, elen;
 
 	if (code == 200) {
-		d->st.http_ok++;           /* counted before rendering: it shows itself */
-		if (render(d, &m)) {
-			m.len = HEAD_ROOM;
+		m->st->http_ok++;           /* counted before rendering: it shows itself */
+		if (render(m, &mb)) {
+			mb.len = HEAD_ROOM;
 			code = 503;
-			d->st.http_ok--;
+			m->st->http_ok--;
 		}
 	}
 	if (code != 200) {
-		d->st.http_errors++;
+		m->st->http_errors++;
 		elen = snprintf(err_body, sizeof(err_body), "%d %s\n", code, http_reason(code));
-		if (membuf_put(&m, err_body, elen)) {
-			free(m.p);
-			client_close(d, c);
+		if (membuf_put(&mb, err_body, elen)) {
+			free(mb.p);
+			client_close(m, c);
 			return;
 		}
 	}
 	hlen = http_head(head, sizeof(head), code,
 			 code == 200 ? HTTP_METRICS_TYPE : "text/plain; charset=utf-8",
-			 m.len - HEAD_ROOM);
-	if (hlen <= 0 || hlen >= HEAD_ROOM || !m.p) {    /* cannot be: the head is short */
-		free(m.p);
-		client_close(d, c);
+			 mb.len - HEAD_ROOM);
+	if (hlen <= 0 || hlen >= HEAD_ROOM || !mb.p) {    /* cannot be: the head is short */
+		free(mb.p);
+		client_close(m, c);
 		return;
 	}
-	memcpy(m.p + HEAD_ROOM - hlen, head, hlen);
-	c->out = m.p;
+	memcpy(mb.p + HEAD_ROOM - hlen, head, hlen);
+	c->out = mb.p;
 	c->out_off = HEAD_ROOM - hlen;
-	c->out_len = head_only ? HEAD_ROOM : m.len;
+	c->out_len = head_only ? HEAD_ROOM : mb.len;
 	c->state = MC_WRITE;
-	client_write(d, c);
+	client_write(m, c);
 }
 
 /* ---- reading ------------------------------------------------------------ */
 
-static void client_read(struct daemon *d, struct mclient *c)
+static void client_read(struct metrics *m, struct mclient *c)
 {
 	struct http_request r;
 	int i, res;
@@ -255,27 +217,27 @@ static void client_read(struct daemon *d, struct mclient *c)
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {              /* gone before asking anything whole */
-			client_close(d, c);
+			client_close(m, c);
 			return;
 		}
 		c->req_len += n;
 		res = http_parse(c->req, c->req_len, &r);
 		if (res > 0) {
-			respond(d, c, http_route(&r), !strcmp(r.method, "HEAD"));
+			respond(m, c, http_route(&r), !strcmp(r.method, "HEAD"));
 			return;
 		}
 		if (res < 0) {
-			respond(d, c, -res, false);
+			respond(m, c, -res, false);
 			return;
 		}
 		if (c->req_len == sizeof(c->req)) {
-			respond(d, c, 431, false);
+			respond(m, c, 431, false);
 			return;
 		}
 	}
 }
 
-static void client_drain(struct daemon *d, struct mclient *c)
+static void client_drain(struct metrics *m, struct mclient *c)
 {
 	char buf[1024];
 	ssize_t n;
@@ -291,15 +253,14 @@ static void client_drain(struct daemon *d, struct mclient *c)
 			break;
 	}
 	/* closed by the client, an error, or more than a request's worth */
-	client_close(d, c);
+	client_close(m, c);
 }
 
 /* ---- accepting ---------------------------------------------------------- */
 
 /* A free slot, made by closing the oldest client when there is none. */
-static struct mclient *client_slot(struct daemon *d)
+static struct mclient *client_slot(struct metrics *m)
 {
-	struct metrics *m = d->metrics;
 	struct mclient *oldest = &m->c[0];
 	unsigned int j;
 
@@ -309,16 +270,15 @@ static struct mclient *client_slot(struct daemon *d)
 		if (m->c[j].t_accept < oldest->t_accept)
 			oldest = &m->c[j];
 	}
-	d->st.http_refused++;
+	m->st->http_refused++;
 	pr_debug("metrics: closed the oldest client for a new one: %u at once\n",
 		 METRICS_MAX_CLIENTS);
-	client_close(d, oldest);
+	client_close(m, oldest);
 	return oldest;
 }
 
-static void on_accept(struct daemon *d, uint64_t now)
+static void on_accept(struct metrics *m, uint64_t now)
 {
-	struct metrics *m = d->metrics;
 	struct epoll_event ev;
 	struct mclient *c;
 	int i, fd;
@@ -330,16 +290,16 @@ static void on_accept(struct daemon *d, uint64_t now)
 				pr_warn("metrics: accept: %s\n", strerror(errno));
 			return;
 		}
-		c = client_slot(d);
+		c = client_slot(m);
 		c->src.kind = SRC_METRICS;
 		c->src.fd = fd;
 		c->state = MC_READ;
 		c->req_len = 0;
 		c->t_accept = now;
-		c->deadline = now + (uint64_t)(d->cfg->metrics_timeout_s * NSEC);
+		c->deadline = now + (uint64_t)(m->cfg->metrics_timeout_s * NSEC);
 		ev.events = EPOLLIN;
 		ev.data.ptr = &c->src;
-		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			pr_warn("metrics: epoll_ctl: %s\n", strerror(errno));
 			close(fd);
 			c->state = MC_FREE;
@@ -352,15 +312,17 @@ static void on_accept(struct daemon *d, uint64_t now)
 
 /* ---- the daemon's hooks -------------------------------------------------- */
 
-int metrics_open(struct daemon *d)
+int metrics_open(const struct config *cfg, int epfd, struct mctun_dstats *st,
+		 metrics_fill_fn fill, void *ctx, struct metrics **out)
 {
-	const struct endpoint *ep = &d->cfg->metrics;
+	const struct endpoint *ep = &cfg->metrics;
 	struct epoll_event ev;
 	struct metrics *m;
 	int fd, one = 1, err;
 	unsigned int i;
 
-	if (!d->cfg->metrics_on)
+	*out = NULL;
+	if (!cfg->metrics_on)
 		return 0;
 	m = calloc(1, sizeof(*m));
 	if (!m)
@@ -369,7 +331,12 @@ int metrics_open(struct daemon *d)
 		m->c[i].src.fd = -1;
 	m->listen.kind = SRC_METRICS;
 	m->listen.fd = -1;
-	d->metrics = m;
+	m->epfd = epfd;
+	m->cfg = cfg;
+	m->st = st;
+	m->fill = fill;
+	m->ctx = ctx;
+	*out = m;
 
 	fd = socket(ep->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -387,18 +354,18 @@ int metrics_open(struct daemon *d)
 	}
 	ev.events = EPOLLIN;
 	ev.data.ptr = &m->listen;
-	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		return -errno;
 	pr_info("metrics: serving http://%s%s\n", ep->name, HTTP_METRICS_PATH);
 	return 0;
 }
 
-void metrics_event(struct daemon *d, struct src *s, uint32_t events, uint64_t now)
+void metrics_event(struct metrics *m, struct src *s, uint32_t events, uint64_t now)
 {
 	struct mclient *c = (struct mclient *)s;
 
-	if (s == &d->metrics->listen) {
-		on_accept(d, now);
+	if (s == &m->listen) {
+		on_accept(m, now);
 		return;
 	}
 	if (c->src.fd < 0)
@@ -406,23 +373,22 @@ void metrics_event(struct daemon *d, struct src *s, uint32_t events, uint64_t no
 	switch (c->state) {
 	case MC_READ:
 		if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-			client_read(d, c);
+			client_read(m, c);
 		break;
 	case MC_WRITE:
 		if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-			client_write(d, c);
+			client_write(m, c);
 		break;
 	case MC_DRAIN:
-		client_drain(d, c);
+		client_drain(m, c);
 		break;
 	case MC_FREE:
 		break;
 	}
 }
 
-void metrics_tick(struct daemon *d, uint64_t now)
+void metrics_tick(struct metrics *m, uint64_t now)
 {
-	struct metrics *m = d->metrics;
 	unsigned int i;
 
 	if (!m)
@@ -434,26 +400,30 @@ void metrics_tick(struct daemon *d, uint64_t now)
 			continue;
 		/* one that has its answer and lingers is not a timeout */
 		if (c->state != MC_DRAIN) {
-			d->st.http_timeouts++;
+			m->st->http_timeouts++;
 			pr_debug("metrics: closed a client after %.1f s without a whole exchange\n",
-				 d->cfg->metrics_timeout_s);
+				 m->cfg->metrics_timeout_s);
 		}
-		client_close(d, c);
+		client_close(m, c);
 	}
 }
 
-void metrics_close(struct daemon *d)
+void metrics_set_config(struct metrics *m, const struct config *cfg)
 {
-	struct metrics *m = d->metrics;
+	if (m)
+		m->cfg = cfg;
+}
+
+void metrics_close(struct metrics *m)
+{
 	unsigned int i;
 
 	if (!m)
 		return;
 	for (i = 0; i < ARRAY_SIZE(m->c); i++)
 		if (m->c[i].state != MC_FREE)
-			client_close(d, &m->c[i]);
+			client_close(m, &m->c[i]);
 	if (m->listen.fd >= 0)
 		close(m->listen.fd);
 	free(m);
-	d->metrics = NULL;
 }

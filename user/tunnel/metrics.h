@@ -22,15 +22,29 @@
 #define METRICS_REQ_MAX     4096
 #define METRICS_TIMEOUT_S   5
 
-struct daemon;
+struct config;
+struct counters;
+struct metrics;
+struct mctun_dstats;
+struct mctun_peer_info;
 struct src;
 
-/* Listen on cfg->metrics, if given. 0 or -errno (with one line logged). */
-int metrics_open(struct daemon *d);
+/* Fills c with every counter of the instance (peers: room for
+ * MCTUN_PINNED_PEERS rows, which c->peers may point to); c->groups is
+ * malloc'ed or NULL. */
+typedef void (*metrics_fill_fn)(void *ctx, struct counters *c, struct mctun_peer_info *peers);
+
+/* Listens on cfg->metrics, if given (else *out is NULL), in epoll set
+ * epfd; its own counters go to st. 0 or -errno (with one line logged);
+ * *out is to be closed either way. */
+int metrics_open(const struct config *cfg, int epfd, struct mctun_dstats *st,
+		 metrics_fill_fn fill, void *ctx, struct metrics **out);
+/* The running configuration, after a reload (m may be NULL). */
+void metrics_set_config(struct metrics *m, const struct config *cfg);
 /* An epoll event on one of its sources (kind SRC_METRICS). */
-void metrics_event(struct daemon *d, struct src *s, uint32_t events, uint64_t now);
+void metrics_event(struct metrics *m, struct src *s, uint32_t events, uint64_t now);
 /* Close the clients past their deadline; called on every timer tick. */
-void metrics_tick(struct daemon *d, uint64_t now);
-void metrics_close(struct daemon *d);
+void metrics_tick(struct metrics *m, uint64_t now);
+void metrics_close(struct metrics *m);
 
 #endif

@@ -29,6 +29,8 @@
 #include "daemon.h"
 #include "groups.h"
 #include "log.h"
+#include "reload.h"
+#include "metrics.h"
 #include "util.h"
 
 #define NSEC 1000000000ull
@@ -471,6 +473,7 @@ int daemon_apply(struct daemon *d, const struct config *old, struct config *cfg)
 	log_level = LOG_LVL_INFO + cfg->verbose;
 	d->cfg = cfg;
 	d->peers.cfg = cfg;
+	metrics_set_config(d->metrics, cfg);
 	plan_free(&pl);
 	return 0;
 }
