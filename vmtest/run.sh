@@ -272,7 +272,7 @@ echo
 if [ "$vmrc" = 124 ] || [ "$vmrc" = 137 ]; then
 	die "the VM ($accel_name) did not finish within ${TIMEOUT}s (VMTEST_TIMEOUT): killed"
 fi
-[ -s "$OUT/rc" ] || die "the VM stopped (status $vmrc) without the tests' exit status: see $CACHE/last-console.log"
+[ -s "$OUT/rc" ] || die "the VM ($accel_name) stopped (status $vmrc) without the tests' exit status: see $CACHE/last-console.log"
 rc=$(cat "$OUT/rc")
 say "guest kernel $(sed 's/^vmtest: guest kernel //' "$OUT/uname" 2>/dev/null) under $accel_name, host kernel $(uname -r), ${secs}s in the VM"
 if [ -n "$CMD" ]; then say "VMTEST_CMD exited $rc"; exit "$rc"; fi
