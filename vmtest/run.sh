@@ -6,17 +6,18 @@
 #   vmtest/run.sh NAME...         only these (as tests/run.sh NAME...)
 #
 # Boots Debian's linux-image-*-amd64-unsigned kernel (fetched into the cache
-# by vmtest/setup.sh) with QEMU, a busybox initramfs, the host's root shared read-only over 9p (tmpfs overlay
-# on top) and the project folder shared writable. The guest has no network
-# device. With virtme-ng (vng) installed and a second kernel installed on
-# the host (/boot/vmlinuz-R and /lib/modules/R), vng runs it instead.
+# by vmtest/setup.sh) with QEMU, a busybox initramfs, the host's root
+# shared read-only over 9p (tmpfs overlay on top) and the project folder
+# shared writable. The guest has no network device. With virtme-ng (vng)
+# installed and a second kernel installed on the host (/boot/vmlinuz-R
+# and /lib/modules/R), vng runs it instead.
 #
 # The accelerator: KVM only once it has proved itself. A /dev/kvm can exist
 # while nested KVM does not work (QEMU aborts setting an MSR, or the guest
 # resets and hangs), so with /dev/kvm present a first boot under KVM, bounded
 # to VMTEST_PROBE_TIMEOUT, must reach the initramfs and print the guest's
 # kernel release; if it does not, one line says why and the run uses TCG
-# (multi-threaded emulation, ~100x slower to start a process).
+# (emulation, multi-threaded). VMTEST_ACCEL=kvm or tcg skips the probe.
 #
 # Prints the guest's kernel release and the runner's "N passed, N failed,
 # N skipped" line; exits non-zero if a test failed or the VM died or hung.
@@ -219,8 +220,8 @@ else
 	accel_name=TCG
 	# shellcheck disable=SC2054
 	accel=(-accel tcg,thread=multi -cpu max)
-	# Receive windows and time bounds of the tests, stretched: emulation
-	# starts processes about a hundred times slower than the host.
+	# Receive windows and time bounds of the tests, stretched: under
+	# emulation a process starts in ~0.1 s, and a busy host stalls the guest.
 	TIME_SCALE=${VMTEST_TIME_SCALE:-4}
 fi
 pack_initramfs
