@@ -8,6 +8,7 @@
 #                   mctun@.service and its sysusers.d file (PREFIX, DESTDIR)
 #   make uninstall  what make install put there (not the user, nor configs)
 #   make vmtest     the test suite in a VM booting Debian 12's kernel (vmtest/)
+#   make vmtest-ci  the tests of it CI runs in the VM (vmtest/ci-tests)
 #   make bench      the benchmark against the direct path and udptunnel (bench/)
 #   make clean
 #

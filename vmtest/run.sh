@@ -6,11 +6,18 @@
 #   vmtest/run.sh NAME...         only these (as tests/run.sh NAME...)
 #
 # Boots Debian's linux-image-*-amd64-unsigned kernel (fetched into the cache
-# by vmtest/setup.sh) with QEMU (KVM if /dev/kvm is usable, else TCG), a
-# busybox initramfs, the host's root shared read-only over 9p (tmpfs overlay
-# on top) and the project folder shared writable. The guest has no network
-# device. With virtme-ng (vng) installed and a second kernel installed on
-# the host (/boot/vmlinuz-R and /lib/modules/R), vng runs it instead.
+# by vmtest/setup.sh) with QEMU, a busybox initramfs, the host's root
+# shared read-only over 9p (tmpfs overlay on top) and the project folder
+# shared writable. The guest has no network device. With virtme-ng (vng)
+# installed and a second kernel installed on the host (/boot/vmlinuz-R
+# and /lib/modules/R), vng runs it instead.
+#
+# The accelerator: KVM only once it has proved itself. A /dev/kvm can exist
+# while nested KVM does not work (QEMU aborts setting an MSR, or the guest
+# resets and hangs), so with /dev/kvm present a first boot under KVM, bounded
+# to VMTEST_PROBE_TIMEOUT, must reach the initramfs and print the guest's
+# kernel release; if it does not, one line says why and the run uses TCG
+# (emulation, multi-threaded). VMTEST_ACCEL=kvm or tcg skips the probe.
 #
 # Prints the guest's kernel release and the runner's "N passed, N failed,
 # N skipped" line; exits non-zero if a test failed or the VM died or hung.
@@ -22,7 +29,10 @@
 #   VMTEST_TIMEOUT        host-side bound of the whole VM run, s (2820)
 #   VMTEST_TEST_TIMEOUT   bound of one test in the guest, s (300)
 #   VMTEST_WAIT_STEPS     WAIT_STEPS of tests/lib.sh in the guest (400)
-#   VMTEST_TIME_SCALE     TIME_SCALE of tests/lib.sh in the guest (4 under TCG, 1 with KVM)
+#   VMTEST_TIME_SCALE     TIME_SCALE of tests/lib.sh in the guest (4 under TCG,
+#                         1 under KVM: the accelerator actually used)
+#   VMTEST_ACCEL          auto, kvm or tcg (auto: KVM if the probe boot works)
+#   VMTEST_PROBE_TIMEOUT  bound of the KVM probe boot, s (40)
 #   VMTEST_CPUS, VMTEST_MEM   guest size (2, 2G)
 #   VMTEST_KERNEL_PKG     Debian kernel package (see vmtest/setup.sh)
 #   VMTEST_RUNNER         auto, qemu or vng (auto)
@@ -42,9 +52,8 @@ TESTS=${VMTEST_TESTS:-}
 TIMEOUT=${VMTEST_TIMEOUT:-2820}
 TEST_TIMEOUT=${VMTEST_TEST_TIMEOUT:-300}
 WAIT_STEPS=${VMTEST_WAIT_STEPS:-400}
-# Receive windows and time bounds of the tests, stretched: emulation (TCG)
-# starts processes about a hundred times slower than the host.
-if [ -w /dev/kvm ]; then TIME_SCALE=${VMTEST_TIME_SCALE:-1}; else TIME_SCALE=${VMTEST_TIME_SCALE:-4}; fi
+ACCEL=${VMTEST_ACCEL:-auto}
+PROBE_TIMEOUT=${VMTEST_PROBE_TIMEOUT:-40}
 CPUS=${VMTEST_CPUS:-2}
 MEM=${VMTEST_MEM:-2G}
 RUNNER=${VMTEST_RUNNER:-auto}
@@ -58,6 +67,8 @@ die() { echo "vmtest: FAILED: $*" >&2; exit 1; }
 [ -x "$PROJECT/build/mctun" ] || die "$PROJECT/build/mctun is missing: run make first"
 [ -x "$PROJECT/tests/run.sh" ] || die "$PROJECT/tests/run.sh is missing"
 case $RUNNER in auto | qemu | vng) ;; *) die "VMTEST_RUNNER must be auto, qemu or vng" ;; esac
+case $ACCEL in auto | kvm | tcg) ;; *) die "VMTEST_ACCEL must be auto, kvm or tcg" ;; esac
+[ "$ACCEL" = kvm ] && [ ! -w /dev/kvm ] && die "VMTEST_ACCEL=kvm: /dev/kvm is missing or not writable"
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
 
@@ -112,43 +123,29 @@ if [ "$RUNNER" != qemu ] && command -v vng >/dev/null; then
 fi
 [ "$RUNNER" = vng ] && [ -z "$vng_kernel" ] && die "VMTEST_RUNNER=vng: vng or a second installed kernel is missing"
 
-start=$(date +%s)
-set +e
-if [ -n "$vng_kernel" ]; then
-	# ---- virtme-ng ---------------------------------------------------------
-	say "booting $vng_kernel with virtme-ng (host kernel $(uname -r))"
-	vng_args=(--run "/boot/vmlinuz-$vng_kernel" --cpus "$CPUS" --memory "$MEM"
-		  --rwdir "$PROJECT" --rwdir "$OUT")
-	[ -w /dev/kvm ] || vng_args+=(--disable-kvm)
-	cmd="env VMTEST_OUT=$(q "$OUT") VMTEST_PROJECT=$(q "$PROJECT") VMTEST_TESTS=$(q "$TESTS")"
-	cmd+=" VMTEST_TEST_TIMEOUT=$(q "$TEST_TIMEOUT") VMTEST_WAIT_STEPS=$(q "$WAIT_STEPS")"
-	cmd+=" VMTEST_TIME_SCALE=$(q "$TIME_SCALE")"
-	cmd+=" VMTEST_CMD=$(q "$CMD")"
-	cmd+=" bash $(q "$PROJECT/vmtest/guest.sh") --vng"
-	vm=(vng "${vng_args[@]}" --exec "$cmd")
-else
-	# ---- QEMU + busybox initramfs ------------------------------------------
-	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing"
-	kimg=$CACHE/kernel/vm/vmlinuz
-	kmods=$(cd "$CACHE/kernel/vm/modules/$KVER" && pwd -P)
-	ird=$RUN/initramfs.d
-	mkdir -p "$ird/bin" "$ird/dev" "$ird/lib/modules/$KVER"
-	cp /bin/busybox "$ird/bin/busybox"
-	cp "$HERE/init.sh" "$ird/init"
-	chmod 755 "$ird/init"
-	mknod -m 600 "$ird/dev/console" c 5 1
-	cp "$kmods"/modules.dep "$kmods"/modules.alias "$kmods"/modules.builtin "$ird/lib/modules/$KVER/"
-	# the modules the initramfs loads, with what they depend on
-	for m in virtio_pci 9pnet_virtio 9p overlay; do
-		awk -F: -v m="$m" '{ n = $1; sub(/.*\//, "", n); sub(/\.ko.*$/, "", n); gsub(/-/, "_", n) }
-			n == m { print $1; if ($2 != "") { k = split($2, d, " "); for (i = 1; i <= k; i++) print d[i] } }' \
-			"$kmods/modules.dep"
-	done | sort -u >"$RUN/initramfs.mods"
-	[ -s "$RUN/initramfs.mods" ] || die "no 9p modules in $kmods"
-	while read -r f; do
-		mkdir -p "$ird/lib/modules/$KVER/$(dirname "$f")"
-		cp "$kmods/$f" "$ird/lib/modules/$KVER/$f"
-	done <"$RUN/initramfs.mods"
+# ---- the initramfs (QEMU's guest, and the KVM probe's) -------------------
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing"
+kimg=$CACHE/kernel/vm/vmlinuz
+kmods=$(cd "$CACHE/kernel/vm/modules/$KVER" && pwd -P)
+ird=$RUN/initramfs.d
+mkdir -p "$ird/bin" "$ird/dev" "$ird/lib/modules/$KVER"
+cp /bin/busybox "$ird/bin/busybox"
+cp "$HERE/init.sh" "$ird/init"
+chmod 755 "$ird/init"
+mknod -m 600 "$ird/dev/console" c 5 1
+cp "$kmods"/modules.dep "$kmods"/modules.alias "$kmods"/modules.builtin "$ird/lib/modules/$KVER/"
+# the modules the initramfs loads, with what they depend on
+for m in virtio_pci 9pnet_virtio 9p overlay; do
+	awk -F: -v m="$m" '{ n = $1; sub(/.*\//, "", n); sub(/\.ko.*$/, "", n); gsub(/-/, "_", n) }
+		n == m { print $1; if ($2 != "") { k = split($2, d, " "); for (i = 1; i <= k; i++) print d[i] } }' \
+		"$kmods/modules.dep"
+done | sort -u >"$RUN/initramfs.mods"
+[ -s "$RUN/initramfs.mods" ] || die "no 9p modules in $kmods"
+while read -r f; do
+	mkdir -p "$ird/lib/modules/$KVER/$(dirname "$f")"
+	cp "$kmods/$f" "$ird/lib/modules/$KVER/$f"
+done <"$RUN/initramfs.mods"
+pack_initramfs() {   # with the settings as they are now
 	{
 		echo "VMTEST_PROJECT=$(q "$PROJECT")"
 		echo "VMTEST_KVER=$(q "$KVER")"
@@ -162,23 +159,94 @@ else
 	} >"$ird/vmtest.env"
 	(cd "$ird" && find . | busybox cpio -o -H newc -R 0:0 2>/dev/null) >"$RUN/initramfs.cpio"
 	[ -s "$RUN/initramfs.cpio" ] || die "could not build the initramfs"
+}
+TIME_SCALE=    # (the probe stops before it reads vmtest.env)
+pack_initramfs
 
-	if [ -w /dev/kvm ]; then
-		accel=(-accel kvm -cpu host)
+# The QEMU machine of the run and of the probe, but for the accelerator.
+# shellcheck disable=SC2054
+qemu_base=(qemu-system-x86_64 -nodefaults -no-user-config -machine pc
+	-smp "$CPUS" -m "$MEM" -display none -vga none -nic none -no-reboot
+	-chardev stdio,id=con,signal=off -serial chardev:con
+	-kernel "$kimg" -initrd "$RUN/initramfs.cpio")
+append="console=ttyS0 panic=-1 quiet loglevel=3 mitigations=off"
+
+# ---- which accelerator -----------------------------------------------------
+# probe_kvm: 0 if a guest under KVM boots to the initramfs and says so within
+# PROBE_TIMEOUT; else 1, with why in $probe_why.
+probe_why=
+probe_kvm() {
+	local log=$CACHE/last-kvm-probe.log rc err
+	# (in a subshell that keeps bash's "Aborted" report of QEMU to itself)
+	(
+		timeout -k 5 "$PROBE_TIMEOUT" "${qemu_base[@]}" -accel kvm -cpu host \
+			-append "$append vmtest.probe=1" </dev/null >"$log.raw" 2>&1
+		rc=$?
+		exit $rc
+	) 2>/dev/null
+	rc=$?
+	tr -d '\r' <"$log.raw" >"$log"
+	rm -f "$log.raw"
+	grep -q '^vmtest-probe: guest kernel .* is up' "$log" && return 0
+	err=$(grep -v -e '^[[:space:]]*$' -e 'terminating on signal' "$log" |
+	      grep -m1 -iE 'qemu|kvm|error|fail|assert' | cut -c1-150)
+	case $rc in
+	124 | 137) probe_why="the guest printed nothing from its init within ${PROBE_TIMEOUT}s" ;;
+	0) probe_why="QEMU stopped (the guest reset?) before the guest's init ran" ;;
+	*) probe_why="QEMU exited with status $rc" ;;
+	esac
+	[ -n "$err" ] && probe_why+=": $err"
+	return 1
+}
+case $ACCEL in
+kvm | tcg) use=$ACCEL ;;
+auto)
+	if [ ! -w /dev/kvm ]; then
+		use=tcg
+		say "no usable /dev/kvm: TCG (emulation)"
+	elif t0=$(date +%s) && probe_kvm; then
+		use=kvm
+		say "KVM: a probe boot reached the guest's init in $(($(date +%s) - t0))s"
 	else
-		# shellcheck disable=SC2054
-		accel=(-accel tcg,thread=multi -cpu max)
-	fi
-	say "booting $KVER ($KPKG) with QEMU, ${accel[1]%%,*} (host kernel $(uname -r))"
+		use=tcg
+		say "KVM unusable, using TCG (VMTEST_ACCEL=kvm forces it): $probe_why"
+	fi ;;
+esac
+if [ "$use" = kvm ]; then
+	accel_name=KVM
+	accel=(-accel kvm -cpu host)
+	TIME_SCALE=${VMTEST_TIME_SCALE:-1}
+else
+	accel_name=TCG
+	# shellcheck disable=SC2054
+	accel=(-accel tcg,thread=multi -cpu max)
+	# Receive windows and time bounds of the tests, stretched: under
+	# emulation a process starts in ~0.1 s, and a busy host stalls the guest.
+	TIME_SCALE=${VMTEST_TIME_SCALE:-4}
+fi
+pack_initramfs
+
+start=$(date +%s)
+set +e
+if [ -n "$vng_kernel" ]; then
+	# ---- virtme-ng ---------------------------------------------------------
+	say "booting $vng_kernel with virtme-ng, $accel_name (host kernel $(uname -r))"
+	vng_args=(--run "/boot/vmlinuz-$vng_kernel" --cpus "$CPUS" --memory "$MEM"
+		  --rwdir "$PROJECT" --rwdir "$OUT")
+	[ "$use" = kvm ] || vng_args+=(--disable-kvm)
+	cmd="env VMTEST_OUT=$(q "$OUT") VMTEST_PROJECT=$(q "$PROJECT") VMTEST_TESTS=$(q "$TESTS")"
+	cmd+=" VMTEST_TEST_TIMEOUT=$(q "$TEST_TIMEOUT") VMTEST_WAIT_STEPS=$(q "$WAIT_STEPS")"
+	cmd+=" VMTEST_TIME_SCALE=$(q "$TIME_SCALE")"
+	cmd+=" VMTEST_CMD=$(q "$CMD")"
+	cmd+=" bash $(q "$PROJECT/vmtest/guest.sh") --vng"
+	vm=(vng "${vng_args[@]}" --exec "$cmd")
+else
+	# ---- QEMU + busybox initramfs ------------------------------------------
+	say "booting $KVER ($KPKG) with QEMU, $accel_name (host kernel $(uname -r))"
 	v9="security_model=none,multidevs=remap"
 	vpath() { printf '%s' "${1//,/,,}"; }   # QEMU option values double commas
 	# shellcheck disable=SC2054
-	vm=(qemu-system-x86_64 \
-		-nodefaults -no-user-config -machine pc "${accel[@]}" \
-		-smp "$CPUS" -m "$MEM" -display none -vga none -nic none -no-reboot \
-		-chardev stdio,id=con,signal=off -serial chardev:con \
-		-kernel "$kimg" -initrd "$RUN/initramfs.cpio" \
-		-append "console=ttyS0 panic=-1 quiet loglevel=3 mitigations=off" \
+	vm=("${qemu_base[@]}" "${accel[@]}" -append "$append" \
 		-virtfs "local,path=/,mount_tag=root,$v9,readonly=on" \
 		-virtfs "local,path=$(vpath "$PROJECT"),mount_tag=proj,$v9" \
 		-virtfs "local,path=$(vpath "$OUT"),mount_tag=out,$v9")
@@ -203,11 +271,11 @@ secs=$(($(date +%s) - start))
 # ---- the verdict -----------------------------------------------------------
 echo
 if [ "$vmrc" = 124 ] || [ "$vmrc" = 137 ]; then
-	die "the VM did not finish within ${TIMEOUT}s (VMTEST_TIMEOUT): killed"
+	die "the VM ($accel_name) did not finish within ${TIMEOUT}s (VMTEST_TIMEOUT): killed"
 fi
-[ -s "$OUT/rc" ] || die "the VM stopped (status $vmrc) without the tests' exit status: see $CACHE/last-console.log"
+[ -s "$OUT/rc" ] || die "the VM ($accel_name) stopped (status $vmrc) without the tests' exit status: see $CACHE/last-console.log"
 rc=$(cat "$OUT/rc")
-say "guest kernel $(sed 's/^vmtest: guest kernel //' "$OUT/uname" 2>/dev/null), host kernel $(uname -r), ${secs}s in the VM"
+say "guest kernel $(sed 's/^vmtest: guest kernel //' "$OUT/uname" 2>/dev/null) under $accel_name, host kernel $(uname -r), ${secs}s in the VM"
 if [ -n "$CMD" ]; then say "VMTEST_CMD exited $rc"; exit "$rc"; fi
 summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$OUT/tests.log" 2>/dev/null | tail -n1)
 [ -n "$summary" ] || die "tests/run.sh printed no summary line (exit status $rc)"
