@@ -12,7 +12,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <ifaddrs.h>
 #include <linux/magic.h>
 #include <linux/netlink.h>
@@ -34,6 +33,7 @@
 #include "counters.h"
 #include "instances.h"
 #include "log.h"
+#include "options.h"
 #include "mctun.h"
 #include "sysctl.h"
 #include "util.h"
@@ -54,6 +54,7 @@ struct check {
 
 struct doctor_opts {
 	const char *iface;
+	const char *source;       /* --source as given, NULL = none (then in group) */
 	bool have_group;
 	struct mc_group group;    /* a sample any-source group without GROUP:PORT */
 	int mode;                 /* MCTUN_MODE_* */
@@ -70,6 +71,67 @@ struct doctor {
 	bool v6;
 	char gs[GROUP_STRLEN];    /* the group as text */
 	char src[ADDR_STRLEN];    /* its source, "" for any-source */
+};
+
+/* ---- options: setters into struct doctor_opts, one table ---------------------- */
+
+static int set_iface(void *ctx, const char *who, const char *val)
+{
+	struct doctor_opts *o = ctx;
+
+	if (!*val || strlen(val) >= IF_NAMESIZE) {
+		pr_warn("%s: '%s' is not an interface name\n", who, val);
+		return -EINVAL;
+	}
+	o->iface = val;
+	return 0;
+}
+
+static int set_source(void *ctx, const char *who, const char *val)
+{
+	struct doctor_opts *o = ctx;
+
+	(void)who;
+	o->source = val;
+	return 0;
+}
+
+static int set_mode(void *ctx, const char *who, const char *val)
+{
+	struct doctor_opts *o = ctx;
+
+	if (!strcmp(val, "tc")) {
+		o->mode = MCTUN_MODE_TC;
+	} else if (!strcmp(val, "xdp")) {
+		o->mode = MCTUN_MODE_XDP;
+	} else if (!strcmp(val, "socket")) {
+		o->mode = MCTUN_MODE_SOCKET;
+	} else {
+		pr_warn("%s: '%s' is not a mode (tc, xdp or socket)\n", who, val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_json(void *ctx, const char *who, const char *val)
+{
+	struct doctor_opts *o = ctx;
+
+	(void)who;
+	(void)val;
+	o->json = true;
+	return 0;
+}
+
+static const struct opt doctor_options[] = {
+	{ "iface", 'i', "IF", 0, set_iface,
+	  "the interface to check (default: the group route's)" },
+	{ "source", 'S', "S", 0, set_source, "the group's source, as GROUP:PORT@S" },
+	{ "mode", 0, "MODE", 0, set_mode,
+	  "tc (default), xdp or socket: the mode `mctun run` would use" },
+	{ "json", 'j', NULL, 0, set_json,
+	  "{\"checks\":[{name, result, detail, fix}], \"fail\":N, \"warn\":N}" },
+	{ "help", 'h', NULL, OPT_HELP, NULL, "this text" },
 };
 
 static void usage(FILE *f)
@@ -92,12 +154,9 @@ static void usage(FILE *f)
 "best-effort); running instances of this network namespace that are\n"
 "unauthenticated (--insecure) and listen on an address other than loopback.\n"
 "\n"
-"Options:\n"
-"  -i, --iface IF     the interface to check (default: the group route's)\n"
-"  -S, --source S     the group's source, as GROUP:PORT@S\n"
-"      --mode MODE    tc (default), xdp or socket: the mode `mctun run` would use\n"
-"  -j, --json         {\"checks\":[{name, result, detail, fix}], \"fail\":N, \"warn\":N}\n"
-"  -h, --help         this text\n"
+"Options:\n");
+	opt_print_help(f, doctor_options, ARRAY_SIZE(doctor_options), 14);
+	fprintf(f,
 "\n"
 "Without GROUP:PORT the checks use 239.255.0.1 as a sample any-source group.\n"
 "Exit status: 0 when no check failed, 1 when one did, 2 on a usage error.\n"
@@ -110,79 +169,21 @@ static void usage(FILE *f)
 
 static int doctor_parse(int argc, char **argv, struct doctor_opts *o)
 {
-	enum { OPT_MODE = 256 };
-	static const struct option longopts[] = {
-		{ "iface",  required_argument, NULL, 'i' },
-		{ "source", required_argument, NULL, 'S' },
-		{ "mode",   required_argument, NULL, OPT_MODE },
-		{ "json",   no_argument,       NULL, 'j' },
-		{ "help",   no_argument,       NULL, 'h' },
-		{}
-	};
-	char buf[GROUP_STRLEN + ADDR_STRLEN];
-	const char *source = NULL, *g;
-	int c;
+	int first, err;
 
 	memset(o, 0, sizeof(*o));
 	o->mode = MCTUN_MODE_TC;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:S:jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (!*optarg || strlen(optarg) >= IF_NAMESIZE) {
-				pr_warn("--iface: '%s' is not an interface name\n", optarg);
-				return -EINVAL;
-			}
-			o->iface = optarg;
-			break;
-		case 'S':
-			source = optarg;
-			break;
-		case OPT_MODE:
-			if (!strcmp(optarg, "tc")) {
-				o->mode = MCTUN_MODE_TC;
-			} else if (!strcmp(optarg, "xdp")) {
-				o->mode = MCTUN_MODE_XDP;
-			} else if (!strcmp(optarg, "socket")) {
-				o->mode = MCTUN_MODE_SOCKET;
-			} else {
-				pr_warn("--mode: '%s' is not a mode (tc, xdp or socket)\n", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		default:
-			return opt_error("doctor", c, argv);
-		}
-	}
-	if (argc - optind > 1) {
-		pr_warn("doctor: more than one GROUP:PORT given (see mctun doctor --help)\n");
-		return -EINVAL;
-	}
-	if (optind == argc) {
-		if (source) {
-			pr_warn("--source: needs GROUP:PORT\n");
-			return -EINVAL;
-		}
+	err = opt_parse("doctor", doctor_options, ARRAY_SIZE(doctor_options), argc, argv, o,
+			&first);
+	if (err == OPT_PARSE_HELP)
+		usage(stdout);
+	if (err)
+		return err;
+	err = opt_group_arg("doctor", argc, argv, first, false, o->source, &o->group);
+	if (err == 1)   /* none: a sample any-source group */
 		return group_parse("doctor", "239.255.0.1:1", &o->group) ? -EINVAL : 0;
-	}
-	g = argv[optind];
-	if (source) {
-		if (strchr(g, '@')) {
-			pr_warn("doctor: '%s' already names a source; drop --source %s\n", g, source);
-			return -EINVAL;
-		}
-		snprintf(buf, sizeof(buf), "%s@%s", g, source);
-		g = buf;
-	}
-	if (group_parse("doctor", g, &o->group))
-		return -EINVAL;
+	if (err)
+		return err;
 	o->have_group = true;
 	return 0;
 }
