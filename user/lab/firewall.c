@@ -427,7 +427,7 @@ static void render_prio(struct text *t, const char *family, const char *hook, lo
 		      !strcmp(family, "ip6") || !strcmp(family, "inet");
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(std); i++) {
+	for (i = 0; i < ARRAY_SIZE(std) && prio > INT_MIN && prio < INT_MAX; i++) {
 		long long off = prio - std[i].prio;
 
 		if (std[i].bridge != bridge || (std[i].hook && strcmp(std[i].hook, hook)))
