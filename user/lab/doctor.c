@@ -35,8 +35,8 @@
 #include "firewall.h"
 #include "instances.h"
 #include "log.h"
-#include "options.h"
 #include "mctun.h"
+#include "options.h"
 #include "sysctl.h"
 #include "util.h"
 
@@ -90,15 +90,6 @@ static int set_iface(void *ctx, const char *who, const char *val)
 	return 0;
 }
 
-static int set_source(void *ctx, const char *who, const char *val)
-{
-	struct doctor_opts *o = ctx;
-
-	(void)who;
-	o->source = val;
-	return 0;
-}
-
 static int set_mode(void *ctx, const char *who, const char *val)
 {
 	struct doctor_opts *o = ctx;
@@ -116,24 +107,16 @@ static int set_mode(void *ctx, const char *who, const char *val)
 	return 0;
 }
 
-static int set_json(void *ctx, const char *who, const char *val)
-{
-	struct doctor_opts *o = ctx;
-
-	(void)who;
-	(void)val;
-	o->json = true;
-	return 0;
-}
-
 static const struct opt doctor_options[] = {
 	{ "iface", 'i', "IF", 0, set_iface,
 	  "the interface to check (default: the group route's)" },
-	{ "source", 'S', "S", 0, set_source, "the group's source, as GROUP:PORT@S" },
+	{ "source", 'S', "S", OPT_TEXT, NULL, "the group's source, as GROUP:PORT@S",
+	  OPT_FIELD(struct doctor_opts, source) },
 	{ "mode", 0, "MODE", 0, set_mode,
 	  "tc (default), xdp or socket: the mode `mctun run` would use" },
-	{ "json", 'j', NULL, 0, set_json,
-	  "{\"checks\":[{name, result, detail, fix}], \"fail\":N, \"warn\":N}" },
+	{ "json", 'j', NULL, OPT_TRUE, NULL,
+	  "{\"checks\":[{name, result, detail, fix}], \"fail\":N, \"warn\":N}",
+	  OPT_FIELD(struct doctor_opts, json) },
 	{ "help", 'h', NULL, OPT_HELP, NULL, "this text" },
 };
 

@@ -113,15 +113,6 @@ struct sysctl_save {
 
 /* ---- options: setters into struct recv_opts, one table ------------------------ */
 
-static int set_source(void *ctx, const char *who, const char *val)
-{
-	struct recv_opts *o = ctx;
-
-	(void)who;
-	o->source = val;
-	return 0;
-}
-
 static int set_iface(void *ctx, const char *who, const char *val)
 {
 	struct recv_opts *o = ctx;
@@ -166,39 +157,10 @@ static int set_stall_timeout(void *ctx, const char *who, const char *val)
 	return parse_seconds(who, val, 0.001, 1e6, &o->stall_timeout);
 }
 
-static int set_ready_file(void *ctx, const char *who, const char *val)
-{
-	struct recv_opts *o = ctx;
-
-	(void)who;
-	o->ready_file = val;
-	return 0;
-}
-
-static int set_json(void *ctx, const char *who, const char *val)
-{
-	struct recv_opts *o = ctx;
-
-	(void)who;
-	(void)val;
-	o->json = true;
-	return 0;
-}
-
-static int set_quiet(void *ctx, const char *who, const char *val)
-{
-	struct recv_opts *o = ctx;
-
-	(void)who;
-	(void)val;
-	o->quiet = true;
-	return 0;
-}
-
 static const struct opt recv_options[] = {
-	{ "source", 'S', "S", 0, set_source,
+	{ "source", 'S', "S", OPT_TEXT, NULL,
 	  "source-specific join (S,G); also GROUP:PORT@S\n"
-	  "(default: any-source join)" },
+	  "(default: any-source join)", OPT_FIELD(struct recv_opts, source) },
 	{ "iface", 'i', "IF", 0, set_iface,
 	  "join on this interface (default: the route's)" },
 	{ "igmp-version", 0, "1|2|3", 0, set_igmp_version,
@@ -214,10 +176,12 @@ static const struct opt recv_options[] = {
 	  "0 = no limit (default 0)" },
 	{ "stall-timeout", 0, "SECS", 0, set_stall_timeout,
 	  "a gap longer than this is a stall (default 1s)" },
-	{ "ready-file", 0, "PATH", 0, set_ready_file,
-	  "create PATH once joined (removed at exit)" },
-	{ "json", 'j', NULL, 0, set_json, "one JSON object on stdout at exit" },
-	{ "quiet", 'q', NULL, 0, set_quiet, "no dashboard, no summary" },
+	{ "ready-file", 0, "PATH", OPT_TEXT, NULL,
+	  "create PATH once joined (removed at exit)", OPT_FIELD(struct recv_opts, ready_file) },
+	{ "json", 'j', NULL, OPT_TRUE, NULL, "one JSON object on stdout at exit",
+	  OPT_FIELD(struct recv_opts, json) },
+	{ "quiet", 'q', NULL, OPT_TRUE, NULL, "no dashboard, no summary",
+	  OPT_FIELD(struct recv_opts, quiet) },
 	{ "help", 'h', NULL, OPT_HELP, NULL, "this text" },
 };
 

@@ -263,41 +263,12 @@ static int set_source_port(void *ctx, const char *who, const char *val)
 	return err;
 }
 
-static int set_bind(void *ctx, const char *who, const char *val)
-{
-	struct send_opts *o = ctx;
-
-	(void)who;
-	o->bind = val;
-	return 0;
-}
-
 static int set_sndbuf_bytes(void *ctx, const char *who, const char *val)
 {
 	struct send_opts *o = ctx;
 
 	/* SO_SNDBUF takes an int, which the kernel doubles */
 	return parse_size(who, val, 1, INT_MAX / 2, &o->sndbuf);
-}
-
-static int set_json(void *ctx, const char *who, const char *val)
-{
-	struct send_opts *o = ctx;
-
-	(void)who;
-	(void)val;
-	o->json = true;
-	return 0;
-}
-
-static int set_quiet(void *ctx, const char *who, const char *val)
-{
-	struct send_opts *o = ctx;
-
-	(void)who;
-	(void)val;
-	o->quiet = true;
-	return 0;
 }
 
 /* The help names these numbers as text. */
@@ -327,17 +298,19 @@ static const struct opt send_options[] = {
 	  "do not loop datagrams back to this host's sockets" },
 	{ "source-port", 0, "N", 0, set_source_port,
 	  "send from this UDP port (default: an ephemeral one)" },
-	{ "bind", 'b', "ADDR", 0, set_bind,
+	{ "bind", 'b', "ADDR", OPT_TEXT, NULL,
 	  "send from this local address, of the group's family\n"
 	  "(default: the route's); without --iface the kernel\n"
-	  "also sends out of the interface that holds ADDR" },
+	  "also sends out of the interface that holds ADDR", OPT_FIELD(struct send_opts, bind) },
 	{ "sndbuf", 0, "BYTES", 0, set_sndbuf_bytes,
 	  "the socket's send buffer (SO_SNDBUF, K/M/G), which\n"
 	  "holds what the kernel has not sent yet (default:\n"
 	  "net.core.wmem_default; beyond net.core.wmem_max\n"
 	  "with CAP_NET_ADMIN)" },
-	{ "json", 'j', NULL, 0, set_json, "one JSON object on stdout at exit" },
-	{ "quiet", 'q', NULL, 0, set_quiet, "no summary (warnings still go to stderr)" },
+	{ "json", 'j', NULL, OPT_TRUE, NULL, "one JSON object on stdout at exit",
+	  OPT_FIELD(struct send_opts, json) },
+	{ "quiet", 'q', NULL, OPT_TRUE, NULL, "no summary (warnings still go to stderr)",
+	  OPT_FIELD(struct send_opts, quiet) },
 	{ "help", 'h', NULL, OPT_HELP, NULL, "this text" },
 };
 

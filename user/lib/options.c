@@ -86,7 +86,13 @@ int opt_set(struct opt_parser *p, int k, void *ctx)
 		pr_warn("%s: given twice\n", who);
 		return -EINVAL;
 	}
-	return o->set ? o->set(ctx, who, optarg) : 0;
+	if (o->set)
+		return o->set(ctx, who, optarg);
+	if ((o->flags & OPT_TRUE) && o->size == sizeof(bool))
+		*(bool *)((char *)ctx + o->off) = true;
+	if ((o->flags & OPT_TEXT) && o->size == sizeof(const char *))
+		*(const char **)((char *)ctx + o->off) = optarg;
+	return 0;
 }
 
 int opt_parse(const char *cmd, const struct opt *opts, unsigned int n, int argc, char **argv,

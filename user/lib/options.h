@@ -22,6 +22,9 @@ struct mc_group;
 /* Flags the engine reads; bits below 1 << 16 are left to each tool. */
 #define OPT_ONCE (1u << 16)   /* twice on the command line is an error (not: the last wins) */
 #define OPT_HELP (1u << 17)   /* print the help: opt_parse() returns OPT_PARSE_HELP */
+/* Without a setter, for the plainest options: */
+#define OPT_TRUE (1u << 18)   /* set the bool at OPT_FIELD() to true */
+#define OPT_TEXT (1u << 19)   /* point the const char * at OPT_FIELD() at the value */
 
 #define OPT_MAX 64            /* options in one table, headings included */
 
@@ -30,10 +33,12 @@ struct opt {
 	int short_name;            /* 0: none */
 	const char *arg;           /* the value's name in the help; NULL: takes no value */
 	unsigned int flags;        /* OPT_* */
-	int (*set)(void *ctx, const char *who, const char *val);  /* NULL: the tool looks itself */
+	int (*set)(void *ctx, const char *who, const char *val);  /* NULL: OPT_TRUE, OPT_TEXT or none */
 	const char *help;          /* '\n' goes on at the help column */
-	size_t off, size;          /* a field of the tool's struct, for the tool's own use */
+	size_t off, size;          /* a field of the tool's struct: OPT_TRUE, OPT_TEXT, or the tool's use */
 };
+
+#define OPT_FIELD(type, f) .off = offsetof(type, f), .size = sizeof(((type *)0)->f)
 
 /* getopt_long's view of one table, and what was given how often. */
 struct opt_parser {
@@ -55,8 +60,9 @@ void opt_rewind(struct opt_parser *p);
  * is then the first positional argument); -EINVAL, after one line naming
  * it, for an unknown option or a missing value. */
 int opt_next(struct opt_parser *p, int argc, char **argv);
-/* Runs the setter of opts[k] on the current value (optarg), as "--NAME";
- * OPT_ONCE given twice is refused. 0 or -errno. */
+/* Runs the setter of opts[k] on the current value (optarg), as "--NAME",
+ * or does what OPT_TRUE or OPT_TEXT says; OPT_ONCE given twice is refused.
+ * 0 or -errno. */
 int opt_set(struct opt_parser *p, int k, void *ctx);
 
 /* Every option of argv in order through its setter into ctx, as most tools
