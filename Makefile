@@ -31,7 +31,7 @@ vpath %.c $(USER_DIRS)
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	     -D_GNU_SOURCE -DMCTUN_VERSION='"$(VERSION)"' -Iinclude $(USER_DIRS:%=-I%) \
 	     -I$(BUILD) -MMD -MP
-LDLIBS    += -lbpf -lelf -lz -lssl -lcrypto
+LDLIBS    += -lbpf -lelf -lz -lssl -lcrypto -ljson-c
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	     -Wno-unused-parameter -Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 

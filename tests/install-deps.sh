@@ -23,6 +23,8 @@ pkgs+=(udptunnel)
 pkgs+=(libssl-dev openssl)
 # tests/t_auth.sh moves a PSK listener's wall clock an hour on (libfaketime).
 pkgs+=(faketime)
+# mctun doctor reads nft's ruleset as JSON (`nft -j list ruleset`) with json-c.
+pkgs+=(libjson-c-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do

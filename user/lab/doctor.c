@@ -6,13 +6,13 @@
  * FAIL the command that fixes it.  Everything is read, nothing changed:
  * interface flags and addresses (ioctl, getifaddrs), the route the kernel
  * would pick (an RTM_GETROUTE request, as `ip route get`), sysctls under
- * /proc/sys, the membership tables, the firewall as `nft list ruleset` and
- * `iptables-save` print it, the process's capabilities and the kernel
- * version.  The firewall check reads rule text; it is a hint, not a proof.
+ * /proc/sys, the membership tables, the firewall as `nft -j list ruleset`
+ * (JSON) and `iptables-save` print it (firewall.c), the process's
+ * capabilities and the kernel version.  The firewall check reads what the
+ * rules match, it does not evaluate them: a hint, not a proof.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <ifaddrs.h>
 #include <linux/magic.h>
 #include <linux/netlink.h>
@@ -32,9 +32,11 @@
 #include "addr.h"
 #include "cmds.h"
 #include "counters.h"
+#include "firewall.h"
 #include "instances.h"
 #include "log.h"
 #include "mctun.h"
+#include "options.h"
 #include "sysctl.h"
 #include "util.h"
 
@@ -54,6 +56,7 @@ struct check {
 
 struct doctor_opts {
 	const char *iface;
+	const char *source;       /* --source as given, NULL = none (then in group) */
 	bool have_group;
 	struct mc_group group;    /* a sample any-source group without GROUP:PORT */
 	int mode;                 /* MCTUN_MODE_* */
@@ -70,6 +73,51 @@ struct doctor {
 	bool v6;
 	char gs[GROUP_STRLEN];    /* the group as text */
 	char src[ADDR_STRLEN];    /* its source, "" for any-source */
+	char group_addr[ADDR_STRLEN]; /* its address alone */
+};
+
+/* ---- options: setters into struct doctor_opts, one table ---------------------- */
+
+static int set_iface(void *ctx, const char *who, const char *val)
+{
+	struct doctor_opts *o = ctx;
+
+	if (!*val || strlen(val) >= IF_NAMESIZE) {
+		pr_warn("%s: '%s' is not an interface name\n", who, val);
+		return -EINVAL;
+	}
+	o->iface = val;
+	return 0;
+}
+
+static int set_mode(void *ctx, const char *who, const char *val)
+{
+	struct doctor_opts *o = ctx;
+
+	if (!strcmp(val, "tc")) {
+		o->mode = MCTUN_MODE_TC;
+	} else if (!strcmp(val, "xdp")) {
+		o->mode = MCTUN_MODE_XDP;
+	} else if (!strcmp(val, "socket")) {
+		o->mode = MCTUN_MODE_SOCKET;
+	} else {
+		pr_warn("%s: '%s' is not a mode (tc, xdp or socket)\n", who, val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct opt doctor_options[] = {
+	{ "iface", 'i', "IF", 0, set_iface,
+	  "the interface to check (default: the group route's)" },
+	{ "source", 'S', "S", OPT_TEXT, NULL, "the group's source, as GROUP:PORT@S",
+	  OPT_FIELD(struct doctor_opts, source) },
+	{ "mode", 0, "MODE", 0, set_mode,
+	  "tc (default), xdp or socket: the mode `mctun run` would use" },
+	{ "json", 'j', NULL, OPT_TRUE, NULL,
+	  "{\"checks\":[{name, result, detail, fix}], \"fail\":N, \"warn\":N}",
+	  OPT_FIELD(struct doctor_opts, json) },
+	{ "help", 'h', NULL, OPT_HELP, NULL, "this text" },
 };
 
 static void usage(FILE *f)
@@ -88,16 +136,13 @@ static void usage(FILE *f)
 "route the kernel picks for the group; multicast on lo; the reverse-path\n"
 "filter (rp_filter, effective value max(all, IF)); accept_local for a local\n"
 "source; the IGMP/MLD version for a source-specific group; firewall rules\n"
-"that drop UDP, IGMP/MLD or the group (nft and iptables-save, read as text:\n"
+"that drop UDP, IGMP/MLD or the group (nft as JSON, iptables-save as text:\n"
 "best-effort); running instances of this network namespace that are\n"
 "unauthenticated (--insecure) and listen on an address other than loopback.\n"
 "\n"
-"Options:\n"
-"  -i, --iface IF     the interface to check (default: the group route's)\n"
-"  -S, --source S     the group's source, as GROUP:PORT@S\n"
-"      --mode MODE    tc (default), xdp or socket: the mode `mctun run` would use\n"
-"  -j, --json         {\"checks\":[{name, result, detail, fix}], \"fail\":N, \"warn\":N}\n"
-"  -h, --help         this text\n"
+"Options:\n");
+	opt_print_help(f, doctor_options, ARRAY_SIZE(doctor_options), 14);
+	fprintf(f,
 "\n"
 "Without GROUP:PORT the checks use 239.255.0.1 as a sample any-source group.\n"
 "Exit status: 0 when no check failed, 1 when one did, 2 on a usage error.\n"
@@ -110,79 +155,21 @@ static void usage(FILE *f)
 
 static int doctor_parse(int argc, char **argv, struct doctor_opts *o)
 {
-	enum { OPT_MODE = 256 };
-	static const struct option longopts[] = {
-		{ "iface",  required_argument, NULL, 'i' },
-		{ "source", required_argument, NULL, 'S' },
-		{ "mode",   required_argument, NULL, OPT_MODE },
-		{ "json",   no_argument,       NULL, 'j' },
-		{ "help",   no_argument,       NULL, 'h' },
-		{}
-	};
-	char buf[GROUP_STRLEN + ADDR_STRLEN];
-	const char *source = NULL, *g;
-	int c;
+	int first, err;
 
 	memset(o, 0, sizeof(*o));
 	o->mode = MCTUN_MODE_TC;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:S:jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (!*optarg || strlen(optarg) >= IF_NAMESIZE) {
-				pr_warn("--iface: '%s' is not an interface name\n", optarg);
-				return -EINVAL;
-			}
-			o->iface = optarg;
-			break;
-		case 'S':
-			source = optarg;
-			break;
-		case OPT_MODE:
-			if (!strcmp(optarg, "tc")) {
-				o->mode = MCTUN_MODE_TC;
-			} else if (!strcmp(optarg, "xdp")) {
-				o->mode = MCTUN_MODE_XDP;
-			} else if (!strcmp(optarg, "socket")) {
-				o->mode = MCTUN_MODE_SOCKET;
-			} else {
-				pr_warn("--mode: '%s' is not a mode (tc, xdp or socket)\n", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		default:
-			return opt_error("doctor", c, argv);
-		}
-	}
-	if (argc - optind > 1) {
-		pr_warn("doctor: more than one GROUP:PORT given (see mctun doctor --help)\n");
-		return -EINVAL;
-	}
-	if (optind == argc) {
-		if (source) {
-			pr_warn("--source: needs GROUP:PORT\n");
-			return -EINVAL;
-		}
+	err = opt_parse("doctor", doctor_options, ARRAY_SIZE(doctor_options), argc, argv, o,
+			&first);
+	if (err == OPT_PARSE_HELP)
+		usage(stdout);
+	if (err)
+		return err;
+	err = opt_group_arg("doctor", argc, argv, first, false, o->source, &o->group);
+	if (err == 1)   /* none: a sample any-source group */
 		return group_parse("doctor", "239.255.0.1:1", &o->group) ? -EINVAL : 0;
-	}
-	g = argv[optind];
-	if (source) {
-		if (strchr(g, '@')) {
-			pr_warn("doctor: '%s' already names a source; drop --source %s\n", g, source);
-			return -EINVAL;
-		}
-		snprintf(buf, sizeof(buf), "%s@%s", g, source);
-		g = buf;
-	}
-	if (group_parse("doctor", g, &o->group))
-		return -EINVAL;
+	if (err)
+		return err;
 	o->have_group = true;
 	return 0;
 }
@@ -721,13 +708,7 @@ static void check_igmp(struct doctor *d)
 	       d->ifname, g->ssm ? ": source-specific joins are carried" : "");
 }
 
-/* ---- firewall: rule text ---------------------------------------------------- */
-
-struct fw_scan {
-	unsigned int rules;        /* rule lines read */
-	unsigned int hits;         /* of which suspicious */
-	char first[200];           /* the first suspicious one */
-};
+/* ---- firewall: nft's ruleset as JSON, iptables-save's as text ---------------- */
 
 static const char *find_tool(const char *name, char *buf, size_t len)
 {
@@ -755,39 +736,17 @@ static void trim(char *s)
 	memmove(s, p, strlen(p) + 1);
 }
 
-static bool mentions_ours(const struct doctor *d, const char *l, bool nft)
+/*
+ * Runs cmd (its stderr joined to its stdout) and scans what it prints:
+ * nft's JSON, one line that begins with '{', or iptables-save's lines. A
+ * refusal it prints (not root) or its failure lands in err; -errno when it
+ * cannot be run.
+ */
+static int fw_run(const char *cmd, bool nft, struct fw_scan *s, char *err, size_t errlen)
 {
-	char a[ADDR_STRLEN];
-	static const char *const words_nft[] = {
-		"udp", "igmp", "multicast", "224.0.0.0/4", "ff00::/8", "icmpv6", "mld",
-	};
-	static const char *const words_ipt[] = {
-		"-p udp", "-p igmp", "-p 2 ", "-p ipv6-icmp", "-p icmpv6", "multicast",
-		"224.0.0.0/4", "ff00::/8",
-	};
-	size_t i;
-
-	for (i = 0; nft && i < ARRAY_SIZE(words_nft); i++)
-		if (strstr(l, words_nft[i]))
-			return true;
-	for (i = 0; !nft && i < ARRAY_SIZE(words_ipt); i++)
-		if (strstr(l, words_ipt[i]))
-			return true;
-	return strstr(l, addr_str(d->o->group.family, d->o->group.addr, a, sizeof(a))) != NULL;
-}
-
-static void fw_hit(struct fw_scan *s, const char *l)
-{
-	if (!s->hits++)
-		snprintf(s->first, sizeof(s->first), "%.*s", (int)sizeof(s->first) - 1, l);
-}
-
-/* Runs `path args` and scans its output; -errno or the tool's failure. */
-static int fw_run(const struct doctor *d, const char *cmd, bool nft, struct fw_scan *s, char *err,
-		  size_t errlen)
-{
-	bool in_chain = false, base_chain;
-	char line[1024];
+	char *line = NULL, *json = NULL;
+	size_t cap = 0, jlen = 0;
+	ssize_t n;
 	FILE *p;
 	int st;
 
@@ -795,7 +754,14 @@ static int fw_run(const struct doctor *d, const char *cmd, bool nft, struct fw_s
 	if (!p)
 		return -errno;
 	err[0] = '\0';
-	while (fgets(line, sizeof(line), p)) {
+	while ((n = getline(&line, &cap, p)) >= 0) {
+		if (nft && line[0] == '{' && !json) {
+			json = line;          /* kept whole: it is the ruleset */
+			jlen = n;
+			line = NULL;
+			cap = 0;
+			continue;
+		}
 		trim(line);
 		if (!line[0] || line[0] == '#')
 			continue;
@@ -804,47 +770,27 @@ static int fw_run(const struct doctor *d, const char *cmd, bool nft, struct fw_s
 				snprintf(err, errlen, "%.*s", (int)errlen - 1, line);
 			continue;
 		}
-		if (nft) {
-			if (!strncmp(line, "chain ", 6)) {
-				in_chain = true;
-				continue;
-			}
-			if (!strncmp(line, "type ", 5)) {
-				/* a base chain that drops what no rule accepts */
-				base_chain = strstr(line, "hook") != NULL;
-				if (base_chain && strstr(line, "policy drop"))
-					fw_hit(s, line);
-				continue;
-			}
-			if (!strncmp(line, "table ", 6) || line[0] == '}' || !in_chain)
-				continue;
-			s->rules++;
-			if ((strstr(line, " drop") || strstr(line, "reject") || !strcmp(line, "drop")) &&
-			    mentions_ours(d, line, true))
-				fw_hit(s, line);
-		} else {
-			if (line[0] == ':' && (strstr(line, " DROP ") || strstr(line, " REJECT "))) {
-				fw_hit(s, line);
-				continue;
-			}
-			if (strncmp(line, "-A ", 3))
-				continue;
-			s->rules++;
-			if ((strstr(line, "-j DROP") || strstr(line, "-j REJECT")) &&
-			    mentions_ours(d, line, false))
-				fw_hit(s, line);
-		}
+		if (!nft)
+			fw_scan_ipt_line(s, line);
 	}
+	free(line);
 	st = pclose(p);
 	if (st && !err[0])
 		snprintf(err, errlen, "exit status %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	if (nft && !err[0]) {
+		if (json)
+			fw_scan_nft_json(s, json, jlen, err, errlen);
+		else
+			snprintf(err, errlen, "no JSON in its output");
+	}
+	free(json);
 	return 0;
 }
 
 static void check_firewall(struct doctor *d)
 {
 	char path[64], cmd[128], err[256], checked[256] = "", failed[512] = "";
-	struct fw_scan s = {};
+	struct fw_scan s = { .group = d->group_addr };
 	const char *tools[] = { "nft", d->v6 ? "ip6tables-save" : "iptables-save" };
 	unsigned int i, ran = 0;
 	struct check *c;
@@ -859,8 +805,8 @@ static void check_firewall(struct doctor *d)
 				 tools[i]);
 			continue;
 		}
-		snprintf(cmd, sizeof(cmd), "%s%s 2>&1", path, nft ? " list ruleset" : "");
-		if (fw_run(d, cmd, nft, &s, err, sizeof(err)) || err[0]) {
+		snprintf(cmd, sizeof(cmd), "%s%s 2>&1", path, nft ? " -j list ruleset" : "");
+		if (fw_run(cmd, nft, &s, err, sizeof(err)) || err[0]) {
 			n = strlen(failed);
 			snprintf(failed + n, sizeof(failed) - n, "%s%s could not be read (%s)",
 				 n ? "; " : "", tools[i], err[0] ? err : "popen failed");
@@ -1029,6 +975,7 @@ int doctor_main(int argc, char **argv)
 			addr_str(g.family, g.addr, d->gs, sizeof(d->gs));
 		if (o.group.ssm)
 			addr_str(g.family, g.src, d->src, sizeof(d->src));
+		addr_str(g.family, g.addr, d->group_addr, sizeof(d->group_addr));
 	}
 	if (o.iface) {
 		snprintf(d->ifname, sizeof(d->ifname), "%s", o.iface);

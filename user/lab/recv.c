@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,6 +27,7 @@
 #include "cmds.h"
 #include "lab.h"
 #include "log.h"
+#include "options.h"
 #include "util.h"
 
 #define MAX_SENDERS   1024            /* tracked; datagrams of more are "untracked" */
@@ -52,6 +52,7 @@ struct recv_opts {
 	uint64_t count;           /* datagrams, 0 = no limit */
 	double stall_timeout;     /* seconds */
 	const char *ready_file;
+	const char *source;       /* --source as given, NULL = none (then in group) */
 	bool json;
 	bool quiet;
 };
@@ -110,6 +111,80 @@ struct sysctl_save {
 	bool saved;
 };
 
+/* ---- options: setters into struct recv_opts, one table ------------------------ */
+
+static int set_iface(void *ctx, const char *who, const char *val)
+{
+	struct recv_opts *o = ctx;
+
+	(void)who;
+	o->iface = val;
+	return iface_index(val, &o->ifindex);
+}
+
+static int set_igmp_version(void *ctx, const char *who, const char *val)
+{
+	struct recv_opts *o = ctx;
+
+	return parse_u32(who, val, 1, 3, &o->igmp_version);
+}
+
+static int set_mld_version(void *ctx, const char *who, const char *val)
+{
+	struct recv_opts *o = ctx;
+
+	return parse_u32(who, val, 1, 2, &o->mld_version);
+}
+
+static int set_duration(void *ctx, const char *who, const char *val)
+{
+	struct recv_opts *o = ctx;
+
+	return parse_seconds(who, val, 0, 1e9, &o->duration);
+}
+
+static int set_count(void *ctx, const char *who, const char *val)
+{
+	struct recv_opts *o = ctx;
+
+	return parse_u64(who, val, 0, UINT64_MAX, &o->count);
+}
+
+static int set_stall_timeout(void *ctx, const char *who, const char *val)
+{
+	struct recv_opts *o = ctx;
+
+	return parse_seconds(who, val, 0.001, 1e6, &o->stall_timeout);
+}
+
+static const struct opt recv_options[] = {
+	{ "source", 'S', "S", OPT_TEXT, NULL,
+	  "source-specific join (S,G); also GROUP:PORT@S\n"
+	  "(default: any-source join)", OPT_FIELD(struct recv_opts, source) },
+	{ "iface", 'i', "IF", 0, set_iface,
+	  "join on this interface (default: the route's)" },
+	{ "igmp-version", 0, "1|2|3", 0, set_igmp_version,
+	  "force the IGMP version on --iface while running,\n"
+	  "restored at exit (default: leave it)" },
+	{ "mld-version", 0, "1|2", 0, set_mld_version,
+	  "the same for MLD, IPv6 groups" },
+	{ "duration", 'd', "SECS", 0, set_duration,
+	  "stop after this long (1.5, 250ms, 2m), 0 = until\n"
+	  "a signal (default 0)" },
+	{ "count", 'c', "N", 0, set_count,
+	  "stop after N datagrams, foreign ones included,\n"
+	  "0 = no limit (default 0)" },
+	{ "stall-timeout", 0, "SECS", 0, set_stall_timeout,
+	  "a gap longer than this is a stall (default 1s)" },
+	{ "ready-file", 0, "PATH", OPT_TEXT, NULL,
+	  "create PATH once joined (removed at exit)", OPT_FIELD(struct recv_opts, ready_file) },
+	{ "json", 'j', NULL, OPT_TRUE, NULL, "one JSON object on stdout at exit",
+	  OPT_FIELD(struct recv_opts, json) },
+	{ "quiet", 'q', NULL, OPT_TRUE, NULL, "no dashboard, no summary",
+	  OPT_FIELD(struct recv_opts, quiet) },
+	{ "help", 'h', NULL, OPT_HELP, NULL, "this text" },
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -119,22 +194,9 @@ static void usage(FILE *f)
 "loss, duplicates, reordering, damage, TTL and DSCP as received against as\n"
 "sent, one-way latency (sender and receiver clocks must agree) and stalls.\n"
 "\n"
-"Options:\n"
-"  -S, --source S            source-specific join (S,G); also GROUP:PORT@S\n"
-"                            (default: any-source join)\n"
-"  -i, --iface IF            join on this interface (default: the route's)\n"
-"      --igmp-version 1|2|3  force the IGMP version on --iface while running,\n"
-"                            restored at exit (default: leave it)\n"
-"      --mld-version 1|2     the same for MLD, IPv6 groups\n"
-"  -d, --duration SECS       stop after this long (1.5, 250ms, 2m), 0 = until\n"
-"                            a signal (default 0)\n"
-"  -c, --count N             stop after N datagrams, foreign ones included,\n"
-"                            0 = no limit (default 0)\n"
-"      --stall-timeout SECS  a gap longer than this is a stall (default 1s)\n"
-"      --ready-file PATH     create PATH once joined (removed at exit)\n"
-"  -j, --json                one JSON object on stdout at exit\n"
-"  -q, --quiet               no dashboard, no summary\n"
-"  -h, --help                this text\n"
+"Options:\n");
+	opt_print_help(f, recv_options, ARRAY_SIZE(recv_options), 21);
+	fprintf(f,
 "\n"
 "On a terminal a dashboard is redrawn 4 times a second, state WAITING,\n"
 "RECEIVING or STALLED; otherwise a summary is printed at exit.  SIGINT and\n"
@@ -168,98 +230,26 @@ static void usage(FILE *f)
 
 static int recv_parse(int argc, char **argv, struct recv_opts *o)
 {
-	enum { OPT_IGMP = 256, OPT_MLD, OPT_STALL, OPT_READY };
-	static const struct option longopts[] = {
-		{ "source",        required_argument, NULL, 'S' },
-		{ "iface",         required_argument, NULL, 'i' },
-		{ "igmp-version",  required_argument, NULL, OPT_IGMP },
-		{ "mld-version",   required_argument, NULL, OPT_MLD },
-		{ "duration",      required_argument, NULL, 'd' },
-		{ "count",         required_argument, NULL, 'c' },
-		{ "stall-timeout", required_argument, NULL, OPT_STALL },
-		{ "ready-file",    required_argument, NULL, OPT_READY },
-		{ "json",          no_argument,       NULL, 'j' },
-		{ "quiet",         no_argument,       NULL, 'q' },
-		{ "help",          no_argument,       NULL, 'h' },
-		{}
-	};
-	char buf[GROUP_STRLEN + ADDR_STRLEN];
-	const char *source = NULL, *g;
-	int c, err;
+	int first, err;
 
 	memset(o, 0, sizeof(*o));
 	o->stall_timeout = 1;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":S:i:d:c:jqh", longopts, NULL)) != -1) {
-		err = 0;
-		switch (c) {
-		case 'S':
-			source = optarg;
-			break;
-		case 'i':
-			o->iface = optarg;
-			err = iface_index(optarg, &o->ifindex);
-			break;
-		case OPT_IGMP:
-			err = parse_u32("--igmp-version", optarg, 1, 3, &o->igmp_version);
-			break;
-		case OPT_MLD:
-			err = parse_u32("--mld-version", optarg, 1, 2, &o->mld_version);
-			break;
-		case 'd':
-			err = parse_seconds("--duration", optarg, 0, 1e9, &o->duration);
-			break;
-		case 'c':
-			err = parse_u64("--count", optarg, 0, UINT64_MAX, &o->count);
-			break;
-		case OPT_STALL:
-			err = parse_seconds("--stall-timeout", optarg, 0.001, 1e6,
-					    &o->stall_timeout);
-			break;
-		case OPT_READY:
-			o->ready_file = optarg;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		default:
-			return opt_error("recv", c, argv);
-		}
-		if (err)
-			return -EINVAL;
-	}
-	if (optind != argc - 1) {
-		pr_warn("recv: %s (see mctun recv --help)\n",
-			optind >= argc ? "GROUP:PORT is missing" : "more than one GROUP:PORT given");
-		return -EINVAL;
-	}
-	g = argv[optind];
-	if (source) {
-		if (strchr(g, '@')) {
-			pr_warn("recv: '%s' already names a source; drop --source %s\n", g, source);
-			return -EINVAL;
-		}
-		/* one parser checks the pair: families agree, the source is unicast */
-		snprintf(buf, sizeof(buf), "%s@%s", g, source);
-		g = buf;
-	}
-	if (group_parse("recv", g, &o->group))
-		return -EINVAL;
+	err = opt_parse("recv", recv_options, ARRAY_SIZE(recv_options), argc, argv, o, &first);
+	if (err == OPT_PARSE_HELP)
+		usage(stdout);
+	if (err)
+		return err;
+	err = opt_group_arg("recv", argc, argv, first, true, o->source, &o->group);
+	if (err)
+		return err;
 
 	if (o->group.family == MCTUN_FAM_INET6 && o->igmp_version) {
-		pr_warn("--igmp-version: %s is an IPv6 group; use --mld-version\n", argv[optind]);
+		pr_warn("--igmp-version: %s is an IPv6 group; use --mld-version\n", argv[first]);
 		return -EINVAL;
 	}
 	if (o->group.family == MCTUN_FAM_INET && o->mld_version) {
-		pr_warn("--mld-version: %s is an IPv4 group; use --igmp-version\n", argv[optind]);
+		pr_warn("--mld-version: %s is an IPv4 group; use --igmp-version\n", argv[first]);
 		return -EINVAL;
 	}
 	if ((o->igmp_version || o->mld_version) && !o->iface) {

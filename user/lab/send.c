@@ -18,7 +18,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -36,6 +35,7 @@
 #include "cmds.h"
 #include "lab.h"
 #include "log.h"
+#include "options.h"
 #include "util.h"
 
 #define BATCH          64          /* datagrams per sendmmsg call */
@@ -69,6 +69,9 @@ struct send_opts {
 	uint8_t bind_addr[16];    /* network order */
 	bool json;
 	bool quiet;
+	uint64_t size_arg;        /* parsing: --size as given, checked against the family */
+	bool count_set;           /* parsing: --count given */
+	bool duration_set;        /* parsing: --duration given */
 };
 
 struct send_stats {
@@ -93,68 +96,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	send_stop = 1;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"Usage: mctun send GROUP:PORT [OPTIONS]\n"
-"\n"
-"Send numbered lab datagrams to a multicast group, for `mctun recv` to check.\n"
-"Each datagram carries a sender id, a sequence number, the send time, the TTL\n"
-"and DSCP it was sent with, and a pattern that reveals damage.\n"
-"\n"
-"Options:\n"
-"  -r, --rate RATE        25pps, 500kbps, 10Mbps, 1Gbps; a bare number is pps;\n"
-"                         bit rates count UDP payload bytes\n"
-"                         (default: as fast as possible)\n"
-"  -s, --size BYTES       UDP payload per datagram, %u to %u (default %u)\n"
-"  -c, --count N          stop after N datagrams, 0 = no limit\n"
-"                         (default %u, unless --duration is given)\n"
-"  -d, --duration SECS    stop after this long (1.5, 250ms, 2m), 0 = no limit\n"
-"  -t, --ttl N            multicast TTL / hop limit, 0 to 255 (default %u)\n"
-"      --dscp DSCP        ef, af11..af43, cs0..cs7, va, le, be, default,\n"
-"                         or 0 to 63 (default 0)\n"
-"  -i, --iface IF         send out of this interface (default: the route's)\n"
-"      --no-loopback      do not loop datagrams back to this host's sockets\n"
-"      --source-port N    send from this UDP port (default: an ephemeral one)\n"
-"  -b, --bind ADDR        send from this local address, of the group's family\n"
-"                         (default: the route's); without --iface the kernel\n"
-"                         also sends out of the interface that holds ADDR\n"
-"      --sndbuf BYTES     the socket's send buffer (SO_SNDBUF, K/M/G), which\n"
-"                         holds what the kernel has not sent yet (default:\n"
-"                         net.core.wmem_default; beyond net.core.wmem_max\n"
-"                         with CAP_NET_ADMIN)\n"
-"  -j, --json             one JSON object on stdout at exit\n"
-"  -q, --quiet            no summary (warnings still go to stderr)\n"
-"  -h, --help             this text\n"
-"\n"
-"Counting stops at whichever of --count and --duration comes first; SIGINT\n"
-"and SIGTERM stop early, with the summary.\n"
-"\n"
-"Behind: datagram k is due at start + k/rate.  A run is behind when, as it\n"
-"ends, it has sent fewer than were due by then, by more than %.0f%% and more\n"
-"than one: the rate it reached fell short of --rate, whether --count or\n"
-"--duration ended it.  It says so at exit (JSON: \"behind\": true).\n"
-"\n"
-"Sends never block.  When the kernel takes no datagram for %.0f s (the send\n"
-"buffer is full of datagrams that have not left: a neighbour that does not\n"
-"answer, a qdisc that holds them) that is a stall, reported on stderr when it\n"
-"begins and ends.  --duration still ends the run on time; a run bounded by\n"
-"--count alone gives up after a %d s stall, with the summary and exit status 1.\n"
-"Failed sends are counted as errors and their sequence numbers skipped.\n"
-"\n"
-"JSON keys: group, sender_id, sent, errors, bytes, size, duration_s,\n"
-"rate_pps, target_pps, behind, stalls, longest_stall_s, gave_up, ttl, dscp.\n"
-"\n"
-"EXAMPLES\n"
-"  mctun send 239.1.2.3:5000 --rate 1000pps --count 5000\n"
-"  mctun send 239.1.2.3:5000 --rate 10Mbps --size 1200 --duration 30s --dscp ef\n"
-"  mctun send [ff15::1]:5000 --iface eth1 --ttl 16 --count 0\n"
-"  mctun send 232.1.1.1:5000 --bind 198.18.1.2 --rate 100pps\n"
-"  mctun send 232.1.1.1:5000 --rate 200000pps --count 400000 --json\n",
-		LAB_HDR_LEN, LAB_MAX_SIZE, DEFAULT_SIZE, DEFAULT_COUNT, DEFAULT_TTL,
-		BEHIND_PCT, STALL_NS / 1e9, STALL_GIVE_UP_S);
 }
 
 static int parse_rate(const char *s, double *rate, enum rate_unit *unit)
@@ -240,110 +181,201 @@ static int parse_dscp(const char *s, uint8_t *dscp)
 	return err;
 }
 
+/* ---- options: setters into struct send_opts, one table ------------------------ */
+
+static int set_rate(void *ctx, const char *who, const char *val)
+{
+	struct send_opts *o = ctx;
+
+	(void)who;
+	return parse_rate(val, &o->rate, &o->unit);
+}
+
+static int set_size(void *ctx, const char *who, const char *val)
+{
+	struct send_opts *o = ctx;
+	int err = parse_u64(who, val, 0, UINT64_MAX, &o->size_arg);
+
+	if (!err && o->size_arg < LAB_HDR_LEN) {
+		pr_warn("%s: %s is below the %u-byte lab header\n", who, val, LAB_HDR_LEN);
+		err = -EINVAL;
+	}
+	return err;
+}
+
+static int set_count(void *ctx, const char *who, const char *val)
+{
+	struct send_opts *o = ctx;
+
+	o->count_set = true;
+	return parse_u64(who, val, 0, UINT64_MAX, &o->count);
+}
+
+static int set_duration(void *ctx, const char *who, const char *val)
+{
+	struct send_opts *o = ctx;
+
+	o->duration_set = true;
+	return parse_seconds(who, val, 0, 1e9, &o->duration);
+}
+
+static int set_ttl(void *ctx, const char *who, const char *val)
+{
+	struct send_opts *o = ctx;
+
+	return parse_u32(who, val, 0, 255, &o->ttl);
+}
+
+static int set_dscp(void *ctx, const char *who, const char *val)
+{
+	struct send_opts *o = ctx;
+
+	(void)who;
+	return parse_dscp(val, &o->dscp);
+}
+
+static int set_iface(void *ctx, const char *who, const char *val)
+{
+	struct send_opts *o = ctx;
+
+	(void)who;
+	o->iface = val;
+	return iface_index(val, &o->ifindex);
+}
+
+static int set_no_loopback(void *ctx, const char *who, const char *val)
+{
+	struct send_opts *o = ctx;
+
+	(void)who;
+	(void)val;
+	o->loopback = false;
+	return 0;
+}
+
+static int set_source_port(void *ctx, const char *who, const char *val)
+{
+	struct send_opts *o = ctx;
+	uint32_t v = 0;
+	int err = parse_u32(who, val, 1, 65535, &v);
+
+	o->sport = v;
+	return err;
+}
+
+static int set_sndbuf_bytes(void *ctx, const char *who, const char *val)
+{
+	struct send_opts *o = ctx;
+
+	/* SO_SNDBUF takes an int, which the kernel doubles */
+	return parse_size(who, val, 1, INT_MAX / 2, &o->sndbuf);
+}
+
+/* The help names these numbers as text. */
+_Static_assert(LAB_HDR_LEN == 40 && LAB_MAX_SIZE == 65527 && DEFAULT_SIZE == 200 &&
+	       DEFAULT_COUNT == 10 && DEFAULT_TTL == 8, "send --help says otherwise");
+
+static const struct opt send_options[] = {
+	{ "rate", 'r', "RATE", 0, set_rate,
+	  "25pps, 500kbps, 10Mbps, 1Gbps; a bare number is pps;\n"
+	  "bit rates count UDP payload bytes\n"
+	  "(default: as fast as possible)" },
+	{ "size", 's', "BYTES", 0, set_size,
+	  "UDP payload per datagram, 40 to 65527 (default 200)" },
+	{ "count", 'c', "N", 0, set_count,
+	  "stop after N datagrams, 0 = no limit\n"
+	  "(default 10, unless --duration is given)" },
+	{ "duration", 'd', "SECS", 0, set_duration,
+	  "stop after this long (1.5, 250ms, 2m), 0 = no limit" },
+	{ "ttl", 't', "N", 0, set_ttl,
+	  "multicast TTL / hop limit, 0 to 255 (default 8)" },
+	{ "dscp", 0, "DSCP", 0, set_dscp,
+	  "ef, af11..af43, cs0..cs7, va, le, be, default,\n"
+	  "or 0 to 63 (default 0)" },
+	{ "iface", 'i', "IF", 0, set_iface,
+	  "send out of this interface (default: the route's)" },
+	{ "no-loopback", 0, NULL, 0, set_no_loopback,
+	  "do not loop datagrams back to this host's sockets" },
+	{ "source-port", 0, "N", 0, set_source_port,
+	  "send from this UDP port (default: an ephemeral one)" },
+	{ "bind", 'b', "ADDR", OPT_TEXT, NULL,
+	  "send from this local address, of the group's family\n"
+	  "(default: the route's); without --iface the kernel\n"
+	  "also sends out of the interface that holds ADDR", OPT_FIELD(struct send_opts, bind) },
+	{ "sndbuf", 0, "BYTES", 0, set_sndbuf_bytes,
+	  "the socket's send buffer (SO_SNDBUF, K/M/G), which\n"
+	  "holds what the kernel has not sent yet (default:\n"
+	  "net.core.wmem_default; beyond net.core.wmem_max\n"
+	  "with CAP_NET_ADMIN)" },
+	{ "json", 'j', NULL, OPT_TRUE, NULL, "one JSON object on stdout at exit",
+	  OPT_FIELD(struct send_opts, json) },
+	{ "quiet", 'q', NULL, OPT_TRUE, NULL, "no summary (warnings still go to stderr)",
+	  OPT_FIELD(struct send_opts, quiet) },
+	{ "help", 'h', NULL, OPT_HELP, NULL, "this text" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: mctun send GROUP:PORT [OPTIONS]\n"
+"\n"
+"Send numbered lab datagrams to a multicast group, for `mctun recv` to check.\n"
+"Each datagram carries a sender id, a sequence number, the send time, the TTL\n"
+"and DSCP it was sent with, and a pattern that reveals damage.\n"
+"\n"
+"Options:\n");
+	opt_print_help(f, send_options, ARRAY_SIZE(send_options), 18);
+	fprintf(f,
+"\n"
+"Counting stops at whichever of --count and --duration comes first; SIGINT\n"
+"and SIGTERM stop early, with the summary.\n"
+"\n"
+"Behind: datagram k is due at start + k/rate.  A run is behind when, as it\n"
+"ends, it has sent fewer than were due by then, by more than %.0f%% and more\n"
+"than one: the rate it reached fell short of --rate, whether --count or\n"
+"--duration ended it.  It says so at exit (JSON: \"behind\": true).\n"
+"\n"
+"Sends never block.  When the kernel takes no datagram for %.0f s (the send\n"
+"buffer is full of datagrams that have not left: a neighbour that does not\n"
+"answer, a qdisc that holds them) that is a stall, reported on stderr when it\n"
+"begins and ends.  --duration still ends the run on time; a run bounded by\n"
+"--count alone gives up after a %d s stall, with the summary and exit status 1.\n"
+"Failed sends are counted as errors and their sequence numbers skipped.\n"
+"\n"
+"JSON keys: group, sender_id, sent, errors, bytes, size, duration_s,\n"
+"rate_pps, target_pps, behind, stalls, longest_stall_s, gave_up, ttl, dscp.\n"
+"\n"
+"EXAMPLES\n"
+"  mctun send 239.1.2.3:5000 --rate 1000pps --count 5000\n"
+"  mctun send 239.1.2.3:5000 --rate 10Mbps --size 1200 --duration 30s --dscp ef\n"
+"  mctun send [ff15::1]:5000 --iface eth1 --ttl 16 --count 0\n"
+"  mctun send 232.1.1.1:5000 --bind 198.18.1.2 --rate 100pps\n"
+"  mctun send 232.1.1.1:5000 --rate 200000pps --count 400000 --json\n",
+		BEHIND_PCT, STALL_NS / 1e9, STALL_GIVE_UP_S);
+}
+
 static int send_parse(int argc, char **argv, struct send_opts *o)
 {
-	enum { OPT_DSCP = 256, OPT_NO_LOOP, OPT_SPORT, OPT_SNDBUF };
-	static const struct option longopts[] = {
-		{ "rate",        required_argument, NULL, 'r' },
-		{ "size",        required_argument, NULL, 's' },
-		{ "count",       required_argument, NULL, 'c' },
-		{ "duration",    required_argument, NULL, 'd' },
-		{ "ttl",         required_argument, NULL, 't' },
-		{ "dscp",        required_argument, NULL, OPT_DSCP },
-		{ "iface",       required_argument, NULL, 'i' },
-		{ "no-loopback", no_argument,       NULL, OPT_NO_LOOP },
-		{ "source-port", required_argument, NULL, OPT_SPORT },
-		{ "bind",        required_argument, NULL, 'b' },
-		{ "sndbuf",      required_argument, NULL, OPT_SNDBUF },
-		{ "json",        no_argument,       NULL, 'j' },
-		{ "quiet",       no_argument,       NULL, 'q' },
-		{ "help",        no_argument,       NULL, 'h' },
-		{}
-	};
-	bool count_set = false, duration_set = false;
-	uint64_t size = DEFAULT_SIZE;
 	uint32_t v;
-	int c, err;
+	int first, err;
 
 	memset(o, 0, sizeof(*o));
+	o->size_arg = DEFAULT_SIZE;
 	o->count = DEFAULT_COUNT;
 	o->ttl = DEFAULT_TTL;
 	o->loopback = true;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":r:s:c:d:t:i:b:jqh", longopts, NULL)) != -1) {
-		err = 0;
-		switch (c) {
-		case 'r':
-			err = parse_rate(optarg, &o->rate, &o->unit);
-			break;
-		case 's':
-			err = parse_u64("--size", optarg, 0, UINT64_MAX, &size);
-			if (!err && size < LAB_HDR_LEN) {
-				pr_warn("--size: %s is below the %u-byte lab header\n", optarg,
-					LAB_HDR_LEN);
-				err = -EINVAL;
-			}
-			break;
-		case 'c':
-			err = parse_u64("--count", optarg, 0, UINT64_MAX, &o->count);
-			count_set = true;
-			break;
-		case 'd':
-			err = parse_seconds("--duration", optarg, 0, 1e9, &o->duration);
-			duration_set = true;
-			break;
-		case 't':
-			err = parse_u32("--ttl", optarg, 0, 255, &o->ttl);
-			break;
-		case OPT_DSCP:
-			err = parse_dscp(optarg, &o->dscp);
-			break;
-		case 'i':
-			o->iface = optarg;
-			err = iface_index(optarg, &o->ifindex);
-			break;
-		case OPT_NO_LOOP:
-			o->loopback = false;
-			break;
-		case OPT_SPORT:
-			err = parse_u32("--source-port", optarg, 1, 65535, &v);
-			o->sport = v;
-			break;
-		case 'b':
-			o->bind = optarg;
-			break;
-		case OPT_SNDBUF:
-			/* SO_SNDBUF takes an int, which the kernel doubles */
-			err = parse_size("--sndbuf", optarg, 1, INT_MAX / 2, &o->sndbuf);
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		default:
-			return opt_error("send", c, argv);
-		}
-		if (err)
-			return -EINVAL;
-	}
-	if (optind != argc - 1) {
-		pr_warn("send: %s (see mctun send --help)\n",
-			optind >= argc ? "GROUP:PORT is missing" : "more than one GROUP:PORT given");
-		return -EINVAL;
-	}
-	err = group_parse("send", argv[optind], &o->group);
+	err = opt_parse("send", send_options, ARRAY_SIZE(send_options), argc, argv, o, &first);
+	if (err == OPT_PARSE_HELP)
+		usage(stdout);
 	if (err)
-		return -EINVAL;
+		return err;
+	err = opt_group_arg("send", argc, argv, first, true, NULL, &o->group);
+	if (err)
+		return err;
 	if (o->group.ssm) {
 		pr_warn("send: '%s': a source (@S) is for recv; send uses its own address\n",
-			argv[optind]);
+			argv[first]);
 		return -EINVAL;
 	}
 	if (o->bind && inet_pton(fam_to_af(o->group.family), o->bind, o->bind_addr) != 1) {
@@ -353,14 +385,14 @@ static int send_parse(int argc, char **argv, struct send_opts *o)
 		return -EINVAL;
 	}
 	v = o->group.family == MCTUN_FAM_INET ? 65507 : LAB_MAX_SIZE;
-	if (size > v) {
+	if (o->size_arg > v) {
 		pr_warn("--size: %llu is beyond the largest %s UDP payload (%u)\n",
-			(unsigned long long)size,
+			(unsigned long long)o->size_arg,
 			o->group.family == MCTUN_FAM_INET ? "IPv4" : "IPv6", v);
 		return -EINVAL;
 	}
-	o->size = size;
-	if (duration_set && !count_set)
+	o->size = o->size_arg;
+	if (o->duration_set && !o->count_set)
 		o->count = 0;
 	if (o->unit == RATE_PPS)
 		o->pps = o->rate;

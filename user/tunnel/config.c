@@ -36,44 +36,40 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "options.h"
 #include "tls.h"
 #include "util.h"
 
 #define MAX_LINE 4096
 
+/* The tool's own flags of struct opt (options.h has OPT_ONCE). */
 #define OPT_LIST    0x1   /* repeatable: each occurrence adds, in the file and the command line */
 #define OPT_FIXED   0x2   /* cannot change on reload; FIELD() names where it is kept */
 #define OPT_STRING  0x4   /* with OPT_FIXED: the field is a char * */
 #define OPT_CMDLINE 0x8   /* the command line's alone, not a key of the file */
-#define OPT_ONCE    0x10  /* twice on the command line is an error (not: the last wins) */
 #define OPT_BOOL    0x20  /* no value on the command line; 'yes' or 'no' in the file */
 
-struct run_option {
-	const char *name;          /* long option, and key in the file */
-	int short_name;            /* 0: none */
-	const char *arg;           /* the value's name in --help; NULL: takes no value */
-	unsigned int flags;        /* OPT_* */
-	/* Parse val (NULL for an option without value) into cfg; `who` names the
-	 * option in messages: "--ttl", or "FILE:LINE: ttl". */
-	int (*set)(struct config *cfg, const char *who, const char *val);
-	const char *help;          /* '\n' goes on at the help column */
-	size_t off, size;          /* OPT_FIXED: the field of struct config */
-};
-
+/* OPT_FIXED: the field of struct config that reloads compare. */
 #define FIELD(f) .off = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
 
 /* ---- setters ------------------------------------------------------------ */
 
-static int set_iface(struct config *cfg, const char *who, const char *val)
+/* Each parses val into the struct config it gets as ctx; `who` names the
+ * option in messages: "--ttl", or "FILE:LINE: ttl". */
+
+static int set_iface(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	(void)who;
 	free(cfg->ifname);
 	cfg->ifname = strdup(val);
 	return cfg->ifname ? 0 : -ENOMEM;
 }
 
-static int set_group(struct config *cfg, const char *who, const char *val)
+static int set_group(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
 	char buf[512], who_rw[PATH_MAX + 80], name[GROUP_STRLEN], *save = NULL, *tok;
 	struct cfg_group gc = { .dir = GDIR_BOTH };
 	bool have_dir = false;
@@ -194,18 +190,24 @@ static int add_endpoint(const char *who, const char *val, struct endpoint *eps, 
 	return 0;
 }
 
-static int set_listen(struct config *cfg, const char *who, const char *val)
+static int set_listen(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	return add_endpoint(who, val, cfg->listen, &cfg->nlisten, true);
 }
 
-static int set_peer(struct config *cfg, const char *who, const char *val)
+static int set_peer(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	return add_endpoint(who, val, cfg->peer, &cfg->npeer, false);
 }
 
-static int set_mode(struct config *cfg, const char *who, const char *val)
+static int set_mode(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	if (!strcmp(val, "tc"))
 		cfg->mode = MCTUN_MODE_TC;
 	else if (!strcmp(val, "socket"))
@@ -219,8 +221,10 @@ static int set_mode(struct config *cfg, const char *who, const char *val)
 	return 0;
 }
 
-static int set_xdp_mode(struct config *cfg, const char *who, const char *val)
+static int set_xdp_mode(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	if (!strcmp(val, "native"))
 		cfg->xdp_flags = XDP_FLAGS_DRV_MODE;
 	else if (!strcmp(val, "generic"))
@@ -234,28 +238,37 @@ static int set_xdp_mode(struct config *cfg, const char *who, const char *val)
 	return 0;
 }
 
-static int set_ttl(struct config *cfg, const char *who, const char *val)
+static int set_ttl(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	return parse_u32(who, val, 1, 255, &cfg->ttl);
 }
 
-static int set_max_hops(struct config *cfg, const char *who, const char *val)
+static int set_max_hops(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	return parse_u32(who, val, 1, 255, &cfg->max_hops);
 }
 
-static int set_queue_size(struct config *cfg, const char *who, const char *val)
+static int set_queue_size(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	return parse_size(who, val, 2 * FRAME_MAX, 1ULL << 30, &cfg->queue_bytes);
 }
 
-static int set_queue_total(struct config *cfg, const char *who, const char *val)
+static int set_queue_total(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	return parse_size(who, val, 2 * FRAME_MAX, 1ULL << 40, &cfg->queue_total);
 }
 
-static int set_ring_size(struct config *cfg, const char *who, const char *val)
+static int set_ring_size(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
 	uint64_t v;
 	int err = parse_size(who, val, 1 << 16, 1ULL << 30, &v);
 
@@ -269,23 +282,30 @@ static int set_ring_size(struct config *cfg, const char *who, const char *val)
 	return 0;
 }
 
-static int set_max_peers(struct config *cfg, const char *who, const char *val)
+static int set_max_peers(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	return parse_u32(who, val, 1, 65536, &cfg->max_peers);
 }
 
-static int set_keepalive(struct config *cfg, const char *who, const char *val)
+static int set_keepalive(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	return parse_seconds(who, val, 0.05, 3600, &cfg->keepalive_s);
 }
 
-static int set_dead_after(struct config *cfg, const char *who, const char *val)
+static int set_dead_after(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	return parse_seconds(who, val, 0.1, 3600, &cfg->dead_s);
 }
 
-static int set_metrics(struct config *cfg, const char *who, const char *val)
+static int set_metrics(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
 	unsigned int n = 0;
 	int err = add_endpoint(who, val, &cfg->metrics, &n, true);
 
@@ -293,18 +313,24 @@ static int set_metrics(struct config *cfg, const char *who, const char *val)
 	return err;
 }
 
-static int set_busy_poll(struct config *cfg, const char *who, const char *val)
+static int set_busy_poll(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	return parse_seconds(who, val, 0, 1, &cfg->busy_poll_s);
 }
 
-static int set_metrics_timeout(struct config *cfg, const char *who, const char *val)
+static int set_metrics_timeout(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	return parse_seconds(who, val, 0.1, 3600, &cfg->metrics_timeout_s);
 }
 
-static int set_framing(struct config *cfg, const char *who, const char *val)
+static int set_framing(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	if (!strcmp(val, "mctun"))
 		cfg->framing = MCTUN_FRAMING_MCTUN;
 	else if (!strcmp(val, "udptunnel"))
@@ -332,29 +358,39 @@ static int set_file(const char *who, const char *val, const char **dst)
 	return 0;
 }
 
-static int set_tls_cert(struct config *cfg, const char *who, const char *val)
+static int set_tls_cert(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	return set_file(who, val, &cfg->tls_opts.cert);
 }
 
-static int set_tls_key(struct config *cfg, const char *who, const char *val)
+static int set_tls_key(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	return set_file(who, val, &cfg->tls_opts.key);
 }
 
-static int set_tls_ca(struct config *cfg, const char *who, const char *val)
+static int set_tls_ca(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	return set_file(who, val, &cfg->tls_opts.ca);
 }
 
-static int set_psk_file(struct config *cfg, const char *who, const char *val)
+static int set_psk_file(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	return set_file(who, val, &cfg->tls_opts.psk_file);
 }
 
 /* NULL: from the command line, which says it by being there. */
-static int set_insecure(struct config *cfg, const char *who, const char *val)
+static int set_insecure(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	if (!val || !strcmp(val, "yes"))
 		cfg->insecure = true;
 	else if (!strcmp(val, "no"))
@@ -366,8 +402,9 @@ static int set_insecure(struct config *cfg, const char *who, const char *val)
 	return 0;
 }
 
-static int set_allow(struct config *cfg, const char *who, const char *val)
+static int set_allow(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
 	struct cidr c, *n;
 	int err;
 
@@ -386,18 +423,24 @@ static int set_allow(struct config *cfg, const char *who, const char *val)
 	return 0;
 }
 
-static int set_auth_timeout(struct config *cfg, const char *who, const char *val)
+static int set_auth_timeout(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	return parse_seconds(who, val, 0.1, 600, &cfg->handshake_s);
 }
 
-static int set_max_pending(struct config *cfg, const char *who, const char *val)
+static int set_max_pending(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	return parse_u32(who, val, 1, 65536, &cfg->max_pending);
 }
 
-static int set_verbose(struct config *cfg, const char *who, const char *val)
+static int set_verbose(void *ctx, const char *who, const char *val)
 {
+	struct config *cfg = ctx;
+
 	(void)who;
 	(void)val;
 	cfg->verbose++;
@@ -406,7 +449,7 @@ static int set_verbose(struct config *cfg, const char *who, const char *val)
 
 /* ---- the table ---------------------------------------------------------- */
 
-static const struct run_option options[] = {
+static const struct opt options[] = {
 	{ "iface", 'i', "IFACE", OPT_FIXED | OPT_STRING, set_iface,
 	  "the island's interface (required)", FIELD(ifname) },
 	{ "group", 'g', "GROUP:PORT", OPT_LIST, set_group,
@@ -502,57 +545,11 @@ static const struct run_option options[] = {
 };
 
 #define NOPTS ARRAY_SIZE(options)
-#define OPT_VAL_BASE 0x100
-
-static int opt_by_val(int c)
-{
-	unsigned int i;
-
-	if (c >= OPT_VAL_BASE && c < OPT_VAL_BASE + (int)NOPTS)
-		return c - OPT_VAL_BASE;
-	for (i = 0; i < NOPTS; i++)
-		if (options[i].name && options[i].short_name && options[i].short_name == c)
-			return i;
-	return -1;
-}
-
-static int opt_by_name(const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < NOPTS; i++)
-		if (options[i].name && !strcmp(options[i].name, name))
-			return i;
-	return -1;
-}
+_Static_assert(NOPTS <= OPT_MAX, "the option table fits the engine");
 
 void config_print_options(FILE *f)
 {
-	unsigned int i;
-
-	for (i = 0; i < NOPTS; i++) {
-		const struct run_option *o = &options[i];
-		char left[64], sh[8] = "    ";
-		const char *h = o->help, *nl;
-
-		if (!o->name) {         /* a heading */
-			fprintf(f, "\n%s\n", o->help);
-			continue;
-		}
-		if (o->short_name)
-			snprintf(sh, sizeof(sh), "-%c, ", o->short_name);
-		snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "",
-			 o->arg ? o->arg : "");
-		if (strlen(left) > 20)
-			fprintf(f, "  %s%s\n%27s", sh, left, "");
-		else
-			fprintf(f, "  %s%-20s ", sh, left);
-		while ((nl = strchr(h, '\n'))) {
-			fprintf(f, "%.*s\n%27s", (int)(nl - h), h, "");
-			h = nl + 1;
-		}
-		fprintf(f, "%s\n", h);
-	}
+	opt_print_help(f, options, NOPTS, 20);
 }
 
 /* ---- the file ----------------------------------------------------------- */
@@ -562,7 +559,7 @@ static int parse_line(struct config *cfg, const char *path, unsigned int lineno,
 		      size_t len, unsigned int *line_of)
 {
 	char who[PATH_MAX + 64], *p, *key, *val, *end;
-	const struct run_option *o;
+	const struct opt *o;
 	int i;
 
 	if (strlen(line) != len) {
@@ -593,7 +590,7 @@ static int parse_line(struct config *cfg, const char *path, unsigned int lineno,
 	while (isspace((unsigned char)*val))
 		val++;
 
-	i = opt_by_name(key);
+	i = opt_by_name(options, NOPTS, key);
 	if (i < 0) {
 		pr_warn("%s:%u: unknown key '%s'\n", path, lineno, key);
 		return -EINVAL;
@@ -755,39 +752,19 @@ static int check(const struct config *cfg)
 
 int config_load(int argc, char **argv, struct config **out)
 {
-	struct option longopts[NOPTS + 1];
-	char shortopts[2 * NOPTS + 2], who[64], *p = shortopts;
-	unsigned int given[NOPTS] = { 0 }, n;
+	struct opt_parser p;
 	const char *path = NULL;
 	bool no_config = false;
 	struct config *cfg;
-	unsigned int i;
-	int c, k, err = 0;
+	int k, err = 0;
 
 	*out = NULL;
-	*p++ = ':';       /* a missing value returns ':', told apart from unknown */
-	for (i = n = 0; i < NOPTS; i++) {
-		if (!options[i].name)
-			continue;
-		longopts[n++] = (struct option){ options[i].name,
-			options[i].arg ? required_argument : no_argument, NULL,
-			options[i].short_name ? options[i].short_name : OPT_VAL_BASE + (int)i };
-		if (options[i].short_name) {
-			*p++ = options[i].short_name;
-			if (options[i].arg)
-				*p++ = ':';
-		}
-	}
-	memset(&longopts[n], 0, sizeof(longopts[n]));
-	*p = '\0';
+	opt_parser_init(&p, "run", options, NOPTS);
 
 	/* First pass: what decides the file, and anything unknown. */
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		k = opt_by_val(c);
+	while ((k = opt_next(&p, argc, argv)) != -1) {
 		if (k < 0)
-			return opt_error("run", c, argv);
+			return k;
 		if (!strcmp(options[k].name, "help"))
 			return CONFIG_HELP;
 		if (!strcmp(options[k].name, "version"))
@@ -819,20 +796,9 @@ int config_load(int argc, char **argv, struct config **out)
 	}
 
 	/* Second pass: the command line over the file. */
-	optind = 0;
-	opterr = 0;
-	while (!err && (c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		k = opt_by_val(c);
-		if (k < 0 || !options[k].set)
-			continue;
-		snprintf(who, sizeof(who), "--%s", options[k].name);
-		if ((options[k].flags & OPT_ONCE) && given[k]++) {
-			pr_warn("%s: given twice\n", who);
-			err = -EINVAL;
-			break;
-		}
-		err = options[k].set(cfg, who, optarg);
-	}
+	opt_rewind(&p);
+	while (!err && (k = opt_next(&p, argc, argv)) >= 0)
+		err = opt_set(&p, k, cfg);
 	if (!err)
 		err = check(cfg);
 	if (err) {
@@ -867,7 +833,7 @@ bool config_fixed_changed(const struct config *old, const struct config *cfg)
 	unsigned int i;
 
 	for (i = 0; i < NOPTS; i++) {
-		const struct run_option *o = &options[i];
+		const struct opt *o = &options[i];
 		const char *a = (const char *)old + o->off, *b = (const char *)cfg + o->off;
 		bool differ;
 
