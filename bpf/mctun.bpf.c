@@ -6,8 +6,8 @@
  * side effect is a mark bit on fragments of configured groups, which
  * steers their reassembled datagram to the daemon's per-group socket.
  *
- * Map roles: mctun_groups, mctun_selfport and mctun_cfg are written only
- * by the daemon (control plane); mctun_stats and mctun_gstats are bumped
+ * Map roles: mctun_groups and mctun_selfport are written only by the
+ * daemon (control plane); mctun_stats and mctun_gstats are bumped
  * only here (data path); mctun_ring is written here and drained by the
  * daemon; mctun_info, mctun_dstats and mctun_peers are the daemon's record
  * of itself for `mctun status` and restart clean-up, never touched here.
@@ -36,6 +36,13 @@ const volatile __u32 l2_len = ETH_HLEN;
  * ingress is left only what XDP cannot do: marking fragments (XDP has no
  * skb mark) and judging looped-back copies (XDP has no pkt_type). */
 const volatile __u8 xdp_mode = 0;
+
+/* The interface's MTU: a looped-back copy larger than it was not seen
+ * whole at egress (it was fragmented there). Set before load. */
+const volatile __u32 mtu = 1500;
+
+/* The mark set on fragments of configured groups (MCTUN_FRAG_MARK). */
+const volatile __u32 frag_mark = MCTUN_FRAG_MARK;
 
 /* Zero at run time; see hold_info(). */
 const volatile __u8 never = 0;
@@ -73,13 +80,6 @@ struct {
 	__type(key, __u16);
 	__type(value, __u8);
 } mctun_selfport SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct mctun_cfg);
-} mctun_cfg SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -266,6 +266,17 @@ static __always_inline __u32 segs(void *ctx, bool xdp)
 	return n ? n : 1;
 }
 
+/* A fragment of a configured group (or a datagram only reassembly sees
+ * whole): counted, and marked for the group's socket. */
+static __always_inline enum verdict mark_fragment(struct mctun_stats *st,
+						  struct mctun_gstats *gs)
+{
+	st->fragments++;
+	if (gs)
+		gs->fragments++;
+	return V_MARK;
+}
+
 /*
  * The body shared by every hook. `dir` and `xdp` are constants after
  * inlining, so each program keeps only its own branches.
@@ -276,11 +287,10 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 	struct mctun_stats *st = stats();
 	struct mctun_group_val *g;
 	struct mctun_gstats *gs;
-	struct mctun_cfg *cfg;
 	struct scratch *s;
 	struct udphdr udp;
 	struct pkt p = {};
-	__u32 zero = 0, cpu, len;
+	__u32 cpu, len;
 	bool in_only;
 	__u64 n;
 	int r;
@@ -309,11 +319,7 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 		g = lookup_group(&p, 0);
 		if (!g)
 			return V_PASS;
-		st->fragments++;
-		gs = gstats(g->id);
-		if (gs)
-			gs->fragments++;
-		return V_MARK;
+		return mark_fragment(st, gstats(g->id));
 	}
 	if (p.proto != IPPROTO_UDP)
 		return V_PASS;
@@ -335,10 +341,7 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 	if (p.frag == FRAG_FIRST) {
 		if (in_only)
 			goto skip_in;
-		st->fragments++;
-		if (gs)
-			gs->fragments++;
-		return V_MARK;
+		return mark_fragment(st, gs);
 	}
 	if (loopback) {
 		/* A local sender's looped-back copy. Egress saw the original
@@ -348,14 +351,10 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 		 * the MTU when they are UDP GSO batches. */
 		__u16 sport = bpf_ntohs(udp.source);
 
-		cfg = bpf_map_lookup_elem(&mctun_cfg, &zero);
-		if (cfg && p.ip_len > cfg->mtu && !bpf_map_lookup_elem(&mctun_selfport, &sport)) {
+		if (p.ip_len > mtu && !bpf_map_lookup_elem(&mctun_selfport, &sport)) {
 			if (in_only)
 				goto skip_in;
-			st->fragments++;
-			if (gs)
-				gs->fragments++;
-			return V_MARK;
+			return mark_fragment(st, gs);
 		}
 		st->loopback += segs(ctx, xdp);
 		return V_PASS;
@@ -474,8 +473,6 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 	__be16 proto = skb->protocol;
 	bool loopback = false;
 	__u32 off = 0;
-	struct mctun_cfg *cfg;
-	__u32 zero = 0;
 
 	/* Multicast looped back by a local sender enters ingress with the
 	 * data pointer at the IP header: there is no link-layer header. */
@@ -491,11 +488,8 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 		}
 		return TC_ACT_OK;
 	}
-	if (handle(skb, false, dir, off, proto, loopback) == V_MARK) {
-		cfg = bpf_map_lookup_elem(&mctun_cfg, &zero);
-		if (cfg)
-			skb->mark |= cfg->frag_mark;
-	}
+	if (handle(skb, false, dir, off, proto, loopback) == V_MARK)
+		skb->mark |= frag_mark;
 	return TC_ACT_OK;
 }
 

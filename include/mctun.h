@@ -12,17 +12,8 @@
 
 #include <linux/types.h>
 
-/* Map names: at most 15 characters, the kernel cuts longer names. */
-#define MCTUN_MAP_STATS    mctun_stats    /* per-CPU struct mctun_stats */
-#define MCTUN_MAP_GSTATS   mctun_gstats   /* per-CPU, per-group struct mctun_gstats */
-#define MCTUN_MAP_GROUPS   mctun_groups   /* struct mctun_group_key -> struct mctun_group_val */
-#define MCTUN_MAP_SELFPORT mctun_selfport /* __u16 (host order) -> __u8 (1) */
-#define MCTUN_MAP_RING     mctun_ring     /* BPF ring buffer of struct mctun_event + payload */
-#define MCTUN_MAP_SCRATCH  mctun_scratch  /* per-CPU staging buffer for one event */
-#define MCTUN_MAP_CFG      mctun_cfg      /* one struct mctun_cfg, written by the daemon */
-#define MCTUN_MAP_INFO     mctun_info     /* one struct mctun_info, written by the daemon */
-#define MCTUN_MAP_DSTATS   mctun_dstats   /* one struct mctun_dstats, written by the daemon */
-#define MCTUN_MAP_PEERS    mctun_peers    /* struct mctun_peer_info[], written by the daemon */
+/* The maps are declared in bpf/mctun.bpf.c, which says who writes each;
+ * their names (mctun_*) fit the kernel's 15 characters. */
 
 #define MCTUN_MAX_GROUPS   16384u         /* per-group counter slots (group ids) */
 
@@ -55,7 +46,6 @@ enum {
 enum {
 	MCTUN_DIR_INGRESS = 0,
 	MCTUN_DIR_EGRESS  = 1,
-	MCTUN_DIR_SOCKET  = 2,   /* reassembled or socket-mode capture */
 };
 
 /*
@@ -114,12 +104,6 @@ struct mctun_gstats {
 	__u64 ring_full;     /* datagrams lost: ring had no room */
 };
 
-/* Written by the daemon after load; read by the program on every packet. */
-struct mctun_cfg {
-	__u32 mtu;           /* host; interface MTU, for loopback copies */
-	__u32 frag_mark;     /* host; mark set on fragments (0 = don't mark) */
-};
-
 /*
  * One ring entry: this header, then `len` bytes of UDP payload.
  * Entries are written by the BPF program only.
@@ -137,6 +121,14 @@ struct mctun_event {
 	__u8  src[16];       /* net; sender's address */
 	__u8  dst[16];       /* net; group address */
 };
+
+/*
+ * ---- The daemon's record of itself ----
+ * The values of mctun_info, mctun_dstats and mctun_peers. The program
+ * never touches them; the BPF object declares their maps so that they are
+ * made, pinned and found with the instance's other maps, and so that
+ * `bpftool map dump` names their fields from BTF.
+ */
 
 /* Where in mctun_info.map_ids each of an instance's maps is. */
 enum {
@@ -252,10 +244,6 @@ enum {
 	MCTUN_MODE_SOCKET = 1,
 	MCTUN_MODE_XDP    = 2,
 };
-
-/* TC filter identity: restarts find stale filters by these values. */
-#define MCTUN_TC_HANDLE   0x4d43
-#define MCTUN_TC_PRIO     0x4d43
 
 _Static_assert(sizeof(struct mctun_group_key) == 36, "group key layout");
 _Static_assert(sizeof(struct mctun_group_val) == 8, "group val layout");

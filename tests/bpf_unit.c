@@ -9,7 +9,7 @@
  *
  * The object is configured as the daemon does it (user/tunnel/capture_bpf.c):
  * rodata l2_len = 14 and xdp_mode, mctun_scratch sized to the possible
- * CPUs, groups with their address-only entries, mctun_cfg, a self port.
+ * CPUs, groups with their address-only entries, mtu and frag_mark, a self port.
  *
  * Not testable here: the looped-back path (skb->pkt_type cannot be set
  * through the test-run context, so PACKET_LOOPBACK never reaches the
@@ -114,10 +114,8 @@ static int on_event(void *ctx, void *data, size_t size)
 
 static int env_open(struct env *e, enum env_kind kind)
 {
-	struct mctun_cfg cfg = { .mtu = 1500, .frag_mark = MCTUN_FRAG_MARK };
 	__u16 self = SELF_PORT;
 	__u8 one = 1;
-	__u32 zero = 0;
 	unsigned int i;
 	int err, fd;
 
@@ -127,6 +125,8 @@ static int env_open(struct env *e, enum env_kind kind)
 		return -errno;
 	e->skel->rodata->l2_len = ETH_HLEN;
 	e->skel->rodata->xdp_mode = kind == ENV_XDP;
+	e->skel->rodata->mtu = 1500;
+	e->skel->rodata->frag_mark = MCTUN_FRAG_MARK;
 	if (kind != ENV_XDP)
 		bpf_program__set_autoload(e->skel->progs.mctun_xdp, false);
 	bpf_map__set_max_entries(e->skel->maps.mctun_scratch, ncpus);
@@ -156,8 +156,7 @@ static int env_open(struct env *e, enum env_kind kind)
 		if (bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST) && errno != EEXIST)
 			return -errno;
 	}
-	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.mctun_cfg), &zero, &cfg, BPF_ANY) ||
-	    bpf_map_update_elem(bpf_map__fd(e->skel->maps.mctun_selfport), &self, &one, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.mctun_selfport), &self, &one, BPF_ANY))
 		return -errno;
 	e->rb = ring_buffer__new(bpf_map__fd(e->skel->maps.mctun_ring), on_event, e, NULL);
 	if (!e->rb)

@@ -26,6 +26,10 @@
 #include "log.h"
 #include "util.h"
 
+/* TC filter identity: restarts find stale filters by these values. */
+#define MCTUN_TC_HANDLE   0x4d43
+#define MCTUN_TC_PRIO     0x4d43
+
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
@@ -534,8 +538,7 @@ int capture_bpf_open(const struct config *cfg, capture_fn fn, void *ctx,
 		     struct capture_bpf **out)
 {
 	struct capture_bpf *cap;
-	struct mctun_cfg bcfg = { .frag_mark = MCTUN_FRAG_MARK };
-	__u32 zero = 0, l2 = 14;
+	__u32 l2 = 14, mtu = 0;
 	int err, ncpus;
 
 	cap = calloc(1, sizeof(*cap));
@@ -549,7 +552,7 @@ int capture_bpf_open(const struct config *cfg, capture_fn fn, void *ctx,
 	err = check_caps(cfg);
 	if (err)
 		return err;
-	err = link_info(cfg, &l2, &bcfg.mtu);
+	err = link_info(cfg, &l2, &mtu);
 	if (err)
 		return err;
 	err = ensure_bpffs();
@@ -573,6 +576,8 @@ int capture_bpf_open(const struct config *cfg, capture_fn fn, void *ctx,
 	if (!cap->skel)
 		return load_error(-errno);
 	cap->skel->rodata->l2_len = l2;
+	cap->skel->rodata->mtu = mtu;
+	cap->skel->rodata->frag_mark = MCTUN_FRAG_MARK;
 	cap->skel->rodata->xdp_mode = cfg->mode == MCTUN_MODE_XDP;
 	if (cfg->mode != MCTUN_MODE_XDP)
 		bpf_program__set_autoload(cap->skel->progs.mctun_xdp, false);
@@ -586,12 +591,6 @@ int capture_bpf_open(const struct config *cfg, capture_fn fn, void *ctx,
 		return load_error(err);
 
 	/* the groups come with the rest of the configuration: daemon_apply() */
-	if (bpf_map_update_elem(bpf_map__fd(cap->skel->maps.mctun_cfg), &zero, &bcfg, BPF_ANY))
-		err = -errno;
-	if (err) {
-		pr_warn("fill BPF maps: %s\n", strerror(-err));
-		return err;
-	}
 	err = pin(cap);
 	if (err)
 		return err;

@@ -277,7 +277,7 @@ static struct mclient *client_slot(struct metrics *m)
 	return oldest;
 }
 
-static void on_accept(struct metrics *m, uint64_t now)
+static void client_accept(struct metrics *m, uint64_t now)
 {
 	struct epoll_event ev;
 	struct mclient *c;
@@ -365,7 +365,7 @@ void metrics_event(struct metrics *m, struct src *s, uint32_t events, uint64_t n
 	struct mclient *c = (struct mclient *)s;
 
 	if (s == &m->listen) {
-		on_accept(m, now);
+		client_accept(m, now);
 		return;
 	}
 	if (c->src.fd < 0)
