@@ -289,15 +289,13 @@ void counters_read(struct counters *c)
 {
 	struct counters_fds fds;
 	int *fd[] = { &fds.info, &fds.stats, &fds.gstats, &fds.groups, &fds.dstats, &fds.peers };
-	static const char *const names[] = { "info", "stats", "gstats", "groups", "dstats",
-					     "peers" };
 	static const unsigned int im[] = { MCTUN_IM_INFO, MCTUN_IM_STATS, MCTUN_IM_GSTATS,
 					   MCTUN_IM_GROUPS, MCTUN_IM_DSTATS, MCTUN_IM_PEERS };
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(fd); i++)
 		*fd[i] = c->map_ids[MCTUN_IM_INFO] ? map_open_id(c, c->map_ids[im[i]]) :
-			 map_open(c, names[i]);
+			 map_open(c, instance_pin_names[im[i]]);
 	counters_read_fds(c, &fds);
 	for (i = 0; i < ARRAY_SIZE(fd); i++)
 		if (*fd[i] >= 0)

@@ -11,10 +11,18 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
 
 #include "instances.h"
 #include "log.h"
 #include "util.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
 
 #define IDS_MAX 16u   /* maps of one program we look at; ours has 9 */
 
@@ -442,4 +450,254 @@ int instances_announced(bool all, struct instance_ann **out)
 	}
 	*out = av.v;
 	return av.n;
+}
+
+/* ---- an instance's record: pins and mctun_info ------------------------------ */
+
+const char *const instance_pin_names[MCTUN_IM_COUNT] = {
+	[MCTUN_IM_STATS] = "stats", [MCTUN_IM_GSTATS] = "gstats", [MCTUN_IM_GROUPS] = "groups",
+	[MCTUN_IM_INFO] = "info", [MCTUN_IM_DSTATS] = "dstats", [MCTUN_IM_PEERS] = "peers",
+};
+
+int instance_bpffs(void)
+{
+	struct statfs st;
+
+	if (statfs(PIN_ROOT_FS, &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", PIN_ROOT_FS, "bpf", 0, "mode=0700") < 0) {
+		int err = -errno;
+
+		pr_warn("mount bpffs on %s: %s\n", PIN_ROOT_FS, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX];
+	char *p;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+void instance_unpin(const char *dir)
+{
+	char path[PATH_MAX];
+	unsigned int i;
+
+	for (i = 0; i < MCTUN_IM_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, instance_pin_names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+	/* the per-namespace parent, when it is left empty */
+	snprintf(path, sizeof(path), "%s", dir);
+	*strrchr(path, '/') = '\0';
+	if (strcmp(path, PIN_ROOT))
+		rmdir(path);
+	rmdir(PIN_ROOT);   /* fails, as it should, while other instances run */
+}
+
+int instance_pin(const char *dir, const int fds[MCTUN_IM_COUNT])
+{
+	char path[PATH_MAX];
+	unsigned int i;
+	int err;
+
+	err = mkdir_p(dir);
+	if (err) {
+		pr_warn("create %s: %s\n", dir, strerror(-err));
+		return err;
+	}
+	for (i = 0; i < MCTUN_IM_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, instance_pin_names[i]);
+		if (bpf_obj_pin(fds[i], path)) {
+			err = -errno;
+			pr_warn("pin %s: %s\n", path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int instance_write_info(const int fds[MCTUN_IM_COUNT], unsigned int ifindex, const char *ifname,
+			__u32 mode, __u32 flags)
+{
+	struct mctun_info info = {
+		.pid = getpid(),
+		.ifindex = ifindex,
+		.flags = flags,
+		.mode = mode,
+		.start_ns = realtime_ns(),
+		.netns = instance_own_ns("net"),
+		.pidns = instance_own_ns("pid"),
+	};
+	__u32 zero = 0, i;
+
+	for (i = 0; i < MCTUN_IM_COUNT; i++) {
+		struct bpf_map_info mi = {};
+		__u32 len = sizeof(mi);
+
+		if (!bpf_obj_get_info_by_fd(fds[i], &mi, &len))
+			info.map_ids[i] = mi.id;
+	}
+	snprintf(info.ifname, sizeof(info.ifname), "%s", ifname);
+	if (bpf_map_update_elem(fds[MCTUN_IM_INFO], &zero, &info, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int instance_set_flags(int info_fd, __u32 mask, __u32 flags)
+{
+	struct mctun_info info;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(info_fd, &zero, &info))
+		return -errno;
+	info.flags = (info.flags & ~mask) | (flags & mask);
+	if (bpf_map_update_elem(info_fd, &zero, &info, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* ---- who runs, and what a killed one left ---------------------------------- */
+
+/*
+ * Is this program (a TC filter at our handle and priority, or the XDP
+ * program) one of ours? Its name says. Reading it by id takes
+ * CAP_SYS_ADMIN, which the daemon need not have: then `fallback` decides,
+ * what the pinned info of a dead instance says it had attached.
+ */
+static bool filter_is_mctun(__u32 prog_id, bool fallback)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	bool ours = false;
+	int fd;
+
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return errno == EPERM && fallback;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		ours = !strncmp(info.name, "mctun_", 6);
+	close(fd);
+	return ours;
+}
+
+/* Who holds the interface's lock: its pid, or 0 when we cannot tell. */
+struct holder {
+	__u64 netns;
+	__u32 ifindex;
+	__u32 pid;
+};
+
+static void find_holder(const struct mctun_info *info, void *ctx)
+{
+	struct holder *h = ctx;
+
+	if (info->netns == h->netns && info->ifindex == h->ifindex && instance_alive(info))
+		h->pid = info->pid;
+}
+
+__u32 instance_holder(unsigned int ifindex, const char *pin_dir)
+{
+	struct holder h = { .netns = instance_own_ns("net"), .ifindex = ifindex };
+	struct mctun_info info = {};
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd;
+
+	if (instances_walk(find_holder, &h) == -EPERM) {
+		/* without CAP_SYS_ADMIN, the pins say, where we see them */
+		snprintf(path, sizeof(path), "%s/info", pin_dir);
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			if (!bpf_map_lookup_elem(fd, &zero, &info) && pid_is_mctun(info.pid))
+				h.pid = info.pid;
+			close(fd);
+		}
+	}
+	return h.pid;
+}
+
+/*
+ * What it had made is in its info map: pinned, or held by the programs it
+ * left attached (found by id, which needs CAP_SYS_ADMIN).
+ */
+void instance_clear_stale(unsigned int ifindex, const char *ifname, const char *pin_dir)
+{
+	struct mctun_info info = {};
+	char path[PATH_MAX];
+	bool found = false, have_info = false;
+	__u32 zero = 0;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "%s/info", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		have_info = !bpf_map_lookup_elem(fd, &zero, &info) && info.pid;
+		found = have_info;
+		close(fd);
+	}
+
+	for (i = 0; i < 2; i++) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = MCTUN_TC_HANDLE,
+				    .priority = MCTUN_TC_PRIO);
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = ifindex,
+				    .attach_point = i ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+		libbpf_print_fn_t old;
+		int qerr;
+
+		/* Usually there is nothing to find: keep libbpf quiet about it. */
+		old = libbpf_set_print(NULL);
+		qerr = bpf_tc_query(&h, &q);
+		libbpf_set_print(old);
+		if (qerr || !filter_is_mctun(q.prog_id, found))
+			continue;
+		if (!have_info && !instance_info_of_prog(q.prog_id, &info))
+			have_info = true;
+		q.prog_id = 0;
+		q.prog_fd = 0;
+		q.flags = 0;
+		if (!bpf_tc_detach(&h, &q))
+			found = true;
+	}
+	{
+		LIBBPF_OPTS(bpf_xdp_query_opts, xq);
+
+		if (!bpf_xdp_query(ifindex, 0, &xq) && xq.prog_id &&
+		    filter_is_mctun(xq.prog_id, found && info.mode == MCTUN_MODE_XDP)) {
+			__u32 mode = xq.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE :
+				     XDP_FLAGS_DRV_MODE;
+
+			if (!have_info && !instance_info_of_prog(xq.prog_id, &info))
+				have_info = true;
+			if (!bpf_xdp_detach(ifindex, mode, NULL))
+				found = true;
+		}
+	}
+	if (have_info && (info.flags & MCTUN_INFO_QDISC_OURS)) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = ifindex,
+				    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+		bpf_tc_hook_destroy(&h);
+	}
+	instance_unpin(pin_dir);
+	if (found)
+		pr_info("%s: cleared filters%s and pins left by a previous instance%s\n",
+			ifname, have_info && (info.flags & MCTUN_INFO_QDISC_OURS) ?
+			", its qdisc" : "", have_info ? "" : " (unknown pid)");
 }

@@ -27,6 +27,38 @@
 #define PIN_ROOT_FS "/sys/fs/bpf"
 #define PIN_ROOT    PIN_ROOT_FS "/mctun"
 
+/* TC filter identity of an instance: a restart finds stale filters by it. */
+#define MCTUN_TC_HANDLE   0x4d43
+#define MCTUN_TC_PRIO     0x4d43
+
+/* The pin names of an instance's maps, in MCTUN_IM_* order. */
+extern const char *const instance_pin_names[MCTUN_IM_COUNT];
+
+/* bpffs at PIN_ROOT_FS, mounted when nobody has (as bpftool does). */
+int instance_bpffs(void);
+/* Pins the maps fds[MCTUN_IM_*] in dir, made as needed. 0 or -errno (logged). */
+int instance_pin(const char *dir, const int fds[MCTUN_IM_COUNT]);
+/* Removes dir's pins, then dir and its parents while they are empty. */
+void instance_unpin(const char *dir);
+/* The instance's record in its info map (fds[MCTUN_IM_INFO]): this process,
+ * its namespaces, the interface, mode and MCTUN_INFO_* flags, its maps' ids. */
+int instance_write_info(const int fds[MCTUN_IM_COUNT], unsigned int ifindex, const char *ifname,
+			__u32 mode, __u32 flags);
+/* The record's flags of mask, from flags. */
+int instance_set_flags(int info_fd, __u32 mask, __u32 flags);
+
+/* The pid of the instance that holds ifindex's lock (in our network
+ * namespace), through the kernel's maps, or the pins in pin_dir without
+ * CAP_SYS_ADMIN; 0 when it cannot be told (another pid namespace). */
+__u32 instance_holder(unsigned int ifindex, const char *pin_dir);
+/*
+ * Removes what an instance killed without clean-up left on ifindex: its TC
+ * filters, its XDP program, its clsact qdisc if it had made it, its pins
+ * in pin_dir. Call it holding the interface's lock: whatever of ours is
+ * attached then is stale. Says in one line what it cleared.
+ */
+void instance_clear_stale(unsigned int ifindex, const char *ifname, const char *pin_dir);
+
 /* The pin directory of an instance on ifname in our network namespace. */
 int pin_dir_for(const char *ifname, char *buf, size_t len);
 /* Is pid a running mctun? (kill 0 plus its comm, against pid reuse) */

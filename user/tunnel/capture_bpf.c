@@ -26,14 +26,6 @@
 #include "log.h"
 #include "util.h"
 
-/* TC filter identity: restarts find stale filters by these values. */
-#define MCTUN_TC_HANDLE   0x4d43
-#define MCTUN_TC_PRIO     0x4d43
-
-#ifndef BPF_FS_MAGIC
-#define BPF_FS_MAGIC 0xcafe4a11
-#endif
-
 struct capture_bpf {
 	capture_fn fn;                 /* each datagram from the ring goes here */
 	void *ctx;
@@ -49,206 +41,21 @@ struct capture_bpf {
 	char pin_dir[256];
 };
 
-/* in MCTUN_IM_* order, as mctun_info.map_ids */
-static const char *const pin_names[] = { "stats", "gstats", "groups", "info", "dstats", "peers" };
-_Static_assert(ARRAY_SIZE(pin_names) == MCTUN_IM_COUNT, "one pin per map of mctun_info");
-
-static struct bpf_map *pin_map(struct mctun_bpf *skel, unsigned int i)
+/* The maps of the instance's record, in MCTUN_IM_* order. */
+static void record_fds(struct mctun_bpf *skel, int fds[MCTUN_IM_COUNT])
 {
-	struct bpf_map *maps[] = { skel->maps.mctun_stats, skel->maps.mctun_gstats,
-				   skel->maps.mctun_groups, skel->maps.mctun_info,
-				   skel->maps.mctun_dstats, skel->maps.mctun_peers };
-
-	return maps[i];
+	fds[MCTUN_IM_STATS] = bpf_map__fd(skel->maps.mctun_stats);
+	fds[MCTUN_IM_GSTATS] = bpf_map__fd(skel->maps.mctun_gstats);
+	fds[MCTUN_IM_GROUPS] = bpf_map__fd(skel->maps.mctun_groups);
+	fds[MCTUN_IM_INFO] = bpf_map__fd(skel->maps.mctun_info);
+	fds[MCTUN_IM_DSTATS] = bpf_map__fd(skel->maps.mctun_dstats);
+	fds[MCTUN_IM_PEERS] = bpf_map__fd(skel->maps.mctun_peers);
 }
 
-/* bpffs at /sys/fs/bpf, mounting it when nobody has (as bpftool does). */
-static int ensure_bpffs(void)
+int capture_bpf_update_info(struct capture_bpf *cap, const struct config *cfg)
 {
-	struct statfs st;
-
-	if (statfs(PIN_ROOT_FS, &st) == 0 && st.f_type == BPF_FS_MAGIC)
-		return 0;
-	if (mount("bpf", PIN_ROOT_FS, "bpf", 0, "mode=0700") < 0) {
-		int err = -errno;
-
-		pr_warn("mount bpffs on %s: %s\n", PIN_ROOT_FS, strerror(-err));
-		return err;
-	}
-	return 0;
-}
-
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-	char *p;
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-static void unpin_all(const char *dir)
-{
-	char path[PATH_MAX];
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(pin_names); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i]);
-		unlink(path);
-	}
-	rmdir(dir);
-	/* the per-namespace parent, when it is left empty */
-	snprintf(path, sizeof(path), "%s", dir);
-	*strrchr(path, '/') = '\0';
-	if (strcmp(path, PIN_ROOT))
-		rmdir(path);
-	rmdir(PIN_ROOT);   /* fails, as it should, while other instances run */
-}
-
-/*
- * Is this program (a TC filter at our handle and priority, or the XDP
- * program) one of ours? Its name says. Reading it by id takes
- * CAP_SYS_ADMIN, which the daemon need not have: then `fallback` decides,
- * what the pinned info of a dead instance says it had attached.
- */
-static bool filter_is_mctun(__u32 prog_id, bool fallback)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-	bool ours = false;
-	int fd;
-
-	fd = bpf_prog_get_fd_by_id(prog_id);
-	if (fd < 0)
-		return errno == EPERM && fallback;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-		ours = !strncmp(info.name, "mctun_", 6);
-	close(fd);
-	return ours;
-}
-
-/* Who holds the interface's lock: its pid, or 0 when we cannot tell. */
-struct holder {
-	__u64 netns;
-	__u32 ifindex;
-	__u32 pid;
-};
-
-static void find_holder(const struct mctun_info *info, void *ctx)
-{
-	struct holder *h = ctx;
-
-	if (info->netns == h->netns && info->ifindex == h->ifindex && instance_alive(info))
-		h->pid = info->pid;
-}
-
-static int already_runs(struct capture_bpf *cap, const struct config *cfg)
-{
-	struct holder h = { .netns = instance_own_ns("net"), .ifindex = cfg->ifindex };
-	struct mctun_info info = {};
-	char path[PATH_MAX];
-	__u32 zero = 0;
-	int fd;
-
-	if (instances_walk(find_holder, &h) == -EPERM) {
-		/* without CAP_SYS_ADMIN, the pins say, where we see them */
-		snprintf(path, sizeof(path), "%s/info", cap->pin_dir);
-		fd = bpf_obj_get(path);
-		if (fd >= 0) {
-			if (!bpf_map_lookup_elem(fd, &zero, &info) && pid_is_mctun(info.pid))
-				h.pid = info.pid;
-			close(fd);
-		}
-	}
-	if (h.pid)
-		pr_warn("%s: mctun (pid %u) already runs on this interface\n", cfg->ifname, h.pid);
-	else
-		pr_warn("%s: mctun already runs on this interface (in another mount or pid "
-			"namespace)\n", cfg->ifname);
-	return -EBUSY;
-}
-
-/*
- * Remove what an instance killed without clean-up left on this interface:
- * its TC filters, its XDP program, its qdisc if it had created it, and its
- * pins. We hold the interface's lock, so whatever of ours is attached is
- * stale. What it had made is in its info map: pinned, or held by the
- * programs it left attached (found by id, which needs CAP_SYS_ADMIN).
- */
-static int clear_stale(struct capture_bpf *cap, const struct config *cfg)
-{
-	struct mctun_info info = {};
-	char path[PATH_MAX];
-	bool found = false, have_info = false;
-	__u32 zero = 0;
-	int fd, i;
-
-	snprintf(path, sizeof(path), "%s/info", cap->pin_dir);
-	fd = bpf_obj_get(path);
-	if (fd >= 0) {
-		have_info = !bpf_map_lookup_elem(fd, &zero, &info) && info.pid;
-		found = have_info;
-		close(fd);
-	}
-
-	for (i = 0; i < 2; i++) {
-		DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = MCTUN_TC_HANDLE,
-				    .priority = MCTUN_TC_PRIO);
-		DECLARE_LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = cfg->ifindex,
-				    .attach_point = i ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-		libbpf_print_fn_t old;
-		int qerr;
-
-		/* Usually there is nothing to find: keep libbpf quiet about it. */
-		old = libbpf_set_print(NULL);
-		qerr = bpf_tc_query(&h, &q);
-		libbpf_set_print(old);
-		if (qerr || !filter_is_mctun(q.prog_id, found))
-			continue;
-		if (!have_info && !instance_info_of_prog(q.prog_id, &info))
-			have_info = true;
-		q.prog_id = 0;
-		q.prog_fd = 0;
-		q.flags = 0;
-		if (!bpf_tc_detach(&h, &q))
-			found = true;
-	}
-	{
-		LIBBPF_OPTS(bpf_xdp_query_opts, xq);
-
-		if (!bpf_xdp_query(cfg->ifindex, 0, &xq) && xq.prog_id &&
-		    filter_is_mctun(xq.prog_id, found && info.mode == MCTUN_MODE_XDP)) {
-			__u32 mode = xq.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE :
-				     XDP_FLAGS_DRV_MODE;
-
-			if (!have_info && !instance_info_of_prog(xq.prog_id, &info))
-				have_info = true;
-			if (!bpf_xdp_detach(cfg->ifindex, mode, NULL))
-				found = true;
-		}
-	}
-	if (have_info && (info.flags & MCTUN_INFO_QDISC_OURS)) {
-		DECLARE_LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = cfg->ifindex,
-				    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
-
-		bpf_tc_hook_destroy(&h);
-	}
-	unpin_all(cap->pin_dir);
-	if (found)
-		pr_info("%s: cleared filters%s and pins left by a previous instance%s\n",
-			cfg->ifname, have_info && (info.flags & MCTUN_INFO_QDISC_OURS) ?
-			", its qdisc" : "", have_info ? "" : " (unknown pid)");
-	return 0;
+	return instance_set_flags(bpf_map__fd(cap->skel->maps.mctun_info), ~MCTUN_INFO_QDISC_OURS,
+				  config_auth_flags(cfg));
 }
 
 /* Link-layer header length in front of IP, from the device type. */
@@ -438,70 +245,6 @@ static int attach(struct capture_bpf *cap, const struct config *cfg)
 	return 0;
 }
 
-static int pin(struct capture_bpf *cap)
-{
-	char path[PATH_MAX];
-	unsigned int i;
-	int err;
-
-	err = mkdir_p(cap->pin_dir);
-	if (err) {
-		pr_warn("create %s: %s\n", cap->pin_dir, strerror(-err));
-		return err;
-	}
-	cap->pinned = true;
-	for (i = 0; i < ARRAY_SIZE(pin_names); i++) {
-		snprintf(path, sizeof(path), "%s/%s", cap->pin_dir, pin_names[i]);
-		err = bpf_map__pin(pin_map(cap->skel, i), path);
-		if (err) {
-			pr_warn("pin %s: %s\n", path, strerror(-err));
-			return err;
-		}
-	}
-	return 0;
-}
-
-static int write_info(struct capture_bpf *cap, const struct config *cfg)
-{
-	struct mctun_info info = {
-		.pid = getpid(),
-		.ifindex = cfg->ifindex,
-		.flags = (cap->qdisc_ours ? MCTUN_INFO_QDISC_OURS : 0) | config_auth_flags(cfg),
-		.mode = cfg->mode,
-		.start_ns = realtime_ns(),
-		.netns = instance_own_ns("net"),
-		.pidns = instance_own_ns("pid"),
-	};
-	__u32 zero = 0, i;
-
-	for (i = 0; i < MCTUN_IM_COUNT; i++) {
-		struct bpf_map_info mi = {};
-		__u32 len = sizeof(mi);
-
-		if (!bpf_obj_get_info_by_fd(bpf_map__fd(pin_map(cap->skel, i)), &mi, &len))
-			info.map_ids[i] = mi.id;
-	}
-	snprintf(info.ifname, sizeof(info.ifname), "%s", cfg->ifname);
-
-	if (bpf_map_update_elem(bpf_map__fd(cap->skel->maps.mctun_info), &zero, &info, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
-int capture_bpf_update_info(struct capture_bpf *cap, const struct config *cfg)
-{
-	int fd = bpf_map__fd(cap->skel->maps.mctun_info);
-	struct mctun_info info;
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(fd, &zero, &info))
-		return -errno;
-	info.flags = (info.flags & MCTUN_INFO_QDISC_OURS) | config_auth_flags(cfg);
-	if (bpf_map_update_elem(fd, &zero, &info, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
 /*
  * The capabilities the BPF side needs, checked up front so that a missing
  * one is named (the kernel only says EPERM): CAP_BPF (or CAP_SYS_ADMIN,
@@ -539,6 +282,7 @@ int capture_bpf_open(const struct config *cfg, capture_fn fn, void *ctx,
 {
 	struct capture_bpf *cap;
 	__u32 l2 = 14, mtu = 0;
+	int fds[MCTUN_IM_COUNT];
 	int err, ncpus;
 
 	cap = calloc(1, sizeof(*cap));
@@ -555,22 +299,29 @@ int capture_bpf_open(const struct config *cfg, capture_fn fn, void *ctx,
 	err = link_info(cfg, &l2, &mtu);
 	if (err)
 		return err;
-	err = ensure_bpffs();
+	err = instance_bpffs();
 	if (err)
 		return err;
 	err = pin_dir_for(cfg->ifname, cap->pin_dir, sizeof(cap->pin_dir));
 	if (err)
 		return err;
 	cap->lock = instance_lock(cfg->ifindex);
-	if (cap->lock == -EBUSY)
-		return already_runs(cap, cfg);
+	if (cap->lock == -EBUSY) {
+		__u32 pid = instance_holder(cfg->ifindex, cap->pin_dir);
+
+		if (pid)
+			pr_warn("%s: mctun (pid %u) already runs on this interface\n", cfg->ifname,
+				pid);
+		else
+			pr_warn("%s: mctun already runs on this interface (in another mount or pid "
+				"namespace)\n", cfg->ifname);
+		return -EBUSY;
+	}
 	if (cap->lock < 0) {
 		pr_warn("%s: lock the interface: %s\n", cfg->ifname, strerror(-cap->lock));
 		return cap->lock;
 	}
-	err = clear_stale(cap, cfg);
-	if (err)
-		return err;
+	instance_clear_stale(cfg->ifindex, cfg->ifname, cap->pin_dir);
 
 	cap->skel = mctun_bpf__open();
 	if (!cap->skel)
@@ -591,14 +342,18 @@ int capture_bpf_open(const struct config *cfg, capture_fn fn, void *ctx,
 		return load_error(err);
 
 	/* the groups come with the rest of the configuration: daemon_apply() */
-	err = pin(cap);
+	record_fds(cap->skel, fds);
+	cap->pinned = true;
+	err = instance_pin(cap->pin_dir, fds);
 	if (err)
 		return err;
 	/* info last: its presence says the instance is complete */
 	err = attach(cap, cfg);
 	if (err)
 		return err;
-	err = write_info(cap, cfg);
+	err = instance_write_info(fds, cfg->ifindex, cfg->ifname, cfg->mode,
+				  (cap->qdisc_ours ? MCTUN_INFO_QDISC_OURS : 0) |
+				  config_auth_flags(cfg));
 	if (err)
 		return err;
 
@@ -720,7 +475,7 @@ void capture_bpf_close(struct capture_bpf *cap)
 		bpf_tc_hook_destroy(&cap->hook);
 	}
 	if (cap->pinned)
-		unpin_all(cap->pin_dir);
+		instance_unpin(cap->pin_dir);
 	mctun_bpf__destroy(cap->skel);
 	/* last: a successor starts only once all of the above is gone */
 	if (cap->lock >= 0)

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The BPF loader of tc and xdp mode: open the object, configure it, load
- * it, pin the maps an operator reads, attach to the interface (TC ingress
- * and egress, XDP), and drain the ring into a callback. It knows nothing
- * of the daemon that uses it. Also finds and clears what a killed instance
- * left, and keeps the instance's record (mctun_info, the published daemon
- * counters) in its maps.
+ * it, attach to the interface (TC ingress and egress, XDP), and drain the
+ * ring into a callback; it knows nothing of the daemon that uses it. The
+ * instance's record (lock, pins, mctun_info, a killed predecessor's
+ * leftovers) goes through user/inspect/instances.h.
  */
 #ifndef MCTUN_CAPTURE_BPF_H
 #define MCTUN_CAPTURE_BPF_H
