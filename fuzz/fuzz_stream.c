@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The daemon's stream reassembly, re-implemented around frame_parse() the
- * way peer_read()/peer_parse() in user/tunnel/daemon.c do it: bytes arrive in
+ * way peer_read()/peer_parse() in user/tunnel/peer.c do it: bytes arrive in
  * chunks into a buffer of IN_CAP bytes, whole frames are taken from its
  * front, the rest is moved down. The first frame must be a HELLO.
  *
@@ -23,7 +23,7 @@
 #include "fuzz.h"
 #include "proto.h"
 
-#define IN_CAP (2 * FRAME_MAX)   /* as in user/tunnel/daemon.c */
+#define IN_CAP (2 * FRAME_MAX)   /* as in user/tunnel/peer.c */
 #define MAX_FRAMES 4096
 
 struct taken {

@@ -2,7 +2,7 @@
 /*
  * The udptunnel framing (user/lib/utframe.c): ut_frame_parse() on arbitrary
  * bytes, the header encoder against it, and the daemon's stream
- * reassembly (ut_parse() in user/tunnel/daemon.c, re-implemented: chunks into a
+ * reassembly (ut_parse() in user/tunnel/peer.c, re-implemented: chunks into a
  * buffer of IN_CAP bytes, whole frames from its front, the rest moved
  * down).
  *
@@ -31,7 +31,7 @@
 #include "proto.h"
 #include "utframe.h"
 
-#define IN_CAP (2 * FRAME_MAX)   /* as in user/tunnel/daemon.c */
+#define IN_CAP (2 * FRAME_MAX)   /* as in user/tunnel/peer.c */
 #define MAX_FRAMES 4096
 
 struct taken {
