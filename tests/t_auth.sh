@@ -387,6 +387,10 @@ faketime_lib() {
 test_psk_listener_accepts_an_hour_later() {
 	local lib clk=$T/faketime now faked
 	lib=$(faketime_lib) || { echo "libfaketime missing (tests/install-deps.sh installs it)"; return 77; }
+	# libfaketime's start-up and AddressSanitizer's deadlock (the process
+	# hangs before main); the plain build's run of this test covers it
+	grep -qa __asan_init "$MCTUN" &&
+		{ echo "libfaketime hangs an AddressSanitizer build at start"; return 77; }
 	pki && islands 2 || return 1
 	echo "+0" >"$clk"
 	# shellcheck disable=SC2030,SC2031 # the clock for g2 alone
