@@ -6,8 +6,8 @@
  * side effect is a mark bit on fragments of configured groups, which
  * steers their reassembled datagram to the daemon's per-group socket.
  *
- * Map roles: mctun_groups and mctun_selfport are written only by the
- * daemon (control plane); mctun_stats and mctun_gstats are bumped
+ * Map roles: mctun_groups, mctun_ranges and mctun_selfport (and the global
+ * range_kinds) are written only by the daemon (control plane); mctun_stats and mctun_gstats are bumped
  * only here (data path); mctun_ring is written here and drained by the
  * daemon; mctun_info, mctun_dstats and mctun_peers are the daemon's record
  * of itself for `mctun status` and restart clean-up, never touched here.
@@ -47,6 +47,9 @@ const volatile __u32 frag_mark = MCTUN_FRAG_MARK;
 /* Zero at run time; see hold_info(). */
 const volatile __u8 never = 0;
 
+/* MCTUN_RK_* of the ranges in mctun_ranges; written by the daemon. */
+__u32 range_kinds = 0;
+
 struct scratch {
 	struct mctun_event ev;
 	__u8 data[MCTUN_MAX_PAYLOAD];
@@ -73,6 +76,14 @@ struct {
 	__type(value, struct mctun_group_val);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } mctun_groups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, MCTUN_MAX_GROUPS);
+	__type(key, struct mctun_range_key);
+	__type(value, struct mctun_group_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} mctun_ranges SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -234,6 +245,56 @@ static __always_inline struct mctun_gstats *gstats(__u32 id)
 	return bpf_map_lookup_elem(&mctun_gstats, &id);
 }
 
+/* One lookup in the ranges, keeping the better of it and *best: the longer
+ * prefix; of equal ones the earlier lookup (a port before any port, a
+ * source before any source). */
+static __always_inline struct mctun_group_val *range_try(struct mctun_range_key *key,
+							 struct mctun_group_val *best)
+{
+	struct mctun_group_val *v = bpf_map_lookup_elem(&mctun_ranges, key);
+
+	if (v && (!best || v->plen > best->plen))
+		return v;
+	return best;
+}
+
+/* The most specific range the datagram (p, port) falls in, or NULL. */
+static __always_inline struct mctun_group_val *lookup_range(const struct pkt *p, __be16 port)
+{
+	struct mctun_range_key key = { .prefixlen = MCTUN_RANGE_BITS, .family = p->family };
+	struct mctun_group_val *best = NULL;
+	__u32 kinds = range_kinds;
+
+	if (!kinds)
+		return NULL;
+	__builtin_memcpy(key.addr, p->dst, 16);
+	if (kinds & (MCTUN_RK_PORT_SRC | MCTUN_RK_PORT)) {
+		key.port = port;
+		if (kinds & MCTUN_RK_PORT_SRC) {
+			__builtin_memcpy(key.src, p->src, 16);
+			best = range_try(&key, best);
+			__builtin_memset(key.src, 0, 16);
+		}
+		if (kinds & MCTUN_RK_PORT)
+			best = range_try(&key, best);
+	}
+	key.port = 0;
+	if (kinds & MCTUN_RK_SRC) {
+		__builtin_memcpy(key.src, p->src, 16);
+		best = range_try(&key, best);
+		__builtin_memset(key.src, 0, 16);
+	}
+	if (kinds & MCTUN_RK_ANY)
+		best = range_try(&key, best);
+	return best;
+}
+
+/*
+ * The group a datagram to (p->dst, port) from p->src belongs to: an exact
+ * group (one address and port: the most specific there is, a source
+ * before any source), else the most specific range. port 0 asks for the
+ * address-only entry of an exact group, for a fragment past the first.
+ */
 static __always_inline struct mctun_group_val *lookup_group(const struct pkt *p, __be16 port)
 {
 	struct mctun_group_key key = {};
@@ -250,7 +311,10 @@ static __always_inline struct mctun_group_val *lookup_group(const struct pkt *p,
 	if (v)
 		return v;
 	__builtin_memset(key.src, 0, 16);
-	return bpf_map_lookup_elem(&mctun_groups, &key);
+	v = bpf_map_lookup_elem(&mctun_groups, &key);
+	if (v)
+		return v;
+	return lookup_range(p, port);
 }
 
 enum verdict {
@@ -267,10 +331,16 @@ static __always_inline __u32 segs(void *ctx, bool xdp)
 }
 
 /* A fragment of a configured group (or a datagram only reassembly sees
- * whole): counted, and marked for the group's socket. */
+ * whole): counted, and marked for the group's socket. A range has no
+ * socket (nobody joins a whole range): its fragments are counted and left. */
 static __always_inline enum verdict mark_fragment(struct mctun_stats *st,
+						  const struct mctun_group_val *g,
 						  struct mctun_gstats *gs)
 {
+	if (g->flags & MCTUN_GF_RANGE) {
+		st->range_frags++;
+		return V_PASS;
+	}
 	st->fragments++;
 	if (gs)
 		gs->fragments++;
@@ -319,7 +389,7 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 		g = lookup_group(&p, 0);
 		if (!g)
 			return V_PASS;
-		return mark_fragment(st, gstats(g->id));
+		return mark_fragment(st, g, gstats(g->id));
 	}
 	if (p.proto != IPPROTO_UDP)
 		return V_PASS;
@@ -341,7 +411,7 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 	if (p.frag == FRAG_FIRST) {
 		if (in_only)
 			goto skip_in;
-		return mark_fragment(st, gs);
+		return mark_fragment(st, g, gs);
 	}
 	if (loopback) {
 		/* A local sender's looped-back copy. Egress saw the original
@@ -354,7 +424,7 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 		if (p.ip_len > mtu && !bpf_map_lookup_elem(&mctun_selfport, &sport)) {
 			if (in_only)
 				goto skip_in;
-			return mark_fragment(st, gs);
+			return mark_fragment(st, g, gs);
 		}
 		st->loopback += segs(ctx, xdp);
 		return V_PASS;

@@ -49,7 +49,8 @@ enum {
 };
 
 /*
- * Key of mctun_groups.  For an any-source group src is all zero; for a
+ * Key of mctun_groups, the exact groups: one address, one port (ranges are
+ * in mctun_ranges, below).  For an any-source group src is all zero; for a
  * source-specific group it holds the source.  The daemon also inserts one
  * entry per group address with port 0 and src 0 (flag MCTUN_GF_ADDR) so
  * fragments, which carry no UDP header past the first, can be recognised
@@ -67,11 +68,47 @@ struct mctun_group_key {
 #define MCTUN_GF_NOCAPTURE 0x2  /* direction in: re-injected here, never captured */
 #define MCTUN_GF_NOINJECT  0x4  /* direction out: captured, never re-injected here
 				 * (the daemon's business; for `mctun status`) */
+#define MCTUN_GF_RANGE     0x8  /* an entry of mctun_ranges: no socket joins a
+				 * whole range, so its fragments are not carried */
 
 struct mctun_group_val {
 	__u32 id;          /* host; index into mctun_gstats, < MCTUN_MAX_GROUPS */
-	__u32 flags;       /* host; MCTUN_GF_* */
+	__u16 flags;       /* host; MCTUN_GF_* */
+	__u8  plen;        /* prefix length of the group address (32 / 128 for
+			    * one group): of two ranges that match, the longer wins */
+	__u8  pad;
 };
+
+/*
+ * Key of mctun_ranges, an LPM trie of the configured ranges: groups with a
+ * prefix (239.192.0.0/16:5000) or any port (239.1.2.3:*). prefixlen counts
+ * the bits from family on: an entry matches family, port and source in
+ * full (port 0: any port; src zero: any source) and the first plen bits of
+ * the group address, so its prefixlen is MCTUN_RANGE_FIXED_BITS + plen.
+ * A lookup gives prefixlen MCTUN_RANGE_BITS.
+ */
+struct mctun_range_key {
+	__u32 prefixlen;   /* host */
+	__u8  family;      /* MCTUN_FAM_* */
+	__u8  pad;
+	__be16 port;       /* net; 0: any port */
+	__u8  src[16];     /* net; zero: any source */
+	__u8  addr[16];    /* net; the prefix, host bits zero */
+};
+
+#define MCTUN_RANGE_FIXED_BITS (8 * (4 + 16))     /* family, pad, port, src */
+#define MCTUN_RANGE_BITS       (MCTUN_RANGE_FIXED_BITS + 128)
+
+/*
+ * Which kinds of range are configured (bits of the program's range_kinds,
+ * written by the daemon): lookups of kinds none is configured of are
+ * skipped, so datagrams of groups outside every range pay only for the
+ * kinds in use.
+ */
+#define MCTUN_RK_PORT_SRC  0x1  /* a port and a source */
+#define MCTUN_RK_PORT      0x2  /* a port, any source */
+#define MCTUN_RK_SRC       0x4  /* any port, a source */
+#define MCTUN_RK_ANY       0x8  /* any port, any source */
 
 /*
  * Counters bumped only by the BPF program, one copy per CPU; user space
@@ -94,6 +131,9 @@ struct mctun_stats {
 			      * length field cannot announce more than 65,527 */
 	__u64 malformed;     /* truncated or inconsistent headers */
 	__u64 dir_in;        /* skipped: a group of direction in (not carried from here) */
+	__u64 range_frags;   /* fragmented datagrams of a group matched only by a
+			      * range: not carried (reassembly needs a socket that
+			      * joined the group, and nobody joins a whole range) */
 };
 
 /* Per-group counters (per CPU), indexed by mctun_group_val.id. */
@@ -138,6 +178,7 @@ enum {
 	MCTUN_IM_INFO,
 	MCTUN_IM_DSTATS,
 	MCTUN_IM_PEERS,
+	MCTUN_IM_RANGES,
 	MCTUN_IM_COUNT,
 };
 
@@ -157,6 +198,7 @@ struct mctun_info {
 	__u64 netns;         /* host; inode of the daemon's network namespace */
 	__u64 pidns;         /* host; inode of the daemon's pid namespace */
 	__u32 map_ids[MCTUN_IM_COUNT];  /* host; kernel ids of its maps */
+	__u32 pad;
 	char  ifname[16];    /* the interface's name at start */
 };
 
@@ -249,7 +291,8 @@ _Static_assert(sizeof(struct mctun_group_key) == 36, "group key layout");
 _Static_assert(sizeof(struct mctun_group_val) == 8, "group val layout");
 _Static_assert(sizeof(struct mctun_event) == 56, "event layout");
 _Static_assert(sizeof(struct mctun_stats) % 8 == 0, "stats layout");
-_Static_assert(sizeof(struct mctun_info) == 80, "info layout");
+_Static_assert(sizeof(struct mctun_info) == 88, "info layout");
+_Static_assert(sizeof(struct mctun_range_key) == 4 + MCTUN_RANGE_BITS / 8, "range key layout");
 _Static_assert(sizeof(struct mctun_peer_info) == 88, "peer info layout");
 _Static_assert(sizeof(struct mctun_dstats) == 26 * 8, "daemon stats layout");
 

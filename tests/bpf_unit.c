@@ -40,7 +40,7 @@
 #define SELF_PORT   40999
 #define MARK_IN     0x00000007u     /* a mark someone else set: must survive */
 #define MAX_EVENTS  8
-#define NGROUPS     4
+#define NGROUPS     9
 #define PKT_MAX     2048
 
 enum hook { TC_IN, TC_OUT, XDP };
@@ -66,8 +66,9 @@ static bool verbose;
 struct group_def {
 	uint8_t family;
 	const char *addr, *src;
-	uint16_t port;
+	uint16_t port;           /* 0: any port (a range) */
 	__u32 flags;             /* MCTUN_GF_* of its entry */
+	uint8_t plen;            /* a range's prefix length; 0: one address */
 };
 
 /* Ids are the indexes, as the daemon numbers its -g options. */
@@ -77,6 +78,12 @@ static const struct group_def groups[NGROUPS] = {
 	{ MCTUN_FAM_INET, "232.1.1.1", "198.18.1.1", 6000 },
 	/* direction in: like the daemon, no address-only entry for it */
 	{ MCTUN_FAM_INET, "239.1.2.9", NULL, 5000, MCTUN_GF_NOCAPTURE },
+	/* ranges (mctun_ranges), one of each kind, and an exact group inside one */
+	{ MCTUN_FAM_INET, "239.192.0.0", NULL, 0, 0, 16 },
+	{ MCTUN_FAM_INET, "239.192.7.0", NULL, 5000, 0, 24 },
+	{ MCTUN_FAM_INET, "232.5.0.0", "198.18.1.1", 0, 0, 16 },
+	{ MCTUN_FAM_INET6, "ff16::", "2001:db8:1::2", 5000, 0, 16 },
+	{ MCTUN_FAM_INET, "239.192.5.5", NULL, 5000 },
 };
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -112,6 +119,24 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* A range's entry, as the daemon makes it (user/tunnel/groups.c). */
+static int range_add(struct env *e, const struct group_def *g, __u32 id)
+{
+	struct mctun_range_key k = { .family = g->family, .port = htons(g->port) };
+	struct mctun_group_val v = { .id = id, .flags = g->flags | MCTUN_GF_RANGE };
+
+	v.plen = g->plen ? g->plen : g->family == MCTUN_FAM_INET ? 32 : 128;
+	k.prefixlen = MCTUN_RANGE_FIXED_BITS + v.plen;
+	ip_bytes(g->family, g->addr, k.addr);
+	if (g->src)
+		ip_bytes(g->family, g->src, k.src);
+	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.mctun_ranges), &k, &v, BPF_ANY))
+		return -errno;
+	e->skel->bss->range_kinds |= g->port ? (g->src ? MCTUN_RK_PORT_SRC : MCTUN_RK_PORT) :
+					       (g->src ? MCTUN_RK_SRC : MCTUN_RK_ANY);
+	return 0;
+}
+
 static int env_open(struct env *e, enum env_kind kind)
 {
 	__u16 self = SELF_PORT;
@@ -141,7 +166,15 @@ static int env_open(struct env *e, enum env_kind kind)
 	for (i = 0; i < NGROUPS; i++) {
 		struct mctun_group_key k = { .family = groups[i].family,
 					     .port = htons(groups[i].port) };
-		struct mctun_group_val v = { .id = i, .flags = groups[i].flags };
+		struct mctun_group_val v = { .id = i, .flags = groups[i].flags,
+					     .plen = groups[i].family == MCTUN_FAM_INET ? 32 : 128 };
+
+		if (groups[i].plen || !groups[i].port) {
+			err = range_add(e, &groups[i], i);
+			if (err)
+				return err;
+			continue;
+		}
 
 		ip_bytes(groups[i].family, groups[i].addr, k.addr);
 		if (groups[i].src)
@@ -510,6 +543,41 @@ static const struct tcase cases[] = {
 	{ "direction in, xdp: skipped, counted", ENV_XDP, XDP, V4(.dst = "239.1.2.9"),
 	  .st = { .seen = 1, .udp_mcast = 1, .dir_in = 1 } },
 
+	/* -- ranges: the most specific entry -- */
+	{ "range /16 of any port: captured with its id", ENV_TC, TC_IN,
+	  V4(.dst = "239.192.1.1", .dport = 6000), .events = 1, .ev = { 4, MCTUN_DIR_INGRESS },
+	  .st = CAPTURED_IN(32), .gs = { GS(4, .packets = 1, .bytes = 32) } },
+	{ "range /24:5000 beats /16:* (longer prefix)", ENV_TC, TC_IN,
+	  V4(.dst = "239.192.7.9"), .events = 1, .ev = { 5, MCTUN_DIR_INGRESS },
+	  .st = CAPTURED_IN(32), .gs = { GS(5, .packets = 1, .bytes = 32) } },
+	{ "range /24:5000, other port: falls to /16:*", ENV_TC, TC_IN,
+	  V4(.dst = "239.192.7.9", .dport = 5001), .events = 1, .ev = { 4, MCTUN_DIR_INGRESS },
+	  .st = CAPTURED_IN(32), .gs = { GS(4, .packets = 1, .bytes = 32) } },
+	{ "exact group inside a range: the exact one", ENV_TC, TC_IN,
+	  V4(.dst = "239.192.5.5"), .events = 1, .ev = { 8, MCTUN_DIR_INGRESS },
+	  .st = CAPTURED_IN(32), .gs = { GS(8, .packets = 1, .bytes = 32) } },
+	{ "outside every range: not captured", ENV_TC, TC_IN, V4(.dst = "239.193.0.1"),
+	  .st = { .seen = 1, .udp_mcast = 1 } },
+	{ "range with a source, from it: captured", ENV_TC, TC_IN,
+	  V4(.dst = "232.5.1.1", .src = "198.18.1.1", .dport = 7000), .events = 1,
+	  .ev = { 6, MCTUN_DIR_INGRESS }, .st = CAPTURED_IN(32),
+	  .gs = { GS(6, .packets = 1, .bytes = 32) } },
+	{ "range with a source, from another: not captured", ENV_TC, TC_IN,
+	  V4(.dst = "232.5.1.1", .dport = 7000), .st = { .seen = 1, .udp_mcast = 1 } },
+	{ "ipv6 range with a port and a source: captured", ENV_TC, TC_IN,
+	  V6(.dst = "ff16::42"), .events = 1, .ev = { 7, MCTUN_DIR_INGRESS },
+	  .st = CAPTURED_IN(32), .gs = { GS(7, .packets = 1, .bytes = 32) } },
+	{ "ipv6 range, other port: not captured", ENV_TC, TC_IN, V6(.dst = "ff16::42", .dport = 1),
+	  .st = { .seen = 1, .udp_mcast = 1 } },
+	{ "range in xdp mode: captured by xdp", ENV_XDP, XDP,
+	  V4(.dst = "239.192.1.1", .dport = 6000), .events = 1, .ev = { 4, MCTUN_DIR_INGRESS },
+	  .st = CAPTURED_IN(32), .gs = { GS(4, .packets = 1, .bytes = 32) } },
+	{ "range first fragment: counted, not marked", ENV_TC, TC_IN,
+	  V4(.dst = "239.192.1.1", .frag = FRAG_FIRST, .plen = 1472),
+	  .st = { .seen = 1, .udp_mcast = 1, .range_frags = 1 } },
+	{ "range later fragment: no address entry, left", ENV_TC, TC_IN,
+	  V4(.dst = "239.192.1.1", .frag = FRAG_LATER, .plen = 500), .st = { .seen = 1 } },
+
 	/* -- fragments: marked, left to reassembly -- */
 	{ "ipv4 first fragment: marked, not captured", ENV_TC, TC_IN,
 	  V4(.frag = FRAG_FIRST, .plen = 1472), .marked = true,
@@ -635,6 +703,7 @@ static bool failf(const char *fmt, ...)
 static const char *const stat_names[] = {
 	"seen", "udp_mcast", "matched", "ingress", "egress", "pushed", "pushed_bytes",
 	"ring_full", "self", "loopback", "fragments", "too_big", "malformed", "dir_in",
+	"range_frags",
 };
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) ==
 	       sizeof(struct mctun_stats) / sizeof(__u64), "a name per mctun_stats field");

@@ -106,7 +106,18 @@ test_config_bad_files_refused_with_file_and_line() {
 		"group $GA rewrite [ff15::9]:6000" &&
 	bad 1 "group: '$GA rewrite $GA': rewrite to the group itself" "group $GA rewrite $GA" &&
 	bad 1 "group: '$GA frobnicate': 'frobnicate' is neither 'direction' nor 'rewrite'" \
-		"group $GA frobnicate" || return 1
+		"group $GA frobnicate" &&
+	bad 1 "group: '239.1.2.3/16:5000': 239.1.2.3 has bits set past the prefix length 16" \
+		'group 239.1.2.3/16:5000' &&
+	bad 1 "group: 33 is out of range (4 to 32)" 'group 239.0.0.0/33:5000' &&
+	bad 1 "group: 3 is out of range (4 to 32)" 'group 224.0.0.0/3:5000' &&
+	bad 2 "group: '\[ff15::/16\]:\*' is given twice" 'group [ff15::/16]:*' 'group [ff15::/16]:*' &&
+	bad 1 "group: '239.192.0.0/16:\* rewrite 239.9.0.0/24:\*': a rewrite target is one group" \
+		'group 239.192.0.0/16:* rewrite 239.9.0.0/24:*' &&
+	bad 1 "group: '$GA rewrite 239.9.0.0/16:\*': a rewrite target is one group" \
+		"group $GA rewrite 239.9.0.0/16:*" || return 1
+	cfg_error "^mctun: --mode socket: cannot capture the range 239.192.0.0/16:5000" \
+		-i isl --insecure --mode socket -g 239.192.0.0/16:5000 --listen 198.18.1.1:7000 || return 1
 	printf 'ttl 1\0\n' >"$f"
 	cfg_error "^mctun: $f:1: holds a NUL byte" --config "$f" || return 1
 	WANT_RC=1 cfg_error "^mctun: $T/none.conf: No such file or directory" --config "$T/none.conf" &&
@@ -149,7 +160,7 @@ test_config_direction_in_and_out() {
 		{ fail "status: $(nsx g1 "$MCTUN" status)"; return 1; }
 	gw_stop g1 || return 1
 	log_has g1 "direction-out 100 " && log_has g1 "group $GA: packets 0 " &&
-	log_has g1 "dir_in 300$" && log_has g1 "injected 150 " && gw_clean g1
+	log_has g1 "dir_in 300\b" && log_has g1 "injected 150 " && gw_clean g1
 }
 
 # A group re-injected to another group and port. g2 swaps A and B: each is

@@ -77,7 +77,7 @@ static int cmp_group(const void *a, const void *b)
 
 #define BATCH 1024    /* map entries per batched lookup */
 
-static int group_add(struct counters *c, unsigned int *cap, const struct mctun_group_key *key,
+static int group_add(struct counters *c, unsigned int *cap, const struct mc_group *g,
 		     const struct mctun_group_val *val)
 {
 	struct counters_group *v;
@@ -97,13 +97,45 @@ static int group_add(struct counters *c, unsigned int *cap, const struct mctun_g
 	memset(v, 0, sizeof(*v));
 	v->id = val->id;
 	v->flags = val->flags;
-	v->g.family = key->family;
-	v->g.port = ntohs(key->port);
-	memcpy(v->g.addr, key->addr, 16);
-	memcpy(v->g.src, key->src, 16);
-	v->g.ssm = memcmp(key->src, (uint8_t[16]){}, 16) != 0;
+	v->g = *g;
 	group_str(&v->g, v->name, sizeof(v->name));
 	return 0;
+}
+
+static int key_add(struct counters *c, unsigned int *cap, const struct mctun_group_key *key,
+		   const struct mctun_group_val *val)
+{
+	struct mc_group g = { .family = key->family, .port = ntohs(key->port) };
+
+	g.plen = group_full_plen(g.family);
+	memcpy(g.addr, key->addr, 16);
+	memcpy(g.src, key->src, 16);
+	g.ssm = memcmp(key->src, (uint8_t[16]){}, 16) != 0;
+	return group_add(c, cap, &g, val);
+}
+
+/* The ranges: an LPM trie has no batched lookups, and holds few entries. */
+static void read_ranges(struct counters *c, int rfd, unsigned int *cap)
+{
+	struct mctun_range_key key, next, *prev = NULL;
+	struct mctun_group_val val;
+
+	while (!bpf_map_get_next_key(rfd, prev, &next)) {
+		struct mc_group g = { .family = next.family, .port = ntohs(next.port) };
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(rfd, &key, &val))
+			continue;
+		g.plen = key.prefixlen - MCTUN_RANGE_FIXED_BITS;
+		memcpy(g.addr, key.addr, 16);
+		memcpy(g.src, key.src, 16);
+		g.ssm = memcmp(key.src, (uint8_t[16]){}, 16) != 0;
+		if (group_add(c, cap, &g, &val)) {
+			set_err(c, -ENOMEM);
+			return;
+		}
+	}
 }
 
 /* Key by key: two syscalls a group, for kernels without batched lookups. */
@@ -115,7 +147,7 @@ static void walk_groups(struct counters *c, int gfd, unsigned int *cap)
 	while (!bpf_map_get_next_key(gfd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (!bpf_map_lookup_elem(gfd, &key, &val) && group_add(c, cap, &key, &val)) {
+		if (!bpf_map_lookup_elem(gfd, &key, &val) && key_add(c, cap, &key, &val)) {
 			set_err(c, -ENOMEM);
 			return;
 		}
@@ -126,11 +158,10 @@ static void walk_groups(struct counters *c, int gfd, unsigned int *cap)
  * The groups hash, BATCH entries a syscall: the daemon renders these for
  * every scrape, inside its event loop, and there may be thousands.
  */
-static void read_group_keys(struct counters *c, int gfd)
+static void read_group_keys(struct counters *c, int gfd, unsigned int *cap)
 {
 	struct mctun_group_key *keys = malloc(BATCH * sizeof(*keys));
 	struct mctun_group_val *vals = malloc(BATCH * sizeof(*vals));
-	unsigned int cap = 0;
 	__u32 in = 0, out = 0, n, i;
 	bool first = true;
 	int err;
@@ -145,11 +176,11 @@ static void read_group_keys(struct counters *c, int gfd)
 		if (err && errno != ENOENT) {
 			/* no batches here (or a bucket beyond BATCH): start over */
 			c->ngroups = 0;
-			walk_groups(c, gfd, &cap);
+			walk_groups(c, gfd, cap);
 			break;
 		}
 		for (i = 0; i < n; i++) {
-			if (group_add(c, &cap, &keys[i], &vals[i])) {
+			if (key_add(c, cap, &keys[i], &vals[i])) {
 				set_err(c, -ENOMEM);
 				goto out;
 			}
@@ -217,9 +248,13 @@ static void read_gstats(struct counters *c, int sfd)
 	free(vals);
 }
 
-static void read_groups(struct counters *c, int gfd, int sfd)
+static void read_groups(struct counters *c, int gfd, int rfd, int sfd)
 {
-	read_group_keys(c, gfd);
+	unsigned int cap = 0;
+
+	read_group_keys(c, gfd, &cap);
+	if (rfd >= 0)
+		read_ranges(c, rfd, &cap);
 	if (c->ngroups)	/* qsort's array may not be NULL, even for 0 */
 		qsort(c->groups, c->ngroups, sizeof(*c->groups), cmp_group);
 	if (sfd >= 0 && value_size_is(c, sfd, sizeof(struct mctun_gstats)))
@@ -254,7 +289,7 @@ void counters_read_fds(struct counters *c, const struct counters_fds *fds)
 	if (fds->dstats >= 0 && value_size_is(c, fds->dstats, sizeof(c->ds)))
 		c->have_dstats = !bpf_map_lookup_elem(fds->dstats, &zero, &c->ds);
 	if (fds->groups >= 0)
-		read_groups(c, fds->groups, fds->gstats);
+		read_groups(c, fds->groups, fds->ranges, fds->gstats);
 	if (fds->peers >= 0)
 		read_peers(c, fds->peers);
 }
@@ -288,9 +323,11 @@ static int map_open_id(struct counters *c, __u32 id)
 void counters_read(struct counters *c)
 {
 	struct counters_fds fds;
-	int *fd[] = { &fds.info, &fds.stats, &fds.gstats, &fds.groups, &fds.dstats, &fds.peers };
+	int *fd[] = { &fds.info, &fds.stats, &fds.gstats, &fds.groups, &fds.dstats, &fds.peers,
+		      &fds.ranges };
 	static const unsigned int im[] = { MCTUN_IM_INFO, MCTUN_IM_STATS, MCTUN_IM_GSTATS,
-					   MCTUN_IM_GROUPS, MCTUN_IM_DSTATS, MCTUN_IM_PEERS };
+					   MCTUN_IM_GROUPS, MCTUN_IM_DSTATS, MCTUN_IM_PEERS,
+					   MCTUN_IM_RANGES };
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(fd); i++)

@@ -46,7 +46,7 @@ struct counters {
 
 /* Map fds to read from; -1 for a map not to read. */
 struct counters_fds {
-	int info, stats, gstats, groups, dstats, peers;
+	int info, stats, gstats, groups, ranges, dstats, peers;
 };
 
 /* Sums a per-CPU map value made only of __u64 fields into out. */

@@ -18,6 +18,7 @@ const struct counter_field bpf_fields[] = {
 	FIELD(mctun_stats, pushed_bytes), FIELD(mctun_stats, ring_full),
 	FIELD(mctun_stats, self), FIELD(mctun_stats, loopback), FIELD(mctun_stats, fragments),
 	FIELD(mctun_stats, too_big), FIELD(mctun_stats, malformed), FIELD(mctun_stats, dir_in),
+	FIELD(mctun_stats, range_frags),
 };
 const unsigned int n_bpf_fields = ARRAY_SIZE(bpf_fields);
 

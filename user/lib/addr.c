@@ -72,12 +72,32 @@ static bool is_multicast(uint8_t family, const uint8_t *a)
 	return family == MCTUN_FAM_INET ? (a[0] & 0xf0) == 0xe0 : a[0] == 0xff;
 }
 
-int group_parse(const char *opt, const char *s, struct mc_group *g)
+/* Bits of a beyond the first plen are all zero. */
+static bool host_bits_zero(const uint8_t *a, unsigned int plen, unsigned int bits)
 {
-	char buf[GROUP_STRLEN], addr[ADDR_STRLEN], src[ADDR_STRLEN];
+	unsigned int i;
+
+	for (i = plen; i < bits; i++)
+		if (a[i / 8] & (0x80 >> (i % 8)))
+			return false;
+	return true;
+}
+
+bool group_prefix_has(const struct mc_group *g, const uint8_t *addr)
+{
+	unsigned int full = g->plen / 8, rest = g->plen % 8;
+
+	if (memcmp(g->addr, addr, full))
+		return false;
+	return !rest || !((g->addr[full] ^ addr[full]) & (0xff00 >> rest));
+}
+
+static int group_parse_any(const char *opt, const char *s, struct mc_group *g, bool range)
+{
+	char buf[GROUP_STRLEN], addr[ADDR_STRLEN], src[ADDR_STRLEN], *slash;
 	const char *port, *at;
 	uint8_t sfam = 0;
-	uint32_t p;
+	uint32_t p, plen = 0;
 	int err;
 
 	memset(g, 0, sizeof(*g));
@@ -97,21 +117,47 @@ int group_parse(const char *opt, const char *s, struct mc_group *g)
 		g->ssm = true;
 	}
 	if (split_addr(buf, addr, sizeof(addr), &port) || !port) {
-		pr_warn("%s: '%s' is not GROUP:PORT (IPv6 as [ff15::1]:5000)\n", opt, s);
+		pr_warn("%s: '%s' is not GROUP:PORT (IPv6 as [ff15::1]:5000%s)\n", opt, s,
+			range ? "; a range as 239.192.0.0/16:5000 or [ff15::/16]:*" : "");
 		return -EINVAL;
 	}
+	slash = strchr(addr, '/');
+	if (slash)
+		*slash = '\0';
 	if (parse_ip(addr, &g->family, g->addr)) {
 		pr_warn("%s: '%s': '%s' is not an IP address\n", opt, s, addr);
 		return -EINVAL;
 	}
+	g->plen = group_full_plen(g->family);
+	if (slash) {
+		err = parse_u32(opt, slash + 1, g->family == MCTUN_FAM_INET ? 4 : 8, g->plen, &plen);
+		if (err)
+			return err;
+		if (!host_bits_zero(g->addr, plen, g->plen)) {
+			pr_warn("%s: '%s': %s has bits set past the prefix length %u\n", opt, s, addr,
+				plen);
+			return -EINVAL;
+		}
+		g->plen = plen;
+		if (!range && plen < group_full_plen(g->family)) {
+			pr_warn("%s: '%s': one group here, not a prefix\n", opt, s);
+			return -EINVAL;
+		}
+	}
+	/* a prefix of at least 4 (8) bits starting in 224/4 (ff00::/8) lies
+	 * wholly in the multicast space */
 	if (!is_multicast(g->family, g->addr)) {
 		pr_warn("%s: '%s': %s is not a multicast address\n", opt, s, addr);
 		return -EINVAL;
 	}
-	err = parse_u32(opt, port, 1, 65535, &p);
-	if (err)
-		return err;
-	g->port = p;
+	if (range && !strcmp(port, "*")) {
+		g->port = 0;
+	} else {
+		err = parse_u32(opt, port, 1, 65535, &p);
+		if (err)
+			return err;
+		g->port = p;
+	}
 	if (g->ssm) {
 		if (sfam != g->family) {
 			pr_warn("%s: '%s': source and group are of different families\n", opt, s);
@@ -125,6 +171,16 @@ int group_parse(const char *opt, const char *s, struct mc_group *g)
 	return 0;
 }
 
+int group_parse(const char *opt, const char *s, struct mc_group *g)
+{
+	return group_parse_any(opt, s, g, false);
+}
+
+int group_parse_range(const char *opt, const char *s, struct mc_group *g)
+{
+	return group_parse_any(opt, s, g, true);
+}
+
 const char *addr_str(uint8_t family, const uint8_t *addr, char *buf, size_t len)
 {
 	if (!inet_ntop(fam_to_af(family), addr, buf, len))
@@ -134,21 +190,26 @@ const char *addr_str(uint8_t family, const uint8_t *addr, char *buf, size_t len)
 
 const char *group_str(const struct mc_group *g, char *buf, size_t len)
 {
-	char a[ADDR_STRLEN], s[ADDR_STRLEN];
+	char a[ADDR_STRLEN], s[ADDR_STRLEN + 1] = "", pfx[8] = "", port[8] = "*";
 	bool v6 = g->family == MCTUN_FAM_INET6;
 
 	addr_str(g->family, g->addr, a, sizeof(a));
-	if (g->ssm)
-		snprintf(buf, len, "%s%s%s:%u@%s", v6 ? "[" : "", a, v6 ? "]" : "", g->port,
-			 addr_str(g->family, g->src, s, sizeof(s)));
-	else
-		snprintf(buf, len, "%s%s%s:%u", v6 ? "[" : "", a, v6 ? "]" : "", g->port);
+	if (g->ssm) {
+		s[0] = '@';
+		addr_str(g->family, g->src, s + 1, sizeof(s) - 1);
+	}
+	if (g->plen && g->plen < group_full_plen(g->family))
+		snprintf(pfx, sizeof(pfx), "/%u", g->plen);
+	if (g->port)
+		snprintf(port, sizeof(port), "%u", g->port);
+	snprintf(buf, len, "%s%s%s%s:%s%s", v6 ? "[" : "", a, pfx, v6 ? "]" : "", port, s);
 	return buf;
 }
 
 bool group_same_dest(const struct mc_group *a, const struct mc_group *b)
 {
-	return a->family == b->family && a->port == b->port && !memcmp(a->addr, b->addr, 16);
+	return a->family == b->family && a->port == b->port && a->plen == b->plen &&
+	       !memcmp(a->addr, b->addr, 16);
 }
 
 socklen_t addr_sockaddr(uint8_t family, const uint8_t *addr, uint16_t port,

@@ -15,7 +15,8 @@
 struct mc_group {
 	uint8_t family;      /* MCTUN_FAM_INET or MCTUN_FAM_INET6 */
 	bool ssm;            /* src is meaningful */
-	uint16_t port;       /* host order */
+	uint8_t plen;        /* prefix length of addr: 32 / 128 for one group */
+	uint16_t port;       /* host order; 0: any port (a range) */
 	uint8_t addr[16];    /* network order, IPv4 in the first 4 bytes */
 	uint8_t src[16];     /* network order, IPv4 in the first 4 bytes */
 };
@@ -23,10 +24,26 @@ struct mc_group {
 /* "239.1.2.3:5000", "[ff15::1]:5000", "232.1.1.1:5000@198.18.1.1",
  * "[ff35::1]:5000@2001:db8::1" (the source may also be bracketed). */
 int group_parse(const char *opt, const char *s, struct mc_group *g);
+/* Those, and ranges: a prefix, any port or both, "239.192.0.0/16:5000",
+ * "239.1.2.3:*", "[ff15::/16]:*", with @SOURCE as above. The prefix must
+ * lie inside the multicast space and have no host bits set. */
+int group_parse_range(const char *opt, const char *s, struct mc_group *g);
 /* The same forms, canonical. Returns buf. */
 const char *group_str(const struct mc_group *g, char *buf, size_t len);
-/* Same group address and port (source ignored). */
+/* Same group address, prefix and port (source ignored). */
 bool group_same_dest(const struct mc_group *a, const struct mc_group *b);
+/* The prefix length of one address of the family: 32 or 128. */
+static inline uint8_t group_full_plen(uint8_t family)
+{
+	return family == MCTUN_FAM_INET6 ? 128 : 32;
+}
+/* More than one group: a prefix, or any port. */
+static inline bool group_is_range(const struct mc_group *g)
+{
+	return g->plen < group_full_plen(g->family) || !g->port;
+}
+/* Whether addr (of g's family) lies in g's prefix. */
+bool group_prefix_has(const struct mc_group *g, const uint8_t *addr);
 
 /* Address bytes as text. Returns buf. */
 const char *addr_str(uint8_t family, const uint8_t *addr, char *buf, size_t len);

@@ -24,6 +24,7 @@
 #include "groups.h"
 #include "instances.h"
 #include "log.h"
+#include "render.h"
 #include "util.h"
 
 struct capture_bpf {
@@ -50,6 +51,7 @@ static void record_fds(struct mctun_bpf *skel, int fds[MCTUN_IM_COUNT])
 	fds[MCTUN_IM_INFO] = bpf_map__fd(skel->maps.mctun_info);
 	fds[MCTUN_IM_DSTATS] = bpf_map__fd(skel->maps.mctun_dstats);
 	fds[MCTUN_IM_PEERS] = bpf_map__fd(skel->maps.mctun_peers);
+	fds[MCTUN_IM_RANGES] = bpf_map__fd(skel->maps.mctun_ranges);
 }
 
 int capture_bpf_update_info(struct capture_bpf *cap, const struct config *cfg)
@@ -105,24 +107,31 @@ out:
 int capture_bpf_set_groups(struct capture_bpf *cap, const struct config *old,
 			  const struct config *cfg)
 {
-	int fd = bpf_map__fd(cap->skel->maps.mctun_groups);
+	int fds[] = { [GE_GROUPS] = bpf_map__fd(cap->skel->maps.mctun_groups),
+		      [GE_RANGES] = bpf_map__fd(cap->skel->maps.mctun_ranges) };
 	struct group_entry *a = NULL, *b = NULL;
 	unsigned int na, nb, i = 0, j = 0;
+	__u32 kinds_a, kinds_b;
 	int err;
 
-	err = groups_bpf_entries(old, &a, &na);
+	err = groups_bpf_entries(old, &a, &na, &kinds_a);
 	if (!err)
-		err = groups_bpf_entries(cfg, &b, &nb);
+		err = groups_bpf_entries(cfg, &b, &nb, &kinds_b);
+	/* lookups of the new kinds start with the entries they find */
+	if (!err)
+		cap->skel->bss->range_kinds = kinds_a | kinds_b;
 	/* A merge of the two sorted lists: delete, add or change. */
 	while (!err && (i < na || j < nb)) {
-		int r = i == na ? 1 : j == nb ? -1 : memcmp(&a[i].k, &b[j].k, sizeof(a[i].k));
+		int r = i == na ? 1 : j == nb ? -1 :
+			a[i].map != b[j].map ? (a[i].map > b[j].map) - (a[i].map < b[j].map) :
+			memcmp(a[i].key, b[j].key, sizeof(a[i].key));
 
 		if (r < 0) {
-			if (bpf_map_delete_elem(fd, &a[i].k) && errno != ENOENT)
+			if (bpf_map_delete_elem(fds[a[i].map], a[i].key) && errno != ENOENT)
 				err = -errno;
 			i++;
 		} else if (r > 0 || memcmp(&a[i].v, &b[j].v, sizeof(b[j].v))) {
-			if (bpf_map_update_elem(fd, &b[j].k, &b[j].v, BPF_ANY))
+			if (bpf_map_update_elem(fds[b[j].map], b[j].key, &b[j].v, BPF_ANY))
 				err = -errno;
 			i += r == 0;
 			j++;
@@ -131,8 +140,10 @@ int capture_bpf_set_groups(struct capture_bpf *cap, const struct config *old,
 			j++;
 		}
 	}
+	if (!err)
+		cap->skel->bss->range_kinds = kinds_b;
 	if (err)
-		pr_warn("BPF map mctun_groups: %s\n", strerror(-err));
+		pr_warn("BPF maps mctun_groups, mctun_ranges: %s\n", strerror(-err));
 	free(a);
 	free(b);
 	return err;
@@ -394,16 +405,17 @@ void capture_bpf_log_stats(struct capture_bpf *cap, const struct config *cfg)
 {
 	struct mctun_stats s;
 	struct mctun_gstats g;
+	char line[1024];
+	size_t len = 0;
 	unsigned int i;
 
 	if (stats_sum(bpf_map__fd(cap->skel->maps.mctun_stats), 0, &s, sizeof(s)))
 		return;
-	pr_info("bpf: seen %llu udp_mcast %llu matched %llu (ingress %llu egress %llu) "
-		"pushed %llu (%llu bytes) ring_full %llu self %llu loopback %llu "
-		"fragments %llu too_big %llu malformed %llu dir_in %llu\n",
-		s.seen, s.udp_mcast, s.matched, s.ingress, s.egress, s.pushed,
-		s.pushed_bytes, s.ring_full, s.self, s.loopback, s.fragments, s.too_big,
-		s.malformed, s.dir_in);
+	/* every counter, by the names bpftool prints */
+	for (i = 0; i < n_bpf_fields; i++)
+		len += snprintf(line + len, sizeof(line) - MIN(len, sizeof(line)), " %s %llu",
+				bpf_fields[i].name, counter_get(&s, &bpf_fields[i]));
+	pr_info("bpf:%s\n", line);
 	for (i = 0; i < cfg->ngroups; i++) {
 		char name[GROUP_STRLEN];
 
@@ -438,6 +450,7 @@ void capture_bpf_fds(struct capture_bpf *cap, struct counters_fds *fds)
 	fds->stats = bpf_map__fd(cap->skel->maps.mctun_stats);
 	fds->gstats = bpf_map__fd(cap->skel->maps.mctun_gstats);
 	fds->groups = bpf_map__fd(cap->skel->maps.mctun_groups);
+	fds->ranges = bpf_map__fd(cap->skel->maps.mctun_ranges);
 	fds->dstats = -1;
 	fds->peers = -1;
 }

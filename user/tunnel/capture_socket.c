@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/if_packet.h>
 
 #include "capture_socket.h"
 #include "log.h"
@@ -41,6 +42,27 @@ static int attach_mark_filter(int fd, const char *obj)
 		return err;
 	}
 	return 0;
+}
+
+int allmulti_open(unsigned int ifindex, const char *ifname)
+{
+	struct packet_mreq mr = { .mr_ifindex = ifindex, .mr_type = PACKET_MR_ALLMULTI };
+	/* protocol 0: no packet is ever queued to it */
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0), err;
+
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("interface %s: all-multicast for the ranges: socket: %s\n", ifname,
+			strerror(-err));
+		return err;
+	}
+	if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0) {
+		err = -errno;
+		pr_warn("interface %s: all-multicast for the ranges: %s\n", ifname, strerror(-err));
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
 static bool link_scope(const struct mc_group *g)

@@ -30,6 +30,13 @@ bool local_addrs_has(const struct local_addrs *la, uint8_t family, const uint8_t
  * takes only skbs marked MCTUN_FRAG_MARK. Returns the fd or -errno (logged). */
 int group_socket_open(const struct config *cfg, unsigned int gid, bool marked_only);
 
+/* A packet socket that receives nothing and holds the interface in
+ * all-multicast mode while it is open (the kernel counts holders, so
+ * closing it undoes exactly this): a range in tc or xdp mode joins no
+ * group, and a NIC would otherwise filter out the groups nobody on the
+ * gateway joined. Returns the fd or -errno (logged). */
+int allmulti_open(unsigned int ifindex, const char *ifname);
+
 /*
  * Reads (a bounded number of) the datagrams waiting on group socket fd,
  * of group grp, and hands each to fn: all but our own re-injections looped

@@ -67,6 +67,14 @@ static int set_iface(void *ctx, const char *who, const char *val)
 	return cfg->ifname ? 0 : -ENOMEM;
 }
 
+/* A rewrite maps every datagram of g to one destination: to one group, or
+ * from a range to a range of the same length (host bits kept); a target
+ * of any port keeps the datagram's port. */
+static bool rewrite_defined(const struct mc_group *g, const struct mc_group *to)
+{
+	return to->plen == group_full_plen(to->family) || to->plen == g->plen;
+}
+
 static int set_group(void *ctx, const char *who, const char *val)
 {
 	struct config *cfg = ctx;
@@ -82,7 +90,7 @@ static int set_group(void *ctx, const char *who, const char *val)
 	}
 	strcpy(buf, val);
 	tok = strtok_r(buf, " \t", &save);
-	err = group_parse(who, tok ? tok : "", &gc.g);
+	err = group_parse_range(who, tok ? tok : "", &gc.g);
 	if (err)
 		return err;
 	while ((tok = strtok_r(NULL, " \t", &save))) {
@@ -111,9 +119,15 @@ static int set_group(void *ctx, const char *who, const char *val)
 				return -EINVAL;
 			}
 			snprintf(who_rw, sizeof(who_rw), "%s rewrite", who);
-			err = group_parse(who_rw, arg ? arg : "", &gc.to);
+			err = group_parse_range(who_rw, arg ? arg : "", &gc.to);
 			if (err)
 				return err;
+			if (gc.to.family == gc.g.family && !rewrite_defined(&gc.g, &gc.to)) {
+				pr_warn("%s: '%s': a rewrite target is one group (any port: keep the "
+					"port), or for a range a prefix of its length (/%u), which keeps "
+					"the address's host bits\n", who, val, gc.g.plen);
+				return -EINVAL;
+			}
 			if (gc.to.ssm) {
 				pr_warn("%s: '%s': the rewrite target takes no @SOURCE (mctun sends it)\n",
 					who, arg);
@@ -455,7 +469,10 @@ static const struct opt options[] = {
 	{ "group", 'g', "GROUP:PORT", OPT_LIST, set_group,
 	  "a group to carry, repeatable: 239.1.2.3:5000,\n"
 	  "[ff15::1]:5000, or source-specific\n"
-	  "232.1.1.1:5000@198.18.1.1; may go on with\n"
+	  "232.1.1.1:5000@198.18.1.1; or a range: a prefix,\n"
+	  "any port or both (239.192.0.0/16:5000,\n"
+	  "'239.192.0.0/16:*', '[ff15::/16]:*'), the most\n"
+	  "specific entry winning; may go on with\n"
 	  "'direction in|out|both' and 'rewrite GROUP:PORT'\n"
 	  "(quoted as one argument)" },
 	{ "listen", 'l', "ADDR:PORT", OPT_LIST, set_listen,
@@ -700,6 +717,9 @@ void config_free(struct config *cfg)
 /* What must hold once the file and the command line are both in. */
 static int check(const struct config *cfg)
 {
+	char name[GROUP_STRLEN];
+	unsigned int i;
+
 	if (!cfg->ifname) {
 		pr_warn("run: no interface (-i IFACE, or iface in a config file)\n");
 		return -EINVAL;
@@ -713,6 +733,21 @@ static int check(const struct config *cfg)
 		pr_warn("--framing udptunnel: carries exactly one group (-g), %u given\n",
 			cfg->ngroups);
 		return -EINVAL;
+	}
+	if (cfg->framing == MCTUN_FRAMING_UDPTUNNEL && group_is_range(&cfg->groups[0].g)) {
+		pr_warn("--framing udptunnel: '%s' is a range; the framing names no group, so "
+			"it carries one (GROUP:PORT)\n", group_str(&cfg->groups[0].g, name,
+								   sizeof(name)));
+		return -EINVAL;
+	}
+	/* a socket joins one group on one port */
+	for (i = 0; cfg->mode == MCTUN_MODE_SOCKET && i < cfg->ngroups; i++) {
+		if (group_is_range(&cfg->groups[i].g) && group_captures(&cfg->groups[i])) {
+			pr_warn("--mode socket: cannot capture the range %s (a socket joins one "
+				"group on one port): use --mode tc or xdp, or direction in\n",
+				group_str(&cfg->groups[i].g, name, sizeof(name)));
+			return -EINVAL;
+		}
 	}
 	/* udptunnel speaks plain TCP: TLS would only make it a stranger */
 	if (cfg->framing == MCTUN_FRAMING_UDPTUNNEL && tls_opts_on(&cfg->tls_opts)) {

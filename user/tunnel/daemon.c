@@ -259,6 +259,8 @@ static void teardown(struct daemon *d)
 		free(d->gs[i]);
 	}
 	free(d->gs);
+	if (d->allmulti >= 0)
+		close(d->allmulti);
 	for (i = 0; i < d->nlisteners; i++) {
 		close(d->listeners[i]->src.fd);
 		free(d->listeners[i]);
@@ -358,7 +360,7 @@ static int wait_events(struct daemon *d, struct epoll_event *evs, uint64_t wait_
 int daemon_run(struct config *cfg)
 {
 	struct daemon d = {
-		.cfg = cfg, .epfd = -1, .sig.fd = -1, .timer.fd = -1,
+		.cfg = cfg, .epfd = -1, .sig.fd = -1, .timer.fd = -1, .allmulti = -1,
 	};
 	struct epoll_event evs[MAX_EVENTS];
 	char allow_str[256] = "";

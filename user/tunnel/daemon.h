@@ -33,7 +33,8 @@ struct daemon {
 	uint64_t seq;                  /* next sequence number of our captures */
 	struct capture_bpf *bpf;       /* the BPF capture; NULL in socket mode */
 	struct src *ring_src;          /* epoll entry of the ring, tc mode */
-	struct gsock **gs;             /* per group of cfg; NULL: none (direction in) */
+	struct gsock **gs;             /* per group of cfg; NULL: none (direction in, a range) */
+	int allmulti;                  /* allmulti_open() while a range is captured, -1 */
 	struct listener **listeners;
 	unsigned int nlisteners;
 	struct gtable gtab;

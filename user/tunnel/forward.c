@@ -102,7 +102,7 @@ static void on_data(void *ctx, struct peer *p, struct frame *f)
 	}
 	/* the group first: frames that are dropped anyway must not take (and
 	 * flush) places in the table of origins */
-	gi = gtable_find(&d->gtab, d->cfg, h->family, h->group, h->dport);
+	gi = gtable_find(&d->gtab, d->cfg, h->family, h->group, h->dport, h->src);
 	if (gi < 0) {
 		d->st.drop_group++;
 		return;

@@ -5,39 +5,94 @@
 #include <string.h>
 
 #include "groups.h"
+#include "util.h"
 
 /* ---- by destination ------------------------------------------------------ */
 
-static unsigned int ghash(uint8_t family, const uint8_t *addr, uint16_t port)
+static const uint8_t zero16[16];
+
+static unsigned int kind_of(const struct mc_group *g)
+{
+	if (g->port)
+		return g->ssm ? MCTUN_RK_PORT_SRC : MCTUN_RK_PORT;
+	return g->ssm ? MCTUN_RK_SRC : MCTUN_RK_ANY;
+}
+
+static unsigned int ghash(uint8_t family, uint8_t plen, uint16_t port, const uint8_t *src,
+			  const uint8_t *addr)
 {
 	uint32_t h = 2166136261u ^ family;
 	int i;
 
+	h = (h ^ plen) * 16777619u;
+	h = (h ^ (port & 0xff)) * 16777619u;
+	h = (h ^ (port >> 8)) * 16777619u;
 	for (i = 0; i < 16; i++)
 		h = (h ^ addr[i]) * 16777619u;
-	h = (h ^ (port & 0xff)) * 16777619u;
-	return (h ^ (port >> 8)) * 16777619u;
+	for (i = 0; i < 16; i++)
+		h = (h ^ src[i]) * 16777619u;
+	return h;
 }
 
-int gtable_find(const struct gtable *gt, const struct config *cfg, uint8_t family,
-		const uint8_t *addr, uint16_t port)
+/* The entry of exactly this key: prefix addr/plen (host bits zero), port
+ * (0: any), source (zero16: any). */
+static int probe(const struct gtable *gt, const struct config *cfg, uint8_t family,
+		 uint8_t plen, uint16_t port, const uint8_t *src, const uint8_t *addr)
 {
-	unsigned int s = ghash(family, addr, port) & gt->mask, n;
+	unsigned int s = ghash(family, plen, port, src, addr) & gt->mask, n;
+	bool ssm = src != zero16;
 
 	for (n = 0; n <= gt->mask && gt->slot[s] >= 0; n++) {
 		const struct mc_group *g = &cfg->groups[gt->slot[s]].g;
 
-		if (g->family == family && g->port == port && !memcmp(g->addr, addr, 16))
+		if (g->family == family && g->plen == plen && g->port == port && g->ssm == ssm &&
+		    !memcmp(g->addr, addr, 16) && (!ssm || !memcmp(g->src, src, 16)))
 			return gt->slot[s];
 		s = (s + 1) & gt->mask;
 	}
 	return -1;
 }
 
+int gtable_find(const struct gtable *gt, const struct config *cfg, uint8_t family,
+		const uint8_t *addr, uint16_t port, const uint8_t *src)
+{
+	int fi = family == MCTUN_FAM_INET6, k, r;
+	unsigned int i, kinds = gt->kinds[fi];
+	/* the lookups in order of preference, as the BPF program makes them */
+	const struct { unsigned int kind; bool port, src; } try[] = {
+		{ MCTUN_RK_PORT_SRC, true, true }, { MCTUN_RK_PORT, true, false },
+		{ MCTUN_RK_SRC, false, true },     { MCTUN_RK_ANY, false, false },
+	};
+
+	for (i = 0; i < gt->nplens[fi]; i++) {
+		uint8_t plen = gt->plens[fi][i], a[16] = {};
+
+		memcpy(a, addr, plen / 8);
+		if (plen % 8)
+			a[plen / 8] = addr[plen / 8] & (0xff00 >> (plen % 8));
+		for (k = 0; k < (int)ARRAY_SIZE(try); k++) {
+			if (!(kinds & try[k].kind))
+				continue;
+			r = probe(gt, cfg, family, plen, try[k].port ? port : 0,
+				  try[k].src ? src : zero16, a);
+			if (r >= 0)
+				return r;
+		}
+	}
+	return -1;
+}
+
+static int cmp_plen_desc(const void *a, const void *b)
+{
+	return *(const uint8_t *)b - *(const uint8_t *)a;
+}
+
 int gtable_build(const struct config *cfg, struct gtable *gt)
 {
-	unsigned int size = 16, i;
+	unsigned int size = 16, i, fi;
+	bool seen[2][129] = {};
 
+	memset(gt, 0, sizeof(*gt));
 	while (size < 2 * cfg->ngroups)
 		size <<= 1;
 	gt->slot = malloc(size * sizeof(int));
@@ -47,14 +102,22 @@ int gtable_build(const struct config *cfg, struct gtable *gt)
 	gt->mask = size - 1;
 	for (i = 0; i < cfg->ngroups; i++) {
 		const struct mc_group *g = &cfg->groups[i].g;
-		unsigned int s = ghash(g->family, g->addr, g->port) & gt->mask;
+		const uint8_t *src = g->ssm ? g->src : zero16;
+		unsigned int s = ghash(g->family, g->plen, g->port, src, g->addr) & gt->mask;
 
-		if (gtable_find(gt, cfg, g->family, g->addr, g->port) >= 0)
-			continue;      /* same destination, other source: first wins */
+		fi = g->family == MCTUN_FAM_INET6;
+		gt->kinds[fi] |= kind_of(g);
+		if (!seen[fi][g->plen]) {
+			seen[fi][g->plen] = true;
+			gt->plens[fi][gt->nplens[fi]++] = g->plen;
+		}
+		/* config.c refuses a group given twice: every key is new */
 		while (gt->slot[s] >= 0)
 			s = (s + 1) & gt->mask;
 		gt->slot[s] = i;
 	}
+	for (fi = 0; fi < 2; fi++)
+		qsort(gt->plens[fi], gt->nplens[fi], 1, cmp_plen_desc);
 	return 0;
 }
 
@@ -152,18 +215,22 @@ __u32 groups_dir_flags(const struct cfg_group *gc)
 static int entry_cmp(const void *a, const void *b)
 {
 	const struct group_entry *x = a, *y = b;
-	int r = memcmp(&x->k, &y->k, sizeof(x->k));
+	int r = (x->map > y->map) - (x->map < y->map);
 
+	if (!r)
+		r = memcmp(x->key, y->key, sizeof(x->key));
 	return r ? r : (x->ord > y->ord) - (x->ord < y->ord);
 }
 
-int groups_bpf_entries(const struct config *cfg, struct group_entry **out, unsigned int *n)
+int groups_bpf_entries(const struct config *cfg, struct group_entry **out, unsigned int *n,
+		       __u32 *kinds)
 {
 	struct group_entry *e;
 	unsigned int i, k = 0, j;
 
 	*out = NULL;
 	*n = 0;
+	*kinds = 0;
 	if (!cfg || !cfg->ngroups)
 		return 0;
 	e = calloc(2 * cfg->ngroups, sizeof(*e));
@@ -173,26 +240,42 @@ int groups_bpf_entries(const struct config *cfg, struct group_entry **out, unsig
 		const struct cfg_group *gc = &cfg->groups[i];
 		struct group_entry *x = &e[k++];
 
+		x->v.id = gc->id;
+		x->v.flags = groups_dir_flags(gc);
+		x->v.plen = gc->g.plen;
+		x->ord = i;
+		if (group_is_range(&gc->g)) {
+			x->map = GE_RANGES;
+			x->r.prefixlen = MCTUN_RANGE_FIXED_BITS + gc->g.plen;
+			x->r.family = gc->g.family;
+			x->r.port = htons(gc->g.port);
+			if (gc->g.ssm)
+				memcpy(x->r.src, gc->g.src, 16);
+			memcpy(x->r.addr, gc->g.addr, 16);
+			x->v.flags |= MCTUN_GF_RANGE;
+			*kinds |= kind_of(&gc->g);
+			continue;
+		}
+		x->map = GE_GROUPS;
 		x->k.family = gc->g.family;
 		x->k.port = htons(gc->g.port);
 		memcpy(x->k.addr, gc->g.addr, 16);
 		if (gc->g.ssm)
 			memcpy(x->k.src, gc->g.src, 16);
-		x->v.id = gc->id;
-		x->v.flags = groups_dir_flags(gc);
-		x->ord = i;
 		if (!group_captures(gc))
 			continue;
 		x = &e[k++];
+		x->map = GE_GROUPS;
 		x->k.family = gc->g.family;
 		memcpy(x->k.addr, gc->g.addr, 16);
 		x->v.id = gc->id;
 		x->v.flags = MCTUN_GF_ADDR;
+		x->v.plen = gc->g.plen;
 		x->ord = i;
 	}
 	qsort(e, k, sizeof(*e), entry_cmp);
 	for (i = j = 0; i < k; i++)     /* the first of equal keys stays */
-		if (!j || memcmp(&e[j - 1].k, &e[i].k, sizeof(e[i].k)))
+		if (!j || e[j - 1].map != e[i].map || memcmp(e[j - 1].key, e[i].key, sizeof(e[i].key)))
 			e[j++] = e[i];
 	*out = e;
 	*n = j;

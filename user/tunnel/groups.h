@@ -13,18 +13,27 @@
 #include "config.h"
 #include "mctun.h"
 
-/* Index by (family, address, port): open addressing, -1 = empty. */
+/* Index by (family, prefix, port, source): open addressing, -1 = empty;
+ * and per family which prefix lengths are in use, longest first, and
+ * which kinds of entry (MCTUN_RK_*, exact groups counted as a port and a
+ * source or not). */
 struct gtable {
 	int *slot;
 	unsigned int mask;
+	uint8_t plens[2][129];         /* [0] IPv4, [1] IPv6 */
+	unsigned int nplens[2];
+	unsigned int kinds[2];
 };
 
-/* Index cfg's groups into gt (of the same source, the first one wins). */
+/* Index cfg's groups into gt. */
 int gtable_build(const struct config *cfg, struct gtable *gt);
 void gtable_free(struct gtable *gt);
-/* Index into cfg->groups of the group (family, addr, port), or -1. */
+/* Index into cfg->groups of the group a datagram to (family, addr, port)
+ * from src belongs to, or -1: the most specific, as the BPF program
+ * chooses (bpf/mctun.bpf.c, lookup_group): the longest prefix; of equal
+ * ones a port before any port, then a source before any source. */
 int gtable_find(const struct gtable *gt, const struct config *cfg, uint8_t family,
-		const uint8_t *addr, uint16_t port);
+		const uint8_t *addr, uint16_t port, const uint8_t *src);
 
 /* For each group of a, its index in b (same address, port and source), or
  * -1; into a_in_b[a->ngroups]. Returns 0 or -ENOMEM. */
@@ -38,17 +47,28 @@ int groups_assign_ids(const struct config *old, struct config *cfg, const int *n
 /* A group's MCTUN_GF_* direction flags, as its BPF entry carries them. */
 __u32 groups_dir_flags(const struct cfg_group *gc);
 
-/* One entry of mctun_groups, and which group of its config made it. */
+/* One entry of mctun_groups or of mctun_ranges, and which group of its
+ * config made it. */
 struct group_entry {
-	struct mctun_group_key k;
+	uint8_t map;                   /* GE_GROUPS or GE_RANGES */
+	union {
+		struct mctun_group_key k;      /* GE_GROUPS */
+		struct mctun_range_key r;      /* GE_RANGES */
+		uint8_t key[sizeof(struct mctun_range_key)];
+	};
 	struct mctun_group_val v;
 	unsigned int ord;
 };
 
-/* The entries cfg puts in mctun_groups (none for NULL), sorted by key: one
- * per group, and one per address of the groups it captures (port 0, no
- * source, for fragments; the first such group in the config gives its id).
- * *out is malloc'ed. Returns 0 or -ENOMEM. */
-int groups_bpf_entries(const struct config *cfg, struct group_entry **out, unsigned int *n);
+enum { GE_GROUPS, GE_RANGES };
+
+/* The entries cfg puts in the BPF maps (none for NULL), sorted by map and
+ * key. Each exact group makes one in mctun_groups, and one per address of
+ * those it captures (port 0, no source, for fragments; the first such
+ * group in the config gives its id); each range one in mctun_ranges.
+ * *out is malloc'ed; *kinds gets the MCTUN_RK_* of the ranges. Returns 0
+ * or -ENOMEM. */
+int groups_bpf_entries(const struct config *cfg, struct group_entry **out, unsigned int *n,
+		       __u32 *kinds);
 
 #endif

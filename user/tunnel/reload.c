@@ -44,6 +44,8 @@ struct plan {
 	bool *ls_new;          /* ... opened by this call */
 	bool *ls_defer;        /* its port is held by a listener this call removes */
 	struct gtable gt;
+	int allmulti;          /* opened by this call for the ranges, -1 */
+	bool need_allmulti;    /* the new config captures a range */
 };
 
 static void plan_free(struct plan *pl)
@@ -171,12 +173,17 @@ static int prepare(struct daemon *d, const struct config *old, struct config *cf
 			return err;
 	}
 
-	/* Group sockets, which also join: for groups captured here. */
+	/* Group sockets, which also join: for groups captured here (no
+	 * socket joins a range: the interface takes all multicast instead). */
 	for (i = 0; i < cfg->ngroups; i++) {
 		int o = pl->n2o[i], fd;
 
 		if (!group_captures(&cfg->groups[i]))
 			continue;
+		if (group_is_range(&cfg->groups[i].g)) {
+			pl->need_allmulti = true;
+			continue;
+		}
 		if (o >= 0 && d->gs && d->gs[o]) {
 			pl->gs[i] = d->gs[o];
 			continue;
@@ -223,6 +230,12 @@ static int prepare(struct daemon *d, const struct config *old, struct config *cf
 		pl->ls_new[j] = true;
 	}
 
+	if (pl->need_allmulti && d->allmulti < 0) {
+		pl->allmulti = allmulti_open(cfg->ifindex, cfg->ifname);
+		if (pl->allmulti < 0)
+			return pl->allmulti;
+	}
+
 	/* Last, as it changes what the BPF program captures at once. */
 	if (d->bpf) {
 		for (i = 0; i < cfg->ngroups; i++) {
@@ -246,6 +259,8 @@ static void unprepare(const struct config *cfg, struct plan *pl)
 {
 	unsigned int i;
 
+	if (pl->allmulti >= 0)
+		close(pl->allmulti);
 	for (i = 0; pl->gs && pl->gs_new && i < cfg->ngroups; i++) {
 		if (!pl->gs_new[i] || !pl->gs[i])
 			continue;
@@ -309,6 +324,13 @@ static void commit_groups(struct daemon *d, const struct config *old, struct con
 	free(d->gtab.slot);
 	d->gtab = pl->gt;
 	pl->gt.slot = NULL;
+	if (pl->allmulti >= 0) {
+		d->allmulti = pl->allmulti;
+		pl->allmulti = -1;
+	} else if (!pl->need_allmulti && d->allmulti >= 0) {
+		close(d->allmulti);
+		d->allmulti = -1;
+	}
 }
 
 static void commit_listeners(struct daemon *d, const struct config *old, struct config *cfg,
@@ -449,7 +471,7 @@ void listener_warn_open(const struct config *cfg, unsigned int j)
 
 int daemon_apply(struct daemon *d, const struct config *old, struct config *cfg)
 {
-	struct plan pl = { 0 };
+	struct plan pl = { .allmulti = -1 };
 	bool quiet = !old;
 	int err;
 
