@@ -18,6 +18,7 @@ def cname: {direct: "direct path (no tunnel)", tc: "mctun --mode tc", xdp: "mctu
 | ($all | map(select(.kind == "contender"))) as $cs
 | ($all | map(select(.kind == "fanout"))) as $fo
 | ($all | map(select(.kind == "groups"))) as $gr
+| ($all | map(select(.kind == "ranges"))) as $rg
 | def c($n; $s): ($cs | map(select(.name == $n and .size == $s and .status == "ok")) | .[0]);
   def top($n; $s): (c($n; $s) | if . == null then null else .top_pps end);
   def topstr($r): if $r == null then "—" elif $r.capped then "≥ " + ($r.top_pps | commas) + " (sender-capped)" else ($r.top_pps | commas) end;
@@ -132,8 +133,17 @@ def cname: {direct: "direct path (no tunnel)", tc: "mctun --mode tc", xdp: "mctu
     if .status == "ok" then
 	"| \(.n | commas) | \(topstr(.)) | \(if $g1 then (.top_pps * 100 / $g1 | round | tostring) + " %" else "—" end) "
 	+ "| \(.startup_s) s | \(.cmdline_bytes | commas) bytes | \(.hwm_kb | map(mib) | join(" / ")) |"
-    else "| \(.n | commas) | skipped: \(.note) | | | | |" end )),
+    else "| \(.n | commas) | skipped: \(.note) | | | | |" end ),
+  ( $rg[] |
+    if .status == "ok" then
+	"| \(.n | commas) ranges | \(topstr(.)) | \(if $g1 then (.top_pps * 100 / $g1 | round | tostring) + " %" else "—" end) "
+	+ "| \(.startup_s) s | \(.cmdline_bytes | commas) bytes | \(.hwm_kb | map(mib) | join(" / ")) |"
+    else "| \(.n | commas) ranges | skipped: \(.note) | | | | |" end )),
 "",
+(if ($rg | length) > 0 then
+"N ranges: N-1 `/24` prefixes of other groups (half `:*`, half `:5000`) and the active group's "
+	+ "`239.1.0.0/24:*`, no exact group: every datagram misses the exact groups' hash and is matched in the "
+	+ "LPM trie (two kinds of lookup).", "" else empty end),
 # ---- method ----
 "## How it is measured",
 "",

@@ -56,6 +56,7 @@ FANOUT_NS=${BENCH_FANOUT-1 10 100}      # empty: no fan-out runs
 FANOUT_RATE=10000
 FANOUT_MODE=tc
 GROUP_NS=${BENCH_GROUPS-1 100 10000}  # empty: no groups runs
+RANGE_NS=${BENCH_RANGES-10000}       # empty: no ranges runs
 MAX_DOUBLE=6          # 25k .. 800k
 MAX_HALVE=6           # .. 390 pps
 LOSS_PPM=1000         # a step passes with loss under 0.1 %
@@ -589,6 +590,45 @@ if [ -n "$GROUP_NS" ] && [[ " $SIZES " == *" 200 "* ]]; then
 			--argjson argbytes "$argbytes" \
 			--argjson cpu "$(printf '%s\n' "${TOP_CPU[@]}" | jq -sc 'map(tonumber? // null)')" \
 			'{kind: "groups", n: $n, status: "ok", top_pps: $top, capped: $capped, startup_s: $startup,
+			  hwm_kb: $hwm, alive: $alive, cmdline_bytes: $argbytes, cpu_us: $cpu}'
+		log "top $TOP pps; start-up ${startup}s (both gateways); command line $argbytes bytes"
+	done
+fi
+
+# ---- configured ranges -----------------------------------------------------
+# Both gateways carry N ranges: N-1 /24s elsewhere (half of them any port,
+# half port 5000: two kinds of lookup in the trie) and the active group's
+# /24 of any port; no exact group, so every datagram is matched in the
+# trie after missing the exact groups' hash.
+if [ -n "$RANGE_NS" ] && [[ " $SIZES " == *" 200 "* ]]; then
+	seed=${TOPS[tc/200]:-0}
+	seed=$((seed > 8000 ? seed / 2 : START_PPS))
+	for n in $RANGE_NS; do
+		say "ranges: $n configured, one active (tc mode, 200 bytes)"
+		args=()
+		for ((i = 1; i < n; i++)); do
+			args+=(-g "239.$((i / 256 + 2)).$((i % 256)).0/24:$( ((i % 2)) && echo '*' || echo 5000)")
+		done
+		args+=(-g "${GROUP%.*}.0/24:*")
+		t_start=$(date +%s%N)
+		WAIT_STEPS=1200 tunnel_start tc "${args[@]}"; rc=$?
+		startup=$(awk -v a="$t_start" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+		if [ "$rc" != 0 ]; then
+			log "skipped: $NOTE"
+			rec --argjson n "$n" --arg note "$NOTE" '{kind: "ranges", n: $n, status: "skipped", note: $note}'
+			continue
+		fi
+		argbytes=$(tr '\0' ' ' <"/proc/$(gw_pid g1)/cmdline" | wc -c)
+		DEATHS=0
+		BISECT=$GROUP_BISECT search "ranges$n/200" 200 "$seed"
+		alive=true; ((DEATHS == 0)) && tunnel_alive || alive=false
+		mem=$(hwms)
+		tunnel_stop tc
+		rec --argjson n "$n" --argjson top "$TOP" --argjson capped "$TOP_CAPPED" \
+			--argjson startup "$startup" --argjson hwm "$mem" --argjson alive "$alive" \
+			--argjson argbytes "$argbytes" \
+			--argjson cpu "$(printf '%s\n' "${TOP_CPU[@]}" | jq -sc 'map(tonumber? // null)')" \
+			'{kind: "ranges", n: $n, status: "ok", top_pps: $top, capped: $capped, startup_s: $startup,
 			  hwm_kb: $hwm, alive: $alive, cmdline_bytes: $argbytes, cpu_us: $cpu}'
 		log "top $TOP pps; start-up ${startup}s (both gateways); command line $argbytes bytes"
 	done
