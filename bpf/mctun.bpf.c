@@ -347,6 +347,65 @@ static __always_inline enum verdict mark_fragment(struct mctun_stats *st,
 	return V_MARK;
 }
 
+/* How push() went. */
+enum push_result {
+	PUSHED,
+	PUSH_CUT,      /* the packet is shorter than its headers say */
+	PUSH_FULL,     /* the ring had no room */
+	PUSH_NONE,     /* no scratch slot, or beyond MCTUN_MAX_PAYLOAD */
+};
+
+/*
+ * One event into the ring: the header from p and the arguments, then len
+ * bytes of the packet from off, staged in this CPU's scratch slot. The
+ * caller counts the result.
+ */
+static __always_inline enum push_result push(void *ctx, bool xdp, const struct pkt *p,
+					     __u8 dir, __u32 group_id, __be16 sport,
+					     __be16 dport, __u32 off, __u32 len)
+{
+	struct scratch *s;
+	__u32 cpu;
+	__u64 n;
+
+	cpu = bpf_get_smp_processor_id();
+	s = bpf_map_lookup_elem(&mctun_scratch, &cpu);
+	if (!s)
+		return PUSH_NONE;
+	s->ev.tstamp_ns = bpf_ktime_get_ns();
+	s->ev.len = len;
+	s->ev.group_id = group_id;
+	s->ev.family = p->family;
+	s->ev.dir = dir;
+	s->ev.ttl = p->ttl;
+	s->ev.tos = p->tos;
+	s->ev.sport = sport;
+	s->ev.dport = dport;
+	__builtin_memcpy(s->ev.src, p->src, 16);
+	__builtin_memcpy(s->ev.dst, p->dst, 16);
+	/*
+	 * Sizes handed to helpers must carry their bounds in the register the
+	 * helper gets: older verifiers (Linux 6.1) do not see bounds proved on
+	 * a copy. The empty asm hides the value from clang, so the checks and
+	 * the mask below stay on the very registers passed.
+	 */
+	n = len;
+	asm volatile("" : "+r"(n));
+	if (n > MCTUN_MAX_PAYLOAD)
+		return PUSH_NONE;
+	if (n) {
+		__u64 m = n - 1;
+
+		asm volatile("" : "+r"(m));
+		m = (m & (MCTUN_MAX_PAYLOAD - 1)) + 1;   /* == n, provably in [1, MAX] */
+		if (load(ctx, xdp, off, s->data, m))
+			return PUSH_CUT;
+	}
+	if (bpf_ringbuf_output(&mctun_ring, s, sizeof(s->ev) + n, 0))
+		return PUSH_FULL;
+	return PUSHED;
+}
+
 /*
  * The body shared by every hook. `dir` and `xdp` are constants after
  * inlining, so each program keeps only its own branches.
@@ -357,12 +416,10 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 	struct mctun_stats *st = stats();
 	struct mctun_group_val *g;
 	struct mctun_gstats *gs;
-	struct scratch *s;
 	struct udphdr udp;
 	struct pkt p = {};
-	__u32 cpu, len;
 	bool in_only;
-	__u64 n;
+	__u32 len;
 	int r;
 
 	bool tc_behind_xdp = xdp_mode && !xdp && dir == MCTUN_DIR_INGRESS;
@@ -457,52 +514,25 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 		return V_PASS;
 	}
 
-	cpu = bpf_get_smp_processor_id();
-	s = bpf_map_lookup_elem(&mctun_scratch, &cpu);
-	if (!s)
-		return V_PASS;
-	s->ev.tstamp_ns = bpf_ktime_get_ns();
-	s->ev.len = len;
-	s->ev.group_id = g->id;
-	s->ev.family = p.family;
-	s->ev.dir = dir;
-	s->ev.ttl = p.ttl;
-	s->ev.tos = p.tos;
-	s->ev.sport = udp.source;
-	s->ev.dport = udp.dest;
-	__builtin_memcpy(s->ev.src, p.src, 16);
-	__builtin_memcpy(s->ev.dst, p.dst, 16);
-	/*
-	 * Sizes handed to helpers must carry their bounds in the register the
-	 * helper gets: older verifiers (Linux 6.1) do not see bounds proved on
-	 * a copy. The empty asm hides the value from clang, so the checks and
-	 * the mask below stay on the very registers passed.
-	 */
-	n = len;
-	asm volatile("" : "+r"(n));
-	if (n > MCTUN_MAX_PAYLOAD)
-		return V_PASS;
-	if (n) {
-		__u64 m = n - 1;
-
-		asm volatile("" : "+r"(m));
-		m = (m & (MCTUN_MAX_PAYLOAD - 1)) + 1;   /* == n, provably in [1, MAX] */
-		if (load(ctx, xdp, p.l4off + sizeof(udp), s->data, m)) {
-			st->malformed++;
-			return V_PASS;
+	switch (push(ctx, xdp, &p, dir, g->id, udp.source, udp.dest, p.l4off + sizeof(udp), len)) {
+	case PUSHED:
+		st->pushed++;
+		st->pushed_bytes += len;
+		if (gs) {
+			gs->packets++;
+			gs->bytes += len;
 		}
-	}
-	if (bpf_ringbuf_output(&mctun_ring, s, sizeof(s->ev) + n, 0)) {
+		break;
+	case PUSH_CUT:
+		st->malformed++;
+		break;
+	case PUSH_FULL:
 		st->ring_full++;
 		if (gs)
 			gs->ring_full++;
-		return V_PASS;
-	}
-	st->pushed++;
-	st->pushed_bytes += len;
-	if (gs) {
-		gs->packets++;
-		gs->bytes += len;
+		break;
+	case PUSH_NONE:
+		break;
 	}
 	return V_PASS;
 skip_in:
