@@ -2,9 +2,13 @@
 /*
  * mctun data path: pick the configured groups' UDP datagrams off an
  * interface and copy them, with their metadata, into a ring buffer.
- * Packets always continue unchanged (TC_ACT_OK / XDP_PASS); the only
- * side effect is a mark bit on fragments of configured groups, which
- * steers their reassembled datagram to the daemon's per-group socket.
+ * With the load-time switch `learn` on, the IGMP and MLD messages that
+ * arrive from the island go into the same ring too (group_id
+ * MCTUN_GID_MEMBERSHIP), for the daemon to learn which groups its hosts
+ * join and leave. Packets always continue unchanged (TC_ACT_OK /
+ * XDP_PASS); the only side effect is a mark bit on fragments of configured
+ * groups, which steers their reassembled datagram to the daemon's
+ * per-group socket.
  *
  * Map roles: mctun_groups, mctun_ranges and mctun_selfport (and the global
  * range_kinds) are written only by the daemon (control plane); mctun_stats and mctun_gstats are bumped
@@ -16,6 +20,8 @@
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/icmpv6.h>
+#include <linux/igmp.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -43,6 +49,10 @@ const volatile __u32 mtu = 1500;
 
 /* The mark set on fragments of configured groups (MCTUN_FRAG_MARK). */
 const volatile __u32 frag_mark = MCTUN_FRAG_MARK;
+
+/* Membership learning: IGMP and MLD messages are handed to the daemon
+ * (membership()). Off, the verifier prunes all of it. Set before load. */
+const volatile __u8 learn = 0;
 
 /* Zero at run time; see hold_info(). */
 const volatile __u8 never = 0;
@@ -357,8 +367,8 @@ enum push_result {
 
 /*
  * One event into the ring: the header from p and the arguments, then len
- * bytes of the packet from off, staged in this CPU's scratch slot. The
- * caller counts the result.
+ * bytes of the packet from off, staged in this CPU's scratch slot. Shared
+ * by datagrams and membership messages; the caller counts the result.
  */
 static __always_inline enum push_result push(void *ctx, bool xdp, const struct pkt *p,
 					     __u8 dir, __u32 group_id, __be16 sport,
@@ -406,6 +416,77 @@ static __always_inline enum push_result push(void *ctx, bool xdp, const struct p
 	return PUSHED;
 }
 
+/* An IGMP message type mctun hands on: queries, reports of every version,
+ * leaves; not DVMRP, PIM v1, mtrace or router discovery. */
+static __always_inline bool igmp_type(__u8 t)
+{
+	return t == IGMP_HOST_MEMBERSHIP_QUERY || t == IGMP_HOST_MEMBERSHIP_REPORT ||
+	       t == IGMPV2_HOST_MEMBERSHIP_REPORT || t == IGMP_HOST_LEAVE_MESSAGE ||
+	       t == IGMPV3_HOST_MEMBERSHIP_REPORT;
+}
+
+/* An MLD message: query, report, done, MLDv2 report. */
+static __always_inline bool mld_type(__u8 t)
+{
+	return t == ICMPV6_MGM_QUERY || t == ICMPV6_MGM_REPORT || t == ICMPV6_MGM_REDUCTION ||
+	       t == ICMPV6_MLD2_REPORT;
+}
+
+/* The shortest message of either protocol: IGMP's header, an MLDv2 report
+ * without records. */
+#define MSHIP_MIN_LEN 8
+
+/*
+ * A packet other than UDP, with learning on: an IGMP or MLD message that
+ * arrived from the island is copied into the ring for the daemon. Only on
+ * ingress and not looped back (the host's own reports and queries leave
+ * by egress and loop back), never a fragment; in XDP mode only the XDP
+ * hook gets here for an unfragmented packet, as for datagrams. Anything
+ * else (neighbour discovery, echo...) costs one byte read.
+ */
+static __always_inline enum verdict membership(void *ctx, bool xdp, __u8 dir, __u32 l3off,
+					       bool loopback, const struct pkt *p,
+					       struct mctun_stats *st)
+{
+	bool v4 = p->family == MCTUN_FAM_INET;
+	__u32 hdrs = p->l4off - l3off;   /* IP header with options or extensions */
+	__u32 len;
+	__u8 type;
+
+	if (dir != MCTUN_DIR_INGRESS || loopback || p->frag != FRAG_NONE)
+		return V_PASS;
+	if (p->proto != (v4 ? IPPROTO_IGMP : IPPROTO_ICMPV6))
+		return V_PASS;
+	if (load(ctx, xdp, p->l4off, &type, sizeof(type))) {
+		st->malformed++;
+		return V_PASS;
+	}
+	if (v4 ? !igmp_type(type) : !mld_type(type))
+		return V_PASS;
+	if (p->ip_len < hdrs + MSHIP_MIN_LEN) {
+		st->malformed++;
+		return V_PASS;
+	}
+	len = p->ip_len - hdrs;
+	switch (push(ctx, xdp, p, dir, MCTUN_GID_MEMBERSHIP, 0, 0, p->l4off, len)) {
+	case PUSHED:
+		if (v4)
+			st->igmp++;
+		else
+			st->mld++;
+		break;
+	case PUSH_CUT:
+		st->malformed++;
+		break;
+	case PUSH_FULL:
+		st->ring_full++;
+		break;
+	case PUSH_NONE:
+		break;
+	}
+	return V_PASS;
+}
+
 /*
  * The body shared by every hook. `dir` and `xdp` are constants after
  * inlining, so each program keeps only its own branches.
@@ -439,6 +520,8 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 		return V_PASS;
 	if (xdp && p.frag != FRAG_NONE)
 		return V_PASS;
+	if (learn && p.proto != IPPROTO_UDP)
+		return membership(ctx, xdp, dir, l3off, loopback, &p, st);
 	if (p.frag == FRAG_LATER) {
 		/* No UDP header here: recognise the group by address only. */
 		if (p.proto != IPPROTO_UDP)

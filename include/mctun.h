@@ -121,9 +121,11 @@ struct mctun_stats {
 	__u64 matched;       /* datagrams of a configured group */
 	__u64 ingress;       /* ... of which seen on ingress */
 	__u64 egress;        /* ... of which seen on egress (local senders) */
-	__u64 pushed;        /* events written into the ring */
-	__u64 pushed_bytes;  /* datagram bytes written into the ring */
-	__u64 ring_full;     /* events lost: ring had no room */
+	__u64 pushed;        /* datagrams written into the ring (membership
+			      * messages are counted in igmp and mld only) */
+	__u64 pushed_bytes;  /* their payload bytes */
+	__u64 ring_full;     /* events lost: ring had no room (datagrams and
+			      * membership messages) */
 	__u64 self;          /* skipped: sent by mctun's own socket */
 	__u64 loopback;      /* skipped: loopback copy, seen at egress */
 	__u64 fragments;     /* fragments left to reassembly + socket */
@@ -134,6 +136,8 @@ struct mctun_stats {
 	__u64 range_frags;   /* fragmented datagrams of a group matched only by a
 			      * range: not carried (reassembly needs a socket that
 			      * joined the group, and nobody joins a whole range) */
+	__u64 igmp;          /* IGMP messages handed to the daemon (learn on) */
+	__u64 mld;           /* MLD messages handed to the daemon (learn on) */
 };
 
 /* Per-group counters (per CPU), indexed by mctun_group_val.id. */
@@ -145,13 +149,14 @@ struct mctun_gstats {
 };
 
 /*
- * One ring entry: this header, then `len` bytes of UDP payload.
+ * One ring entry: this header, then `len` bytes of UDP payload, or of a
+ * membership message when group_id is MCTUN_GID_MEMBERSHIP.
  * Entries are written by the BPF program only.
  */
 struct mctun_event {
 	__u64 tstamp_ns;     /* host; bpf_ktime_get_ns() at capture */
 	__u32 len;           /* host; payload bytes following this header */
-	__u32 group_id;      /* host; mctun_group_val.id */
+	__u32 group_id;      /* host; mctun_group_val.id, or MCTUN_GID_MEMBERSHIP */
 	__u8  family;        /* MCTUN_FAM_* */
 	__u8  dir;           /* MCTUN_DIR_* */
 	__u8  ttl;           /* TTL / hop limit as received */
@@ -161,6 +166,24 @@ struct mctun_event {
 	__u8  src[16];       /* net; sender's address */
 	__u8  dst[16];       /* net; group address */
 };
+
+/*
+ * group_id of an event that carries an IGMP or MLD message instead of a
+ * datagram; only with the program's load-time switch `learn` on. The
+ * message was seen on ingress (not looped back, not a fragment) and is
+ * one of IGMP query 0x11, reports 0x12, 0x16, 0x22, leave 0x17, or of
+ * ICMPv6 MLD query 130, report 131, done 132, MLDv2 report 143. The
+ * payload is the message from the IGMP header (IPv4) or from the ICMPv6
+ * header (IPv6), len as long as the IP header says it is (IPv4: total
+ * length less the header with its options; IPv6: payload length less the
+ * extension headers), at least 8; nothing of it is checked beyond its type
+ * (checksum, code, records: the daemon's job). src and dst are the IP
+ * addresses (dst: 224.0.0.22, ff02::16, a group...), ttl and tos as
+ * received, sport and dport 0, dir MCTUN_DIR_INGRESS. Counted in
+ * mctun_stats' igmp or mld, never in pushed, pushed_bytes or mctun_gstats;
+ * when the ring is full, in ring_full.
+ */
+#define MCTUN_GID_MEMBERSHIP 0xffffffffu
 
 /*
  * ---- The daemon's record of itself ----

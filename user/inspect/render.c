@@ -18,7 +18,7 @@ const struct counter_field bpf_fields[] = {
 	FIELD(mctun_stats, pushed_bytes), FIELD(mctun_stats, ring_full),
 	FIELD(mctun_stats, self), FIELD(mctun_stats, loopback), FIELD(mctun_stats, fragments),
 	FIELD(mctun_stats, too_big), FIELD(mctun_stats, malformed), FIELD(mctun_stats, dir_in),
-	FIELD(mctun_stats, range_frags),
+	FIELD(mctun_stats, range_frags), FIELD(mctun_stats, igmp), FIELD(mctun_stats, mld),
 };
 const unsigned int n_bpf_fields = ARRAY_SIZE(bpf_fields);
 
@@ -387,6 +387,9 @@ static void prom_bpf(FILE *f, const struct counters *c)
 		VARIANT(mctun_stats, "self", self), VARIANT(mctun_stats, "loopback", loopback),
 		VARIANT(mctun_stats, "direction_in", dir_in),
 	};
+	static const struct prom_variant membership[] = {
+		VARIANT(mctun_stats, "igmp", igmp), VARIANT(mctun_stats, "mld", mld),
+	};
 	static const struct prom_variant dropped[] = {
 		VARIANT(mctun_stats, "ring_full", ring_full),
 		VARIANT(mctun_stats, "too_big", too_big),
@@ -415,6 +418,9 @@ static void prom_bpf(FILE *f, const struct counters *c)
 		      "re-injections (self), looped-back copies of local sends (loopback), "
 		      "groups carried only from the tunnel (direction_in).",
 		      "reason", skipped, ARRAY_SIZE(skipped));
+	prom_variants(f, c, s, "mctun_bpf_membership_messages_total", "counter",
+		      "IGMP and MLD messages from the island handed to the daemon "
+		      "(membership learning).", "protocol", membership, ARRAY_SIZE(membership));
 	prom_variants(f, c, s, "mctun_bpf_dropped_packets_total", "counter",
 		      "Packets the BPF program lost (ring_full) or could not parse.", "reason",
 		      dropped, ARRAY_SIZE(dropped));

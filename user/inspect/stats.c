@@ -54,6 +54,7 @@ static void usage(FILE *f)
 "  mctun_bpf_pushed_packets_total, mctun_bpf_pushed_bytes_total,\n"
 "  mctun_bpf_fragments_total,\n"
 "  mctun_bpf_skipped_packets_total{reason=self|loopback|direction_in},\n"
+"  mctun_bpf_membership_messages_total{protocol=igmp|mld},\n"
 "  mctun_bpf_dropped_packets_total{reason=ring_full|too_big|malformed},\n"
 "  mctun_group_{packets,bytes,fragments}_total{group},\n"
 "  mctun_group_dropped_packets_total{group,reason=ring_full},\n"
