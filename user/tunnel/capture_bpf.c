@@ -29,7 +29,10 @@
 
 struct capture_bpf {
 	capture_fn fn;                 /* each datagram from the ring goes here */
+	capture_mship_fn mship_fn;     /* each membership message, NULL: dropped */
 	void *ctx;
+	bool learn;                    /* the program hands on IGMP and MLD */
+	uint64_t mship_dropped;        /* membership messages with no mship_fn */
 	struct mctun_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_tc_hook hook;
@@ -171,9 +174,19 @@ static int on_event(void *ctx, void *data, size_t size)
 	const struct mctun_event *ev = data;
 	struct data_hdr h = {};
 
+	if (size < sizeof(*ev) || size - sizeof(*ev) < ev->len)
+		return 0;
+	/* an IGMP or MLD message is never a datagram: it never goes out */
+	if (ev->group_id == MCTUN_GID_MEMBERSHIP) {
+		if (cap->mship_fn)
+			cap->mship_fn(cap->ctx, ev, (const uint8_t *)(ev + 1), ev->len);
+		else
+			cap->mship_dropped++;
+		return 0;
+	}
 	/* group_id may be of a group a reload has removed since: it was
 	 * captured while configured, and goes out */
-	if (size < sizeof(*ev) || size - sizeof(*ev) < ev->len || ev->group_id >= MCTUN_MAX_GROUPS)
+	if (ev->group_id >= MCTUN_MAX_GROUPS)
 		return 0;
 	h.family = ev->family;
 	h.ttl = ev->ttl;
@@ -288,8 +301,8 @@ static int load_error(int err)
 	return err;
 }
 
-int capture_bpf_open(const struct config *cfg, capture_fn fn, void *ctx,
-		     struct capture_bpf **out)
+int capture_bpf_open(const struct config *cfg, bool learn, capture_fn fn,
+		     capture_mship_fn mship_fn, void *ctx, struct capture_bpf **out)
 {
 	struct capture_bpf *cap;
 	__u32 l2 = 14, mtu = 0;
@@ -300,7 +313,9 @@ int capture_bpf_open(const struct config *cfg, capture_fn fn, void *ctx,
 	if (!cap)
 		return -ENOMEM;
 	cap->fn = fn;
+	cap->mship_fn = mship_fn;
 	cap->ctx = ctx;
+	cap->learn = learn;
 	cap->lock = -1;
 	*out = cap;
 
@@ -341,6 +356,7 @@ int capture_bpf_open(const struct config *cfg, capture_fn fn, void *ctx,
 	cap->skel->rodata->mtu = mtu;
 	cap->skel->rodata->frag_mark = MCTUN_FRAG_MARK;
 	cap->skel->rodata->xdp_mode = cfg->mode == MCTUN_MODE_XDP;
+	cap->skel->rodata->learn = learn;
 	if (cfg->mode != MCTUN_MODE_XDP)
 		bpf_program__set_autoload(cap->skel->progs.mctun_xdp, false);
 	ncpus = libbpf_num_possible_cpus();
@@ -377,6 +393,11 @@ int capture_bpf_open(const struct config *cfg, capture_fn fn, void *ctx,
 	pr_debug("tc: attached to %s ingress and egress%s, pins in %s\n", cfg->ifname,
 		 cap->qdisc_ours ? " (created clsact)" : "", cap->pin_dir);
 	return 0;
+}
+
+uint64_t capture_bpf_mship_dropped(const struct capture_bpf *cap)
+{
+	return cap->mship_dropped;
 }
 
 int capture_bpf_ring_fd(struct capture_bpf *cap)
@@ -416,6 +437,9 @@ void capture_bpf_log_stats(struct capture_bpf *cap, const struct config *cfg)
 		len += snprintf(line + len, sizeof(line) - MIN(len, sizeof(line)), " %s %llu",
 				bpf_fields[i].name, counter_get(&s, &bpf_fields[i]));
 	pr_info("bpf:%s\n", line);
+	if (cap->learn)
+		pr_info("bpf: membership messages dropped, no handler: %llu\n",
+			(unsigned long long)cap->mship_dropped);
 	for (i = 0; i < cfg->ngroups; i++) {
 		char name[GROUP_STRLEN];
 

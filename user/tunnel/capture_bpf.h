@@ -9,6 +9,7 @@
 #ifndef MCTUN_CAPTURE_BPF_H
 #define MCTUN_CAPTURE_BPF_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "capture.h"
@@ -18,11 +19,24 @@
 struct capture_bpf;
 struct counters_fds;
 
+/* An IGMP or MLD message from the ring: ev as the BPF program wrote it
+ * (group_id MCTUN_GID_MEMBERSHIP; include/mctun.h says what each field
+ * holds), msg its ev->len bytes from the IGMP or ICMPv6 header on, as
+ * received and unchecked beyond the type. */
+typedef void (*capture_mship_fn)(void *ctx, const struct mctun_event *ev, const uint8_t *msg,
+				 uint32_t len);
+
 /* Checks, loads and attaches (after clearing what a killed instance left
- * on the interface); each datagram from the ring goes to fn. On failure,
- * one line is logged, -errno returned, and *out is still to be closed. */
-int capture_bpf_open(const struct config *cfg, capture_fn fn, void *ctx,
-		     struct capture_bpf **out);
+ * on the interface); each datagram from the ring goes to fn. learn has the
+ * program hand on the IGMP and MLD messages arriving on the interface;
+ * each goes to mship_fn, never to fn (mship_fn NULL: dropped, counted in
+ * capture_bpf_mship_dropped()). Both get ctx. On failure, one line is
+ * logged, -errno returned, and *out is still to be closed. */
+int capture_bpf_open(const struct config *cfg, bool learn, capture_fn fn,
+		     capture_mship_fn mship_fn, void *ctx, struct capture_bpf **out);
+/* Membership messages dropped for want of an mship_fn (logged with the
+ * other counters by capture_bpf_log_stats() when learn is on). */
+uint64_t capture_bpf_mship_dropped(const struct capture_bpf *tc);
 int capture_bpf_ring_fd(struct capture_bpf *tc);
 int capture_bpf_poll(struct capture_bpf *tc);
 int capture_bpf_set_selfport(struct capture_bpf *tc, uint16_t port);

@@ -227,7 +227,8 @@ static int setup(struct daemon *d)
 
 		if (!ring)
 			return -ENOMEM;
-		err = capture_bpf_open(d->cfg, forward_from_ring, d, &d->bpf);
+		/* no membership learning yet: no IGMP/MLD events, none handled */
+		err = capture_bpf_open(d->cfg, false, forward_from_ring, NULL, d, &d->bpf);
 		if (err) {
 			free(ring);
 			return err;
