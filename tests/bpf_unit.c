@@ -10,6 +10,10 @@
  * The object is configured as the daemon does it (user/tunnel/capture_bpf.c):
  * rodata l2_len = 14 and xdp_mode, mctun_scratch sized to the possible
  * CPUs, groups with their address-only entries, mtu and frag_mark, a self port.
+ * Membership learning (rodata learn) is on in every environment but
+ * ENV_NO_LEARN, so the datagram cases also show that it changes nothing
+ * for datagrams; IGMP and MLD messages come out as events of group_id
+ * MCTUN_GID_MEMBERSHIP, checked as datagrams are.
  *
  * Not testable here: the looped-back path (skb->pkt_type cannot be set
  * through the test-run context, so PACKET_LOOPBACK never reaches the
@@ -44,7 +48,7 @@
 #define PKT_MAX     2048
 
 enum hook { TC_IN, TC_OUT, XDP };
-enum env_kind { ENV_TC, ENV_XDP, ENV_SMALL_RING, NENVS };
+enum env_kind { ENV_TC, ENV_XDP, ENV_SMALL_RING, ENV_NO_LEARN, NENVS };
 
 /* ---- the object, configured like the daemon does --------------------------- */
 
@@ -152,6 +156,7 @@ static int env_open(struct env *e, enum env_kind kind)
 	e->skel->rodata->xdp_mode = kind == ENV_XDP;
 	e->skel->rodata->mtu = 1500;
 	e->skel->rodata->frag_mark = MCTUN_FRAG_MARK;
+	e->skel->rodata->learn = kind != ENV_NO_LEARN;
 	if (kind != ENV_XDP)
 		bpf_program__set_autoload(e->skel->progs.mctun_xdp, false);
 	bpf_map__set_max_entries(e->skel->maps.mctun_scratch, ncpus);
@@ -253,7 +258,7 @@ static int env_reset(struct env *e)
 
 enum { FRAG_NONE, FRAG_FIRST, FRAG_LATER };
 
-#define EXT_HOP     0x1      /* IPv6 hop-by-hop options, 8 bytes */
+#define EXT_HOP     0x1      /* IPv6 hop-by-hop options, 8 bytes (PadN, or see ra) */
 #define EXT_DST     0x2      /* IPv6 destination options, 16 bytes */
 #define EXT_ROUTING 0x4      /* IPv6 routing header, 8 bytes */
 
@@ -264,8 +269,13 @@ struct pkt_spec {
 	uint8_t ttl, tos;
 	uint8_t proto;           /* 0: UDP */
 	uint32_t plen;           /* payload bytes (a pattern) */
+	const uint8_t *msg;      /* the transport message as is, in place of UDP
+				  * header and payload (IGMP, ICMPv6) */
+	size_t msg_len;
 	unsigned int vlans;      /* 0, 1 (802.1Q) or 2 (802.1ad + 802.1Q) */
 	unsigned int ip_opts;    /* IPv4 option bytes, a multiple of 4 */
+	bool ra;                 /* router alert: IPv4's first option (ip_opts >= 4),
+				  * in IPv6's hop-by-hop header before a PadN */
 	unsigned int ext;        /* EXT_* before the transport header */
 	int frag;                /* FRAG_* */
 	int udp_len_delta;       /* added to the UDP length field */
@@ -327,7 +337,7 @@ static size_t build(const struct pkt_spec *s, uint8_t *b)
 
 	ip_bytes(s->family, s->src, src);
 	ip_bytes(s->family, s->dst, dst);
-	l4len = (udp_hdr ? 8 : 0) + s->plen;
+	l4len = s->msg ? s->msg_len : (udp_hdr ? 8 : 0) + s->plen;
 	if (s->family == MCTUN_FAM_INET) {
 		size_t hl = 20 + s->ip_opts;
 
@@ -341,6 +351,8 @@ static size_t build(const struct pkt_spec *s, uint8_t *b)
 		memcpy(b + n + 12, src, 4);
 		memcpy(b + n + 16, dst, 4);
 		memset(b + n + 20, 0x01, s->ip_opts);   /* NOPs */
+		if (s->ra)
+			memcpy(b + n + 20, (uint8_t[]){ 0x94, 4, 0, 0 }, 4);
 		put16(b + n + 10, ip_csum(b + n, hl));
 		n += hl;
 	} else {
@@ -360,6 +372,8 @@ static size_t build(const struct pkt_spec *s, uint8_t *b)
 			b[n + 1] = 0;                   /* 8 bytes */
 			b[n + 2] = 1;                   /* PadN */
 			b[n + 3] = 4;
+			if (s->ra)                      /* router alert (MLD), PadN */
+				memcpy(b + n + 2, (uint8_t[]){ 5, 2, 0, 0, 1, 0 }, 6);
 			n += 8;
 		}
 		if (s->ext & EXT_ROUTING) {
@@ -387,7 +401,10 @@ static size_t build(const struct pkt_spec *s, uint8_t *b)
 		*nh = proto;
 		put16(b + plen_at, n - start + l4len);
 	}
-	if (udp_hdr && proto == IPPROTO_UDP) {
+	if (s->msg) {
+		memcpy(b + n, s->msg, s->msg_len);
+		n += s->msg_len;
+	} else if (udp_hdr && proto == IPPROTO_UDP) {
 		put16(b + n, s->sport);
 		put16(b + n + 2, s->dport);
 		put16(b + n + 4, 8 + s->plen + s->udp_len_delta);
@@ -398,9 +415,9 @@ static size_t build(const struct pkt_spec *s, uint8_t *b)
 		put16(b + n + 2, s->dport);
 		n += 8;
 	}
-	for (i = 0; i < s->plen; i++)
+	for (i = 0; !s->msg && i < s->plen; i++)
 		b[n + i] = payload_byte(i);
-	n += s->plen;
+	n += s->msg ? 0 : s->plen;
 	if (s->pad_to > n)
 		n = s->pad_to;
 	if (s->cut)
@@ -442,6 +459,38 @@ struct tcase {
 #define CAPTURED_OUT(n) { .seen = 1, .udp_mcast = 1, .matched = 1, .egress = 1, .pushed = 1, \
 			  .pushed_bytes = (n) }
 #define GS(id, ...) [id] = { __VA_ARGS__ }
+
+/* IGMP and MLD messages as hosts and routers send them (checksums zero:
+ * the program reads nothing past the type), and ICMPv6 that is not MLD. */
+static const uint8_t igmpv2_report[] = { 0x16, 0, 0, 0, 239, 1, 2, 3 };
+static const uint8_t igmpv3_report[] = { 0x22, 0, 0, 0, 0, 0, 0, 1,
+					 4, 0, 0, 0, 239, 1, 2, 3 };  /* to exclude {} */
+static const uint8_t igmpv3_report_big[1000] = { 0x22 };
+static const uint8_t igmp_leave[] = { 0x17, 0, 0, 0, 239, 1, 2, 3 };
+static const uint8_t igmpv3_query[] = { 0x11, 100, 0, 0, 0, 0, 0, 0, 2, 125, 0, 0 };
+static const uint8_t igmp_mtrace[] = { 0x1f, 8, 0, 0, 239, 1, 2, 3, 198, 18, 1, 2,
+				       198, 18, 1, 1, 198, 18, 1, 2, 239, 9, 9, 9, 0, 0, 0, 1 };
+static const uint8_t igmp_short[] = { 0x16, 0, 0, 0 };
+static const uint8_t mldv2_report[] = { 143, 0, 0, 0, 0, 0, 0, 1,
+					4, 0, 0, 0, 0xff, 0x15, 0, 0, 0, 0, 0, 0,
+					0, 0, 0, 0, 0, 0, 0, 1 };    /* ff15::1, to exclude {} */
+static const uint8_t mld_done[] = { 132, 0, 0, 0, 0, 0, 0, 0, 0xff, 0x15, 0, 0,
+				    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+static const uint8_t mldv2_query[] = { 130, 0, 0, 0, 0x27, 0x10, 0, 0, 0, 0, 0, 0, 0, 0,
+				       0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 125, 0, 0 };
+static const uint8_t icmp6_echo[] = { 128, 0, 0, 0, 0x12, 0x34, 0, 1 };
+static const uint8_t icmp6_ns[] = { 135, 0, 0, 0, 0, 0, 0, 0, 0x20, 0x01, 0x0d, 0xb8,
+				    0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
+
+/* A message from a host of the island: IPv4 with the router alert option
+ * (ihl 6), IPv6 with it in a hop-by-hop header, TTL 1. */
+#define IGMP(m, ...) { .family = MCTUN_FAM_INET, .src = "198.18.1.2", .dst = "224.0.0.22", \
+		       .ttl = 1, .tos = 0xc0, .proto = IPPROTO_IGMP, .ip_opts = 4, .ra = true, \
+		       .msg = (m), .msg_len = sizeof(m), __VA_ARGS__ }
+#define MLD(m, ...) { .family = MCTUN_FAM_INET6, .src = "fe80::2", .dst = "ff02::16", \
+		      .ttl = 1, .proto = IPPROTO_ICMPV6, .ext = EXT_HOP, .ra = true, \
+		      .msg = (m), .msg_len = sizeof(m), __VA_ARGS__ }
+#define MSHIP_IN { MCTUN_GID_MEMBERSHIP, MCTUN_DIR_INGRESS }
 
 /* Later fragments are looked up by (group address, port 0, source): the
  * address-only entries have a zero source, so nothing matches. The first
@@ -677,6 +726,86 @@ static const struct tcase cases[] = {
 	  V4(.vlans = 1, .cut = 18 + 12) },
 	{ "xdp mode: tc ingress does not count a cut vlan tag again", ENV_XDP, TC_IN,
 	  V4(.vlans = 1, .cut = 16) },
+
+	/* -- membership messages: handed on with learning on, never a datagram -- */
+	{ "igmpv2 report, router alert (ihl 6), padded frame: handed on", ENV_TC, TC_IN,
+	  IGMP(igmpv2_report, .dst = "239.1.2.3", .pad_to = 60), .events = 1, .ev = MSHIP_IN,
+	  .st = { .seen = 1, .igmp = 1 } },
+	{ "igmpv2 report without ip options: handed on", ENV_TC, TC_IN,
+	  IGMP(igmpv2_report, .dst = "239.1.2.3", .ip_opts = 0, .ra = false), .events = 1,
+	  .ev = MSHIP_IN, .st = { .seen = 1, .igmp = 1 } },
+	{ "igmpv3 report to 224.0.0.22: handed on", ENV_TC, TC_IN, IGMP(igmpv3_report),
+	  .events = 1, .ev = MSHIP_IN, .st = { .seen = 1, .igmp = 1 } },
+	{ "igmpv3 report behind 802.1Q: handed on", ENV_TC, TC_IN,
+	  IGMP(igmpv3_report, .vlans = 1), .events = 1, .ev = MSHIP_IN,
+	  .st = { .seen = 1, .igmp = 1 } },
+	{ "igmp leave to 224.0.0.2: handed on", ENV_TC, TC_IN,
+	  IGMP(igmp_leave, .dst = "224.0.0.2"), .events = 1, .ev = MSHIP_IN,
+	  .st = { .seen = 1, .igmp = 1 } },
+	{ "igmpv3 general query to 224.0.0.1: handed on", ENV_TC, TC_IN,
+	  IGMP(igmpv3_query, .src = "198.18.1.1", .dst = "224.0.0.1"), .events = 1,
+	  .ev = MSHIP_IN, .st = { .seen = 1, .igmp = 1 } },
+	{ "igmp of another type (mtrace): not handed on", ENV_TC, TC_IN,
+	  IGMP(igmp_mtrace, .dst = "224.0.0.2"), .st = { .seen = 1 } },
+	{ "igmp to a unicast address: not handed on", ENV_TC, TC_IN,
+	  IGMP(igmpv3_query, .dst = "198.18.1.2"), .st = { .seen = 1 } },
+	{ "igmp shorter than 8 bytes: malformed", ENV_TC, TC_IN, IGMP(igmp_short),
+	  .st = { .seen = 1, .malformed = 1 } },
+	{ "igmp cut short of its ip length: malformed, not handed on", ENV_TC, TC_IN,
+	  IGMP(igmpv3_report, .cut = 14 + 24 + 10), .st = { .seen = 1, .malformed = 1 } },
+	{ "igmp first fragment: ignored", ENV_TC, TC_IN,
+	  IGMP(igmpv3_report, .frag = FRAG_FIRST), .st = { .seen = 1 } },
+	{ "igmp later fragment: ignored", ENV_TC, TC_IN,
+	  IGMP(igmpv3_report, .frag = FRAG_LATER), .st = { .seen = 1 } },
+	{ "igmp on egress (the gateway's own): not handed on", ENV_TC, TC_OUT,
+	  IGMP(igmpv3_report), .st = { .seen = 1 } },
+	{ "icmpv6 type over ipv4: not handed on", ENV_TC, TC_IN,
+	  IGMP(mld_done, .proto = IPPROTO_ICMPV6), .st = { .seen = 1 } },
+	{ "mldv2 report, hop-by-hop (router alert, PadN), to ff02::16: handed on", ENV_TC,
+	  TC_IN, MLD(mldv2_report), .events = 1, .ev = MSHIP_IN, .st = { .seen = 1, .mld = 1 } },
+	{ "mldv1 done to ff02::2: handed on", ENV_TC, TC_IN, MLD(mld_done, .dst = "ff02::2"),
+	  .events = 1, .ev = MSHIP_IN, .st = { .seen = 1, .mld = 1 } },
+	{ "mldv2 query to ff02::1: handed on", ENV_TC, TC_IN,
+	  MLD(mldv2_query, .src = "fe80::1", .dst = "ff02::1"), .events = 1, .ev = MSHIP_IN,
+	  .st = { .seen = 1, .mld = 1 } },
+	{ "mld behind hop-by-hop and destination options: len is the message's", ENV_TC,
+	  TC_IN, MLD(mld_done, .ext = EXT_HOP | EXT_DST, .tos = 0x2e), .events = 1,
+	  .ev = MSHIP_IN, .st = { .seen = 1, .mld = 1 } },
+	{ "icmpv6 echo request to ff02::1: not handed on", ENV_TC, TC_IN,
+	  MLD(icmp6_echo, .dst = "ff02::1", .ext = 0, .ra = false), .st = { .seen = 1 } },
+	{ "neighbour solicitation: not handed on", ENV_TC, TC_IN,
+	  MLD(icmp6_ns, .dst = "ff02::1:ff00:2", .ttl = 255, .ext = 0, .ra = false),
+	  .st = { .seen = 1 } },
+	{ "mld fragment: ignored", ENV_TC, TC_IN, MLD(mldv2_report, .frag = FRAG_FIRST),
+	  .st = { .seen = 1 } },
+	{ "mld cut short of its payload length: malformed, not handed on", ENV_TC, TC_IN,
+	  MLD(mldv2_report, .cut = 14 + 40 + 8 + 10), .st = { .seen = 1, .malformed = 1 } },
+	{ "mld on egress: not handed on", ENV_TC, TC_OUT, MLD(mldv2_report),
+	  .st = { .seen = 1 } },
+	{ "learning off: igmp report not handed on", ENV_NO_LEARN, TC_IN,
+	  IGMP(igmpv3_report), .st = { .seen = 1 } },
+	{ "learning off: mld report not handed on", ENV_NO_LEARN, TC_IN, MLD(mldv2_report),
+	  .st = { .seen = 1 } },
+	{ "learning off: datagrams captured as ever", ENV_NO_LEARN, TC_IN, V4(), .events = 1,
+	  .ev = { 0, MCTUN_DIR_INGRESS }, .st = CAPTURED_IN(32),
+	  .gs = { GS(0, .packets = 1, .bytes = 32) } },
+	{ "ring full: membership messages in ring_full, no group's", ENV_SMALL_RING, TC_IN,
+	  IGMP(igmpv3_report_big, .dst = "239.1.2.3"), .runs = 5, .events = 3, .ev = MSHIP_IN,
+	  .st = { .seen = 5, .igmp = 3, .ring_full = 2 } },
+	{ "xdp mode: xdp hands on an igmp report", ENV_XDP, XDP, IGMP(igmpv3_report),
+	  .events = 1, .ev = MSHIP_IN, .st = { .seen = 1, .igmp = 1 } },
+	{ "xdp mode: xdp hands on an mld report", ENV_XDP, XDP, MLD(mldv2_report),
+	  .events = 1, .ev = MSHIP_IN, .st = { .seen = 1, .mld = 1 } },
+	{ "xdp mode: tc ingress leaves igmp to xdp (not twice)", ENV_XDP, TC_IN,
+	  IGMP(igmpv3_report) },
+	{ "xdp mode: tc ingress leaves mld to xdp (not twice)", ENV_XDP, TC_IN,
+	  MLD(mldv2_report) },
+	{ "xdp mode: xdp ignores an igmp fragment", ENV_XDP, XDP,
+	  IGMP(igmpv3_report, .frag = FRAG_FIRST), .st = { .seen = 1 } },
+	{ "xdp mode: tc ingress ignores an igmp fragment", ENV_XDP, TC_IN,
+	  IGMP(igmpv3_report, .frag = FRAG_FIRST) },
+	{ "xdp mode: tc egress does not hand on igmp", ENV_XDP, TC_OUT, IGMP(igmpv3_report),
+	  .st = { .seen = 1 } },
 };
 #pragma GCC diagnostic pop
 
@@ -746,6 +875,7 @@ static bool check_event(const struct tcase *c, const struct event *got)
 {
 	const struct pkt_spec *s = &c->pkt;
 	const struct mctun_event *ev = &got->ev;
+	uint32_t want_len = s->msg ? s->msg_len : s->plen;
 	uint8_t src[16], dst[16];
 	bool ok = true;
 	uint32_t i;
@@ -754,8 +884,8 @@ static bool check_event(const struct tcase *c, const struct event *got)
 	ip_bytes(s->family, s->dst, dst);
 	if (ev->len == ~0u)
 		return failf("event record size is not header + len");
-	if (ev->len != s->plen)
-		ok = failf("event len %u, want %u", ev->len, s->plen);
+	if (ev->len != want_len)
+		ok = failf("event len %u, want %u", ev->len, want_len);
 	if (ev->group_id != c->ev.group_id)
 		ok = failf("event group_id %u, want %u", ev->group_id, c->ev.group_id);
 	if (ev->family != s->family)
@@ -774,10 +904,13 @@ static bool check_event(const struct tcase *c, const struct event *got)
 		ok = failf("event dst differs");
 	if (!ev->tstamp_ns)
 		ok = failf("event tstamp_ns is 0");
-	for (i = 0; i < ev->len && i < s->plen && i < PKT_MAX; i++)
-		if (got->data[i] != payload_byte(i))
+	for (i = 0; i < ev->len && i < want_len && i < PKT_MAX; i++) {
+		uint8_t want = s->msg ? s->msg[i] : payload_byte(i);
+
+		if (got->data[i] != want)
 			return failf("payload byte %u is 0x%02x, want 0x%02x", i, got->data[i],
-				     payload_byte(i));
+				     want);
+	}
 	return ok;
 }
 
@@ -840,7 +973,7 @@ static bool run_case(struct env *e, const struct tcase *c)
 int main(int argc, char **argv)
 {
 	static struct env envs[NENVS];
-	static const char *const env_names[] = { "tc", "xdp", "small ring" };
+	static const char *const env_names[] = { "tc", "xdp", "small ring", "no learn" };
 	const char *only = NULL;
 	unsigned int i, passed = 0, failed = 0;
 	int a, err;
