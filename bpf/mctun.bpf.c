@@ -453,7 +453,10 @@ static __always_inline enum verdict membership(void *ctx, bool xdp, __u8 dir, __
 	__u32 len;
 	__u8 type;
 
-	if (dir != MCTUN_DIR_INGRESS || loopback || p->frag != FRAG_NONE)
+	/* known at load: XDP judges ingress in XDP mode, TC ingress otherwise */
+	if (dir != MCTUN_DIR_INGRESS || (xdp_mode && !xdp))
+		return V_PASS;
+	if (loopback || p->frag != FRAG_NONE)
 		return V_PASS;
 	if (p->proto != (v4 ? IPPROTO_IGMP : IPPROTO_ICMPV6))
 		return V_PASS;
