@@ -437,12 +437,12 @@ static __always_inline bool mld_type(__u8 t)
 #define MSHIP_MIN_LEN 8
 
 /*
- * A packet other than UDP, with learning on: an IGMP or MLD message that
- * arrived from the island is copied into the ring for the daemon. Only on
- * ingress and not looped back (the host's own reports and queries leave
- * by egress and loop back), never a fragment; in XDP mode only the XDP
- * hook gets here for an unfragmented packet, as for datagrams. Anything
- * else (neighbour discovery, echo...) costs one byte read.
+ * A packet to a multicast address other than UDP, with learning on: an
+ * IGMP or MLD message that arrived from the island is copied into the
+ * ring for the daemon. Only on ingress and not looped back (the host's own
+ * reports and queries leave by egress and loop back), never a fragment;
+ * in XDP mode the XDP hook judges it, as it does datagrams. Other IGMP
+ * and ICMPv6 (neighbour discovery, echo...) cost one byte read.
  */
 static __always_inline enum verdict membership(void *ctx, bool xdp, __u8 dir, __u32 l3off,
 					       bool loopback, const struct pkt *p,

@@ -170,13 +170,14 @@ struct mctun_event {
 /*
  * group_id of an event that carries an IGMP or MLD message instead of a
  * datagram; only with the program's load-time switch `learn` on. The
- * message was seen on ingress (not looped back, not a fragment) and is
- * one of IGMP query 0x11, reports 0x12, 0x16, 0x22, leave 0x17, or of
- * ICMPv6 MLD query 130, report 131, done 132, MLDv2 report 143. The
- * payload is the message from the IGMP header (IPv4) or from the ICMPv6
- * header (IPv6), len as long as the IP header says it is (IPv4: total
- * length less the header with its options; IPv6: payload length less the
- * extension headers), at least 8; nothing of it is checked beyond its type
+ * message was sent to a multicast address and seen on ingress (not looped
+ * back, not a fragment; in XDP mode by the XDP hook), and is one of IGMP
+ * query 0x11, reports 0x12, 0x16, 0x22, leave 0x17, or of ICMPv6 MLD
+ * query 130, report 131, done 132, MLDv2 report 143. The payload is the
+ * message from the IGMP header (IPv4) or from the ICMPv6 header (IPv6),
+ * len as long as the IP header says it is (IPv4: total length less the
+ * header with its options; IPv6: payload length less the extension
+ * headers), at least 8; nothing of it is checked beyond its type
  * (checksum, code, records: the daemon's job). src and dst are the IP
  * addresses (dst: 224.0.0.22, ff02::16, a group...), ttl and tos as
  * received, sport and dport 0, dir MCTUN_DIR_INGRESS. Counted in
