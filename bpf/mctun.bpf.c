@@ -444,6 +444,28 @@ static __always_inline bool mld_type(__u8 t)
  * in XDP mode the XDP hook judges it, as it does datagrams. Other IGMP
  * and ICMPv6 (neighbour discovery, echo...) cost one byte read.
  */
+/*
+ * MCTUN_MEV_RA when the message came with a router alert (RFC 2113, RFC
+ * 2711), which RFC 3376 and RFC 3810 ask for; hosts put it first (Linux:
+ * the only IPv4 option, the first of the hop-by-hop header), and only the
+ * first option is looked at. As the value push() stores in sport, which
+ * mflags shares.
+ */
+static __always_inline __be16 router_alert(void *ctx, bool xdp, __u32 l3off, const struct pkt *p)
+{
+	__u8 opt[2], nh;
+
+	if (p->family == MCTUN_FAM_INET) {
+		if (p->l4off - l3off < 24 || load(ctx, xdp, l3off + 20, opt, sizeof(opt)))
+			return 0;
+		return opt[0] == 0x94 && opt[1] == 4 ? (__be16)MCTUN_MEV_RA : 0;
+	}
+	if (load(ctx, xdp, l3off + 6, &nh, sizeof(nh)) || nh != IPPROTO_HOPOPTS ||
+	    load(ctx, xdp, l3off + 40 + 2, opt, sizeof(opt)))
+		return 0;
+	return opt[0] == 5 && opt[1] == 2 ? (__be16)MCTUN_MEV_RA : 0;
+}
+
 static __always_inline enum verdict membership(void *ctx, bool xdp, __u8 dir, __u32 l3off,
 					       bool loopback, const struct pkt *p,
 					       struct mctun_stats *st)
@@ -471,7 +493,8 @@ static __always_inline enum verdict membership(void *ctx, bool xdp, __u8 dir, __
 		return V_PASS;
 	}
 	len = p->ip_len - hdrs;
-	switch (push(ctx, xdp, p, dir, MCTUN_GID_MEMBERSHIP, 0, 0, p->l4off, len)) {
+	switch (push(ctx, xdp, p, dir, MCTUN_GID_MEMBERSHIP, router_alert(ctx, xdp, l3off, p),
+		     0, p->l4off, len)) {
 	case PUSHED:
 		if (v4)
 			st->igmp++;

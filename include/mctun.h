@@ -161,11 +161,18 @@ struct mctun_event {
 	__u8  dir;           /* MCTUN_DIR_* */
 	__u8  ttl;           /* TTL / hop limit as received */
 	__u8  tos;           /* IPv4 TOS / IPv6 traffic class */
-	__be16 sport;        /* net; sender's UDP source port */
+	union {
+		__be16 sport;    /* net; sender's UDP source port */
+		__u16 mflags;    /* host; of a membership event: MCTUN_MEV_* */
+	};
 	__be16 dport;        /* net; group port */
 	__u8  src[16];       /* net; sender's address */
 	__u8  dst[16];       /* net; group address */
 };
+
+/* A membership event's mflags. */
+#define MCTUN_MEV_RA       0x1  /* the first IPv4 option, or the first option of
+				 * an IPv6 hop-by-hop header, is a router alert */
 
 /*
  * group_id of an event that carries an IGMP or MLD message instead of a
@@ -180,7 +187,8 @@ struct mctun_event {
  * headers), at least 8; nothing of it is checked beyond its type
  * (checksum, code, records: the daemon's job). src and dst are the IP
  * addresses (dst: 224.0.0.22, ff02::16, a group...), ttl and tos as
- * received, sport and dport 0, dir MCTUN_DIR_INGRESS. Counted in
+ * received, mflags (in place of sport) MCTUN_MEV_*, dport 0, dir
+ * MCTUN_DIR_INGRESS. Counted in
  * mctun_stats' igmp or mld, never in pushed, pushed_bytes or mctun_gstats;
  * when the ring is full, in ring_full.
  */

@@ -771,6 +771,12 @@ static const struct tcase cases[] = {
 	{ "mld behind hop-by-hop and destination options: len is the message's", ENV_TC,
 	  TC_IN, MLD(mld_done, .ext = EXT_HOP | EXT_DST, .tos = 0x2e), .events = 1,
 	  .ev = MSHIP_IN, .st = { .seen = 1, .mld = 1 } },
+	{ "mld without a router alert (hop-by-hop of padding only): handed on, flag clear",
+	  ENV_TC, TC_IN, MLD(mld_done, .ra = false), .events = 1, .ev = MSHIP_IN,
+	  .st = { .seen = 1, .mld = 1 } },
+	{ "mld without any hop-by-hop header: handed on, flag clear", ENV_TC, TC_IN,
+	  MLD(mld_done, .ext = 0, .ra = false), .events = 1, .ev = MSHIP_IN,
+	  .st = { .seen = 1, .mld = 1 } },
 	{ "icmpv6 echo request to ff02::1: not handed on", ENV_TC, TC_IN,
 	  MLD(icmp6_echo, .dst = "ff02::1", .ext = 0, .ra = false), .st = { .seen = 1 } },
 	{ "neighbour solicitation: not handed on", ENV_TC, TC_IN,
@@ -895,9 +901,15 @@ static bool check_event(const struct tcase *c, const struct event *got)
 	if (ev->ttl != s->ttl || ev->tos != s->tos)
 		ok = failf("event ttl %u tos 0x%02x, want %u 0x%02x", ev->ttl, ev->tos, s->ttl,
 			   s->tos);
-	if (ntohs(ev->sport) != s->sport || ntohs(ev->dport) != s->dport)
+	if (c->ev.group_id == MCTUN_GID_MEMBERSHIP) {
+		/* no ports: the router alert flag where sport would be */
+		if (ev->mflags != (s->ra ? MCTUN_MEV_RA : 0) || ev->dport)
+			ok = failf("event mflags 0x%x dport %u, want 0x%x 0", ev->mflags,
+				   ntohs(ev->dport), s->ra ? MCTUN_MEV_RA : 0);
+	} else if (ntohs(ev->sport) != s->sport || ntohs(ev->dport) != s->dport) {
 		ok = failf("event ports %u -> %u, want %u -> %u", ntohs(ev->sport),
 			   ntohs(ev->dport), s->sport, s->dport);
+	}
 	if (memcmp(ev->src, src, 16))
 		ok = failf("event src differs");
 	if (memcmp(ev->dst, dst, 16))
