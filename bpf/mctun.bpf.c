@@ -11,10 +11,11 @@
  * per-group socket.
  *
  * Map roles: mctun_groups, mctun_ranges and mctun_selfport (and the global
- * range_kinds) are written only by the daemon (control plane); mctun_stats and mctun_gstats are bumped
- * only here (data path); mctun_ring is written here and drained by the
- * daemon; mctun_info, mctun_dstats and mctun_peers are the daemon's record
- * of itself for `mctun status` and restart clean-up, never touched here.
+ * range_kinds) are written only by the daemon (control plane); mctun_stats
+ * and mctun_gstats are bumped only here (data path); mctun_ring is written
+ * here and drained by the daemon; mctun_info, mctun_dstats, mctun_peers and
+ * mctun_members are the daemon's record of itself for `mctun status` and
+ * restart clean-up, never touched here.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -122,6 +123,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mctun_peer_info);
 } mctun_peers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MCTUN_PINNED_MEMBERS);
+	__type(key, __u32);
+	__type(value, struct mctun_member_info);
+} mctun_members SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -196,7 +196,7 @@ struct mctun_event {
 
 /*
  * ---- The daemon's record of itself ----
- * The values of mctun_info, mctun_dstats and mctun_peers. The program
+ * The values of mctun_info, mctun_dstats, mctun_peers and mctun_members. The program
  * never touches them; the BPF object declares their maps so that they are
  * made, pinned and found with the instance's other maps, and so that
  * `bpftool map dump` names their fields from BTF.
@@ -211,6 +211,7 @@ enum {
 	MCTUN_IM_DSTATS,
 	MCTUN_IM_PEERS,
 	MCTUN_IM_RANGES,
+	MCTUN_IM_MEMBERS,
 	MCTUN_IM_COUNT,
 };
 
@@ -230,7 +231,6 @@ struct mctun_info {
 	__u64 netns;         /* host; inode of the daemon's network namespace */
 	__u64 pidns;         /* host; inode of the daemon's pid namespace */
 	__u32 map_ids[MCTUN_IM_COUNT];  /* host; kernel ids of its maps */
-	__u32 pad;
 	char  ifname[16];    /* the interface's name at start */
 };
 
@@ -267,6 +267,37 @@ struct mctun_dstats {
 	__u64 refused_timeout;/* TLS and hello not done within --auth-timeout */
 	__u64 drop_direction; /* frames of a group of direction out: passed on, not re-injected */
 	__u64 rewritten;      /* re-injected to a group's rewrite target */
+	/* Membership learned on the island (--membership learn). */
+	__u64 drop_unwanted;  /* frames not re-injected: nobody here joined (passed on) */
+	__u64 mship_groups;   /* groups learned, now */
+	__u64 mship_reports;  /* IGMP/MLD reports heard */
+	__u64 mship_leaves;   /* IGMPv2 leaves, MLDv1 dones heard */
+	__u64 mship_refused;  /* groups not learned: outside the configuration, over
+			       * --max-groups, link-local */
+	__u64 mship_bad;      /* IGMP/MLD messages refused: malformed, TTL not 1, no
+			       * router alert */
+	__u64 queries_sent;   /* IGMP/MLD queries we sent */
+	__u64 queries_heard;  /* ... other queriers sent */
+	__u64 query_errors;   /* ... the socket refused */
+	__u64 querier;        /* now: 1 we are the IGMP querier, 2 the MLD one, 3 both */
+};
+
+#define MCTUN_PINNED_MEMBERS 1024 /* learned groups published; more run unlisted */
+
+/* One learned group, as published in mctun_members (slots past the last
+ * one in use have family 0). */
+struct mctun_member_info {
+	__u8  family;         /* MCTUN_FAM_*; 0: an empty slot */
+	__u8  filter;         /* 1 INCLUDE (only from srcs), 2 EXCLUDE (all but srcs) */
+	__u8  compat;         /* hosts' version: IGMP 1, 2, 3; MLD 1, 2 */
+	__u8  nshown;         /* of srcs[] filled */
+	__u16 nsrc;           /* sources in the list */
+	__u16 pad;
+	__u32 timer_ms;       /* EXCLUDE: left on the group timer */
+	__u32 pad2;
+	__u64 reports;        /* reports and records naming it */
+	__u8  group[16];      /* net */
+	__u8  srcs[4][16];    /* net; the first sources of the list */
 };
 
 #define MCTUN_PINNED_PEERS 256   /* peer slots published; more run unlisted */
@@ -326,6 +357,7 @@ _Static_assert(sizeof(struct mctun_stats) % 8 == 0, "stats layout");
 _Static_assert(sizeof(struct mctun_info) == 88, "info layout");
 _Static_assert(sizeof(struct mctun_range_key) == 4 + MCTUN_RANGE_BITS / 8, "range key layout");
 _Static_assert(sizeof(struct mctun_peer_info) == 88, "peer info layout");
-_Static_assert(sizeof(struct mctun_dstats) == 26 * 8, "daemon stats layout");
+_Static_assert(sizeof(struct mctun_dstats) == 36 * 8, "daemon stats layout");
+_Static_assert(sizeof(struct mctun_member_info) == 104, "member info layout");
 
 #endif /* MCTUN_H */

@@ -278,6 +278,28 @@ static void read_peers(struct counters *c, int fd)
 			c->peers[c->npeers++] = p;
 }
 
+/* The learned groups, published from slot 0 on. */
+static void read_members(struct counters *c, int fd)
+{
+	struct mctun_member_info m;
+	__u32 i;
+
+	if (!value_size_is(c, fd, sizeof(m)))
+		return;
+	for (i = 0; i < MCTUN_PINNED_MEMBERS; i++) {
+		if (bpf_map_lookup_elem(fd, &i, &m) || !m.family)
+			break;
+		if (!c->members) {
+			c->members = calloc(MCTUN_PINNED_MEMBERS, sizeof(*c->members));
+			if (!c->members) {
+				set_err(c, -ENOMEM);
+				return;
+			}
+		}
+		c->members[c->nmembers++] = m;
+	}
+}
+
 void counters_read_fds(struct counters *c, const struct counters_fds *fds)
 {
 	__u32 zero = 0;
@@ -292,6 +314,8 @@ void counters_read_fds(struct counters *c, const struct counters_fds *fds)
 		read_groups(c, fds->groups, fds->ranges, fds->gstats);
 	if (fds->peers >= 0)
 		read_peers(c, fds->peers);
+	if (fds->members >= 0)
+		read_members(c, fds->members);
 }
 
 static int map_open(struct counters *c, const char *name)
@@ -324,10 +348,10 @@ void counters_read(struct counters *c)
 {
 	struct counters_fds fds;
 	int *fd[] = { &fds.info, &fds.stats, &fds.gstats, &fds.groups, &fds.dstats, &fds.peers,
-		      &fds.ranges };
+		      &fds.ranges, &fds.members };
 	static const unsigned int im[] = { MCTUN_IM_INFO, MCTUN_IM_STATS, MCTUN_IM_GSTATS,
 					   MCTUN_IM_GROUPS, MCTUN_IM_DSTATS, MCTUN_IM_PEERS,
-					   MCTUN_IM_RANGES };
+					   MCTUN_IM_RANGES, MCTUN_IM_MEMBERS };
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(fd); i++)
@@ -343,8 +367,11 @@ void counters_free(struct counters *c)
 {
 	free(c->groups);
 	free(c->peers);
+	free(c->members);
 	c->groups = NULL;
 	c->peers = NULL;
+	c->members = NULL;
+	c->nmembers = 0;
 	c->ngroups = c->npeers = 0;
 }
 

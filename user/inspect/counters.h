@@ -41,12 +41,14 @@ struct counters {
 	unsigned int ngroups;
 	struct mctun_peer_info *peers;
 	unsigned int npeers;
+	struct mctun_member_info *members;   /* groups learned on the island */
+	unsigned int nmembers;
 	int err;                   /* first error opening or reading a map, -errno */
 };
 
 /* Map fds to read from; -1 for a map not to read. */
 struct counters_fds {
-	int info, stats, gstats, groups, ranges, dstats, peers;
+	int info, stats, gstats, groups, ranges, dstats, peers, members;
 };
 
 /* Sums a per-CPU map value made only of __u64 fields into out. */

@@ -36,6 +36,11 @@ const struct counter_field daemon_fields[] = {
 	FIELD(mctun_dstats, drop_direction), FIELD(mctun_dstats, rewritten),
 	FIELD(mctun_dstats, http_ok), FIELD(mctun_dstats, http_errors),
 	FIELD(mctun_dstats, http_refused), FIELD(mctun_dstats, http_timeouts),
+	FIELD(mctun_dstats, drop_unwanted), FIELD(mctun_dstats, mship_groups),
+	FIELD(mctun_dstats, mship_reports), FIELD(mctun_dstats, mship_leaves),
+	FIELD(mctun_dstats, mship_refused), FIELD(mctun_dstats, mship_bad),
+	FIELD(mctun_dstats, queries_sent), FIELD(mctun_dstats, queries_heard),
+	FIELD(mctun_dstats, query_errors), FIELD(mctun_dstats, querier),
 };
 const unsigned int n_daemon_fields = ARRAY_SIZE(daemon_fields);
 
@@ -480,12 +485,19 @@ static void prom_daemon(FILE *f, const struct counters *c)
 		VARIANT(mctun_dstats, "queue_full", queue_drops),
 		VARIANT(mctun_dstats, "framing", framing_drops),
 		VARIANT(mctun_dstats, "direction_out", drop_direction),
+		VARIANT(mctun_dstats, "not_wanted", drop_unwanted),
 	};
 	static const struct prom_variant refused[] = {
 		VARIANT(mctun_dstats, "not_allowed", refused_allow),
 		VARIANT(mctun_dstats, "max_pending", refused_pending),
 		VARIANT(mctun_dstats, "plain_text", refused_plain),
 		VARIANT(mctun_dstats, "timeout", refused_timeout),
+	};
+	static const struct prom_variant mship_msgs[] = {
+		VARIANT(mctun_dstats, "report", mship_reports),
+		VARIANT(mctun_dstats, "leave", mship_leaves),
+		VARIANT(mctun_dstats, "query", queries_heard),
+		VARIANT(mctun_dstats, "bad", mship_bad),
 	};
 	static const struct prom_variant http[] = {
 		VARIANT(mctun_dstats, "ok", http_ok), VARIANT(mctun_dstats, "error", http_errors),
@@ -513,7 +525,8 @@ static void prom_daemon(FILE *f, const struct counters *c)
 		      "Tunnel frames dropped: our own (loop), already handled (duplicate), "
 		      "past --max-hops, for a group not carried here, on a full peer queue, "
 		      "that a peer's framing cannot carry (udptunnel: empty datagrams), or "
-		      "not re-injected here for a group of direction out (still passed on).",
+		      "not re-injected here for a group of direction out or one nobody on the "
+		      "island joined (both still passed on).",
 		      "reason", dropped, ARRAY_SIZE(dropped));
 	prom_variants(f, c, s, "mctun_bad_frames_total", "counter",
 		      "Malformed frames; each closed its connection.", NULL,
@@ -530,6 +543,26 @@ static void prom_daemon(FILE *f, const struct counters *c)
 		      "either direction.", NULL, ONE(mctun_dstats, refused_auth));
 	prom_variants(f, c, s, "mctun_peers_up", "gauge",
 		      "Peers with the hello exchanged.", NULL, ONE(mctun_dstats, peers_up));
+	prom_variants(f, c, s, "mctun_membership_groups", "gauge",
+		      "Groups learned on the island from IGMP/MLD (--membership learn).", NULL,
+		      ONE(mctun_dstats, mship_groups));
+	prom_variants(f, c, s, "mctun_membership_messages_total", "counter",
+		      "IGMP/MLD messages heard on the island: reports, leaves (and MLD dones), "
+		      "other queriers' queries, and those refused as bad (malformed, TTL not 1, "
+		      "no router alert).", "kind", mship_msgs, ARRAY_SIZE(mship_msgs));
+	prom_variants(f, c, s, "mctun_membership_refused_groups_total", "counter",
+		      "Groups not learned: outside the configuration, over --max-groups, or of "
+		      "link-local scope.", NULL, ONE(mctun_dstats, mship_refused));
+	prom_variants(f, c, s, "mctun_queries_sent_total", "counter",
+		      "IGMP/MLD queries sent as the island's querier.", NULL,
+		      ONE(mctun_dstats, queries_sent));
+	prom_variants(f, c, s, "mctun_query_errors_total", "counter",
+		      "IGMP/MLD queries the socket refused.", NULL, ONE(mctun_dstats, query_errors));
+	prom_family(f, "mctun_querier", "gauge",
+		    "1 while this instance is the island's IGMP (family ipv4) or MLD (ipv6) "
+		    "querier.");
+	prom_sample(f, c, "mctun_querier", "family", "ipv4", NULL, NULL, s->querier & 1);
+	prom_sample(f, c, "mctun_querier", "family", "ipv6", NULL, NULL, !!(s->querier & 2));
 	prom_variants(f, c, s, "mctun_metrics_requests_total", "counter",
 		      "Requests to the --metrics server: answered 200 (ok) or 4xx/5xx (error).",
 		      "result",

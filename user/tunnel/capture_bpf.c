@@ -55,6 +55,7 @@ static void record_fds(struct mctun_bpf *skel, int fds[MCTUN_IM_COUNT])
 	fds[MCTUN_IM_DSTATS] = bpf_map__fd(skel->maps.mctun_dstats);
 	fds[MCTUN_IM_PEERS] = bpf_map__fd(skel->maps.mctun_peers);
 	fds[MCTUN_IM_RANGES] = bpf_map__fd(skel->maps.mctun_ranges);
+	fds[MCTUN_IM_MEMBERS] = bpf_map__fd(skel->maps.mctun_members);
 }
 
 int capture_bpf_update_info(struct capture_bpf *cap, const struct config *cfg)
@@ -477,6 +478,7 @@ void capture_bpf_fds(struct capture_bpf *cap, struct counters_fds *fds)
 	fds->ranges = bpf_map__fd(cap->skel->maps.mctun_ranges);
 	fds->dstats = -1;
 	fds->peers = -1;
+	fds->members = -1;
 }
 
 void capture_bpf_close(struct capture_bpf *cap)

@@ -356,6 +356,63 @@ static int set_framing(void *ctx, const char *who, const char *val)
 	return 0;
 }
 
+static int set_membership(void *ctx, const char *who, const char *val)
+{
+	struct config *cfg = ctx;
+
+	if (!strcmp(val, "static"))
+		cfg->membership = MEMBERSHIP_STATIC;
+	else if (!strcmp(val, "learn"))
+		cfg->membership = MEMBERSHIP_LEARN;
+	else {
+		pr_warn("%s: '%s' is not learn or static\n", who, val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_querier(void *ctx, const char *who, const char *val)
+{
+	struct config *cfg = ctx;
+
+	if (!strcmp(val, "auto"))
+		cfg->querier = QUERIER_AUTO;
+	else if (!strcmp(val, "on"))
+		cfg->querier = QUERIER_ON;
+	else if (!strcmp(val, "off"))
+		cfg->querier = QUERIER_OFF;
+	else {
+		pr_warn("%s: '%s' is not auto, on or off\n", who, val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_query_interval(void *ctx, const char *who, const char *val)
+{
+	return parse_seconds(who, val, 0.1, 31744, &((struct config *)ctx)->query_interval_s);
+}
+
+static int set_query_response(void *ctx, const char *who, const char *val)
+{
+	return parse_seconds(who, val, 0.1, 3174.4, &((struct config *)ctx)->query_response_s);
+}
+
+static int set_last_member(void *ctx, const char *who, const char *val)
+{
+	return parse_seconds(who, val, 0.1, 25, &((struct config *)ctx)->last_member_s);
+}
+
+static int set_robustness(void *ctx, const char *who, const char *val)
+{
+	return parse_u32(who, val, 1, 7, &((struct config *)ctx)->robustness);
+}
+
+static int set_max_groups(void *ctx, const char *who, const char *val)
+{
+	return parse_u32(who, val, 1, 65536, &((struct config *)ctx)->max_groups);
+}
+
 static int set_file(const char *who, const char *val, const char **dst)
 {
 	char *s;
@@ -532,6 +589,30 @@ static const struct opt options[] = {
 	{ "help", 'h', NULL, OPT_CMDLINE, NULL, "this text" },
 	{ "version", 'V', NULL, OPT_CMDLINE, NULL, "print the version" },
 	{ NULL, 0, NULL, 0, NULL,
+	  "Membership (groups learned from IGMP/MLD):" },
+	{ "membership", 0, "learn|static", OPT_FIXED, set_membership,
+	  "static (default): carry the configured groups whether\n"
+	  "or not anyone listens; learn: re-inject only the\n"
+	  "groups receivers on this island joined (IGMP/MLD,\n"
+	  "within the configured groups and ranges)", FIELD(membership) },
+	{ "querier", 0, "auto|on|off", OPT_FIXED, set_querier,
+	  "with learn: send IGMP/MLD queries unless a lower\n"
+	  "address does (auto, default), always (on) or never", FIELD(querier) },
+	{ "query-interval", 0, "SECS", OPT_FIXED, set_query_interval,
+	  "between general queries (default 125)", FIELD(query_interval_s) },
+	{ "query-response-interval", 0, "SECS", OPT_FIXED, set_query_response,
+	  "hosts answer a general query within this (default 10)",
+	  FIELD(query_response_s) },
+	{ "last-member-interval", 0, "SECS", OPT_FIXED, set_last_member,
+	  "between the queries after a leave; a group nobody\n"
+	  "answers for is dropped after robustness of them\n"
+	  "(default 0.5: a leave takes about a second)", FIELD(last_member_s) },
+	{ "robustness", 0, "N", OPT_FIXED, set_robustness,
+	  "IGMP/MLD robustness variable, 1 to 7 (default 2)", FIELD(robustness) },
+	{ "max-groups", 0, "N", OPT_FIXED, set_max_groups,
+	  "groups learned at once; more reports are counted\n"
+	  "and ignored (default 4096)", FIELD(max_groups) },
+	{ NULL, 0, NULL, 0, NULL,
 	  "Authentication (one of these three is required):" },
 	{ "tls-cert", 0, "FILE", OPT_FIXED | OPT_STRING | OPT_ONCE, set_tls_cert,
 	  "TLS 1.3 with certificates: this gateway's PEM cert,", FIELD(tls_opts.cert) },
@@ -694,6 +775,11 @@ static struct config *config_new(void)
 	cfg->handshake_s = 5;
 	cfg->metrics_timeout_s = METRICS_TIMEOUT_S;
 	cfg->max_pending = 256;   /* a full --max-peers may connect at once */
+	cfg->query_interval_s = 125;
+	cfg->query_response_s = 10;
+	cfg->last_member_s = 0.5;
+	cfg->robustness = 2;
+	cfg->max_groups = 4096;
 	return cfg;
 }
 

@@ -50,6 +50,13 @@ static inline bool group_captures(const struct cfg_group *g)
 	return g->dir != GDIR_IN;
 }
 
+/* --membership: the configured groups are carried whether or not anyone
+ * listens (static), or only those receivers on the far islands joined. */
+enum { MEMBERSHIP_STATIC = 0, MEMBERSHIP_LEARN = 1 };
+/* --querier: send IGMP/MLD queries when no lower address does (auto), always
+ * (on), never (off). */
+enum { QUERIER_AUTO = 0, QUERIER_ON = 1, QUERIER_OFF = 2 };
+
 /* Filled by config.c from the command line and the config file. */
 struct config {
 	char *ifname;
@@ -82,6 +89,14 @@ struct config {
 	struct cidr *allow;            /* --allow: who may connect; none: anyone */
 	unsigned int nallow;
 	uint32_t max_pending;          /* inbound connections authenticating at once */
+	/* Membership (user/tunnel/membership.h): groups learned from IGMP/MLD. */
+	int membership;                /* MEMBERSHIP_* */
+	int querier;                   /* QUERIER_* */
+	double query_interval_s;       /* RFC 3376's Query Interval */
+	double query_response_s;       /* ... Query Response Interval */
+	double last_member_s;          /* ... Last Member Query Interval */
+	uint32_t robustness;           /* ... Robustness Variable */
+	uint32_t max_groups;           /* groups learned at once */
 	unsigned int verbose;          /* -v given this often */
 	char *path;                    /* the config file read, NULL for none */
 	unsigned int *key_line;        /* config.c's: the file's line of each option, 0 = not in it */
