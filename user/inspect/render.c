@@ -219,7 +219,37 @@ void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now)
 			(unsigned long long)p->frames_out, (unsigned long long)p->bytes_out,
 			(unsigned long long)p->queue_drops, (unsigned long long)p->queued);
 	}
+	fprintf(f, "],\"learned\":[");
+	for (i = 0; i < c->nmembers; i++) {
+		const struct mctun_member_info *m = &c->members[i];
+		unsigned int k;
+
+		fprintf(f, "%s{\"group\":\"%s\",\"filter\":\"%s\",\"hosts_version\":%u,"
+			"\"timer_ms\":%u,\"reports\":%llu,\"nsources\":%u,\"sources\":[",
+			i ? "," : "", addr_str(m->family, m->group, a, sizeof(a)),
+			m->filter == 1 ? "include" : "exclude", m->compat, m->timer_ms,
+			(unsigned long long)m->reports, m->nsrc);
+		for (k = 0; k < m->nshown && k < 4; k++)
+			fprintf(f, "%s\"%s\"", k ? "," : "", addr_str(m->family, m->srcs[k], a, sizeof(a)));
+		fprintf(f, "]}");
+	}
 	fprintf(f, "]}");
+}
+
+const char *counters_member_str(const struct mctun_member_info *m, char *buf, size_t len)
+{
+	char a[ADDR_STRLEN];
+	size_t n;
+	unsigned int k;
+
+	n = snprintf(buf, len, "%s %s {", addr_str(m->family, m->group, a, sizeof(a)),
+		     m->filter == 1 ? "include" : "exclude");
+	for (k = 0; k < m->nshown && k < 4 && n < len; k++)
+		n += snprintf(buf + n, len - n, "%s%s", k ? ", " : "",
+			      addr_str(m->family, m->srcs[k], a, sizeof(a)));
+	if (n < len)
+		snprintf(buf + n, len - n, "%s}", m->nsrc > m->nshown ? ", ..." : "");
+	return buf;
 }
 
 /* ---- tables --------------------------------------------------------------- */

@@ -42,6 +42,10 @@ double counters_since_s(__u64 ns, __u64 now);
 /* "12.3s", "4m05s", "2h03m10s", "3d04h10m". Returns buf. */
 const char *counters_duration(double s, char *buf, size_t len);
 
+/* A learned group for people: "239.192.1.1 exclude {}",
+ * "232.1.1.1 include {198.18.1.2, ...}". Returns buf. */
+const char *counters_member_str(const struct mctun_member_info *m, char *buf, size_t len);
+
 /* One JSON object (no newline); alive: the daemon's pid still runs. */
 void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now);
 /* Tables for people. */

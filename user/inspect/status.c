@@ -629,6 +629,21 @@ static void text_instance(const struct counters *in, __u64 now)
 		       (unsigned long long)g->st.bytes, (unsigned long long)g->st.fragments,
 		       (unsigned long long)g->st.ring_full);
 	}
+	if (in->have_dstats && (in->nmembers || in->ds.mship_reports || in->ds.queries_sent ||
+				in->ds.queries_heard))
+		printf("  learned on the island: %llu group%s; querier: IGMP %s, MLD %s\n",
+		       (unsigned long long)in->ds.mship_groups, in->ds.mship_groups == 1 ? "" : "s",
+		       in->ds.querier & 1 ? "this instance" : "another or none",
+		       in->ds.querier & 2 ? "this instance" : "another or none");
+	for (i = 0; i < in->nmembers; i++) {
+		const struct mctun_member_info *m = &in->members[i];
+		char s[320];
+
+		printf("  learned %s, hosts v%u, ", counters_member_str(m, s, sizeof(s)), m->compat);
+		if (m->filter == 2)
+			printf("timer %.1fs, ", m->timer_ms / 1000.0);
+		printf("reports %llu\n", (unsigned long long)m->reports);
+	}
 	if (in->have_stats) {
 		printf("  bpf:");
 		for (i = 0; i < n_bpf_fields; i++)
