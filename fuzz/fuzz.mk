@@ -8,6 +8,7 @@
 #   make test-asan [TESTS=...]    the test suite against build-asan/mctun (as root)
 #   make valgrind                 a two-gateway tunnel session under valgrind (as root)
 #   make $(BUILD)/bpf_unit        the BPF packet tests (run by tests/t_bpf_unit.sh)
+#   make $(BUILD)/unit_mship      the IGMP/MLD membership tests (run by tests/t_membership.sh)
 #
 # New inputs and crash artifacts go to $(BUILD)/fuzz/, never to fuzz/corpus/.
 
@@ -144,5 +145,12 @@ valgrind: deps all
 $(BUILD)/bpf_unit: tests/bpf_unit.c $(BUILD)/mctun.skel.h include/mctun.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LDLIBS) -o $@
+
+# ---- membership unit tests -------------------------------------------------
+
+# Pure code: the two modules and the test, nothing else linked.
+$(BUILD)/unit_mship: tests/unit_mship.c user/lib/mship_wire.c user/tunnel/membership.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) $^ -o $@
 
 -include $(wildcard $(FUZZ_DIR)/obj/*.d)
