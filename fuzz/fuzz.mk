@@ -32,7 +32,7 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 
 # harness -> the project files it links
-FUZZERS         := frame stream ut group options lab seen http config json
+FUZZERS         := frame stream ut group options lab seen http config json mship
 FUZZ_SRCS_frame   := proto
 FUZZ_SRCS_stream  := proto
 FUZZ_SRCS_ut      := utframe
@@ -43,6 +43,7 @@ FUZZ_SRCS_lab     := lab
 FUZZ_SRCS_seen    := seen
 FUZZ_SRCS_http    := http
 FUZZ_SRCS_json    := json
+FUZZ_SRCS_mship   := mship_wire membership
 FUZZ_LIBS_group   := -lbpf
 FUZZ_LIBS_options := -lbpf
 FUZZ_LIBS_config  := -lbpf -lssl -lcrypto
@@ -51,6 +52,7 @@ FUZZ_OPTS_stream  := -max_len=16384
 FUZZ_OPTS_ut      := -max_len=16384
 FUZZ_OPTS_lab     := -max_len=8192
 FUZZ_OPTS_http    := -max_len=4096
+FUZZ_OPTS_mship   := -max_len=8192
 
 FUZZ_BINS := $(FUZZERS:%=$(FUZZ_DIR)/fuzz_%)
 
@@ -98,7 +100,8 @@ fuzz-regress: fuzz-build
 	done; \
 	[ -z "$$failed" ] || { echo "fuzz-regress: failed:$$failed"; exit 1; }
 
-$(FUZZ_DIR)/gen_corpus: fuzz/gen_corpus.c user/lib/proto.c user/lab/lab.c user/lib/utframe.c | $(FUZZ_DIR)/obj
+$(FUZZ_DIR)/gen_corpus: fuzz/gen_corpus.c user/lib/proto.c user/lab/lab.c user/lib/utframe.c \
+		user/lib/mship_wire.c | $(FUZZ_DIR)/obj
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude $(USER_DIRS:%=-I%) $^ -o $@
 
