@@ -135,6 +135,11 @@ static void t_igmp_v1_v2(void)
 	CHECK(m.type == MSHIP_LEAVE && m.version == 2 && !memcmp(m.group, g, 16), "v2 leave");
 	CHECK(!parse(4, rt4, dst4, v1_query, 8, &m, &why), "v1 query: %s", why);
 	CHECK(m.type == MSHIP_QUERY && m.version == 1 && m.max_resp_ms == 10000, "v1 query");
+	memcpy(longer, v1_query, 8);
+	memcpy(longer + 4, g, 4);
+	fix_csum(4, longer, 8, NULL, NULL);
+	CHECK(!parse(4, rt4, dst4, longer, 8, &m, &why) && m.version == 1 && !m.group[0],
+	      "a v1 query keeps its group field: %s", why);
 	CHECK(!parse(4, rt4, dst4, v2_query, 8, &m, &why), "v2 query: %s", why);
 	CHECK(m.type == MSHIP_QUERY && m.version == 2 && m.max_resp_ms == 10000 &&
 	      m.group[0] == 0, "v2 query: version %u max resp %u", m.version, m.max_resp_ms);

@@ -200,8 +200,11 @@ static int parse_igmp(const uint8_t *src, const uint8_t *msg, size_t len,
 		/* RFC 3376 §7.1: the version of a query is told by its length. */
 		if (len == 8) {
 			out->version = msg[1] ? 2 : 1;
-			/* RFC 2236 §4: a v1 query means the v1 10 s */
+			/* RFC 2236 §4: a v1 query means the v1 10 s; RFC 1112
+			 * has its group field ignored on receipt */
 			out->max_resp_ms = msg[1] ? msg[1] * 100u : 10000;
+			if (!msg[1])
+				memset(out->group, 0, 4);
 			return 0;
 		}
 		if (len < 12)
