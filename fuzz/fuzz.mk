@@ -8,6 +8,7 @@
 #   make test-asan [TESTS=...]    the test suite against build-asan/mctun (as root)
 #   make valgrind                 a two-gateway tunnel session under valgrind (as root)
 #   make $(BUILD)/bpf_unit        the BPF packet tests (run by tests/t_bpf_unit.sh)
+#   make $(BUILD)/unit_mship      the IGMP/MLD membership tests (run by tests/t_membership.sh)
 #
 # New inputs and crash artifacts go to $(BUILD)/fuzz/, never to fuzz/corpus/.
 
@@ -31,7 +32,7 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 
 # harness -> the project files it links
-FUZZERS         := frame stream ut group options lab seen http config json
+FUZZERS         := frame stream ut group options lab seen http config json mship
 FUZZ_SRCS_frame   := proto
 FUZZ_SRCS_stream  := proto
 FUZZ_SRCS_ut      := utframe
@@ -42,6 +43,7 @@ FUZZ_SRCS_lab     := lab
 FUZZ_SRCS_seen    := seen
 FUZZ_SRCS_http    := http
 FUZZ_SRCS_json    := json
+FUZZ_SRCS_mship   := mship_wire membership
 FUZZ_LIBS_group   := -lbpf
 FUZZ_LIBS_options := -lbpf
 FUZZ_LIBS_config  := -lbpf -lssl -lcrypto
@@ -50,6 +52,7 @@ FUZZ_OPTS_stream  := -max_len=16384
 FUZZ_OPTS_ut      := -max_len=16384
 FUZZ_OPTS_lab     := -max_len=8192
 FUZZ_OPTS_http    := -max_len=4096
+FUZZ_OPTS_mship   := -max_len=8192
 
 FUZZ_BINS := $(FUZZERS:%=$(FUZZ_DIR)/fuzz_%)
 
@@ -97,7 +100,8 @@ fuzz-regress: fuzz-build
 	done; \
 	[ -z "$$failed" ] || { echo "fuzz-regress: failed:$$failed"; exit 1; }
 
-$(FUZZ_DIR)/gen_corpus: fuzz/gen_corpus.c user/lib/proto.c user/lab/lab.c user/lib/utframe.c | $(FUZZ_DIR)/obj
+$(FUZZ_DIR)/gen_corpus: fuzz/gen_corpus.c user/lib/proto.c user/lab/lab.c user/lib/utframe.c \
+		user/lib/mship_wire.c | $(FUZZ_DIR)/obj
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude $(USER_DIRS:%=-I%) $^ -o $@
 
@@ -144,5 +148,12 @@ valgrind: deps all
 $(BUILD)/bpf_unit: tests/bpf_unit.c $(BUILD)/mctun.skel.h include/mctun.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LDLIBS) -o $@
+
+# ---- membership unit tests -------------------------------------------------
+
+# Pure code: the two modules and the test, nothing else linked.
+$(BUILD)/unit_mship: tests/unit_mship.c user/lib/mship_wire.c user/tunnel/membership.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) $^ -o $@
 
 -include $(wildcard $(FUZZ_DIR)/obj/*.d)

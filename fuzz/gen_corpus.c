@@ -2,8 +2,8 @@
 /*
  * Writes the seed corpus of the harnesses (make fuzz-corpus):
  * real frames from the project's encoders, real lab datagrams from
- * lab_encode(), the group and option forms the manual shows, and a few
- * near misses of each. Run from the top folder: gen_corpus fuzz/corpus
+ * lab_encode(), the group and option forms the manual shows, sessions of
+ * IGMP/MLD messages, and a few near misses of each. Run from the top folder: gen_corpus fuzz/corpus
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 
 #include "lab.h"
 #include "mctun.h"
+#include "mship_wire.h"
 #include "proto.h"
 #include "utframe.h"
 
@@ -323,6 +324,219 @@ static void json(void)
 		put_str("json", strs[i][0], strs[i][1]);
 }
 
+/* ---- IGMP/MLD sessions for fuzz_mship (its header says the format) ----- */
+
+#define MS_FAM6   0x01
+#define MS_CSUM   0x02            /* the harness fixes the checksum */
+#define MS_RAWSRC 0x04
+#define MS_DT_MS  (1 << 3)
+#define MS_DT_S   (2 << 3)
+#define MS_DT_10S (3 << 3)
+#define MS_RECV   0x20
+#define MS_ADDR   0x40
+#define MS_POLICY 0x80
+
+struct session {
+	uint8_t b[16384];
+	size_t n;
+};
+
+static void ms_start(struct session *s, uint8_t p0, uint8_t p1)
+{
+	s->b[0] = p0;
+	s->b[1] = p1;
+	s->n = 2;
+}
+
+static void ms_msg(struct session *s, uint8_t ctl, uint8_t src, uint8_t dt, const uint8_t *msg,
+		   size_t len)
+{
+	uint8_t *c = s->b + s->n;
+
+	c[0] = ctl;
+	c[1] = len >> 8;
+	c[2] = len;
+	c[3] = src;
+	c[4] = dt;
+	memcpy(c + 5, msg, len);
+	s->n += 5 + len;
+}
+
+/* IGMPv1/v2 (type) or MLDv1 (family 6: type + 119, 0x16 -> 131) for a/b/c/d
+ * or ff05::d. */
+static void ms_old(struct session *s, uint8_t ctl, uint8_t src, uint8_t dt, uint8_t type,
+		   uint8_t d)
+{
+	uint8_t m[24] = { 0 };
+
+	if (ctl & MS_FAM6) {
+		m[0] = type == 0x17 ? 132 : 131;
+		m[8] = 0xff;
+		m[9] = 0x05;
+		m[23] = d;
+		ms_msg(s, ctl | MS_CSUM, src, dt, m, 24);
+	} else {
+		m[0] = type;
+		m[4] = 239;
+		m[5] = 1;
+		m[6] = 2;
+		m[7] = d;
+		ms_msg(s, ctl | MS_CSUM, src, dt, m, 8);
+	}
+}
+
+/* A v3/MLDv2 report of one record for group d with nsrc sources from
+ * 192.0.2.first / 2001:db8::first on. */
+static void ms_rec(struct session *s, uint8_t ctl, uint8_t src, uint8_t dt, uint8_t type,
+		   uint8_t d, unsigned int first, unsigned int nsrc)
+{
+	uint8_t m[2048] = { 0 }, *r = m + 8;
+	unsigned int alen = ctl & MS_FAM6 ? 16 : 4, i;
+
+	m[0] = ctl & MS_FAM6 ? 143 : 0x22;
+	m[7] = 1;
+	r[0] = type;
+	r[2] = nsrc >> 8;
+	r[3] = nsrc;
+	if (alen == 4) {
+		memcpy(r + 4, (uint8_t[]){ 239, 1, 2, d }, 4);
+	} else {
+		r[4] = 0xff;
+		r[5] = 0x05;
+		r[19] = d;
+	}
+	for (i = 0; i < nsrc; i++) {
+		uint8_t *a = r + 4 + alen + i * alen;
+
+		if (alen == 4) {
+			memcpy(a, (uint8_t[]){ 192, 0, 2, first + i }, 4);
+		} else {
+			a[0] = 0x20;
+			a[1] = 0x01;
+			a[2] = 0x0d;
+			a[3] = 0xb8;
+			a[15] = first + i;
+		}
+	}
+	ms_msg(s, ctl | MS_CSUM, src, dt, m, 8 + 4 + alen + nsrc * alen);
+}
+
+/* A v3/MLDv2 query from the builder, checksum and all: over the one IP
+ * destination the harness gives every message (ff02::16). Its sources are
+ * those of ms_rec(), from 192.0.2.first / 2001:db8::first on. */
+static void ms_query(struct session *s, uint8_t ctl, uint8_t src, uint8_t dt, int d,
+		     unsigned int first, unsigned int nsrc, bool s_flag, uint8_t qrv, uint32_t qqi)
+{
+	uint8_t m[1024], g[16] = { 0 }, srcs[8 * 16] = { 0 }, ip_src[16] = { 0 };
+	uint8_t ip_dst[16] = { 0xff, 0x02, [15] = 0x16 };
+	unsigned int alen = ctl & MS_FAM6 ? 16 : 4, i;
+	uint8_t family = ctl & MS_FAM6 ? 6 : 4;
+	size_t n;
+
+	if (family == 4) {
+		memcpy(g, (uint8_t[]){ 239, 1, 2, d }, 4);
+		memcpy(ip_src, (uint8_t[]){ 10, 0, 0, src }, 4);
+	} else {
+		g[0] = 0xff;
+		g[1] = 0x05;
+		g[15] = d;
+		ip_src[0] = 0xfe;
+		ip_src[1] = 0x80;
+		ip_src[15] = src;
+	}
+	for (i = 0; i < nsrc; i++) {
+		uint8_t *a = srcs + i * alen;
+
+		if (alen == 4) {
+			memcpy(a, (uint8_t[]){ 192, 0, 2, first + i }, 4);
+		} else {
+			memcpy(a, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8 }, 4);
+			a[15] = first + i;
+		}
+	}
+	n = mship_build_query(family, m, sizeof(m), d < 0 ? NULL : g, srcs, nsrc,
+			      d < 0 ? 10000 : 500, s_flag, qrv, qqi, ip_src, ip_dst);
+	ms_msg(s, ctl, src, dt, m, n);
+}
+
+static void mship(void)
+{
+	static struct session s;
+	uint8_t bad[8] = { 0x16, 0, 0x12, 0x34, 239, 1, 2, 3 };
+	const uint8_t v2q[8] = { 0x11, 100, 0, 0, 0, 0, 0, 0 };
+
+	/* IGMPv2: join, leave, the group-specific queries, a join again */
+	ms_start(&s, 0x05, 0x0f);
+	ms_old(&s, MS_ADDR, 1, 0, 0x16, 3);
+	ms_old(&s, MS_DT_MS, 5, 200, 0x16, 3);
+	ms_old(&s, MS_DT_MS, 5, 100, 0x17, 3);
+	ms_old(&s, MS_DT_S, 6, 2, 0x16, 4);
+	ms_old(&s, MS_DT_10S, 6, 30, 0x16, 4);
+	put("mship", "igmp_v2_leave", s.b, s.n);
+
+	/* IGMPv3 source filtering */
+	ms_start(&s, 0x05, 0x0f);
+	ms_rec(&s, MS_ADDR, 1, 0, MSHIP_IS_IN, 7, 1, 2);
+	ms_rec(&s, MS_DT_MS, 5, 10, MSHIP_BLOCK, 7, 1, 1);
+	ms_rec(&s, MS_DT_MS, 6, 10, MSHIP_ALLOW, 7, 3, 2);
+	ms_rec(&s, MS_DT_MS, 6, 250, MSHIP_TO_EX, 7, 2, 3);
+	ms_rec(&s, MS_DT_S, 5, 1, MSHIP_IS_EX, 8, 9, 1);
+	ms_rec(&s, MS_DT_S, 7, 1, MSHIP_TO_IN, 8, 0, 0);
+	ms_rec(&s, MS_DT_S | MS_RECV, 7, 3, MSHIP_IS_IN, 8, 9, 1);
+	put("mship", "igmp_v3_sources", s.b, s.n);
+
+	/* the election: a lower querier, its group-specific query, then
+	 * silence; an IGMPv2 querier */
+	ms_start(&s, 0x04, 0x0f);
+	ms_old(&s, MS_ADDR, 1, 0, 0x16, 9);
+	ms_query(&s, MS_DT_S, 2, 1, -1, 0, 0, false, 3, 60);
+	ms_query(&s, MS_DT_S, 2, 1, 9, 0, 0, false, 3, 60);
+	ms_query(&s, MS_DT_S, 9, 1, 9, 1, 2, true, 2, 125);
+	ms_rec(&s, MS_DT_S, 5, 1, MSHIP_IS_IN, 10, 1, 3);
+	ms_query(&s, MS_DT_MS, 2, 100, 10, 2, 2, false, 3, 60);
+	ms_msg(&s, MS_CSUM | MS_DT_10S, 3, 25, v2q, 8);
+	ms_old(&s, MS_DT_10S, 5, 25, 0x16, 9);
+	put("mship", "igmp_querier", s.b, s.n);
+
+	/* IGMPv1 hosts: the leave is ignored */
+	ms_start(&s, 0x01, 0x0f);
+	ms_old(&s, MS_ADDR, 1, 0, 0x12, 5);
+	ms_old(&s, MS_DT_MS, 6, 10, 0x17, 5);
+	ms_rec(&s, MS_DT_MS, 6, 10, MSHIP_BLOCK, 5, 1, 1);
+	put("mship", "igmp_v1", s.b, s.n);
+
+	/* MLD: v1 report and done, v2 records and queries */
+	ms_start(&s, 0x05, 0x1f);
+	ms_old(&s, MS_FAM6 | MS_ADDR, 1, 0, 0x16, 3);
+	ms_old(&s, MS_FAM6 | MS_DT_MS, 5, 100, 0x17, 3);
+	ms_rec(&s, MS_FAM6 | MS_DT_MS, 5, 10, MSHIP_IS_IN, 4, 1, 3);
+	ms_rec(&s, MS_FAM6 | MS_DT_MS, 5, 10, MSHIP_BLOCK, 4, 2, 1);
+	ms_rec(&s, MS_FAM6 | MS_DT_MS, 6, 10, MSHIP_TO_EX, 5, 1, 1);
+	ms_query(&s, MS_FAM6 | MS_DT_S, 2, 2, 5, 1, 1, false, 2, 125);
+	ms_query(&s, MS_FAM6 | MS_DT_MS, 2, 2, 4, 1, 2, false, 2, 125);
+	ms_query(&s, MS_FAM6 | MS_DT_10S, 3, 2, -1, 0, 0, false, 2, 200);
+	put("mship", "mld", s.b, s.n);
+
+	/* too many sources, too many groups, a policy change */
+	ms_start(&s, 0x85, 0x02);
+	ms_rec(&s, MS_ADDR, 1, 0, MSHIP_ALLOW, 1, 1, 50);
+	ms_rec(&s, 0, 1, 0, MSHIP_ALLOW, 1, 60, 20);
+	ms_rec(&s, 0, 1, 0, MSHIP_IS_EX, 2, 0, 0);
+	ms_rec(&s, 0, 1, 0, MSHIP_IS_EX, 3, 0, 0);
+	ms_old(&s, MS_POLICY, 5, 0, 0x16, 1);
+	put("mship", "bounds", s.b, s.n);
+
+	/* refused: a bad checksum, a cut report, an unknown type, MLD from a
+	 * global address */
+	ms_start(&s, 0x05, 0x0f);
+	ms_msg(&s, 0, 5, 0, bad, 8);
+	ms_msg(&s, MS_CSUM, 5, 0, bad, 6);
+	bad[0] = 0x13;
+	ms_msg(&s, MS_CSUM, 5, 0, bad, 8);
+	ms_old(&s, MS_FAM6 | MS_RAWSRC, 255, 0, 0x16, 3);
+	put("mship", "refused", s.b, s.n);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -343,5 +557,6 @@ int main(int argc, char **argv)
 	seen();
 	http();
 	json();
+	mship();
 	return 0;
 }
