@@ -406,6 +406,11 @@ int capture_bpf_ring_fd(struct capture_bpf *cap)
 	return ring_buffer__epoll_fd(cap->rb);
 }
 
+int capture_bpf_members_fd(struct capture_bpf *cap)
+{
+	return bpf_map__fd(cap->skel->maps.mctun_members);
+}
+
 int capture_bpf_poll(struct capture_bpf *cap)
 {
 	int n = ring_buffer__consume(cap->rb);

@@ -38,6 +38,8 @@ int capture_bpf_open(const struct config *cfg, bool learn, capture_fn fn,
  * other counters by capture_bpf_log_stats() when learn is on). */
 uint64_t capture_bpf_mship_dropped(const struct capture_bpf *tc);
 int capture_bpf_ring_fd(struct capture_bpf *tc);
+/* The map the learned groups are published in (mctun_members). */
+int capture_bpf_members_fd(struct capture_bpf *tc);
 int capture_bpf_poll(struct capture_bpf *tc);
 int capture_bpf_set_selfport(struct capture_bpf *tc, uint16_t port);
 void capture_bpf_log_stats(struct capture_bpf *tc, const struct config *cfg);

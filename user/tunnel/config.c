@@ -835,6 +835,16 @@ static int check(const struct config *cfg)
 			return -EINVAL;
 		}
 	}
+	if (cfg->membership == MEMBERSHIP_LEARN && cfg->mode == MCTUN_MODE_SOCKET) {
+		pr_warn("--membership learn: needs --mode tc or xdp (the BPF program reads the "
+			"island's IGMP and MLD)\n");
+		return -EINVAL;
+	}
+	if (cfg->membership == MEMBERSHIP_LEARN && cfg->query_response_s >= cfg->query_interval_s) {
+		pr_warn("--query-response-interval (%g s) must be shorter than --query-interval "
+			"(%g s)\n", cfg->query_response_s, cfg->query_interval_s);
+		return -EINVAL;
+	}
 	/* udptunnel speaks plain TCP: TLS would only make it a stranger */
 	if (cfg->framing == MCTUN_FRAMING_UDPTUNNEL && tls_opts_on(&cfg->tls_opts)) {
 		pr_warn("--framing udptunnel: not with --tls-cert or --psk-file (udptunnel "

@@ -29,6 +29,7 @@
 #include "capture_socket.h"
 #include "daemon.h"
 #include "forward.h"
+#include "learn.h"
 #include "groups.h"
 #include "inject.h"
 #include "instances.h"
@@ -108,6 +109,10 @@ static void check_iface(struct daemon *d)
 static void tick(struct daemon *d, uint64_t now)
 {
 	check_iface(d);
+	if (d->learn) {
+		learn_tick(d->learn, now);
+		learn_publish(d->learn, capture_bpf_members_fd(d->bpf), now);
+	}
 	peers_tick(&d->peers, now);
 	metrics_tick(d->metrics, now);
 	publish(d);
@@ -194,6 +199,15 @@ static int setup_timer(struct daemon *d)
 	return 0;
 }
 
+/* An IGMP/MLD message from the island, handed over by the BPF program. */
+static void on_membership(void *ctx, const struct mctun_event *ev, const uint8_t *msg,
+			  uint32_t len)
+{
+	struct daemon *d = ctx;
+
+	learn_event(d->learn, ev, msg, len);
+}
+
 static int setup(struct daemon *d)
 {
 	const struct config *cfg = d->cfg;
@@ -227,8 +241,18 @@ static int setup(struct daemon *d)
 
 		if (!ring)
 			return -ENOMEM;
-		/* no membership learning yet: no IGMP/MLD events, none handled */
-		err = capture_bpf_open(d->cfg, false, forward_from_ring, NULL, d, &d->bpf);
+		bool learn = cfg->membership == MEMBERSHIP_LEARN;
+
+		if (learn) {
+			d->learn = malloc(sizeof(*d->learn));
+			if (!d->learn)
+				return -ENOMEM;
+			err = learn_open(d->learn, cfg, &d->st, now_ns());
+			if (err)
+				return err;
+		}
+		err = capture_bpf_open(d->cfg, learn, forward_from_ring,
+				       learn ? on_membership : NULL, d, &d->bpf);
 		if (err) {
 			free(ring);
 			return err;
@@ -269,6 +293,10 @@ static void teardown(struct daemon *d)
 	free(d->listeners);
 	injector_close(&d->inj);
 	capture_bpf_close(d->bpf);
+	if (d->learn) {
+		learn_close(d->learn);
+		free(d->learn);
+	}
 	free(d->ring_src);
 	if (d->sig.fd >= 0)
 		close(d->sig.fd);

@@ -23,6 +23,7 @@ struct gsock {
 };
 
 struct capture_bpf;
+struct learn;
 struct metrics;
 
 struct daemon {
@@ -51,6 +52,7 @@ struct daemon {
 	uint64_t t_event;              /* a datagram last moved (--busy-poll) */
 	bool moved;                    /* ... in this pass of the loop */
 	struct metrics *metrics;       /* --metrics server, NULL without */
+	struct learn *learn;           /* --membership learn, NULL without */
 };
 
 /* Runs the daemon until a signal stops it or the interface goes. Takes

@@ -4,6 +4,7 @@
 
 #include "daemon.h"
 #include "forward.h"
+#include "learn.h"
 #include "util.h"
 
 /* Each header is built once, the first time a peer of its framing needs
@@ -73,6 +74,25 @@ void forward_from_socket(void *ctx, const struct data_hdr *h, const uint8_t *pay
 }
 
 /*
+ * With --membership learn, a datagram goes onto the island only when a
+ * receiver there joined its group (the rewrite target, where one is set),
+ * from its source; else it is counted and still passed on. A group of
+ * direction out is inject_group()'s to refuse and count.
+ */
+static bool wanted_here(struct daemon *d, const struct cfg_group *gc, const struct data_hdr *h)
+{
+	uint8_t dest[16];
+
+	if (!d->learn || gc->dir == GDIR_OUT)
+		return true;
+	inject_target(gc, h, dest, NULL);
+	if (learn_wants(d->learn, h->family, dest, h->src))
+		return true;
+	d->st.drop_unwanted++;
+	return false;
+}
+
+/*
  * What a peer sends as captured by itself (hops 0) must carry the node id
  * of its hello: a peer cannot speak for another gateway first-hand. Relayed
  * frames cannot be tied to their origin (nothing in a frame is signed), so
@@ -112,7 +132,9 @@ static void on_data(void *ctx, struct peer *p, struct frame *f)
 		return;
 	}
 	d->moved = true;
-	inject_group(&d->inj, &d->cfg->groups[gi], h, f->data.payload, f->data.payload_len);
+	if (wanted_here(d, &d->cfg->groups[gi], h))
+		inject_group(&d->inj, &d->cfg->groups[gi], h, f->data.payload,
+			     f->data.payload_len);
 	if (h->hops + 1u >= d->cfg->max_hops) {
 		d->st.drop_hops++;
 		return;
@@ -142,7 +164,8 @@ static void on_ut_data(void *ctx, struct peer *p, const uint8_t *payload, uint32
 	}
 	memcpy(h.group, g->addr, 16);
 	d->moved = true;
-	inject_group(&d->inj, &d->cfg->groups[0], &h, payload, len);
+	if (wanted_here(d, &d->cfg->groups[0], &h))
+		inject_group(&d->inj, &d->cfg->groups[0], &h, payload, len);
 	h.seq = d->seq++;
 	fanout(d, &h, payload, len, p);
 }

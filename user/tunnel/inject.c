@@ -213,25 +213,28 @@ static void inject(struct injector *in, const struct data_hdr *h, const uint8_t 
 	m->msg_iovlen = 1;
 }
 
-/* Where a datagram of h's group goes by gc's rewrite (config.c allows only
- * these): to one group, or from a range to the same host bits in the target
- * prefix of its length; to the target's port, or (any port) to its own. */
-static void rewrite_dest(const struct cfg_group *gc, const struct data_hdr *h,
-			 struct data_hdr *r)
+void inject_target(const struct cfg_group *gc, const struct data_hdr *h, uint8_t group[16],
+		   uint16_t *port)
 {
 	const struct mc_group *to = &gc->to;
 	unsigned int plen = to->plen, i;
 
-	memcpy(r->group, to->addr, 16);
+	if (port)
+		*port = h->dport;
+	if (!to->family) {
+		memcpy(group, h->group, 16);
+		return;
+	}
+	memcpy(group, to->addr, 16);
 	if (plen < group_full_plen(to->family)) {
 		for (i = plen; i < 128; i++) {
 			uint8_t bit = 0x80 >> (i % 8);
 
-			r->group[i / 8] = (r->group[i / 8] & ~bit) | (h->group[i / 8] & bit);
+			group[i / 8] = (group[i / 8] & ~bit) | (h->group[i / 8] & bit);
 		}
 	}
-	if (to->port)
-		r->dport = to->port;
+	if (to->port && port)
+		*port = to->port;
 }
 
 /* A datagram from the tunnel onto the island, as its group says: not at all
@@ -252,7 +255,7 @@ void inject_group(struct injector *in, const struct cfg_group *gc, const struct 
 	/* The target is sent from our own port like any re-injection, so the
 	 * BPF program never captures it, configured group or not. */
 	r = *h;
-	rewrite_dest(gc, h, &r);
+	inject_target(gc, h, r.group, &r.dport);
 	in->st->rewritten++;
 	inject(in, &r, payload, len);
 }

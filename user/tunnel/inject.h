@@ -45,6 +45,12 @@ void injector_mtu_load(struct injector *in, const char *ifname);
  * goes out by injector_flush() at the latest. */
 void inject_group(struct injector *in, const struct cfg_group *gc, const struct data_hdr *h,
 		  const uint8_t *payload, uint32_t len);
+/* Where a datagram of h goes by gc's rewrite (config.c allows only these):
+ * to one group, or from a range to the same host bits in the target prefix
+ * of its length; to the target's port, or (any port) to its own. Without a
+ * rewrite, h's own group and port. port may be NULL. */
+void inject_target(const struct cfg_group *gc, const struct data_hdr *h, uint8_t group[16],
+		   uint16_t *port);
 /* Sends what is queued. */
 void injector_flush(struct injector *in);
 

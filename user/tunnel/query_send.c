@@ -82,8 +82,10 @@ static int open_family(int fi, unsigned int ifindex, const char *ifname)
 			pr_warn("%s: IP_MULTICAST_IF: %s\n", obj, strerror(-err));
 			goto fail;
 		}
+		/* TOS 0xc0 (internetwork control), as IGMP hosts and routers send */
 		if ((err = set_sockopt_int(fd, IPPROTO_IP, IP_MULTICAST_TTL, 1, obj,
 					   "IP_MULTICAST_TTL")) ||
+		    (err = set_sockopt_int(fd, IPPROTO_IP, IP_TOS, 0xc0, obj, "IP_TOS")) ||
 		    (err = set_sockopt_int(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0, obj,
 					   "IP_MULTICAST_LOOP")))
 			goto fail;

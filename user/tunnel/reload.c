@@ -28,6 +28,7 @@
 #include "capture_socket.h"
 #include "daemon.h"
 #include "groups.h"
+#include "learn.h"
 #include "log.h"
 #include "reload.h"
 #include "metrics.h"
@@ -230,6 +231,10 @@ static int prepare(struct daemon *d, const struct config *old, struct config *cf
 		pl->ls_new[j] = true;
 	}
 
+	/* learning: reports go to groups the gateway did not join (IGMPv2)
+	 * or to 224.0.0.22 / ff02::16, which a NIC may filter out too */
+	if (cfg->membership == MEMBERSHIP_LEARN)
+		pl->need_allmulti = true;
 	if (pl->need_allmulti && d->allmulti < 0) {
 		pl->allmulti = allmulti_open(cfg->ifindex, cfg->ifname);
 		if (pl->allmulti < 0)
@@ -482,6 +487,8 @@ int daemon_apply(struct daemon *d, const struct config *old, struct config *cfg)
 		return err;
 	}
 	commit_groups(d, old, cfg, &pl, quiet);
+	if (old && d->learn && learn_set_config(d->learn, cfg))
+		pr_warn("reload: membership learning keeps the old groups' policy (out of memory)\n");
 	commit_listeners(d, old, cfg, &pl, quiet);
 	commit_peers(d, old, cfg, quiet);
 	if (old)
