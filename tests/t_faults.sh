@@ -54,8 +54,8 @@ test_ring_overflow_counted_and_recovers() {
 	gw_stop g1 || return 1
 	local full pushed matched
 	full=$(sed -n 's/.*ring_full \([0-9]*\) self.*/\1/p' "$T/g1.log" | tail -n1)
-	pushed=$(sed -n 's/.* pushed \([0-9]*\) (.*/\1/p' "$T/g1.log" | tail -n1)
-	matched=$(sed -n 's/.* matched \([0-9]*\) (.*/\1/p' "$T/g1.log" | tail -n1)
+	pushed=$(sed -n 's/.* pushed \([0-9]*\) .*/\1/p' "$T/g1.log" | tail -n1)
+	matched=$(sed -n 's/.* matched \([0-9]*\) .*/\1/p' "$T/g1.log" | tail -n1)
 	[ "${full:-0}" -gt 0 ] || { fail "no ring_full counted"; cat "$T/g1.log" >&2; return 1; }
 	[ $((pushed + full)) = "$matched" ] && [ "$matched" = $((sent + 300)) ] ||
 		{ fail "pushed $pushed + ring_full $full != matched $matched (sent $((sent + 300)))"; return 1; }

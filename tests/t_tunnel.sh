@@ -80,7 +80,7 @@ local_apps() {
 	tx g1 "$G" --iface isl --count 300 --rate 1000pps --ttl 4 || return 1
 	rx_wait local2 && rx_wait host2 && rx_wait local1 || return 1
 	expect_rx local2 300 && expect_rx host2 300 && expect_rx local1 300 || return 1
-	gw_stop g1 && log_has g1 "egress 300)"
+	gw_stop g1 && log_has g1 " egress 300 "
 }
 
 test_local_apps_on_gateways() { local_apps tc; }

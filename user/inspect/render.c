@@ -429,6 +429,7 @@ static void prom_bpf(FILE *f, const struct counters *c)
 		VARIANT(mctun_stats, "ring_full", ring_full),
 		VARIANT(mctun_stats, "too_big", too_big),
 		VARIANT(mctun_stats, "malformed", malformed),
+		VARIANT(mctun_stats, "range_fragment", range_frags),
 	};
 	const struct mctun_stats *s = &c->st;
 
@@ -457,7 +458,9 @@ static void prom_bpf(FILE *f, const struct counters *c)
 		      "IGMP and MLD messages from the island handed to the daemon "
 		      "(membership learning).", "protocol", membership, ARRAY_SIZE(membership));
 	prom_variants(f, c, s, "mctun_bpf_dropped_packets_total", "counter",
-		      "Packets the BPF program lost (ring_full) or could not parse.", "reason",
+		      "Packets the BPF program lost (ring_full), could not parse, or could not "
+		      "carry (range_fragment: a fragmented datagram of a group only a range "
+		      "matches).", "reason",
 		      dropped, ARRAY_SIZE(dropped));
 }
 
