@@ -13,8 +13,11 @@
  * - "need more" is said only when the header is incomplete or announces
  *   more body than there is;
  * - frames built by frame_put_hello / frame_put_keepalive /
- *   frame_put_data_hdr parse back to the fields they were built from, and
- *   a valid DATA or plain HELLO re-encodes to its own bytes.
+ *   frame_put_data_hdr / frame_put_announce_hdr parse back to the fields
+ *   they were built from, and a valid DATA, ANNOUNCE or plain HELLO
+ *   re-encodes to its own bytes;
+ * - a valid ANNOUNCE holds exactly `count` entries that each pass
+ *   want_check() and fill the body to its last byte.
  *
  * The input is taken as frame bytes (the seed corpus holds real frames);
  * its first bytes also seed the encoder round-trip.
@@ -53,6 +56,11 @@ static void same_frame(const struct frame *a, const struct frame *b, const uint8
 		CHECK(!memcmp(&a->data.hdr, &b->data.hdr, sizeof(a->data.hdr)), "data hdr differs");
 		CHECK(a->data.payload_len == b->data.payload_len, "payload_len differs");
 		CHECK(a->data.payload - abase == b->data.payload - bbase, "payload offsets differ");
+	} else if (a->type == FT_ANNOUNCE) {
+		CHECK(!memcmp(&a->announce.hdr, &b->announce.hdr, sizeof(a->announce.hdr)),
+		      "announce hdr differs");
+		CHECK(a->announce.entries - abase == b->announce.entries - bbase &&
+		      a->announce.entries_len == b->announce.entries_len, "announce entries differ");
 	} else if (a->type == FT_HELLO) {
 		CHECK(a->hello.version == b->hello.version &&
 		      a->hello.auth_type == b->hello.auth_type &&
@@ -60,6 +68,40 @@ static void same_frame(const struct frame *a, const struct frame *b, const uint8
 		      a->hello.auth_len == b->hello.auth_len, "hello differs");
 		CHECK(a->hello.auth - abase == b->hello.auth - bbase, "auth offsets differ");
 	}
+}
+
+/* The entries of a valid ANNOUNCE: count of them, each valid, filling
+ * the body; each also parses alone from a copy of its exact size. */
+static void check_announce(const struct frame *f)
+{
+	const struct announce_hdr *h = &f->announce.hdr;
+	uint32_t off = 0;
+	unsigned int i;
+
+	CHECK(f->len >= ANNOUNCE_HDR_LEN && f->len <= ANNOUNCE_HDR_LEN + ANNOUNCE_MAX_BODY,
+	      "announce length %u", f->len);
+	CHECK(f->announce.entries == f->body + ANNOUNCE_HDR_LEN &&
+	      f->announce.entries_len == f->len - ANNOUNCE_HDR_LEN, "entries pointer");
+	CHECK(h->origin && h->lifetime && !(h->flags & ~ANNOUNCE_LAST), "announce header");
+	CHECK(h->count || (h->flags & ANNOUNCE_LAST), "empty chunk before the last");
+	for (i = 0; i < h->count; i++) {
+		const char *why = NULL;
+		struct want w;
+		uint8_t *copy;
+		int r = announce_entry_parse(f->announce.entries + off,
+					     f->announce.entries_len - off, &w, &why);
+
+		CHECK(r >= ANNOUNCE_ENTRY_LEN && (size_t)r == want_wire_len(&w), "entry %u: %d", i, r);
+		CHECK(w.nsrc <= ANNOUNCE_MAX_SRC, "nsrc %u", w.nsrc);
+		CHECK(!want_check(&w, &why), "entry %u fails want_check: %s", i, why);
+		copy = malloc(r);
+		memcpy(copy, f->announce.entries + off, r);
+		CHECK(announce_entry_parse(copy, r, &w, &why) == r, "entry alone");
+		free(copy);
+		off += r;
+	}
+	CHECK(off == f->announce.entries_len, "entries end at %u of %u", off,
+	      f->announce.entries_len);
 }
 
 /* Strict prefixes of a valid frame: every one must ask for more. All the
@@ -100,8 +142,8 @@ static void check_raw(const uint8_t *data, size_t size, int hello_only)
 	if (r < 0)
 		return;
 
-	CHECK(f.type == FT_HELLO || f.type == FT_DATA || f.type == FT_KEEPALIVE, "type %u",
-	      f.type);
+	CHECK(f.type == FT_HELLO || f.type == FT_DATA || f.type == FT_KEEPALIVE ||
+	      f.type == FT_ANNOUNCE, "type %u", f.type);
 	CHECK(hello_only == (f.type == FT_HELLO), "type %u in hello_only=%d", f.type, hello_only);
 	CHECK((size_t)r == FRAME_HDR_LEN + f.len, "took %d for a %u-byte body", r, f.len);
 	CHECK(f.body == data + FRAME_HDR_LEN, "body pointer");
@@ -135,6 +177,9 @@ static void check_raw(const uint8_t *data, size_t size, int hello_only)
 		}
 	}
 
+	if (f.type == FT_ANNOUNCE)
+		check_announce(&f);
+
 	/* Exactly its own bytes: same result, nothing read past them. */
 	{
 		uint8_t *copy = malloc(r);
@@ -153,6 +198,25 @@ static void check_raw(const uint8_t *data, size_t size, int hello_only)
 		CHECK(frame_put_data_hdr(enc, &f.data.hdr, f.data.payload_len) == sizeof(enc),
 		      "encoder size");
 		CHECK(!memcmp(enc, data, sizeof(enc)), "data frame does not re-encode to itself");
+	} else if (f.type == FT_ANNOUNCE) {
+		uint8_t *enc = malloc(r);
+		size_t off = FRAME_HDR_LEN + ANNOUNCE_HDR_LEN, n;
+		unsigned int i;
+
+		n = frame_put_announce_hdr(enc, &f.announce.hdr, f.announce.entries_len);
+		CHECK(n == off, "announce header size %zu", n);
+		for (i = 0; i < f.announce.hdr.count; i++) {
+			struct want w;
+			const char *why;
+			int er = announce_entry_parse(data + off, r - off, &w, &why);
+
+			CHECK(er > 0, "entry %u of a parsed frame: %s", i, why);
+			CHECK(announce_entry_put(enc + off, &w) == (size_t)er, "entry size");
+			off += er;
+		}
+		CHECK(off == (size_t)r && !memcmp(enc, data, r),
+		      "announce does not re-encode to itself");
+		free(enc);
 	} else if (f.type == FT_KEEPALIVE) {
 		uint8_t enc[FRAME_HDR_LEN];
 
@@ -170,6 +234,86 @@ static void check_raw(const uint8_t *data, size_t size, int hello_only)
 			      "hello does not re-encode to itself");
 		}
 	}
+}
+
+/* An ANNOUNCE of input-chosen header fields and entries made valid:
+ * parses back to them; with one byte too many announced, it is refused
+ * from the header alone. */
+static void check_announce_encoder(struct fuzz_in *in)
+{
+	struct announce_hdr h = { 0 };
+	struct want w[4];
+	uint8_t src[4][2][16];
+	size_t n, elen = 0;
+	unsigned int i, k, count = fuzz_take(in, 1) % 5;
+	uint8_t *buf = malloc(FRAME_HDR_LEN + ANNOUNCE_HDR_LEN + 4 * (ANNOUNCE_ENTRY_LEN + 32));
+	struct frame f;
+
+	h.origin = fuzz_take(in, 8) | 1;
+	h.serial = fuzz_take(in, 8);
+	h.hops = fuzz_take(in, 1);
+	h.chunk = fuzz_take(in, 2);
+	h.lifetime = fuzz_take(in, 2) | 0x100;
+	h.flags = count ? fuzz_take(in, 1) & ANNOUNCE_LAST : ANNOUNCE_LAST;
+	for (i = 0; i < count && i < 4; i++) {
+		struct want *e = &w[i];
+		unsigned int sel = fuzz_take(in, 1), full;
+
+		memset(e, 0, sizeof(*e));
+		if (sel % 4 == 3) {
+			e->kind = WANT_ALL;
+			continue;
+		}
+		e->family = sel & 4 ? MCTUN_FAM_INET6 : MCTUN_FAM_INET;
+		full = e->family == MCTUN_FAM_INET ? 32 : 128;
+		e->kind = sel % 2 ? WANT_EXCLUDE : WANT_INCLUDE;
+		e->plen = full - fuzz_take(in, 1) % (full == 32 ? 29 : 121);
+		e->port = fuzz_take(in, 2);
+		for (k = 0; k < full / 8; k++)
+			e->group[k] = fuzz_take(in, 1);
+		e->group[0] = e->family == MCTUN_FAM_INET ? 0xe0 | (e->group[0] & 0x0f) : 0xff;
+		/* clear the bits past plen */
+		for (k = e->plen; k < full; k++)
+			e->group[k / 8] &= ~(0x80 >> k % 8);
+		e->nsrc = e->kind == WANT_INCLUDE ? 1 + sel / 8 % 2 : sel / 8 % 3;
+		for (k = 0; k < e->nsrc; k++) {
+			memset(src[i][k], 0, 16);
+			src[i][k][0] = 1 + fuzz_take(in, 1) % 200;   /* unicast, not 0 */
+			src[i][k][3] = fuzz_take(in, 1);
+			if (e->family == MCTUN_FAM_INET6)
+				src[i][k][15] = 1;
+		}
+		e->src = src[i][0];
+	}
+	count = i;
+	for (i = 0; i < count; i++) {
+		const char *why = NULL;
+
+		CHECK(!want_check(&w[i], &why), "built entry %u invalid: %s", i, why);
+		elen += announce_entry_put(buf + FRAME_HDR_LEN + ANNOUNCE_HDR_LEN + elen, &w[i]);
+	}
+	h.count = count;
+	n = frame_put_announce_hdr(buf, &h, elen);
+	CHECK(n == FRAME_HDR_LEN + ANNOUNCE_HDR_LEN, "announce header size %zu", n);
+	CHECK(parse(buf, n + elen, 0, &f) == (int)(n + elen), "announce round trip");
+	CHECK(f.type == FT_ANNOUNCE && !memcmp(&f.announce.hdr, &h, sizeof(h)),
+	      "announce fields differ");
+	for (i = 0, elen = 0; i < count; i++) {
+		const char *why = NULL;
+		struct want g;
+		int r = announce_entry_parse(f.announce.entries + elen,
+					     f.announce.entries_len - elen, &g, &why);
+
+		CHECK(r > 0 && g.family == w[i].family && g.kind == w[i].kind &&
+		      g.plen == w[i].plen && g.port == w[i].port && g.nsrc == w[i].nsrc &&
+		      !memcmp(g.group, w[i].group, 16) &&
+		      (!g.nsrc || !memcmp(g.src, w[i].src, 16 * g.nsrc)), "entry %u differs", i);
+		elen += r;
+	}
+	CHECK(parse(buf, n, 1, &f) == -EBADMSG, "announce accepted as a first frame");
+	frame_put_announce_hdr(buf, &h, ANNOUNCE_MAX_BODY + 1);
+	CHECK(parse(buf, n, 0, &f) == -EBADMSG, "oversized announce awaited");
+	free(buf);
 }
 
 /* Frames built from input-chosen fields parse back to those fields. */
@@ -233,6 +377,8 @@ static void check_encoders(const uint8_t *data, size_t size)
 	      f.data.payload == buf + n && f.data.payload_len == plen, "data fields differ");
 	CHECK(parse(buf, n + plen, 1, &f) == -EBADMSG, "data accepted as a first frame");
 	free(buf);
+
+	check_announce_encoder(&in);
 
 	/* One byte over the family's limit is refused before it is awaited. */
 	buf = malloc(FRAME_HDR_LEN + DATA_HDR_LEN);

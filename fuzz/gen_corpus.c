@@ -6,6 +6,7 @@
  * IGMP/MLD messages, and a few near misses of each. Run from the top folder: gen_corpus fuzz/corpus
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,42 @@ static size_t data_frame(uint8_t *b, uint8_t family, uint32_t plen, uint64_t seq
 	return n + plen;
 }
 
+/*
+ * An ANNOUNCE chunk of origin 0x1122334455667788: IPv4 239.1.2.3:5000 from
+ * two sources, [ff15::/16]:* from any, and 239.192.0.0/16:* except one
+ * source; with `all`, a WANT_ALL entry instead.
+ */
+static size_t announce_frame(uint8_t *b, uint64_t serial, uint8_t hops, uint16_t chunk,
+			     bool last, bool all)
+{
+	static const uint8_t s4[2][16] = { { 198, 18, 1, 2 }, { 198, 18, 1, 3 } };
+	struct announce_hdr h = {
+		.origin = 0x1122334455667788ull, .serial = serial, .hops = hops,
+		.flags = last ? ANNOUNCE_LAST : 0, .chunk = chunk, .lifetime = 90,
+	};
+	struct want w[3] = {
+		{ .family = MCTUN_FAM_INET, .kind = WANT_INCLUDE, .plen = 32, .port = 5000,
+		  .nsrc = 2, .group = { 239, 1, 2, 3 }, .src = s4[0] },
+		{ .family = MCTUN_FAM_INET6, .kind = WANT_EXCLUDE, .plen = 16,
+		  .group = { 0xff, 0x15 } },
+		{ .family = MCTUN_FAM_INET, .kind = WANT_EXCLUDE, .plen = 16, .nsrc = 1,
+		  .group = { 239, 192 }, .src = s4[1] },
+	};
+	uint8_t *e = b + FRAME_HDR_LEN + ANNOUNCE_HDR_LEN;
+	uint32_t elen = 0;
+	unsigned int i;
+
+	if (all) {
+		w[0] = (struct want){ .kind = WANT_ALL };
+		h.count = 1;
+	} else {
+		h.count = 3;
+	}
+	for (i = 0; i < h.count; i++)
+		elen += announce_entry_put(e + elen, &w[i]);
+	return frame_put_announce_hdr(b, &h, elen) + elen;
+}
+
 static void frames(void)
 {
 	static uint8_t b[4096];
@@ -94,6 +131,16 @@ static void frames(void)
 	n = data_frame(b, MCTUN_FAM_INET, 16, 4);
 	put("frame", "data4_short", b, n - 4);
 	put_str("frame", "http", "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+	n = announce_frame(b, 7, 0, 0, true, false);
+	put("frame", "announce", b, n);
+	n = announce_frame(b, 7, 2, 1, false, false);
+	put("frame", "announce_chunk", b, n);
+	n = announce_frame(b, 8, 1, 0, true, true);
+	put("frame", "announce_all", b, n);
+	/* 239.192.0.0/16 with a host bit: refused */
+	n = announce_frame(b, 7, 0, 0, true, false);
+	b[n - 16 - 16 + 2] = 1;
+	put("frame", "announce_host_bits", b, n);
 }
 
 static void streams(void)
@@ -121,6 +168,14 @@ static void streams(void)
 	/* the first frame is not a hello */
 	n = 4 + data_frame(b + 4, MCTUN_FAM_INET, 8, 1);
 	put("stream", "no_hello", b, n);
+	/* subscriptions: a hello with the capability, announcements among data */
+	memcpy(b, "\x00\x00\x00\x05", 4);
+	n = 4 + frame_put_hello(b + 4, 42, PROTO_CAP_SUBSCRIBE);
+	n += announce_frame(b + n, 1, 0, 0, false, false);
+	n += data_frame(b + n, MCTUN_FAM_INET, 100, 1);
+	n += announce_frame(b + n, 1, 0, 1, true, true);
+	n += frame_put_keepalive(b + n);
+	put("stream", "announce", b, n);
 }
 
 /* A udptunnel frame with a payload of plen bytes (a pattern). */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <endian.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "mctun.h"
@@ -18,6 +19,13 @@ static int bad(const char **why, const char *reason)
 	*why = reason;
 	return -EBADMSG;
 }
+
+/* The daemon's input buffer holds two of the largest frames; an ANNOUNCE
+ * must be one of them. */
+_Static_assert(FRAME_HDR_LEN + ANNOUNCE_HDR_LEN + ANNOUNCE_MAX_BODY <= FRAME_MAX,
+	       "an ANNOUNCE larger than the largest DATA frame");
+_Static_assert(ANNOUNCE_ENTRY_LEN + 16 * ANNOUNCE_MAX_SRC <= ANNOUNCE_MAX_BODY,
+	       "an entry with the most sources does not fit one chunk");
 
 static int parse_hello(const uint8_t *b, uint32_t len, struct hello *h, const char **why)
 {
@@ -76,6 +84,134 @@ static int parse_data(const uint8_t *b, uint32_t len, struct frame *f, const cha
 	return 0;
 }
 
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	while (n--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+/* A unicast address of the family: IPv4 with nothing past byte 4, not
+ * multicast, not unspecified. */
+static bool good_source(uint8_t family, const uint8_t *a)
+{
+	if (family == MCTUN_FAM_INET)
+		return all_zero(a + 4, 12) && (a[0] & 0xf0) != 0xe0 && !all_zero(a, 4);
+	return a[0] != 0xff && !all_zero(a, 16);
+}
+
+int want_check(const struct want *w, const char **why)
+{
+	unsigned int full, minlen, i;
+
+	if (w->kind == WANT_ALL) {
+		if (w->family || w->plen || w->port || w->nsrc || !all_zero(w->group, 16))
+			return bad(why, "announce: ALL entry with other fields set");
+		return 0;
+	}
+	if (w->kind != WANT_INCLUDE && w->kind != WANT_EXCLUDE)
+		return bad(why, "announce: unknown entry kind");
+	if (w->family == MCTUN_FAM_INET) {
+		/* 224.0.0.0/4 and ff00::/8 are all of multicast: no shorter */
+		full = 32;
+		minlen = 4;
+		if ((w->group[0] & 0xf0) != 0xe0 || !all_zero(w->group + 4, 12))
+			return bad(why, "announce: bad IPv4 group");
+	} else if (w->family == MCTUN_FAM_INET6) {
+		full = 128;
+		minlen = 8;
+		if (w->group[0] != 0xff)
+			return bad(why, "announce: bad IPv6 group");
+	} else {
+		return bad(why, "announce: unknown address family");
+	}
+	if (w->plen < minlen || w->plen > full)
+		return bad(why, "announce: prefix length out of range");
+	if ((w->plen % 8 && (w->group[w->plen / 8] & (0xff >> w->plen % 8))) ||
+	    !all_zero(w->group + (w->plen + 7) / 8, full / 8 - (w->plen + 7) / 8))
+		return bad(why, "announce: group has bits past its prefix");
+	if (w->nsrc > ANNOUNCE_MAX_SRC)
+		return bad(why, "announce: too many sources in an entry");
+	/* INCLUDE of nothing wants nothing: such an entry is left out, not sent */
+	if (w->kind == WANT_INCLUDE && !w->nsrc)
+		return bad(why, "announce: INCLUDE entry without a source");
+	for (i = 0; i < w->nsrc; i++)
+		if (!good_source(w->family, w->src + 16 * i))
+			return bad(why, "announce: bad source address");
+	return 0;
+}
+
+size_t want_wire_len(const struct want *w)
+{
+	return ANNOUNCE_ENTRY_LEN + 16 * (size_t)w->nsrc;
+}
+
+int announce_entry_parse(const uint8_t *p, size_t len, struct want *w, const char **why)
+{
+	int err;
+
+	if (len < ANNOUNCE_ENTRY_LEN)
+		return bad(why, "announce: truncated entry");
+	w->family = p[0];
+	w->kind = p[1];
+	w->plen = p[2];
+	if (p[3])
+		return bad(why, "announce: reserved entry bits set");
+	w->port = get16(p + 4);
+	w->nsrc = get16(p + 6);
+	memcpy(w->group, p + 8, 16);
+	w->src = p + ANNOUNCE_ENTRY_LEN;
+	/* before the length: nsrc * 16 must not be trusted to fit anything */
+	if (w->nsrc > ANNOUNCE_MAX_SRC)
+		return bad(why, "announce: too many sources in an entry");
+	if (len < want_wire_len(w))
+		return bad(why, "announce: truncated entry");
+	err = want_check(w, why);
+	return err ? err : (int)want_wire_len(w);
+}
+
+static int parse_announce(const uint8_t *b, uint32_t len, struct frame *f, const char **why)
+{
+	struct announce_hdr *h = &f->announce.hdr;
+	uint32_t off;
+	unsigned int i;
+
+	if (len < ANNOUNCE_HDR_LEN)
+		return bad(why, "short announce");
+	h->origin = get64(b);
+	h->serial = get64(b + 8);
+	h->hops = b[16];
+	h->flags = b[17];
+	h->chunk = get16(b + 18);
+	h->count = get16(b + 20);
+	h->lifetime = get16(b + 22);
+	f->announce.entries = b + ANNOUNCE_HDR_LEN;
+	f->announce.entries_len = len - ANNOUNCE_HDR_LEN;
+
+	if (h->flags & ~ANNOUNCE_LAST)
+		return bad(why, "announce: unknown flags");
+	if (!h->origin)
+		return bad(why, "announce: origin 0");
+	if (!h->lifetime)
+		return bad(why, "announce: lifetime 0");
+	/* only the last chunk may be empty: an empty announcement is one */
+	if (!h->count && !(h->flags & ANNOUNCE_LAST))
+		return bad(why, "announce: empty chunk before the last");
+	for (i = 0, off = 0; i < h->count; i++) {
+		struct want w;
+		int r = announce_entry_parse(f->announce.entries + off,
+					     f->announce.entries_len - off, &w, why);
+
+		if (r < 0)
+			return r;
+		off += r;
+	}
+	if (off != f->announce.entries_len)
+		return bad(why, "announce: bytes after the last entry");
+	return 0;
+}
+
 int frame_parse(const uint8_t *buf, size_t len, int hello_only, struct frame *f,
 		const char **why)
 {
@@ -96,6 +232,9 @@ int frame_parse(const uint8_t *buf, size_t len, int hello_only, struct frame *f,
 		break;
 	case FT_KEEPALIVE:
 		max = 0;
+		break;
+	case FT_ANNOUNCE:
+		max = ANNOUNCE_HDR_LEN + ANNOUNCE_MAX_BODY;
 		break;
 	default:
 		/* The first bytes of a stranger: say what it is not. */
@@ -119,6 +258,8 @@ int frame_parse(const uint8_t *buf, size_t len, int hello_only, struct frame *f,
 		err = parse_hello(f->body, blen, &f->hello, why);
 	else if (type == FT_DATA)
 		err = parse_data(f->body, blen, f, why);
+	else if (type == FT_ANNOUNCE)
+		err = parse_announce(f->body, blen, f, why);
 	else
 		err = 0;
 	return err ? err : (int)(FRAME_HDR_LEN + blen);
@@ -165,4 +306,32 @@ size_t frame_put_data_hdr(uint8_t *b, const struct data_hdr *h, uint32_t plen)
 	put64(b + 40, h->origin);
 	put64(b + 48, h->seq);
 	return FRAME_HDR_LEN + DATA_HDR_LEN;
+}
+
+size_t frame_put_announce_hdr(uint8_t *b, const struct announce_hdr *h, uint32_t elen)
+{
+	put_hdr(b, FT_ANNOUNCE, ANNOUNCE_HDR_LEN + elen);
+	b += FRAME_HDR_LEN;
+	put64(b, h->origin);
+	put64(b + 8, h->serial);
+	b[16] = h->hops;
+	b[17] = h->flags;
+	put16(b + 18, h->chunk);
+	put16(b + 20, h->count);
+	put16(b + 22, h->lifetime);
+	return FRAME_HDR_LEN + ANNOUNCE_HDR_LEN;
+}
+
+size_t announce_entry_put(uint8_t *b, const struct want *w)
+{
+	b[0] = w->family;
+	b[1] = w->kind;
+	b[2] = w->plen;
+	b[3] = 0;
+	put16(b + 4, w->port);
+	put16(b + 6, w->nsrc);
+	memcpy(b + 8, w->group, 16);
+	if (w->nsrc)
+		memcpy(b + ANNOUNCE_ENTRY_LEN, w->src, 16 * (size_t)w->nsrc);
+	return want_wire_len(w);
 }

@@ -17,7 +17,11 @@ enum frame_type {
 	FT_HELLO     = 1,
 	FT_DATA      = 2,
 	FT_KEEPALIVE = 3,
+	FT_ANNOUNCE  = 4,           /* only where both hellos set PROTO_CAP_SUBSCRIBE */
 };
+
+/* HELLO caps bits. Unknown bits are ignored, so an old peer mixes in. */
+#define PROTO_CAP_SUBSCRIBE 0x1u    /* speaks ANNOUNCE (docs/PROTOCOL.md, "Subscriptions") */
 
 #define FRAME_HDR_LEN    8
 #define HELLO_LEN        24
@@ -26,6 +30,50 @@ enum frame_type {
 #define DATA_MAX_PAYLOAD 65527u      /* largest UDP payload (IPv6); IPv4: 65507 */
 #define DATA_MAX_PAYLOAD4 65507u
 #define FRAME_MAX        (FRAME_HDR_LEN + DATA_HDR_LEN + DATA_MAX_PAYLOAD)
+
+/*
+ * ANNOUNCE: one gateway's want set, in one or more chunks. The per-chunk
+ * bounds are the parser's; the per-announcement ones (over all chunks)
+ * are checked by whoever assembles them (user/tunnel/subs.c).
+ */
+#define ANNOUNCE_HDR_LEN     24
+#define ANNOUNCE_ENTRY_LEN   24      /* an entry before its sources */
+#define ANNOUNCE_MAX_BODY    65536u  /* bytes of entries in one chunk */
+#define ANNOUNCE_MAX_SRC     64u     /* sources of one entry */
+#define ANNOUNCE_MAX_ENTRIES 16384u  /* entries of one announcement */
+#define ANNOUNCE_MAX_SOURCES 65536u  /* sources of one announcement */
+#define ANNOUNCE_LAST        0x1     /* flags: the last chunk */
+
+/* What one entry asks for (the wire's kind byte). */
+enum want_kind {
+	WANT_INCLUDE = 0,           /* datagrams from the listed sources only */
+	WANT_EXCLUDE = 1,           /* from any source but the listed ones */
+	WANT_ALL     = 2,           /* everything the sender has configured */
+};
+
+/*
+ * One entry of a want set: a group (or a prefix of groups), a port and a
+ * source filter. A WANT_ALL entry has every other field 0.
+ */
+struct want {
+	uint8_t family;             /* MCTUN_FAM_*; 0 for WANT_ALL */
+	uint8_t kind;               /* enum want_kind */
+	uint8_t plen;               /* prefix length of group: 32 / 128 for one group */
+	uint16_t port;              /* host order; 0: any port */
+	uint16_t nsrc;              /* sources listed, at most ANNOUNCE_MAX_SRC */
+	uint8_t group[16];          /* IPv4 in the first 4 bytes, the rest 0 */
+	const uint8_t *src;         /* nsrc addresses of 16 bytes, each as group */
+};
+
+struct announce_hdr {
+	uint64_t origin;            /* node id of the gateway whose wants these are */
+	uint64_t serial;            /* the origin's counter, higher is newer */
+	uint8_t hops;               /* tunnel links crossed before this one */
+	uint8_t flags;              /* ANNOUNCE_LAST */
+	uint16_t chunk;             /* 0, 1, ... within one announcement */
+	uint16_t count;             /* entries in this chunk */
+	uint16_t lifetime;          /* seconds it stays valid unless renewed, not 0 */
+};
 
 struct hello {
 	uint8_t version;
@@ -60,6 +108,11 @@ struct frame {
 			const uint8_t *payload;
 			uint32_t payload_len;
 		} data;
+		struct {
+			struct announce_hdr hdr;
+			const uint8_t *entries; /* hdr.count entries: announce_entry_parse() */
+			uint32_t entries_len;
+		} announce;
 	};
 };
 
@@ -78,5 +131,24 @@ size_t frame_put_keepalive(uint8_t *buf);
 /* Frame and data headers for a payload of plen bytes (the payload itself
  * is not copied): returns FRAME_HDR_LEN + DATA_HDR_LEN. */
 size_t frame_put_data_hdr(uint8_t *buf, const struct data_hdr *h, uint32_t plen);
+/* Frame and announce headers for elen bytes of entries, written after
+ * them with announce_entry_put(): returns FRAME_HDR_LEN + ANNOUNCE_HDR_LEN.
+ * elen must be at most ANNOUNCE_MAX_BODY. */
+size_t frame_put_announce_hdr(uint8_t *buf, const struct announce_hdr *h, uint32_t elen);
+
+/*
+ * Entries of an ANNOUNCE. announce_entry_parse() reads the one at p (len
+ * bytes left) into *w, its sources pointing into p, and returns its length
+ * or -EBADMSG with *why; a frame that frame_parse() took has only valid
+ * entries, exactly filling entries_len. want_check() is the validation
+ * alone (family, multicast group, prefix without host bits, port, sources,
+ * a WANT_ALL with nothing else, a WANT_INCLUDE with a source): for entries
+ * that did not come from the wire.
+ */
+int announce_entry_parse(const uint8_t *p, size_t len, struct want *w, const char **why);
+int want_check(const struct want *w, const char **why);
+/* Bytes w takes on the wire; announce_entry_put() writes exactly that many. */
+size_t want_wire_len(const struct want *w);
+size_t announce_entry_put(uint8_t *p, const struct want *w);
 
 #endif
