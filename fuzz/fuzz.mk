@@ -9,6 +9,7 @@
 #   make valgrind                 a two-gateway tunnel session under valgrind (as root)
 #   make $(BUILD)/bpf_unit        the BPF packet tests (run by tests/t_bpf_unit.sh)
 #   make $(BUILD)/unit_mship      the IGMP/MLD membership tests (run by tests/t_membership.sh)
+#   make $(BUILD)/unit_subs       the subscription tests (run by tests/t_subs.sh)
 #
 # New inputs and crash artifacts go to $(BUILD)/fuzz/, never to fuzz/corpus/.
 
@@ -155,5 +156,16 @@ $(BUILD)/bpf_unit: tests/bpf_unit.c $(BUILD)/mctun.skel.h include/mctun.h | $(BU
 $(BUILD)/unit_mship: tests/unit_mship.c user/lib/mship_wire.c user/tunnel/membership.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) $^ -o $@
+
+# ---- subscription tests ----------------------------------------------------
+
+# No BPF, no root: the wire format and a network of struct subs in memory.
+UNIT_SUBS_SRCS := tests/unit_subs.c user/tunnel/subs.c user/lib/proto.c
+
+$(BUILD)/unit_subs: $(UNIT_SUBS_SRCS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) $(UNIT_SUBS_SRCS) -o $@
+
+$(BUILD)/unit_subs: $(wildcard user/tunnel/subs.h user/lib/proto.h include/mctun.h)
 
 -include $(wildcard $(FUZZ_DIR)/obj/*.d)
