@@ -949,7 +949,17 @@ static void t_serials(void)
 	subs_foreach_origin(s, now, find_cb, &so);
 	CHECK(so.found && so.oi.expires_ns == 89 * S, "expires in %llu",
 	      (unsigned long long)so.oi.expires_ns);
-	CHECK(sel(0, G1, 5000, SRC) == ((1u << 1) | (1u << 2) | (1u << 3)), "via 1, 2, 3");
+	/* a lifetime over an hour is held an hour */
+	h.serial = 50;
+	h.lifetime = 65535;
+	len = ann_frame(b, &h, &w, 1);
+	CHECK(!input(s, 3, b, len, &why), "serial 50");
+	so.found = false;
+	subs_foreach_origin(s, now, find_cb, &so);
+	CHECK(so.found && so.oi.expires_ns == SUBS_MAX_LIFE_S * S, "held %llu ns",
+	      (unsigned long long)so.oi.expires_ns);
+	h.serial = 5;
+	CHECK(sel(0, G1, 5000, SRC) == 1u << 3, "via 3");
 	h.lifetime = 90;
 	/* a hop count at max_hops is not taken */
 	h.hops = 8;
@@ -957,11 +967,11 @@ static void t_serials(void)
 	len = ann_frame(b, &h, &w, 1);
 	CHECK(!input(s, 3, b, len, &why) && st->hops == 1, "hops 8 of 8 taken");
 	h.hops = 1;
-	h.serial = 6;
+	h.serial = 60;
 	len = ann_frame(b, &h, &w, 1);
-	CHECK(!input(s, 2, b, len, &why), "serial 6");
+	CHECK(!input(s, 2, b, len, &why), "serial 60");
 	CHECK(sel(0, G1, 5000, SRC) == 1u << 2, "via 2 alone");
-	CHECK(st->accepted == 2, "accepted %llu", (unsigned long long)st->accepted);
+	CHECK(st->accepted == 3, "accepted %llu", (unsigned long long)st->accepted);
 	net_free();
 }
 

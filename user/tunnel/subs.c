@@ -589,7 +589,7 @@ static unsigned int life_left(const struct origin *o, uint64_t now)
 {
 	uint64_t left = o->expire > now ? (o->expire - now) / NS_PER_S : 0;
 
-	return left > 0xffff ? 0xffff : (unsigned int)left;
+	return (unsigned int)left;      /* at most SUBS_MAX_LIFE_S */
 }
 
 /* ---- sending -------------------------------------------------------------- */
@@ -738,7 +738,7 @@ static int set_config(struct subs *s, const struct subs_config *cfg)
 	s->cfg.max_held_sources = cfg->max_held_sources ? cfg->max_held_sources :
 				  SUBS_MAX_HELD_SOURCES;
 	life = (SUBS_LIFE_MULT * s->cfg.refresh_ns + NS_PER_S - 1) / NS_PER_S;
-	s->life_s = life > 0xffff ? 0xffff : life ? (unsigned int)life : 1;
+	s->life_s = life > SUBS_MAX_LIFE_S ? SUBS_MAX_LIFE_S : life ? (unsigned int)life : 1;
 	return 0;
 }
 
@@ -965,7 +965,8 @@ static void apply(struct subs *s, unsigned int peer, const struct announce_hdr *
 	o->serial = h->serial;
 	o->hops = h->hops;
 	o->t_heard = now;
-	o->expire = now + h->lifetime * NS_PER_S;
+	/* a forged or garbled lifetime holds it for an hour at most */
+	o->expire = now + (h->lifetime < SUBS_MAX_LIFE_S ? h->lifetime : SUBS_MAX_LIFE_S) * NS_PER_S;
 	o->nvia = 0;
 	via_add(s, o, peer);
 

@@ -26,6 +26,7 @@
 
 #define SUBS_REFRESH_NS   (30ull * 1000000000)   /* our announcement, at least this often */
 #define SUBS_LIFE_MULT    3                      /* lifetime = 3 x refresh */
+#define SUBS_MAX_LIFE_S   3600u                  /* a longer one is taken as this */
 #define SUBS_HOLDDOWN_NS  (100ull * 1000000)     /* between two of our own changes */
 #define SUBS_RETRY_NS     (100ull * 1000000)     /* a failed send is redone after */
 #define SUBS_MAX_ORIGINS  1024u                  /* remembered; the stalest goes first */
