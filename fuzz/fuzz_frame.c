@@ -75,7 +75,7 @@ static void same_frame(const struct frame *a, const struct frame *b, const uint8
 static void check_announce(const struct frame *f)
 {
 	const struct announce_hdr *h = &f->announce.hdr;
-	uint32_t off = 0;
+	uint32_t off = 0, nsrc = 0;
 	unsigned int i;
 
 	CHECK(f->len >= ANNOUNCE_HDR_LEN && f->len <= ANNOUNCE_HDR_LEN + ANNOUNCE_MAX_BODY,
@@ -99,7 +99,9 @@ static void check_announce(const struct frame *f)
 		CHECK(announce_entry_parse(copy, r, &w, &why) == r, "entry alone");
 		free(copy);
 		off += r;
+		nsrc += w.nsrc;
 	}
+	CHECK(nsrc == f->announce.nsrc, "%u sources counted, %u there", f->announce.nsrc, nsrc);
 	CHECK(off == f->announce.entries_len, "entries end at %u of %u", off,
 	      f->announce.entries_len);
 }

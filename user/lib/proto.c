@@ -188,6 +188,7 @@ static int parse_announce(const uint8_t *b, uint32_t len, struct frame *f, const
 	h->lifetime = get16(b + 22);
 	f->announce.entries = b + ANNOUNCE_HDR_LEN;
 	f->announce.entries_len = len - ANNOUNCE_HDR_LEN;
+	f->announce.nsrc = 0;
 
 	if (h->flags & ~ANNOUNCE_LAST)
 		return bad(why, "announce: unknown flags");
@@ -206,6 +207,7 @@ static int parse_announce(const uint8_t *b, uint32_t len, struct frame *f, const
 		if (r < 0)
 			return r;
 		off += r;
+		f->announce.nsrc += w.nsrc;
 	}
 	if (off != f->announce.entries_len)
 		return bad(why, "announce: bytes after the last entry");

@@ -112,6 +112,7 @@ struct frame {
 			struct announce_hdr hdr;
 			const uint8_t *entries; /* hdr.count entries: announce_entry_parse() */
 			uint32_t entries_len;
+			uint32_t nsrc;          /* sources in them, in all */
 		} announce;
 	};
 };

@@ -996,26 +996,6 @@ static void apply(struct subs *s, unsigned int peer, const struct announce_hdr *
 	s->st.relayed += send_origin(s, o, -1, (int)peer, now);
 }
 
-/* Sources in the entries of a frame frame_parse() took. */
-static unsigned int frame_sources(const struct frame *f)
-{
-	unsigned int i, n = 0;
-	uint32_t off = 0;
-
-	for (i = 0; i < f->announce.hdr.count; i++) {
-		const char *why;
-		struct want w;
-		int r = announce_entry_parse(f->announce.entries + off,
-					     f->announce.entries_len - off, &w, &why);
-
-		if (r < 0)
-			break;
-		off += r;
-		n += w.nsrc;
-	}
-	return n;
-}
-
 static void rx_append(struct subs *s, struct speer *p, const struct frame *f)
 {
 	size_t need = p->rx_len + f->announce.entries_len, cap = p->rx_cap ? p->rx_cap : 4096;
@@ -1055,6 +1035,7 @@ int subs_input(struct subs *s, unsigned int peer, const struct frame *f, uint64_
 		*why = "not an announce frame";
 		return -EINVAL;
 	}
+	nsrc = f->announce.nsrc;
 	if (peer >= s->np || !s->p[peer].up)
 		return refuse(s, NULL, why, "announce on a connection without subscriptions");
 	p = &s->p[peer];
@@ -1082,7 +1063,6 @@ int subs_input(struct subs *s, unsigned int peer, const struct frame *f, uint64_
 	} else if (h->chunk != p->rx_next) {
 		return refuse(s, p, why, "announce: chunk out of order");
 	}
-	nsrc = frame_sources(f);
 	if (p->rx_n + h->count > ANNOUNCE_MAX_ENTRIES || p->rx_nsrc + nsrc > ANNOUNCE_MAX_SOURCES)
 		return refuse(s, p, why, "announce: too many entries or sources");
 	p->rx_n += h->count;
