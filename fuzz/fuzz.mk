@@ -33,7 +33,7 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 
 # harness -> the project files it links
-FUZZERS         := frame stream ut group options lab seen http config json mship
+FUZZERS         := frame stream ut group options lab seen http config json mship subs
 FUZZ_SRCS_frame   := proto
 FUZZ_SRCS_stream  := proto
 FUZZ_SRCS_ut      := utframe
@@ -45,6 +45,7 @@ FUZZ_SRCS_seen    := seen
 FUZZ_SRCS_http    := http
 FUZZ_SRCS_json    := json
 FUZZ_SRCS_mship   := mship_wire membership
+FUZZ_SRCS_subs    := subs proto
 FUZZ_LIBS_group   := -lbpf
 FUZZ_LIBS_options := -lbpf
 FUZZ_LIBS_config  := -lbpf -lssl -lcrypto

@@ -330,6 +330,76 @@ static void seen(void)
 	put("seen", "far_jump", jump, sizeof(jump));
 }
 
+/*
+ * Operations for fuzz_subs.c: 2 bytes of settings, then one byte per
+ * operation and its arguments (see op() there). A triangle whose wants
+ * change while links drop and sends fail; a stranger's announcements,
+ * chunked, relayed and malformed; the same with small bounds.
+ */
+static void subs(void)
+{
+	static const uint8_t triangle[] = {
+		7, 0,                         /* max_hops 8, default bounds */
+		2, 3,  2, 7,  2, 2,           /* links 0-1, 1-2, 2-0 up */
+		0, 2, 2,  0x22, 3, 2,  0x25, 1, 1,   /* 2 wants two entries */
+		6, 0,                         /* deliver */
+		8, 1,  0x22, 3, 2,            /* 1 selects */
+		4, 0, 0x88, 0xb8,             /* 35 s on */
+		9, 0,                         /* 0's capture set */
+		1, 3,                         /* link 0-1 down */
+		3, 2, 2,                      /* 2 fails its next 2 sends */
+		0, 2, 1,  0x12,               /* 2 wants 239.1.0.0/16 */
+		4, 0, 0, 200,  6, 0,          /* 200 ms on, deliver */
+		2, 3,  6, 0,  8, 0,  0x12,    /* 0-1 up, deliver, 0 selects */
+	};
+	static uint8_t b[4096];
+	size_t n = 0, k;
+	unsigned int i;
+
+	static const uint8_t big[] = {
+		7, 0,
+		2, 7,                         /* link 1-2 up */
+		3, 2, 5,                      /* 2: one send passes, one fails */
+		0, 2, 250,                    /* 2 wants 1,700 groups: two chunks */
+		6, 0,  2, 3,  2, 2,           /* deliver, links 0-1 and 2-0 up */
+		4, 0, 0, 150,                 /* 150 ms on: the resend */
+		8, 0, 0x22, 3, 2,
+	};
+
+	put("subs", "triangle", triangle, sizeof(triangle));
+	put("subs", "big", big, sizeof(big));
+
+	/* the stranger: an announcement in two chunks, one of WANT_ALL, then
+	 * one with a host bit (its connection closes), then a link flap */
+	b[n++] = 7;
+	b[n++] = 0;
+	b[n++] = 2;
+	b[n++] = 3;
+	for (i = 0; i < 4; i++) {
+		uint8_t f[512];
+
+		k = i == 0 ? announce_frame(f, 5, 1, 0, false, false) :
+		    i == 1 ? announce_frame(f, 5, 1, 1, true, false) :
+		    i == 2 ? announce_frame(f, 6, 2, 0, true, true) :
+			     announce_frame(f, 7, 1, 0, true, false);
+		if (i == 3)
+			f[k - 30] = 1;
+		b[n++] = 7;
+		b[n++] = 0;
+		b[n++] = k >> 8;
+		b[n++] = k;
+		memcpy(b + n, f, k);
+		n += k;
+		b[n++] = 6;
+		b[n++] = 0;
+	}
+	memcpy(b + n, "\x01\x03\x02\x03\x06\x00\x08\x02\x3f", 9);
+	n += 9;
+	put("subs", "stranger", b, n);
+	b[1] = 0x0b;                      /* small bounds */
+	put("subs", "stranger_small", b, n);
+}
+
 /* Request heads for the --metrics server: what scrapers and curl send,
  * and a few that must be refused. */
 static void http(void)
@@ -610,6 +680,7 @@ int main(int argc, char **argv)
 	strings();
 	configs();
 	seen();
+	subs();
 	http();
 	json();
 	mship();
