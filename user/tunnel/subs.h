@@ -148,7 +148,8 @@ uint64_t subs_tick(struct subs *s, uint64_t now);
  * Which subscribing peers want a datagram (group and src as in struct
  * data_hdr, port in host order): returns how many, and marks them for
  * subs_selected() until the next subs_select. A peer is selected when an
- * origin that wants the datagram came from it. Costs one hash lookup per
+ * origin that wants the datagram came from it; the caller still skips the
+ * peer the datagram came from, as before. Costs one hash lookup per
  * prefix length in use (one, with no prefix entries), the entries of that
  * group, and the origins wanting WANT_ALL. Allocates nothing.
  */
