@@ -105,7 +105,7 @@ struct subs_origin_info {
 struct subs *subs_new(const struct subs_config *cfg, uint64_t now);
 void subs_free(struct subs *s);
 /* A reload: refresh, max_hops and the bounds (node_id and the callbacks
- * stay). Returns 0 or -EINVAL. */
+ * stay). Returns 0, -EINVAL or -ENOMEM. */
 int subs_reconfigure(struct subs *s, const struct subs_config *cfg);
 
 /*
