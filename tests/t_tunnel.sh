@@ -263,7 +263,9 @@ test_garbage_refused_peer_keeps_flowing() {
 	tx h1 "$G" --count 3000 --rate 2000pps --ttl 4 &
 	local txpid=$!
 	nsx g1 bash -c 'exec 3<>/dev/tcp/198.19.12.2/7000; printf "GET / HTTP/1.0\r\n\r\n" >&3; sleep 0.2' &&
-	nsx g1 bash -c 'exec 3<>/dev/tcp/198.19.12.2/7000; head -c 3000 /dev/urandom >&3; sleep 0.2' &&
+	# random bytes after one that starts no frame type (a random first
+	# byte of 1 to 4 would be refused as another kind of bad frame)
+	nsx g1 bash -c 'exec 3<>/dev/tcp/198.19.12.2/7000; { printf "\377"; head -c 3000 /dev/urandom; } >&3; sleep 0.2' &&
 	# a well-formed hello of protocol version 9
 	nsx g1 bash -c 'exec 3<>/dev/tcp/198.19.12.2/7000; printf "\001\000\000\000\000\000\000\030MCTN\011\000\000\000\001\002\003\004\005\006\007\010\000\000\000\000\000\000\000\000" >&3; sleep 0.2' ||
 		return 1
