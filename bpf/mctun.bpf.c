@@ -577,10 +577,11 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 	if (!g)
 		return V_PASS;
 	gs = gstats(g->id);
-	/* A group of direction in is never captured here: it is skipped
-	 * wherever it would have been (address-only entries never carry the
-	 * flag: the daemon makes them only for groups it captures). */
-	in_only = g->flags & MCTUN_GF_NOCAPTURE;
+	/* A group of direction in is never captured here, nor one nobody
+	 * wants now (subscriptions): it is skipped wherever it would have
+	 * been (address-only entries never carry the flags: the daemon makes
+	 * them only for groups it captures). */
+	in_only = g->flags & (MCTUN_GF_NOCAPTURE | MCTUN_GF_IDLE);
 
 	if (p.frag == FRAG_FIRST) {
 		if (in_only)
@@ -653,7 +654,10 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 	}
 	return V_PASS;
 skip_in:
-	st->dir_in++;
+	if (g->flags & MCTUN_GF_IDLE)
+		st->unwanted++;
+	else
+		st->dir_in++;
 	return V_PASS;
 }
 

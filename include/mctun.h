@@ -70,6 +70,10 @@ struct mctun_group_key {
 				 * (the daemon's business; for `mctun status`) */
 #define MCTUN_GF_RANGE     0x8  /* an entry of mctun_ranges: no socket joins a
 				 * whole range, so its fragments are not carried */
+#define MCTUN_GF_IDLE      0x10 /* configured, but no peer wants it now
+				 * (subscriptions): not captured */
+#define MCTUN_GF_WANTED    0x20 /* the part of a configured group a peer wants:
+				 * captured (its counters are the group's) */
 
 struct mctun_group_val {
 	__u32 id;          /* host; index into mctun_gstats, < MCTUN_MAX_GROUPS */
@@ -138,6 +142,7 @@ struct mctun_stats {
 			      * joined the group, and nobody joins a whole range) */
 	__u64 igmp;          /* IGMP messages handed to the daemon (learn on) */
 	__u64 mld;           /* MLD messages handed to the daemon (learn on) */
+	__u64 unwanted;      /* skipped: a configured group no peer wants now */
 };
 
 /* Per-group counters (per CPU), indexed by mctun_group_val.id. */

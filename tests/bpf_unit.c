@@ -44,7 +44,7 @@
 #define SELF_PORT   40999
 #define MARK_IN     0x00000007u     /* a mark someone else set: must survive */
 #define MAX_EVENTS  8
-#define NGROUPS     9
+#define NGROUPS     10
 #define PKT_MAX     2048
 
 enum hook { TC_IN, TC_OUT, XDP };
@@ -88,6 +88,8 @@ static const struct group_def groups[NGROUPS] = {
 	{ MCTUN_FAM_INET, "232.5.0.0", "198.18.1.1", 0, 0, 16 },
 	{ MCTUN_FAM_INET6, "ff16::", "2001:db8:1::2", 5000, 0, 16 },
 	{ MCTUN_FAM_INET, "239.192.5.5", NULL, 5000 },
+	/* configured, nobody wants it now: like direction in, no address entry */
+	{ MCTUN_FAM_INET, "239.1.2.10", NULL, 5000, MCTUN_GF_IDLE },
 };
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -186,7 +188,7 @@ static int env_open(struct env *e, enum env_kind kind)
 			ip_bytes(groups[i].family, groups[i].src, k.src);
 		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
 			return -errno;
-		if (groups[i].flags & MCTUN_GF_NOCAPTURE)
+		if (groups[i].flags & (MCTUN_GF_NOCAPTURE | MCTUN_GF_IDLE))
 			continue;
 		k.port = 0;
 		memset(k.src, 0, 16);
@@ -592,6 +594,15 @@ static const struct tcase cases[] = {
 	{ "direction in, xdp: skipped, counted", ENV_XDP, XDP, V4(.dst = "239.1.2.9"),
 	  .st = { .seen = 1, .udp_mcast = 1, .dir_in = 1 } },
 
+	/* -- a group no peer wants now (subscriptions) -- */
+	{ "group nobody wants: skipped, counted not_wanted", ENV_TC, TC_IN,
+	  V4(.dst = "239.1.2.10"), .st = { .seen = 1, .udp_mcast = 1, .unwanted = 1 } },
+	{ "group nobody wants, first fragment: not marked", ENV_TC, TC_IN,
+	  V4(.dst = "239.1.2.10", .frag = FRAG_FIRST, .plen = 1472),
+	  .st = { .seen = 1, .udp_mcast = 1, .unwanted = 1 } },
+	{ "group nobody wants, xdp: skipped", ENV_XDP, XDP, V4(.dst = "239.1.2.10"),
+	  .st = { .seen = 1, .udp_mcast = 1, .unwanted = 1 } },
+
 	/* -- ranges: the most specific entry -- */
 	{ "range /16 of any port: captured with its id", ENV_TC, TC_IN,
 	  V4(.dst = "239.192.1.1", .dport = 6000), .events = 1, .ev = { 4, MCTUN_DIR_INGRESS },
@@ -838,7 +849,7 @@ static bool failf(const char *fmt, ...)
 static const char *const stat_names[] = {
 	"seen", "udp_mcast", "matched", "ingress", "egress", "pushed", "pushed_bytes",
 	"ring_full", "self", "loopback", "fragments", "too_big", "malformed", "dir_in",
-	"range_frags", "igmp", "mld",
+	"range_frags", "igmp", "mld", "unwanted",
 };
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) ==
 	       sizeof(struct mctun_stats) / sizeof(__u64), "a name per mctun_stats field");

@@ -19,6 +19,7 @@ const struct counter_field bpf_fields[] = {
 	FIELD(mctun_stats, self), FIELD(mctun_stats, loopback), FIELD(mctun_stats, fragments),
 	FIELD(mctun_stats, too_big), FIELD(mctun_stats, malformed), FIELD(mctun_stats, dir_in),
 	FIELD(mctun_stats, range_frags), FIELD(mctun_stats, igmp), FIELD(mctun_stats, mld),
+	FIELD(mctun_stats, unwanted),
 };
 const unsigned int n_bpf_fields = ARRAY_SIZE(bpf_fields);
 
@@ -421,6 +422,7 @@ static void prom_bpf(FILE *f, const struct counters *c)
 	static const struct prom_variant skipped[] = {
 		VARIANT(mctun_stats, "self", self), VARIANT(mctun_stats, "loopback", loopback),
 		VARIANT(mctun_stats, "direction_in", dir_in),
+		VARIANT(mctun_stats, "not_wanted", unwanted),
 	};
 	static const struct prom_variant membership[] = {
 		VARIANT(mctun_stats, "igmp", igmp), VARIANT(mctun_stats, "mld", mld),
@@ -452,7 +454,8 @@ static void prom_bpf(FILE *f, const struct counters *c)
 	prom_variants(f, c, s, "mctun_bpf_skipped_packets_total", "counter",
 		      "Datagrams of configured groups not taken, on purpose: mctun's own "
 		      "re-injections (self), looped-back copies of local sends (loopback), "
-		      "groups carried only from the tunnel (direction_in).",
+		      "groups carried only from the tunnel (direction_in), groups no peer "
+		      "wants now (not_wanted).",
 		      "reason", skipped, ARRAY_SIZE(skipped));
 	prom_variants(f, c, s, "mctun_bpf_membership_messages_total", "counter",
 		      "IGMP and MLD messages from the island handed to the daemon "

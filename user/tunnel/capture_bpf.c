@@ -108,22 +108,16 @@ out:
 	return err;
 }
 
-int capture_bpf_set_groups(struct capture_bpf *cap, const struct config *old,
-			  const struct config *cfg)
+int capture_bpf_sync(struct capture_bpf *cap, const struct group_entry *a, unsigned int na,
+		     __u32 kinds_a, const struct group_entry *b, unsigned int nb, __u32 kinds_b)
 {
 	int fds[] = { [GE_GROUPS] = bpf_map__fd(cap->skel->maps.mctun_groups),
 		      [GE_RANGES] = bpf_map__fd(cap->skel->maps.mctun_ranges) };
-	struct group_entry *a = NULL, *b = NULL;
-	unsigned int na, nb, i = 0, j = 0;
-	__u32 kinds_a, kinds_b;
-	int err;
+	unsigned int i = 0, j = 0;
+	int err = 0;
 
-	err = groups_bpf_entries(old, &a, &na, &kinds_a);
-	if (!err)
-		err = groups_bpf_entries(cfg, &b, &nb, &kinds_b);
 	/* lookups of the new kinds start with the entries they find */
-	if (!err)
-		cap->skel->bss->range_kinds = kinds_a | kinds_b;
+	cap->skel->bss->range_kinds = kinds_a | kinds_b;
 	/* A merge of the two sorted lists: delete, add or change. */
 	while (!err && (i < na || j < nb)) {
 		int r = i == na ? 1 : j == nb ? -1 :
@@ -146,10 +140,8 @@ int capture_bpf_set_groups(struct capture_bpf *cap, const struct config *old,
 	}
 	if (!err)
 		cap->skel->bss->range_kinds = kinds_b;
-	if (err)
+	else
 		pr_warn("BPF maps mctun_groups, mctun_ranges: %s\n", strerror(-err));
-	free(a);
-	free(b);
 	return err;
 }
 

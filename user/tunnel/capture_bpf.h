@@ -14,6 +14,7 @@
 
 #include "capture.h"
 #include "config.h"
+#include "groups.h"
 #include "mctun.h"
 
 struct capture_bpf;
@@ -43,10 +44,10 @@ int capture_bpf_members_fd(struct capture_bpf *tc);
 int capture_bpf_poll(struct capture_bpf *tc);
 int capture_bpf_set_selfport(struct capture_bpf *tc, uint16_t port);
 void capture_bpf_log_stats(struct capture_bpf *tc, const struct config *cfg);
-/* Bring the groups map from old's groups (NULL: none) to cfg's, touching
- * only the entries that differ; new groups' counters start at zero. */
-int capture_bpf_set_groups(struct capture_bpf *tc, const struct config *old,
-			  const struct config *cfg);
+/* Bring the groups and ranges maps from entries a (groups_bpf_entries,
+ * with their range kinds) to b, touching only the entries that differ. */
+int capture_bpf_sync(struct capture_bpf *tc, const struct group_entry *a, unsigned int na,
+		     __u32 kinds_a, const struct group_entry *b, unsigned int nb, __u32 kinds_b);
 /* The info map's flags from cfg (config_auth_flags()): after a reload
  * that changed the listeners. */
 int capture_bpf_update_info(struct capture_bpf *tc, const struct config *cfg);

@@ -70,9 +70,9 @@ static bool link_scope(const struct mc_group *g)
 	return g->family == MCTUN_FAM_INET6 && (g->addr[1] & 0x0f) <= 2;
 }
 
-int group_socket_open(const struct config *cfg, unsigned int gid, bool marked_only)
+int group_socket_open(const struct config *cfg, const struct mc_group *g, enum gsock_mode mode)
 {
-	const struct mc_group *g = &cfg->groups[gid].g;
+	bool marked_only = mode == GSOCK_MARKED;
 	int af = fam_to_af(g->family), lvl = af == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
 	struct sockaddr_storage ss;
 	char name[GROUP_STRLEN];
@@ -104,11 +104,13 @@ int group_socket_open(const struct config *cfg, unsigned int gid, bool marked_on
 		    (err = set_sockopt_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, name, "IP_MULTICAST_ALL")))
 			goto fail;
 	}
-	set_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, GROUP_RCVBUF);
+	if (mode != GSOCK_JOIN)
+		set_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, GROUP_RCVBUF);
 
-	/* Bound to the group address: only this group's datagrams arrive. */
+	/* Bound to the group address: only this group's datagrams arrive. A
+	 * socket that only joins stays unbound and receives nothing. */
 	len = addr_sockaddr(g->family, g->addr, g->port, link_scope(g) ? cfg->ifindex : 0, &ss);
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+	if (mode != GSOCK_JOIN && bind(fd, (struct sockaddr *)&ss, len) < 0) {
 		err = -errno;
 		pr_warn("group %s: bind: %s\n", name, strerror(-err));
 		goto fail;

@@ -26,9 +26,15 @@ struct local_addrs {
 int local_addrs_load(struct local_addrs *la);
 bool local_addrs_has(const struct local_addrs *la, uint8_t family, const uint8_t *addr);
 
-/* The socket of cfg's group gid, joined on the interface; marked_only: it
- * takes only skbs marked MCTUN_FRAG_MARK. Returns the fd or -errno (logged). */
-int group_socket_open(const struct config *cfg, unsigned int gid, bool marked_only);
+enum gsock_mode {
+	GSOCK_ALL,                     /* socket mode: every datagram of the group */
+	GSOCK_MARKED,                  /* only skbs marked MCTUN_FRAG_MARK (fragments) */
+	GSOCK_JOIN,                    /* none: it only joins (a group of any port) */
+};
+
+/* A socket joined to group g (one address; any port only with GSOCK_JOIN)
+ * on cfg's interface. Returns the fd or -errno (logged). */
+int group_socket_open(const struct config *cfg, const struct mc_group *g, enum gsock_mode mode);
 
 /* A packet socket that receives nothing and holds the interface in
  * all-multicast mode while it is open (the kernel counts holders, so

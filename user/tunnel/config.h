@@ -43,6 +43,7 @@ struct cfg_group {
 	struct mc_group to;            /* re-inject to this group:port instead; family 0: no */
 	uint8_t dir;                   /* enum group_dir */
 	uint32_t id;                   /* BPF group id (mctun_gstats slot), kept across reloads */
+	uint32_t bpf_flags;            /* more MCTUN_GF_* for its BPF entries (interest.c) */
 };
 
 static inline bool group_captures(const struct cfg_group *g)

@@ -199,6 +199,14 @@ static int setup_timer(struct daemon *d)
 	return 0;
 }
 
+/* What the island's receivers want changed: so does what we announce. */
+static void on_learned(void *ctx, uint8_t family, const uint8_t group[16])
+{
+	(void)family;
+	(void)group;
+	interest_learned(ctx);
+}
+
 /* An IGMP/MLD message from the island, handed over by the BPF program. */
 static void on_membership(void *ctx, const struct mctun_event *ev, const uint8_t *msg,
 			  uint32_t len)
@@ -264,6 +272,13 @@ static int setup(struct daemon *d)
 	}
 	/* how mctun status finds us in any mode (socket mode has no maps) */
 	instance_announce(cfg->mode, cfg->ifindex, cfg->ifname);
+	err = interest_open(d, now_ns());
+	if (err)
+		return err;
+	if (d->learn) {
+		d->learn->changed = on_learned;
+		d->learn->ctx = d;
+	}
 	/* groups, sockets, listeners and peers: as a reload from nothing */
 	err = daemon_apply(d, NULL, d->cfg);
 	if (err)
@@ -277,13 +292,7 @@ static void teardown(struct daemon *d)
 
 	peers_free(&d->peers);
 	metrics_close(d->metrics);
-	for (i = 0; d->gs && i < d->cfg->ngroups; i++) {
-		if (!d->gs[i])
-			continue;
-		close(d->gs[i]->src.fd);
-		free(d->gs[i]);
-	}
-	free(d->gs);
+	interest_close(d);
 	if (d->allmulti >= 0)
 		close(d->allmulti);
 	for (i = 0; i < d->nlisteners; i++) {
@@ -332,8 +341,8 @@ static void dispatch(struct daemon *d, struct epoll_event *ev, uint64_t now)
 		break;
 	case SRC_GROUP:
 		g = (struct gsock *)s;
-		capture_socket_read(s->fd, &d->cfg->groups[g->gid].g, &d->local, d->inj.port,
-				    &d->st.cap_self, forward_from_socket, d);
+		capture_socket_read(s->fd, &g->g, &d->local, d->inj.port, &d->st.cap_self,
+				    forward_from_socket, d);
 		break;
 	case SRC_METRICS:
 		metrics_event(d->metrics, s, ev->events, now);
@@ -425,10 +434,16 @@ int daemon_run(struct config *cfg)
 	tick(&d, now_ns());   /* connect out right away */
 
 	while (!d.stop) {
-		uint64_t now, wait_ns = peers_flush(&d.peers);
+		uint64_t now, wait_ns = peers_flush(&d.peers), due;
 		bool more;
 
 		peers_reap(&d.peers);
+		/* what this pass's events changed; subscriptions' timers */
+		now = now_ns();
+		interest_run(&d, now);
+		due = MIN(d.in.next, d.in.cs.next);
+		if (due != UINT64_MAX)
+			wait_ns = due <= now ? 1 : MIN(wait_ns ? wait_ns : UINT64_MAX, due - now);
 		more = d.cfg->tls && peers_rx_more(&d.peers);
 		/* TLS input waits in OpenSSL: look at events, then read on */
 		n = more ? epoll_wait(d.epfd, evs, MAX_EVENTS, 0) : wait_events(&d, evs, wait_ns);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* The tunnel daemon: its state, shared by the loop (daemon.c), the
- * forwarding rules (forward.c) and reload.c; and daemon_run(). */
+ * forwarding rules (forward.c), the subscriptions (interest.c) and
+ * reload.c; and daemon_run(). */
 #ifndef MCTUN_DAEMON_H
 #define MCTUN_DAEMON_H
 
@@ -13,14 +14,10 @@
 #include "event.h"
 #include "groups.h"
 #include "inject.h"
+#include "interest.h"
 #include "mctun.h"
 #include "peer.h"
 #include "seen.h"
-
-struct gsock {
-	struct src src;
-	unsigned int gid;              /* index into config.groups */
-};
 
 struct capture_bpf;
 struct learn;
@@ -34,7 +31,6 @@ struct daemon {
 	uint64_t seq;                  /* next sequence number of our captures */
 	struct capture_bpf *bpf;       /* the BPF capture; NULL in socket mode */
 	struct src *ring_src;          /* epoll entry of the ring, tc mode */
-	struct gsock **gs;             /* per group of cfg; NULL: none (direction in, a range) */
 	int allmulti;                  /* allmulti_open() while a range is captured, -1 */
 	struct listener **listeners;
 	unsigned int nlisteners;
@@ -53,6 +49,7 @@ struct daemon {
 	bool moved;                    /* ... in this pass of the loop */
 	struct metrics *metrics;       /* --metrics server, NULL without */
 	struct learn *learn;           /* --membership learn, NULL without */
+	struct interest in;            /* who wants what; what is captured */
 };
 
 /* Runs the daemon until a signal stops it or the interface goes. Takes

@@ -22,10 +22,11 @@ static void fanout(struct daemon *d, const struct data_hdr *h, const uint8_t *pa
 	size_t share = d->cfg->queue_total / (d->peers.n ? d->peers.n : 1);
 
 	d->moved = true;
+	interest_select(d, h);
 	for (i = 0; i < d->peers.n; i++) {
 		struct peer *p = d->peers.v[i];
 
-		if (p == except || p->state != PS_UP || p->dead)
+		if (p == except || p->state != PS_UP || p->dead || !interest_peer_wants(d, p))
 			continue;
 		if (!now)
 			now = now_ns();
@@ -170,7 +171,25 @@ static void on_ut_data(void *ctx, struct peer *p, const uint8_t *payload, uint32
 	fanout(d, &h, payload, len, p);
 }
 
+static void on_up(void *ctx, struct peer *p, uint64_t now)
+{
+	interest_peer_up(ctx, p, now);
+}
+
+static void on_down(void *ctx, struct peer *p)
+{
+	interest_peer_down(ctx, p);
+}
+
+static void on_announce(void *ctx, struct peer *p, struct frame *f, uint64_t now)
+{
+	interest_announce(ctx, p, f, now);
+}
+
 const struct peer_ops forward_peer_ops = {
+	.up = on_up,
+	.down = on_down,
 	.data = on_data,
+	.announce = on_announce,
 	.ut_data = on_ut_data,
 };

@@ -82,6 +82,56 @@ int gtable_find(const struct gtable *gt, const struct config *cfg, uint8_t famil
 	return -1;
 }
 
+static unsigned int phash(uint8_t family, uint8_t plen, const uint8_t *addr)
+{
+	return ghash(family, plen, 0, zero16, addr);
+}
+
+static void mask_addr(const uint8_t *addr, uint8_t plen, uint8_t a[16])
+{
+	memset(a, 0, 16);
+	memcpy(a, addr, plen / 8);
+	if (plen % 8)
+		a[plen / 8] = addr[plen / 8] & (0xff00 >> (plen % 8));
+}
+
+/* The first group of prefix (family, plen, a), a's host bits zero, or -1. */
+static int pprobe(const struct gtable *gt, const struct config *cfg, uint8_t family, uint8_t plen,
+		  const uint8_t *a, unsigned int *at)
+{
+	unsigned int s = phash(family, plen, a) & gt->mask, n;
+
+	for (n = 0; n <= gt->mask && gt->pslot[s] >= 0; n++) {
+		const struct mc_group *g = &cfg->groups[gt->pslot[s]].g;
+
+		if (g->family == family && g->plen == plen && !memcmp(g->addr, a, 16))
+			break;
+		s = (s + 1) & gt->mask;
+	}
+	if (at)
+		*at = s;
+	return gt->pslot[s];
+}
+
+int gtable_foreach_containing(const struct gtable *gt, const struct config *cfg, uint8_t family,
+			      const uint8_t *addr, int (*fn)(void *ctx, int gi), void *ctx)
+{
+	int fi = family == MCTUN_FAM_INET6, gi, r;
+	unsigned int i;
+	uint8_t a[16];
+
+	for (i = 0; i < gt->nplens[fi]; i++) {
+		mask_addr(addr, gt->plens[fi][i], a);
+		for (gi = pprobe(gt, cfg, family, gt->plens[fi][i], a, NULL); gi >= 0;
+		     gi = gt->next[gi]) {
+			r = fn(ctx, gi);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
 static int cmp_plen_desc(const void *a, const void *b)
 {
 	return *(const uint8_t *)b - *(const uint8_t *)a;
@@ -100,6 +150,13 @@ int gtable_build(const struct config *cfg, struct gtable *gt)
 		return -ENOMEM;
 	memset(gt->slot, 0xff, size * sizeof(int));
 	gt->mask = size - 1;
+	gt->pslot = malloc(size * sizeof(int));
+	gt->next = malloc((cfg->ngroups + 1) * sizeof(int));
+	if (!gt->pslot || !gt->next) {
+		gtable_free(gt);
+		return -ENOMEM;
+	}
+	memset(gt->pslot, 0xff, size * sizeof(int));
 	for (i = 0; i < cfg->ngroups; i++) {
 		const struct mc_group *g = &cfg->groups[i].g;
 		const uint8_t *src = g->ssm ? g->src : zero16;
@@ -116,6 +173,15 @@ int gtable_build(const struct config *cfg, struct gtable *gt)
 			s = (s + 1) & gt->mask;
 		gt->slot[s] = i;
 	}
+	/* by prefix: chained in config order */
+	for (i = cfg->ngroups; i-- > 0;) {
+		const struct mc_group *g = &cfg->groups[i].g;
+		unsigned int at;
+		int first = pprobe(gt, cfg, g->family, g->plen, g->addr, &at);
+
+		gt->next[i] = first;
+		gt->pslot[at] = i;
+	}
 	for (fi = 0; fi < 2; fi++)
 		qsort(gt->plens[fi], gt->nplens[fi], 1, cmp_plen_desc);
 	return 0;
@@ -124,7 +190,9 @@ int gtable_build(const struct config *cfg, struct gtable *gt)
 void gtable_free(struct gtable *gt)
 {
 	free(gt->slot);
-	gt->slot = NULL;
+	free(gt->pslot);
+	free(gt->next);
+	gt->slot = gt->pslot = gt->next = NULL;
 }
 
 /* ---- across a reload ----------------------------------------------------- */
@@ -222,26 +290,26 @@ static int entry_cmp(const void *a, const void *b)
 	return r ? r : (x->ord > y->ord) - (x->ord < y->ord);
 }
 
-int groups_bpf_entries(const struct config *cfg, struct group_entry **out, unsigned int *n,
-		       __u32 *kinds)
+int groups_bpf_entries(const struct cfg_group *g, unsigned int n, struct group_entry **out,
+		       unsigned int *nout, __u32 *kinds)
 {
 	struct group_entry *e;
 	unsigned int i, k = 0, j;
 
 	*out = NULL;
-	*n = 0;
+	*nout = 0;
 	*kinds = 0;
-	if (!cfg || !cfg->ngroups)
+	if (!n)
 		return 0;
-	e = calloc(2 * cfg->ngroups, sizeof(*e));
+	e = calloc(2 * n, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	for (i = 0; i < cfg->ngroups; i++) {
-		const struct cfg_group *gc = &cfg->groups[i];
+	for (i = 0; i < n; i++) {
+		const struct cfg_group *gc = &g[i];
 		struct group_entry *x = &e[k++];
 
 		x->v.id = gc->id;
-		x->v.flags = groups_dir_flags(gc);
+		x->v.flags = groups_dir_flags(gc) | gc->bpf_flags;
 		x->v.plen = gc->g.plen;
 		x->ord = i;
 		if (group_is_range(&gc->g)) {
@@ -262,7 +330,7 @@ int groups_bpf_entries(const struct config *cfg, struct group_entry **out, unsig
 		memcpy(x->k.addr, gc->g.addr, 16);
 		if (gc->g.ssm)
 			memcpy(x->k.src, gc->g.src, 16);
-		if (!group_captures(gc))
+		if (!group_captures(gc) || (gc->bpf_flags & MCTUN_GF_IDLE))
 			continue;
 		x = &e[k++];
 		x->map = GE_GROUPS;
@@ -278,6 +346,6 @@ int groups_bpf_entries(const struct config *cfg, struct group_entry **out, unsig
 		if (!j || e[j - 1].map != e[i].map || memcmp(e[j - 1].key, e[i].key, sizeof(e[i].key)))
 			e[j++] = e[i];
 	*out = e;
-	*n = j;
+	*nout = j;
 	return 0;
 }

@@ -23,6 +23,10 @@ struct gtable {
 	uint8_t plens[2][129];         /* [0] IPv4, [1] IPv6 */
 	unsigned int nplens[2];
 	unsigned int kinds[2];
+	/* by prefix alone (family, plen, address): the first group of each,
+	 * the others chained through next[] */
+	int *pslot;
+	int *next;
 };
 
 /* Index cfg's groups into gt. */
@@ -34,6 +38,12 @@ void gtable_free(struct gtable *gt);
  * ones a port before any port, then a source before any source. */
 int gtable_find(const struct gtable *gt, const struct config *cfg, uint8_t family,
 		const uint8_t *addr, uint16_t port, const uint8_t *src);
+
+/* Calls fn with the index of every group of cfg whose prefix holds addr
+ * (any port, any source), longest prefixes first; stops at fn's first
+ * non-zero return, which it returns. */
+int gtable_foreach_containing(const struct gtable *gt, const struct config *cfg, uint8_t family,
+			      const uint8_t *addr, int (*fn)(void *ctx, int gi), void *ctx);
 
 /* For each group of a, its index in b (same address, port and source), or
  * -1; into a_in_b[a->ngroups]. Returns 0 or -ENOMEM. */
@@ -62,13 +72,13 @@ struct group_entry {
 
 enum { GE_GROUPS, GE_RANGES };
 
-/* The entries cfg puts in the BPF maps (none for NULL), sorted by map and
- * key. Each exact group makes one in mctun_groups, and one per address of
+/* The entries groups g[0..n) put in the BPF maps, sorted by map and key.
+ * Each exact group makes one in mctun_groups, and one per address of
  * those it captures (port 0, no source, for fragments; the first such
- * group in the config gives its id); each range one in mctun_ranges.
- * *out is malloc'ed; *kinds gets the MCTUN_RK_* of the ranges. Returns 0
- * or -ENOMEM. */
-int groups_bpf_entries(const struct config *cfg, struct group_entry **out, unsigned int *n,
-		       __u32 *kinds);
+ * group gives its id); each range one in mctun_ranges. *out is malloc'ed
+ * (NULL for none); *kinds gets the MCTUN_RK_* of the ranges. Returns 0 or
+ * -ENOMEM. */
+int groups_bpf_entries(const struct cfg_group *g, unsigned int n, struct group_entry **out,
+		       unsigned int *nout, __u32 *kinds);
 
 #endif

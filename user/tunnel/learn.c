@@ -310,6 +310,19 @@ void learn_publish(struct learn *l, int fd, uint64_t now)
 	l->published = n;
 }
 
+int learn_foreach(const struct learn *l, uint64_t now,
+		  int (*fn)(void *ctx, const struct mship_group_info *g), void *ctx)
+{
+	struct mship_iter it = {};
+	struct mship_group_info g;
+	int r;
+
+	while (mship_next_group(l->ms, now, &it, &g))
+		if ((r = fn(ctx, &g)))
+			return r;
+	return 0;
+}
+
 bool learn_wants(const struct learn *l, uint8_t family, const uint8_t group[16],
 		 const uint8_t src[16])
 {

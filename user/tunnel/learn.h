@@ -58,6 +58,11 @@ void learn_tick(struct learn *l, uint64_t now);
 /* Publish the learned groups into the map (mctun_members) when due. */
 void learn_publish(struct learn *l, int members_fd, uint64_t now);
 
+struct mship_group_info;
+/* Every learned group, until fn returns non-zero (returned). */
+int learn_foreach(const struct learn *l, uint64_t now,
+		  int (*fn)(void *ctx, const struct mship_group_info *g), void *ctx);
+
 /* Does a receiver on the island want datagrams from src to group? */
 bool learn_wants(const struct learn *l, uint8_t family, const uint8_t group[16],
 		 const uint8_t src[16]);

@@ -25,14 +25,42 @@
 #define READS_PER_EV     8                /* bound per wakeup, for fairness */
 #define TLS_READS_PER_EV 32               /* the same for TLS: one record (16 KiB) a read */
 #define REFUSAL_LINES    20               /* refusals logged per second; the rest summed */
+#define PEER_IDS         (1u << 20)       /* peer ids: below subs.h's SUBS_MAX_PEER_ID */
 #define NSEC             1000000000ull
 #define BACKOFF_MAX_NS   (30 * NSEC)      /* reconnect back-off: 1, 2, 4 ... 30 s */
 
 void peers_init(struct peers *ps, const struct config *cfg, int epfd, uint64_t node_id,
 		struct mctun_dstats *st, const struct peer_ops *ops, void *ctx)
 {
+	const char *caps = getenv("MCTUN_PROTO_CAPS");
+
 	*ps = (struct peers){ .cfg = cfg, .epfd = epfd, .node_id = node_id, .st = st,
-			      .ops = ops, .ctx = ctx };
+			      .ops = ops, .ctx = ctx, .caps = PROTO_CAP_SUBSCRIBE };
+	/* for the tests: a gateway that speaks protocol 1 without subscriptions,
+	 * as mctun did before them */
+	if (caps)
+		ps->caps = (uint32_t)strtoul(caps, NULL, 0);
+}
+
+struct peer *peer_by_id(const struct peers *ps, unsigned int id)
+{
+	unsigned int i;
+
+	for (i = 0; i < ps->n; i++)
+		if (ps->v[i]->id == id && !ps->v[i]->dead)
+			return ps->v[i];
+	return NULL;
+}
+
+/* An id no live peer has (there are far fewer peers than ids). */
+static unsigned int new_id(struct peers *ps)
+{
+	unsigned int id;
+
+	do {
+		id = ps->next_id++ % PEER_IDS;
+	} while (peer_by_id(ps, id));
+	return id;
 }
 
 static void peer_arm_out(struct peers *ps, struct peer *p, bool on)
@@ -68,6 +96,7 @@ struct peer *peer_new(struct peers *ps, int fd, bool outbound, const char *name)
 	p->src.fd = fd;
 	p->outbound = outbound;
 	p->framing = ps->cfg->framing;
+	p->id = new_id(ps);
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->in = big_alloc(IN_CAP);
 	if (!p->in || obuf_init(&p->out, ps->cfg->queue_bytes) || peer_add(ps, p)) {
@@ -82,7 +111,7 @@ struct peer *peer_new(struct peers *ps, int fd, bool outbound, const char *name)
 static void peer_send_hello(struct peers *ps, struct peer *p, uint64_t now)
 {
 	uint8_t b[FRAME_HDR_LEN + HELLO_LEN];
-	size_t n = frame_put_hello(b, ps->node_id, 0);
+	size_t n = frame_put_hello(b, ps->node_id, ps->caps);
 
 	obuf_put2(&p->out, SIZE_MAX, b, n, NULL, 0);
 	p->dirty = true;
@@ -133,12 +162,14 @@ static void count_refusal(struct peers *ps, bool outbound, enum peer_end rf)
 }
 
 /* Frames may flow: after the hello, or at once with udptunnel framing. */
-static void peer_up(struct peer *p, uint64_t now)
+static void peer_up(struct peers *ps, struct peer *p, uint64_t now)
 {
 	p->state = PS_UP;
 	p->t_up = now;
 	p->backoff_ns = NSEC;
 	obuf_prefault(&p->out);
+	if (ps->ops->up)
+		ps->ops->up(ps->ctx, p, now);
 }
 
 /* Closes the connection itself: TLS state, epoll entry, socket. */
@@ -162,6 +193,8 @@ void peer_end(struct peers *ps, struct peer *p, enum peer_end how, const char *w
 
 	if (p->dead)
 		return;
+	if (p->state == PS_UP && ps->ops->down)
+		ps->ops->down(ps->ctx, p);
 	if (p->state == PS_UP)
 		pr_info("peer %s: down: %s (in %llu frames, out %llu frames, %llu dropped)\n",
 			p->name, why, (unsigned long long)p->st.frames_in,
@@ -184,6 +217,7 @@ void peer_end(struct peers *ps, struct peer *p, enum peer_end how, const char *w
 			count_refusal(ps, p->outbound, how);
 	}
 	peer_disconnect(ps, p);
+	p->subs = false;
 	p->in_len = 0;
 	obuf_reset(&p->out);
 	p->want_out = p->dirty = false;
@@ -276,7 +310,7 @@ static void peer_start(struct peers *ps, struct peer *p, uint64_t now)
 			pr_warn("peer %s: TCP keepalive: %s; a dead peer will go unnoticed\n",
 				p->name, strerror(-err));
 		p->t_rx = p->t_tx = now;
-		peer_up(p, now);
+		peer_up(ps, p, now);
 		pr_info("peer %s: up (udptunnel framing, %s); unauthenticated (--insecure)\n",
 			p->name, p->outbound ? "outbound" : "inbound");
 		return;
@@ -340,17 +374,18 @@ static void peer_connected(struct peers *ps, struct peer *p, uint64_t now)
 	peer_start(ps, p, now);
 }
 
-void peer_queue(struct peer *p, size_t share, const uint8_t *hdr, size_t hlen,
-		       const uint8_t *payload, uint32_t plen, uint64_t now)
+int peer_queue(struct peer *p, size_t share, const uint8_t *hdr, size_t hlen,
+	       const uint8_t *payload, uint32_t plen, uint64_t now)
 {
 	if (obuf_put2(&p->out, share, hdr, hlen, payload, plen)) {
 		p->st.queue_drops++;
-		return;
+		return -ENOBUFS;
 	}
 	p->st.frames_out++;
 	p->st.bytes_out += hlen + plen;
 	p->dirty = true;
 	p->t_tx = now;
+	return 0;
 }
 
 /* Inbound peers up (authenticated). Only they count against --max-peers:
@@ -399,7 +434,10 @@ static void on_hello(struct peers *ps, struct peer *p, const struct hello *h, ui
 		return;
 	}
 	p->node_id = h->node_id;
-	peer_up(p, now);
+	p->subs = (h->caps & ps->caps & PROTO_CAP_SUBSCRIBE) != 0;
+	peer_up(ps, p, now);
+	if (p->dead || p->src.fd < 0)
+		return;
 	pr_info("peer %s: up (node %016llx, %s%s%s)%s\n", p->name, (unsigned long long)h->node_id,
 		p->outbound ? "outbound" : "inbound", p->tls ? ", " : "",
 		p->tls ? tls_peer_desc(p->tls) : "", p->tls ? "" : "; unauthenticated (--insecure)");
@@ -474,6 +512,13 @@ static size_t mctun_parse(struct peers *ps, struct peer *p, uint64_t now)
 			p->st.frames_in++;
 			p->st.bytes_in += r;
 			ps->ops->data(ps->ctx, p, &f);
+		} else if (f.type == FT_ANNOUNCE) {
+			p->st.frames_in++;
+			p->st.bytes_in += r;
+			if (!p->subs)
+				peer_bad_frame(ps, p, "ANNOUNCE without the SUBSCRIBE capability");
+			else
+				ps->ops->announce(ps->ctx, p, &f, now);
 		}
 		if (p->src.fd < 0 || p->dead)
 			break;

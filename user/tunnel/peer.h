@@ -47,6 +47,8 @@ struct peer {
 	bool want_out;                 /* EPOLLOUT armed */
 	bool fail_logged;              /* outbound: failure reported since last up */
 	uint8_t framing;               /* MCTUN_FRAMING_*, set when it is made */
+	bool subs;                     /* up, and both hellos had PROTO_CAP_SUBSCRIBE */
+	unsigned int id;               /* small, unique among the live peers (subs.h) */
 	unsigned int slot;             /* outbound: index into config.peer */
 	struct listener *lst;          /* inbound: the listener that accepted it */
 	char name[ADDR_STRLEN + 16];
@@ -84,8 +86,14 @@ enum peer_end {
 
 /* What a peer's frames are handed to. */
 struct peer_ops {
+	/* p came up (hello exchanged; udptunnel framing: connected) */
+	void (*up)(void *ctx, struct peer *p, uint64_t now);
+	/* p, which was up, goes down (still as it was: p->subs, p->id) */
+	void (*down)(void *ctx, struct peer *p);
 	/* a DATA frame (mctun framing); may end p */
 	void (*data)(void *ctx, struct peer *p, struct frame *f);
+	/* an ANNOUNCE frame (subscriptions); may end p */
+	void (*announce)(void *ctx, struct peer *p, struct frame *f, uint64_t now);
 	/* a datagram of a udptunnel-framed peer; may end p */
 	void (*ut_data)(void *ctx, struct peer *p, const uint8_t *payload, uint32_t len);
 };
@@ -105,6 +113,8 @@ struct peers {
 	__u64 rl_quiet;                /* ... refusals not logged */
 	const struct peer_ops *ops;
 	void *ctx;
+	uint32_t caps;                 /* PROTO_CAP_* our hello offers */
+	unsigned int next_id;          /* the next peer id to try */
 };
 
 void peers_init(struct peers *ps, const struct config *cfg, int epfd, uint64_t node_id,
@@ -121,9 +131,11 @@ void peer_end(struct peers *ps, struct peer *p, enum peer_end how, const char *w
 /* A frame that breaks the protocol: counted, and p's connection ends. */
 void peer_bad_frame(struct peers *ps, struct peer *p, const char *why);
 /* Queue a frame (header + payload) to p within its share of the memory
- * bound, or count the drop. */
-void peer_queue(struct peer *p, size_t share, const uint8_t *hdr, size_t hlen,
-		const uint8_t *payload, uint32_t plen, uint64_t now);
+ * bound, or count the drop and return -ENOBUFS. */
+int peer_queue(struct peer *p, size_t share, const uint8_t *hdr, size_t hlen,
+	       const uint8_t *payload, uint32_t plen, uint64_t now);
+/* The live peer of this id, or NULL. */
+struct peer *peer_by_id(const struct peers *ps, unsigned int id);
 
 /* The loop's calls: connections waiting on listener l; an epoll event of
  * p; timers (connect, retry, handshake, keepalive, silence); the output

@@ -6,11 +6,12 @@
  * kept keeps its connection and its queue; a listener kept keeps its socket.
  *
  * Two phases. Prepare opens what the new configuration needs (the send
- * socket of a new address family, group sockets with their joins,
- * listeners) and brings the BPF groups map over; if any of it fails, what
- * this call did is undone and the daemon runs on as it was. Commit then
- * closes what is no longer wanted (leaving groups, closing peers and
- * listeners) and cannot fail.
+ * socket of a new address family, listeners, the all-multicast hold) and
+ * zeroes new groups' counters; if any of it fails, what this call did is
+ * undone and the daemon runs on as it was. Commit then closes what is no
+ * longer wanted (peers, listeners) and cannot fail. What is captured and
+ * joined (the BPF maps, the group sockets) follows the committed
+ * configuration through interest.c, which keeps what stays.
  *
  * It runs between two passes of the event loop (never inside one), so no
  * pending event can point at a socket it frees.
@@ -39,8 +40,6 @@
 struct plan {
 	int *n2o;              /* per group of the new config: its index in the old, or -1 */
 	int *o2n;              /* per group of the old config: its index in the new, or -1 */
-	struct gsock **gs;     /* per group of the new config; NULL: no socket */
-	bool *gs_new;          /* ... opened by this call */
 	struct listener **ls;  /* per listen entry of the new config */
 	bool *ls_new;          /* ... opened by this call */
 	bool *ls_defer;        /* its port is held by a listener this call removes */
@@ -53,8 +52,6 @@ static void plan_free(struct plan *pl)
 {
 	free(pl->n2o);
 	free(pl->o2n);
-	free(pl->gs);
-	free(pl->gs_new);
 	free(pl->ls);
 	free(pl->ls_new);
 	free(pl->ls_defer);
@@ -146,13 +143,10 @@ static int prepare(struct daemon *d, const struct config *old, struct config *cf
 
 	pl->n2o = malloc((cfg->ngroups + 1) * sizeof(int));
 	pl->o2n = malloc((nold + 1) * sizeof(int));
-	pl->gs = calloc(cfg->ngroups + 1, sizeof(*pl->gs));
-	pl->gs_new = calloc(cfg->ngroups + 1, sizeof(bool));
 	pl->ls = calloc(cfg->nlisten + 1, sizeof(*pl->ls));
 	pl->ls_new = calloc(cfg->nlisten + 1, sizeof(bool));
 	pl->ls_defer = calloc(cfg->nlisten + 1, sizeof(bool));
-	if (!pl->n2o || !pl->o2n || !pl->gs || !pl->gs_new || !pl->ls || !pl->ls_new ||
-	    !pl->ls_defer)
+	if (!pl->n2o || !pl->o2n || !pl->ls || !pl->ls_new || !pl->ls_defer)
 		return -ENOMEM;
 	err = groups_match(cfg, old, pl->n2o);
 	if (!err && old)
@@ -174,33 +168,10 @@ static int prepare(struct daemon *d, const struct config *old, struct config *cf
 			return err;
 	}
 
-	/* Group sockets, which also join: for groups captured here (no
-	 * socket joins a range: the interface takes all multicast instead). */
-	for (i = 0; i < cfg->ngroups; i++) {
-		int o = pl->n2o[i], fd;
-
-		if (!group_captures(&cfg->groups[i]))
-			continue;
-		if (group_is_range(&cfg->groups[i].g)) {
+	/* a range joins no group: the interface takes all multicast instead */
+	for (i = 0; i < cfg->ngroups; i++)
+		if (group_captures(&cfg->groups[i]) && group_is_range(&cfg->groups[i].g))
 			pl->need_allmulti = true;
-			continue;
-		}
-		if (o >= 0 && d->gs && d->gs[o]) {
-			pl->gs[i] = d->gs[o];
-			continue;
-		}
-		fd = group_socket_open(cfg, i, cfg->mode != MCTUN_MODE_SOCKET);
-		if (fd < 0)
-			return fd;
-		pl->gs[i] = calloc(1, sizeof(*pl->gs[i]));
-		if (!pl->gs[i]) {
-			close(fd);
-			return -ENOMEM;
-		}
-		pl->gs[i]->src.kind = SRC_GROUP;
-		pl->gs[i]->src.fd = fd;
-		pl->gs_new[i] = true;
-	}
 
 	/* Listeners. One whose port a removed listener holds opens after it
 	 * has gone (commit): 0.0.0.0:7000 may become 198.18.0.1:7000. */
@@ -241,20 +212,14 @@ static int prepare(struct daemon *d, const struct config *old, struct config *cf
 			return pl->allmulti;
 	}
 
-	/* Last, as it changes what the BPF program captures at once. */
-	if (d->bpf) {
-		for (i = 0; i < cfg->ngroups; i++) {
-			if (pl->n2o[i] >= 0)
-				continue;
-			err = capture_bpf_zero_gstats(d->bpf, cfg->groups[i].id);
-			if (err)
-				return err;
-		}
-		err = capture_bpf_set_groups(d->bpf, old, cfg);
-		if (err) {
-			capture_bpf_set_groups(d->bpf, cfg, old);
+	/* new groups' counters start at zero (what is captured, and so
+	 * joined, follows once the configuration is in: interest.c) */
+	for (i = 0; d->bpf && i < cfg->ngroups; i++) {
+		if (pl->n2o[i] >= 0)
+			continue;
+		err = capture_bpf_zero_gstats(d->bpf, cfg->groups[i].id);
+		if (err)
 			return err;
-		}
 	}
 	return 0;
 }
@@ -266,12 +231,6 @@ static void unprepare(const struct config *cfg, struct plan *pl)
 
 	if (pl->allmulti >= 0)
 		close(pl->allmulti);
-	for (i = 0; pl->gs && pl->gs_new && i < cfg->ngroups; i++) {
-		if (!pl->gs_new[i] || !pl->gs[i])
-			continue;
-		close(pl->gs[i]->src.fd);
-		free(pl->gs[i]);
-	}
 	for (i = 0; pl->ls && pl->ls_new && i < cfg->nlisten; i++) {
 		if (!pl->ls_new[i] || !pl->ls[i])
 			continue;
@@ -295,19 +254,9 @@ static void commit_groups(struct daemon *d, const struct config *old, struct con
 {
 	unsigned int i;
 
-	for (i = 0; old && i < old->ngroups; i++) {
-		int n = pl->o2n[i];
-		struct gsock *g = d->gs ? d->gs[i] : NULL;
-
-		if (n < 0 && !quiet)
+	for (i = 0; old && i < old->ngroups; i++)
+		if (pl->o2n[i] < 0 && !quiet)
 			log_group(&old->groups[i], "removed");
-		if (!g || (n >= 0 && pl->gs[n] == g))
-			continue;
-		/* closing it leaves the group (or the source) on the interface */
-		epoll_ctl(d->epfd, EPOLL_CTL_DEL, g->src.fd, NULL);
-		close(g->src.fd);
-		free(g);
-	}
 	for (i = 0; i < cfg->ngroups; i++) {
 		int o = pl->n2o[i];
 
@@ -317,18 +266,10 @@ static void commit_groups(struct daemon *d, const struct config *old, struct con
 				    memcmp(&old->groups[o].to, &cfg->groups[i].to,
 					   sizeof(cfg->groups[i].to))))
 			log_group(&cfg->groups[i], "changed");
-		if (!pl->gs[i])
-			continue;
-		pl->gs[i]->gid = i;
-		if (pl->gs_new[i])
-			ep_set(d->epfd, &pl->gs[i]->src, EPOLLIN, EPOLL_CTL_ADD);
 	}
-	free(d->gs);
-	d->gs = pl->gs;
-	pl->gs = NULL;
-	free(d->gtab.slot);
+	gtable_free(&d->gtab);
 	d->gtab = pl->gt;
-	pl->gt.slot = NULL;
+	memset(&pl->gt, 0, sizeof(pl->gt));
 	if (pl->allmulti >= 0) {
 		d->allmulti = pl->allmulti;
 		pl->allmulti = -1;
@@ -503,6 +444,10 @@ int daemon_apply(struct daemon *d, const struct config *old, struct config *cfg)
 	d->cfg = cfg;
 	d->peers.cfg = cfg;
 	metrics_set_config(d->metrics, cfg);
+	/* what is captured and joined: the new groups, or what of them is
+	 * wanted (interest.c), at once */
+	interest_config(d);
+	interest_run(d, now_ns());
 	plan_free(&pl);
 	return 0;
 }
