@@ -13,9 +13,9 @@
  * Map roles: mctun_groups, mctun_ranges and mctun_selfport (and the global
  * range_kinds) are written only by the daemon (control plane); mctun_stats
  * and mctun_gstats are bumped only here (data path); mctun_ring is written
- * here and drained by the daemon; mctun_info, mctun_dstats, mctun_peers and
- * mctun_members are the daemon's record of itself for `mctun status` and
- * restart clean-up, never touched here.
+ * here and drained by the daemon; mctun_info, mctun_dstats, mctun_peers,
+ * mctun_members and mctun_wants are the daemon's record of itself for
+ * `mctun status` and restart clean-up, never touched here.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -130,6 +130,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mctun_member_info);
 } mctun_members SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MCTUN_PINNED_WANTS);
+	__type(key, __u32);
+	__type(value, struct mctun_want_info);
+} mctun_wants SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

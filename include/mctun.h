@@ -217,6 +217,7 @@ enum {
 	MCTUN_IM_PEERS,
 	MCTUN_IM_RANGES,
 	MCTUN_IM_MEMBERS,
+	MCTUN_IM_WANTS,
 	MCTUN_IM_COUNT,
 };
 
@@ -236,6 +237,7 @@ struct mctun_info {
 	__u64 netns;         /* host; inode of the daemon's network namespace */
 	__u64 pidns;         /* host; inode of the daemon's pid namespace */
 	__u32 map_ids[MCTUN_IM_COUNT];  /* host; kernel ids of its maps */
+	__u32 pad;
 	char  ifname[16];    /* the interface's name at start */
 };
 
@@ -285,9 +287,31 @@ struct mctun_dstats {
 	__u64 queries_heard;  /* ... other queriers sent */
 	__u64 query_errors;   /* ... the socket refused */
 	__u64 querier;        /* now: 1 we are the IGMP querier, 2 the MLD one, 3 both */
+	/* Subscriptions (docs/PROTOCOL.md). */
+	__u64 capture_all;    /* now: 1 every configured group is captured, 0 only
+			       * what peers want */
+	__u64 want_origins;   /* gateways whose wants we know, now */
+	__u64 announce_in;    /* announcements received whole */
+	__u64 announce_out;   /* ... sent whole (one per peer) */
+	__u64 join_errors;    /* group sockets that could not open or join */
 };
 
 #define MCTUN_PINNED_MEMBERS 1024 /* learned groups published; more run unlisted */
+#define MCTUN_PINNED_WANTS   1024 /* peers' wants published; more run unlisted */
+
+/* What a gateway somewhere in the tunnel wants (its announcement, docs/
+ * PROTOCOL.md "Subscriptions"), one entry a row, as published in
+ * mctun_wants (slots past the last one in use have family 0). */
+struct mctun_want_info {
+	__u64 node_id;        /* the gateway (origin) that wants it */
+	__u8  family;         /* MCTUN_FAM_*; 0: an empty slot; 0xff: WANT_ALL */
+	__u8  kind;           /* 0 INCLUDE (only from sources), 1 EXCLUDE (all but), 2 all */
+	__u8  plen;
+	__u8  hops;           /* tunnel links between it and us */
+	__u16 port;           /* host; 0: any port */
+	__u16 nsrc;           /* sources in its list */
+	__u8  group[16];      /* net */
+};
 
 /* One learned group, as published in mctun_members (slots past the last
  * one in use have family 0). */
@@ -359,10 +383,11 @@ _Static_assert(sizeof(struct mctun_group_key) == 36, "group key layout");
 _Static_assert(sizeof(struct mctun_group_val) == 8, "group val layout");
 _Static_assert(sizeof(struct mctun_event) == 56, "event layout");
 _Static_assert(sizeof(struct mctun_stats) % 8 == 0, "stats layout");
-_Static_assert(sizeof(struct mctun_info) == 88, "info layout");
+_Static_assert(sizeof(struct mctun_info) == 96, "info layout");
+_Static_assert(sizeof(struct mctun_want_info) == 32, "want info layout");
 _Static_assert(sizeof(struct mctun_range_key) == 4 + MCTUN_RANGE_BITS / 8, "range key layout");
 _Static_assert(sizeof(struct mctun_peer_info) == 88, "peer info layout");
-_Static_assert(sizeof(struct mctun_dstats) == 36 * 8, "daemon stats layout");
+_Static_assert(sizeof(struct mctun_dstats) == 41 * 8, "daemon stats layout");
 _Static_assert(sizeof(struct mctun_member_info) == 104, "member info layout");
 
 #endif /* MCTUN_H */

@@ -68,6 +68,13 @@ joined_on() {
 		/proc/net/igmp | grep -qi "$3"
 }
 
+status_says_wanted() {
+	nsx g1 "$MCTUN" status >"$T/g1.status" 2>&1
+	grep -q "^  node [0-9a-f]* (1 hop away) wants 239.192.1.1:\*$" "$T/g1.status" &&
+	grep -q "^  wanted 239.192.1.1:\*: captured and joined for a peer" "$T/g1.status" &&
+	grep -q "^  group 239.192.0.0/16:\* (no peer wants it now): packets 0," "$T/g1.status"
+}
+
 # A receiver on island 2 joins a group of the range that no one configured
 # exactly. Before, nothing of it crossed (g2 wanted nothing, so g1 captured
 # nothing and sent nothing); within a second g2 has learned it, told g1,
@@ -87,6 +94,10 @@ test_learn_join_and_leave() {
 		{ fail "g2 did not learn 239.192.1.1 within 1 s:"; nsx g2 "$MCTUN" status >&2; return 1; }
 	within 1 joined_on g1 isl "$G1" ||
 		{ fail "g1 did not join 239.192.1.1 on island 1 within 1 s"; nsx g1 "$MCTUN" status >&2; return 1; }
+	# g1's status says who wants what and what it captures for them
+	# (published within 200 ms)
+	within 1 status_says_wanted ||
+		{ fail "g1's status:"; sed 's/^/      /' "$T/g1.status" >&2; return 1; }
 	tx h1 239.192.1.1:5000 --count 300 --rate 2000pps --ttl 4 || return 1
 	rx_stop r && expect_rx r 300 || return 1
 	within 2 eval '! joined_on g1 isl "$G1"' ||

@@ -278,26 +278,41 @@ static void read_peers(struct counters *c, int fd)
 			c->peers[c->npeers++] = p;
 }
 
-/* The learned groups, published from slot 0 on. */
-static void read_members(struct counters *c, int fd)
+/* Rows published from slot 0 on, up to the first empty one (its family
+ * byte, at fam_off, is 0). */
+static void read_rows(struct counters *c, int fd, size_t size, unsigned int max, size_t fam_off,
+		      void **out, unsigned int *n)
 {
-	struct mctun_member_info m;
+	uint8_t row[128];
 	__u32 i;
 
-	if (!value_size_is(c, fd, sizeof(m)))
+	if (size > sizeof(row) || !value_size_is(c, fd, size))
 		return;
-	for (i = 0; i < MCTUN_PINNED_MEMBERS; i++) {
-		if (bpf_map_lookup_elem(fd, &i, &m) || !m.family)
+	for (i = 0; i < max; i++) {
+		if (bpf_map_lookup_elem(fd, &i, row) || !row[fam_off])
 			break;
-		if (!c->members) {
-			c->members = calloc(MCTUN_PINNED_MEMBERS, sizeof(*c->members));
-			if (!c->members) {
+		if (!*out) {
+			*out = calloc(max, size);
+			if (!*out) {
 				set_err(c, -ENOMEM);
 				return;
 			}
 		}
-		c->members[c->nmembers++] = m;
+		memcpy((uint8_t *)*out + (size_t)(*n)++ * size, row, size);
 	}
+}
+
+/* The learned groups and the wants, each published from slot 0 on. */
+static void read_members(struct counters *c, int fd)
+{
+	read_rows(c, fd, sizeof(struct mctun_member_info), MCTUN_PINNED_MEMBERS,
+		  offsetof(struct mctun_member_info, family), (void **)&c->members, &c->nmembers);
+}
+
+static void read_wants(struct counters *c, int fd)
+{
+	read_rows(c, fd, sizeof(struct mctun_want_info), MCTUN_PINNED_WANTS,
+		  offsetof(struct mctun_want_info, family), (void **)&c->wants, &c->nwants);
 }
 
 void counters_read_fds(struct counters *c, const struct counters_fds *fds)
@@ -316,6 +331,8 @@ void counters_read_fds(struct counters *c, const struct counters_fds *fds)
 		read_peers(c, fds->peers);
 	if (fds->members >= 0)
 		read_members(c, fds->members);
+	if (fds->wants >= 0)
+		read_wants(c, fds->wants);
 }
 
 static int map_open(struct counters *c, const char *name)
@@ -348,10 +365,10 @@ void counters_read(struct counters *c)
 {
 	struct counters_fds fds;
 	int *fd[] = { &fds.info, &fds.stats, &fds.gstats, &fds.groups, &fds.dstats, &fds.peers,
-		      &fds.ranges, &fds.members };
+		      &fds.ranges, &fds.members, &fds.wants };
 	static const unsigned int im[] = { MCTUN_IM_INFO, MCTUN_IM_STATS, MCTUN_IM_GSTATS,
 					   MCTUN_IM_GROUPS, MCTUN_IM_DSTATS, MCTUN_IM_PEERS,
-					   MCTUN_IM_RANGES, MCTUN_IM_MEMBERS };
+					   MCTUN_IM_RANGES, MCTUN_IM_MEMBERS, MCTUN_IM_WANTS };
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(fd); i++)
@@ -368,10 +385,12 @@ void counters_free(struct counters *c)
 	free(c->groups);
 	free(c->peers);
 	free(c->members);
+	free(c->wants);
 	c->groups = NULL;
 	c->peers = NULL;
 	c->members = NULL;
-	c->nmembers = 0;
+	c->wants = NULL;
+	c->nmembers = c->nwants = 0;
 	c->ngroups = c->npeers = 0;
 }
 

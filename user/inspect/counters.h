@@ -43,12 +43,14 @@ struct counters {
 	unsigned int npeers;
 	struct mctun_member_info *members;   /* groups learned on the island */
 	unsigned int nmembers;
+	struct mctun_want_info *wants;       /* what gateways in the tunnel want */
+	unsigned int nwants;
 	int err;                   /* first error opening or reading a map, -errno */
 };
 
 /* Map fds to read from; -1 for a map not to read. */
 struct counters_fds {
-	int info, stats, gstats, groups, ranges, dstats, peers, members;
+	int info, stats, gstats, groups, ranges, dstats, peers, members, wants;
 };
 
 /* Sums a per-CPU map value made only of __u64 fields into out. */

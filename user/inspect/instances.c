@@ -457,7 +457,7 @@ int instances_announced(bool all, struct instance_ann **out)
 const char *const instance_pin_names[MCTUN_IM_COUNT] = {
 	[MCTUN_IM_STATS] = "stats", [MCTUN_IM_GSTATS] = "gstats", [MCTUN_IM_GROUPS] = "groups",
 	[MCTUN_IM_INFO] = "info", [MCTUN_IM_DSTATS] = "dstats", [MCTUN_IM_PEERS] = "peers",
-	[MCTUN_IM_RANGES] = "ranges", [MCTUN_IM_MEMBERS] = "members",
+	[MCTUN_IM_RANGES] = "ranges", [MCTUN_IM_MEMBERS] = "members", [MCTUN_IM_WANTS] = "wants",
 };
 
 int instance_bpffs(void)

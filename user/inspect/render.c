@@ -42,6 +42,9 @@ const struct counter_field daemon_fields[] = {
 	FIELD(mctun_dstats, mship_refused), FIELD(mctun_dstats, mship_bad),
 	FIELD(mctun_dstats, queries_sent), FIELD(mctun_dstats, queries_heard),
 	FIELD(mctun_dstats, query_errors), FIELD(mctun_dstats, querier),
+	FIELD(mctun_dstats, capture_all), FIELD(mctun_dstats, want_origins),
+	FIELD(mctun_dstats, announce_in), FIELD(mctun_dstats, announce_out),
+	FIELD(mctun_dstats, join_errors),
 };
 const unsigned int n_daemon_fields = ARRAY_SIZE(daemon_fields);
 
@@ -175,6 +178,11 @@ void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now)
 			(unsigned long long)g->st.fragments, (unsigned long long)g->st.ring_full);
 		if (g->flags & (MCTUN_GF_NOCAPTURE | MCTUN_GF_NOINJECT))
 			fprintf(f, ",\"direction\":\"%s\"", counters_direction_name(g->flags));
+		/* subscriptions: nobody wants it now; the part someone wants */
+		if (g->flags & MCTUN_GF_IDLE)
+			fprintf(f, ",\"idle\":true");
+		if (g->flags & MCTUN_GF_WANTED)
+			fprintf(f, ",\"wanted\":true");
 		fprintf(f, "}");
 	}
 	fprintf(f, "],\"bpf\":");
@@ -234,7 +242,35 @@ void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now)
 			fprintf(f, "%s\"%s\"", k ? "," : "", addr_str(m->family, m->srcs[k], a, sizeof(a)));
 		fprintf(f, "]}");
 	}
+	fprintf(f, "],\"wants\":[");
+	for (i = 0; i < c->nwants; i++) {
+		const struct mctun_want_info *w = &c->wants[i];
+
+		fprintf(f, "%s{\"node_id\":\"%016llx\",\"hops\":%u,\"want\":\"%s\"}",
+			i ? "," : "", (unsigned long long)w->node_id, w->hops,
+			counters_want_str(w, a, sizeof(a)));
+	}
 	fprintf(f, "]}");
+}
+
+const char *counters_want_str(const struct mctun_want_info *w, char *buf, size_t len)
+{
+	struct mc_group g = { .family = w->family, .plen = w->plen, .port = w->port };
+	char s[GROUP_STRLEN];
+
+	if (w->family == 0xff || w->kind == 2) {
+		snprintf(buf, len, "all");
+		return buf;
+	}
+	memcpy(g.addr, w->group, 16);
+	group_str(&g, s, sizeof(s));
+	if (w->kind == 0)
+		snprintf(buf, len, "%s from %u source%s", s, w->nsrc, w->nsrc == 1 ? "" : "s");
+	else if (w->nsrc)
+		snprintf(buf, len, "%s but %u source%s", s, w->nsrc, w->nsrc == 1 ? "" : "s");
+	else
+		snprintf(buf, len, "%s", s);
+	return buf;
 }
 
 const char *counters_member_str(const struct mctun_member_info *m, char *buf, size_t len)
@@ -535,6 +571,9 @@ static void prom_daemon(FILE *f, const struct counters *c)
 		VARIANT(mctun_dstats, "query", queries_heard),
 		VARIANT(mctun_dstats, "bad", mship_bad),
 	};
+	static const struct prom_variant announce[] = {
+		VARIANT(mctun_dstats, "in", announce_in), VARIANT(mctun_dstats, "out", announce_out),
+	};
 	static const struct prom_variant http[] = {
 		VARIANT(mctun_dstats, "ok", http_ok), VARIANT(mctun_dstats, "error", http_errors),
 	};
@@ -599,6 +638,19 @@ static void prom_daemon(FILE *f, const struct counters *c)
 		    "querier.");
 	prom_sample(f, c, "mctun_querier", "family", "ipv4", NULL, NULL, s->querier & 1);
 	prom_sample(f, c, "mctun_querier", "family", "ipv6", NULL, NULL, !!(s->querier & 2));
+	prom_variants(f, c, s, "mctun_capture_all", "gauge",
+		      "1 while every configured group is captured (someone wants all of them, "
+		      "or a peer that does not subscribe is up); 0 while only what peers want.",
+		      NULL, ONE(mctun_dstats, capture_all));
+	prom_variants(f, c, s, "mctun_want_origins", "gauge",
+		      "Gateways in the tunnel whose wants (subscriptions) this one knows.", NULL,
+		      ONE(mctun_dstats, want_origins));
+	prom_variants(f, c, s, "mctun_announcements_total", "counter",
+		      "Subscription announcements received and sent whole.", "direction",
+		      announce, ARRAY_SIZE(announce));
+	prom_variants(f, c, s, "mctun_join_errors_total", "counter",
+		      "Group sockets that could not open or join a group on the island.", NULL,
+		      ONE(mctun_dstats, join_errors));
 	prom_variants(f, c, s, "mctun_metrics_requests_total", "counter",
 		      "Requests to the --metrics server: answered 200 (ok) or 4xx/5xx (error).",
 		      "result",

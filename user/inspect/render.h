@@ -46,6 +46,10 @@ const char *counters_duration(double s, char *buf, size_t len);
  * "232.1.1.1 include {198.18.1.2, ...}". Returns buf. */
 const char *counters_member_str(const struct mctun_member_info *m, char *buf, size_t len);
 
+/* A gateway's want for people: "239.192.1.1:*", "232.1.1.1:* from 1
+ * source", "all". Returns buf. */
+const char *counters_want_str(const struct mctun_want_info *w, char *buf, size_t len);
+
 /* One JSON object (no newline); alive: the daemon's pid still runs. */
 void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now);
 /* Tables for people. */

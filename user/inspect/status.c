@@ -99,7 +99,9 @@ static void usage(FILE *f)
 "peers[] {address, direction, state, node_id, up_since_ns, up_s, framing,\n"
 "frames_in, bytes_in, frames_out, bytes_out, queue_drops, queued},\n"
 "learned[] {group, filter, hosts_version, timer_ms, reports, nsources,\n"
-"sources[]} (--membership learn);\n"
+"sources[]} (--membership learn), wants[] {node_id, hops, want} (what the\n"
+"gateways in the tunnel subscribed to); a group has idle: true when no peer\n"
+"wants it now, wanted: true for the part of one a peer wants;\n"
 "socket-mode ones (and those whose maps are unreadable): pid, mode, interface,\n"
 "netns, cmdline, note; pid and cmdline are null for a daemon in another pid\n"
 "namespace when not root.\n"
@@ -623,11 +625,18 @@ static void text_instance(const struct counters *in, __u64 now)
 	for (i = 0; i < in->ngroups; i++) {
 		const struct counters_group *g = &in->groups[i];
 
-		printf("  group %s%s%s: packets %llu, bytes %llu, fragments %llu, ring full %llu\n",
+		if (g->flags & MCTUN_GF_WANTED) {
+			printf("  wanted %s: captured and joined for a peer\n",
+			       group_str(&g->g, a, sizeof(a)));
+			continue;
+		}
+		printf("  group %s%s%s%s: packets %llu, bytes %llu, fragments %llu, ring full %llu\n",
 		       group_str(&g->g, a, sizeof(a)),
 		       g->flags & (MCTUN_GF_NOCAPTURE | MCTUN_GF_NOINJECT) ? " direction " : "",
 		       g->flags & (MCTUN_GF_NOCAPTURE | MCTUN_GF_NOINJECT) ?
-		       counters_direction_name(g->flags) : "", (unsigned long long)g->st.packets,
+		       counters_direction_name(g->flags) : "",
+		       g->flags & MCTUN_GF_IDLE ? " (no peer wants it now)" : "",
+		       (unsigned long long)g->st.packets,
 		       (unsigned long long)g->st.bytes, (unsigned long long)g->st.fragments,
 		       (unsigned long long)g->st.ring_full);
 	}
@@ -637,6 +646,12 @@ static void text_instance(const struct counters *in, __u64 now)
 		       (unsigned long long)in->ds.mship_groups, in->ds.mship_groups == 1 ? "" : "s",
 		       in->ds.querier & 1 ? "this instance" : "another or none",
 		       in->ds.querier & 2 ? "this instance" : "another or none");
+	for (i = 0; i < in->nwants; i++) {
+		const struct mctun_want_info *w = &in->wants[i];
+
+		printf("  node %016llx (%u hop%s away) wants %s\n", (unsigned long long)w->node_id,
+		       w->hops + 1, w->hops ? "s" : "", counters_want_str(w, a, sizeof(a)));
+	}
 	for (i = 0; i < in->nmembers; i++) {
 		const struct mctun_member_info *m = &in->members[i];
 		char s[320];

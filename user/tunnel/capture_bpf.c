@@ -56,6 +56,7 @@ static void record_fds(struct mctun_bpf *skel, int fds[MCTUN_IM_COUNT])
 	fds[MCTUN_IM_PEERS] = bpf_map__fd(skel->maps.mctun_peers);
 	fds[MCTUN_IM_RANGES] = bpf_map__fd(skel->maps.mctun_ranges);
 	fds[MCTUN_IM_MEMBERS] = bpf_map__fd(skel->maps.mctun_members);
+	fds[MCTUN_IM_WANTS] = bpf_map__fd(skel->maps.mctun_wants);
 }
 
 int capture_bpf_update_info(struct capture_bpf *cap, const struct config *cfg)
@@ -403,6 +404,11 @@ int capture_bpf_members_fd(struct capture_bpf *cap)
 	return bpf_map__fd(cap->skel->maps.mctun_members);
 }
 
+int capture_bpf_wants_fd(struct capture_bpf *cap)
+{
+	return bpf_map__fd(cap->skel->maps.mctun_wants);
+}
+
 int capture_bpf_poll(struct capture_bpf *cap)
 {
 	int n = ring_buffer__consume(cap->rb);
@@ -476,6 +482,7 @@ void capture_bpf_fds(struct capture_bpf *cap, struct counters_fds *fds)
 	fds->dstats = -1;
 	fds->peers = -1;
 	fds->members = -1;
+	fds->wants = -1;
 }
 
 void capture_bpf_close(struct capture_bpf *cap)

@@ -41,6 +41,8 @@ uint64_t capture_bpf_mship_dropped(const struct capture_bpf *tc);
 int capture_bpf_ring_fd(struct capture_bpf *tc);
 /* The map the learned groups are published in (mctun_members). */
 int capture_bpf_members_fd(struct capture_bpf *tc);
+/* The map peers' wants are published in (mctun_wants). */
+int capture_bpf_wants_fd(struct capture_bpf *tc);
 int capture_bpf_poll(struct capture_bpf *tc);
 int capture_bpf_set_selfport(struct capture_bpf *tc, uint16_t port);
 void capture_bpf_log_stats(struct capture_bpf *tc, const struct config *cfg);

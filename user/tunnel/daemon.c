@@ -113,6 +113,7 @@ static void tick(struct daemon *d, uint64_t now)
 		learn_tick(d->learn, now);
 		learn_publish(d->learn, capture_bpf_members_fd(d->bpf), now);
 	}
+	interest_publish(d, d->bpf ? capture_bpf_wants_fd(d->bpf) : -1, now);
 	peers_tick(&d->peers, now);
 	metrics_tick(d->metrics, now);
 	publish(d);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <bpf/bpf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@ static void on_changed(void *ctx)
 	struct daemon *d = ctx;
 
 	d->in.capture_dirty = true;
+	d->in.publish = true;
 }
 
 static void subs_cfg(const struct daemon *d, struct subs_config *sc)
@@ -428,4 +430,62 @@ void interest_run(struct daemon *d, uint64_t now)
 	if (in->capture_dirty)
 		capture_wanted(d, now);
 	capset_tick(&in->cs, now);
+}
+
+/* ---- for mctun status ------------------------------------------------------------ */
+
+struct pub_ctx {
+	int fd;
+	unsigned int n;
+};
+
+static void publish_origin(void *ctx, const struct subs_origin_info *oi)
+{
+	struct pub_ctx *pc = ctx;
+	unsigned int i;
+
+	for (i = 0; i < (oi->all ? 1 : oi->entries) && pc->n < MCTUN_PINNED_WANTS; i++) {
+		struct mctun_want_info r = { .node_id = oi->node_id, .hops = oi->hops };
+
+		if (oi->all) {
+			r.family = 0xff;
+			r.kind = 2;
+		} else {
+			const struct want *w = &oi->w[i];
+
+			r.family = w->family;
+			r.kind = w->kind == WANT_INCLUDE ? 0 : w->kind == WANT_EXCLUDE ? 1 : 2;
+			r.plen = w->plen;
+			r.port = w->port;
+			r.nsrc = w->nsrc;
+			memcpy(r.group, w->group, 16);
+		}
+		bpf_map_update_elem(pc->fd, &pc->n, &r, BPF_ANY);
+		pc->n++;
+	}
+}
+
+void interest_publish(struct daemon *d, int fd, uint64_t now)
+{
+	struct interest *in = &d->in;
+	const struct subs_stats *ss = in->subs ? subs_stats(in->subs) : NULL;
+	struct pub_ctx pc = { .fd = fd };
+	struct mctun_want_info empty = {};
+	unsigned int k;
+
+	d->st.capture_all = in->all;
+	d->st.join_errors = in->cs.join_errors;
+	if (ss) {
+		d->st.want_origins = ss->origins;
+		d->st.announce_in = ss->ann_in;
+		d->st.announce_out = ss->ann_out;
+	}
+	if (fd < 0 || !in->subs || (!in->publish && now < in->t_publish))
+		return;
+	in->publish = false;
+	in->t_publish = now + 1000000000ull;
+	subs_foreach_origin(in->subs, now, publish_origin, &pc);
+	for (k = pc.n; k < in->published; k++)
+		bpf_map_update_elem(fd, &k, &empty, BPF_ANY);
+	in->published = pc.n;
 }

@@ -38,6 +38,9 @@ struct interest {
 	bool capture_dirty;            /* what we capture ... */
 	bool no_holddown;              /* ... for a new configuration: at once */
 	bool all;                      /* capturing everything configured */
+	bool publish;                  /* the wants changed: publish them */
+	uint64_t t_publish;            /* ... and at the latest then */
+	unsigned int published;        /* rows of mctun_wants in use */
 	uint64_t next;                 /* subs' next deadline */
 	/* scratch, kept between uses */
 	struct want *w;
@@ -59,6 +62,10 @@ void interest_peer_down(struct daemon *d, struct peer *p);
 void interest_announce(struct daemon *d, struct peer *p, struct frame *f, uint64_t now);
 /* The end of a loop pass: timers, and what the events above changed. */
 void interest_run(struct daemon *d, uint64_t now);
+
+/* The counters, and what the gateways want into the map for `mctun
+ * status` (fd -1: none, socket mode). */
+void interest_publish(struct daemon *d, int wants_fd, uint64_t now);
 
 /* Before a datagram's fan-out: choose the subscribing peers that want it;
  * then ask per peer. */

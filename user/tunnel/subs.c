@@ -1329,6 +1329,7 @@ void subs_foreach_origin(const struct subs *s, uint64_t now,
 			.age_ns = now > o->t_heard ? now - o->t_heard : 0,
 			.expires_ns = o->expire > now ? o->expire - now : 0,
 			.entries = o->ws->n, .sources = o->ws->nsrc, .via = o->via, .nvia = o->nvia,
+			.w = o->ws->w,
 		};
 
 		fn(ctx, &oi);

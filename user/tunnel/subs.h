@@ -99,6 +99,7 @@ struct subs_origin_info {
 	unsigned int entries, sources;
 	const unsigned int *via;    /* peers it came from at this serial */
 	unsigned int nvia;
+	const struct want *w;       /* its entries[], valid during the callback */
 };
 
 /* NULL when out of memory or cfg is invalid. */
