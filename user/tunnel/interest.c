@@ -25,7 +25,7 @@ static int on_send(void *ctx, unsigned int id, const uint8_t *buf, size_t len)
 
 	if (!p || p->state != PS_UP || p->dead)
 		return -ENOTCONN;
-	return peer_queue(p, d->cfg->queue_bytes, buf, len, NULL, 0, now_ns());
+	return peer_queue_ctl(p, buf, len, now_ns());
 }
 
 static void on_changed(void *ctx)

@@ -388,6 +388,15 @@ int peer_queue(struct peer *p, size_t share, const uint8_t *hdr, size_t hlen,
 	return 0;
 }
 
+int peer_queue_ctl(struct peer *p, const uint8_t *frame, size_t len, uint64_t now)
+{
+	if (obuf_put2(&p->out, p->out.cap, frame, len, NULL, 0))
+		return -ENOBUFS;
+	p->dirty = true;
+	p->t_tx = now;
+	return 0;
+}
+
 /* Inbound peers up (authenticated). Only they count against --max-peers:
  * connections still authenticating have --max-pending, which closes the
  * oldest of them for a newcomer, so they can never keep a peer out. */
@@ -513,8 +522,7 @@ static size_t mctun_parse(struct peers *ps, struct peer *p, uint64_t now)
 			p->st.bytes_in += r;
 			ps->ops->data(ps->ctx, p, &f);
 		} else if (f.type == FT_ANNOUNCE) {
-			p->st.frames_in++;
-			p->st.bytes_in += r;
+			/* control: counted by the subscriptions, not as data */
 			if (!p->subs)
 				peer_bad_frame(ps, p, "ANNOUNCE without the SUBSCRIBE capability");
 			else

@@ -134,6 +134,9 @@ void peer_bad_frame(struct peers *ps, struct peer *p, const char *why);
  * bound, or count the drop and return -ENOBUFS. */
 int peer_queue(struct peer *p, size_t share, const uint8_t *hdr, size_t hlen,
 	       const uint8_t *payload, uint32_t plen, uint64_t now);
+/* Queue a control frame (an ANNOUNCE) within p's whole queue bound, not
+ * counted with the data frames. Returns 0 or -ENOBUFS. */
+int peer_queue_ctl(struct peer *p, const uint8_t *frame, size_t len, uint64_t now);
 /* The live peer of this id, or NULL. */
 struct peer *peer_by_id(const struct peers *ps, unsigned int id);
 
