@@ -19,6 +19,7 @@ def cname: {direct: "direct path (no tunnel)", tc: "mctun --mode tc", xdp: "mctu
 | ($all | map(select(.kind == "fanout"))) as $fo
 | ($all | map(select(.kind == "groups"))) as $gr
 | ($all | map(select(.kind == "ranges"))) as $rg
+| ($all | map(select(.kind == "membership"))) as $ms
 | def c($n; $s): ($cs | map(select(.name == $n and .size == $s and .status == "ok")) | .[0]);
   def top($n; $s): (c($n; $s) | if . == null then null else .top_pps end);
   def topstr($r): if $r == null then "—" elif $r.capped then "≥ " + ($r.top_pps | commas) + " (sender-capped)" else ($r.top_pps | commas) end;
@@ -144,6 +145,21 @@ def cname: {direct: "direct path (no tunnel)", tc: "mctun --mode tc", xdp: "mctu
 "N ranges: N-1 `/24` prefixes of other groups (half `:*`, half `:5000`) and the active group's "
 	+ "`239.1.0.0/24:*`, no exact group: every datagram misses the exact groups' hash and is matched in the "
 	+ "LPM trie (two kinds of lookup).", "" else empty end),
+# ---- membership ----
+(if ($ms | length) > 0 then
+"## Learned membership: what crosses the WAN",
+"",
+"\($ms[0].groups) groups of `239.1.1.0/24` offered on island 1 (\($ms[0].pps) pps each, 200 bytes, "
+	+ "4 s), a receiver on island 2 joined to one of them. *static*: both gateways carry the "
+	+ "\($ms[0].groups) groups; *learn*: both carry the range and g2 runs `--membership learn`, "
+	+ "so it subscribes to what its island joined. WAN: bytes g1 sent to g2 over the window; CPU: "
+	+ "both gateways together.",
+"",
+"| membership | WAN bytes | CPU (ms) | received by the joined receiver | join to first datagram |",
+"|---|---:|---:|---:|---:|",
+( $ms[] | "| \(.how) | \(.wan_bytes | commas) | \(.cpu_ms) | \(.received | commas) | "
+	+ "\(if .join_ms == null then "—" else (.join_ms | tostring) + " ms" end) |" ),
+"" else empty end),
 # ---- method ----
 "## How it is measured",
 "",

@@ -17,7 +17,8 @@
 # Raw records and logs: build/bench/ (the last run's).
 #
 # Knobs (environment): QUICK, OUT, BENCH_SIZES, BENCH_CONTENDERS, BENCH_FANOUT,
-# BENCH_GROUPS (lists; empty skips that part),
+# BENCH_GROUPS, BENCH_RANGES (lists; empty skips that part), BENCH_MEMBERSHIP
+# (empty: skip it),
 # BENCH_STEP (seconds per search step), BENCH_TIMEOUT (whole run, seconds).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,6 +58,9 @@ FANOUT_RATE=10000
 FANOUT_MODE=tc
 GROUP_NS=${BENCH_GROUPS-1 100 10000}  # empty: no groups runs
 RANGE_NS=${BENCH_RANGES-10000}       # empty: no ranges runs
+MSHIP=${BENCH_MEMBERSHIP-1}          # empty: no membership runs
+MSHIP_GROUPS=100                     # groups offered at once, one of them joined
+MSHIP_PPS=100                        # per group: 10,000 pps in all, 200 bytes
 MAX_DOUBLE=6          # 25k .. 800k
 MAX_HALVE=6           # .. 390 pps
 LOSS_PPM=1000         # a step passes with loss under 0.1 %
@@ -631,6 +635,74 @@ if [ -n "$RANGE_NS" ] && [[ " $SIZES " == *" 200 "* ]]; then
 			'{kind: "ranges", n: $n, status: "ok", top_pps: $top, capped: $capped, startup_s: $startup,
 			  hwm_kb: $hwm, alive: $alive, cmdline_bytes: $argbytes, cpu_us: $cpu}'
 		log "top $TOP pps; start-up ${startup}s (both gateways); command line $argbytes bytes"
+	done
+fi
+
+# ---- learned membership ------------------------------------------------------
+# 100 groups of 239.1.1.0/24 offered on island 1 (100 pps each, 200 bytes),
+# a receiver on island 2 joined to one. static: both gateways carry the
+# 100 groups (-g each); learn: both carry the range, and g2 learns what its
+# island joined and subscribes to it. What crosses the WAN (g1's bytes to
+# g2), and the gateways' CPU, over the same window; and, with learn, how
+# long from the receiver's join to its first datagram.
+mship_run() {  # static|learn
+	local how=$1 args=() i pids=() t0 b0 b1 c0 c1 dur=4 first t_join
+	if [ "$how" = static ]; then
+		for ((i = 1; i <= MSHIP_GROUPS; i++)); do args+=(-g "239.1.1.$i:5000"); done
+	else
+		args=(-g '239.1.1.0/24:*' --membership learn)
+	fi
+	tunnel_start tc "${args[@]}" || { log "skipped: $NOTE"; return 1; }
+	# the receiver joins first (static: it makes no difference)
+	rx mr h2 239.1.1.1:5000 --duration 60 || { tunnel_stop tc; return 1; }
+	sleep 1
+	nsx g1 "$MCTUN" stats --json >"$T/m0.json"
+	c0=$(($(cpu_ticks "$(gw_pid g1)") + $(cpu_ticks "$(gw_pid g2)")))
+	t0=$(date +%s%N)
+	for ((i = 1; i <= MSHIP_GROUPS; i++)); do
+		nsx h1 "$MCTUN" send "239.1.1.$i:5000" --rate "${MSHIP_PPS}pps" --duration "$dur" \
+			--ttl 4 --quiet >/dev/null 2>&1 &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	sleep 0.3
+	c1=$(($(cpu_ticks "$(gw_pid g1)") + $(cpu_ticks "$(gw_pid g2)")))
+	nsx g1 "$MCTUN" stats --json >"$T/m1.json"
+	rx_stop mr
+	b0=$(grep -o '"bytes_out":[0-9]*' "$T/m0.json" | head -n1 | cut -d: -f2)
+	b1=$(grep -o '"bytes_out":[0-9]*' "$T/m1.json" | head -n1 | cut -d: -f2)
+	MS_WAN=$((b1 - b0)) MS_CPU=$(((c1 - c0) * 1000 / $(getconf CLK_TCK))) MS_RX=$(jnum "$T/mr.json" received)
+	MS_JOIN=null
+	if [ "$how" = learn ]; then
+		# the join: a sender at 1000 pps already running to a group
+		# nobody joined, then a receiver joins it
+		nsx h1 "$MCTUN" send 239.1.1.200:5000 --rate 1000pps --duration 5 --ttl 4 --quiet \
+			>/dev/null 2>&1 &
+		i=$!
+		t0=$(date +%s%N)
+		sleep 1.5
+		t_join=$(date +%s%N)
+		rx mj h2 239.1.1.200:5000 --duration 60 && sleep 1.5 && rx_stop mj
+		wait "$i"
+		first=$(jnum "$T/mj.json" first_seq)
+		# datagram k left at t0 + k ms (give or take the sender's start)
+		[ -n "$first" ] && MS_JOIN=$(awk -v f="$first" -v a="$t0" -v j="$t_join" \
+			'BEGIN { printf "%.0f", (a + f * 1e6 - j) / 1e6 }')
+	fi
+	tunnel_stop tc
+	return 0
+}
+if [ -n "$MSHIP" ]; then
+	for how in static learn; do
+		say "membership: $MSHIP_GROUPS groups offered, one joined ($how)"
+		if mship_run "$how"; then
+			rec --arg how "$how" --argjson wan "$MS_WAN" --argjson cpu "$MS_CPU" \
+				--argjson rx "${MS_RX:-0}" --argjson join "$MS_JOIN" \
+				--argjson groups "$MSHIP_GROUPS" --argjson pps "$MSHIP_PPS" \
+				'{kind: "membership", how: $how, groups: $groups, pps: $pps, wan_bytes: $wan,
+				  cpu_ms: $cpu, received: $rx, join_ms: $join}'
+			log "WAN $MS_WAN bytes, CPU ${MS_CPU} ms, received $MS_RX, join to first datagram ${MS_JOIN} ms"
+		fi
 	done
 fi
 
