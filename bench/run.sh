@@ -564,77 +564,58 @@ if [ -n "$FANOUT_NS" ]; then
 	done
 fi
 
-# ---- configured groups ----------------------------------------------------
-# Both gateways carry N groups; one of them (the last on the command line)
-# is active. The top rate should not depend on N.
-if [ -n "$GROUP_NS" ] && [[ " $SIZES " == *" 200 "* ]]; then
+# ---- configured groups and ranges -------------------------------------------
+# Both gateways carry N groups (or N ranges); one of them is active. The
+# top rate should not depend on N.
+
+# config_search KIND N ARGS...: the top rate with these -g ARGS, recorded as
+# {kind: KIND, n: N, ...}.
+config_search() {
+	local kind=$1 n=$2 seed t_start startup rc argbytes alive mem; shift 2
 	seed=${TOPS[tc/200]:-0}
 	seed=$((seed > 8000 ? seed / 2 : START_PPS))
+	say "$kind: $n configured, one active (tc mode, 200 bytes)"
+	t_start=$(date +%s%N)
+	WAIT_STEPS=1200 tunnel_start tc "$@"; rc=$?
+	startup=$(awk -v a="$t_start" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+	if [ "$rc" != 0 ]; then
+		log "skipped: $NOTE"
+		rec --arg kind "$kind" --argjson n "$n" --arg note "$NOTE" \
+			'{kind: $kind, n: $n, status: "skipped", note: $note}'
+		return
+	fi
+	argbytes=$(tr '\0' ' ' <"/proc/$(gw_pid g1)/cmdline" | wc -c)
+	DEATHS=0
+	BISECT=$GROUP_BISECT search "$kind$n/200" 200 "$seed"
+	alive=true; ((DEATHS == 0)) && tunnel_alive || alive=false
+	mem=$(hwms)
+	tunnel_stop tc
+	rec --arg kind "$kind" --argjson n "$n" --argjson top "$TOP" --argjson capped "$TOP_CAPPED" \
+		--argjson startup "$startup" --argjson hwm "$mem" --argjson alive "$alive" \
+		--argjson argbytes "$argbytes" \
+		--argjson cpu "$(printf '%s\n' "${TOP_CPU[@]}" | jq -sc 'map(tonumber? // null)')" \
+		'{kind: $kind, n: $n, status: "ok", top_pps: $top, capped: $capped, startup_s: $startup,
+		  hwm_kb: $hwm, alive: $alive, cmdline_bytes: $argbytes, cpu_us: $cpu}'
+	log "top $TOP pps; start-up ${startup}s (both gateways); command line $argbytes bytes"
+}
+
+if [[ " $SIZES " == *" 200 "* ]]; then
+	# groups: 239.1.x.y:5000 each, the active one last
 	for n in $GROUP_NS; do
-		say "groups: $n configured, one active (tc mode, 200 bytes)"
 		args=()
 		for ((i = 1; i < n; i++)); do args+=(-g "239.1.$((i / 250 + 1)).$((i % 250 + 1)):5000"); done
-		args+=(-g "$GROUP")
-		t_start=$(date +%s%N)
-		WAIT_STEPS=1200 tunnel_start tc "${args[@]}"; rc=$?
-		startup=$(awk -v a="$t_start" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
-		if [ "$rc" != 0 ]; then
-			log "skipped: $NOTE"
-			rec --argjson n "$n" --arg note "$NOTE" '{kind: "groups", n: $n, status: "skipped", note: $note}'
-			continue
-		fi
-		argbytes=$(tr '\0' ' ' <"/proc/$(gw_pid g1)/cmdline" | wc -c)
-		DEATHS=0
-		BISECT=$GROUP_BISECT search "groups$n/200" 200 "$seed"
-		alive=true; ((DEATHS == 0)) && tunnel_alive || alive=false
-		mem=$(hwms)
-		tunnel_stop tc
-		rec --argjson n "$n" --argjson top "$TOP" --argjson capped "$TOP_CAPPED" \
-			--argjson startup "$startup" --argjson hwm "$mem" --argjson alive "$alive" \
-			--argjson argbytes "$argbytes" \
-			--argjson cpu "$(printf '%s\n' "${TOP_CPU[@]}" | jq -sc 'map(tonumber? // null)')" \
-			'{kind: "groups", n: $n, status: "ok", top_pps: $top, capped: $capped, startup_s: $startup,
-			  hwm_kb: $hwm, alive: $alive, cmdline_bytes: $argbytes, cpu_us: $cpu}'
-		log "top $TOP pps; start-up ${startup}s (both gateways); command line $argbytes bytes"
+		config_search groups "$n" "${args[@]}" -g "$GROUP"
 	done
-fi
-
-# ---- configured ranges -----------------------------------------------------
-# Both gateways carry N ranges: N-1 /24s elsewhere (half of them any port,
-# half port 5000: two kinds of lookup in the trie) and the active group's
-# /24 of any port; no exact group, so every datagram is matched in the
-# trie after missing the exact groups' hash.
-if [ -n "$RANGE_NS" ] && [[ " $SIZES " == *" 200 "* ]]; then
-	seed=${TOPS[tc/200]:-0}
-	seed=$((seed > 8000 ? seed / 2 : START_PPS))
+	# ranges: N-1 /24s elsewhere (half of them any port, half port 5000:
+	# two kinds of lookup in the trie) and the active group's /24 of any
+	# port; no exact group, so every datagram is matched in the trie
+	# after missing the exact groups' hash
 	for n in $RANGE_NS; do
-		say "ranges: $n configured, one active (tc mode, 200 bytes)"
 		args=()
 		for ((i = 1; i < n; i++)); do
 			args+=(-g "239.$((i / 256 + 2)).$((i % 256)).0/24:$( ((i % 2)) && echo '*' || echo 5000)")
 		done
-		args+=(-g "${GROUP%.*}.0/24:*")
-		t_start=$(date +%s%N)
-		WAIT_STEPS=1200 tunnel_start tc "${args[@]}"; rc=$?
-		startup=$(awk -v a="$t_start" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
-		if [ "$rc" != 0 ]; then
-			log "skipped: $NOTE"
-			rec --argjson n "$n" --arg note "$NOTE" '{kind: "ranges", n: $n, status: "skipped", note: $note}'
-			continue
-		fi
-		argbytes=$(tr '\0' ' ' <"/proc/$(gw_pid g1)/cmdline" | wc -c)
-		DEATHS=0
-		BISECT=$GROUP_BISECT search "ranges$n/200" 200 "$seed"
-		alive=true; ((DEATHS == 0)) && tunnel_alive || alive=false
-		mem=$(hwms)
-		tunnel_stop tc
-		rec --argjson n "$n" --argjson top "$TOP" --argjson capped "$TOP_CAPPED" \
-			--argjson startup "$startup" --argjson hwm "$mem" --argjson alive "$alive" \
-			--argjson argbytes "$argbytes" \
-			--argjson cpu "$(printf '%s\n' "${TOP_CPU[@]}" | jq -sc 'map(tonumber? // null)')" \
-			'{kind: "ranges", n: $n, status: "ok", top_pps: $top, capped: $capped, startup_s: $startup,
-			  hwm_kb: $hwm, alive: $alive, cmdline_bytes: $argbytes, cpu_us: $cpu}'
-		log "top $TOP pps; start-up ${startup}s (both gateways); command line $argbytes bytes"
+		config_search ranges "$n" "${args[@]}" -g "${GROUP%.*}.0/24:*"
 	done
 fi
 

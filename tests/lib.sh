@@ -220,6 +220,38 @@ expect_rx() {
 	[ "${got:-0}" = 0 ] || { fail "$1: foreign = $got"; return 1; }
 }
 
+# ---- unit binaries -----------------------------------------------------------
+
+# unit_run NAME: build build/NAME (so that `make test` needs nothing more
+# than `make`) and run it. It prints "ok - CASE" or "not ok - CASE: why" per
+# case and ends with "NAME: N ok, M not ok"; that line must say N > 0, so a
+# run that tested nothing fails. Known problems end in "# TODO" and are
+# shown, not failed. With valgrind installed, binaries that allocate run
+# again under it (UNIT_VALGRIND=1).
+unit_run() {
+	local name=$1 bin="$ROOT/build/$1" rc
+	if ! make -C "$ROOT" -s --no-print-directory "build/$name" >"$T/make.log" 2>&1 &&
+	   ! make -C "$ROOT" -s --no-print-directory -f Makefile -f fuzz/fuzz.mk "build/$name" \
+		>>"$T/make.log" 2>&1; then
+		fail "cannot build build/$name:"; sed 's/^/      /' "$T/make.log" >&2
+		return 1
+	fi
+	"$bin" >"$T/$name.out" 2>&1; rc=$?
+	if [ "$rc" != 0 ]; then
+		fail "$name exited $rc:"; grep -v '^ok' "$T/$name.out" | sed 's/^/      /' >&2
+		return 1
+	fi
+	grep -q "^$name: [1-9][0-9]* ok, 0 not ok" "$T/$name.out" ||
+		{ fail "$name ran no case:"; sed 's/^/      /' "$T/$name.out" >&2; return 1; }
+	grep '# TODO' "$T/$name.out" | sed 's/^/    /' >&2
+	if [ "${UNIT_VALGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
+		valgrind -q --leak-check=full --error-exitcode=1 "$bin" >"$T/valgrind.out" 2>&1 ||
+			{ fail "$name under valgrind:"; grep -v '^ok' "$T/valgrind.out" |
+				sed 's/^/      /' >&2; return 1; }
+	fi
+	return 0
+}
+
 # ---- what the kernel has ----------------------------------------------------
 
 # kernel_features: one line naming the kernel features some tests need or
