@@ -102,6 +102,11 @@ void interest_peer_up(struct daemon *d, struct peer *p, uint64_t now)
 		if (err)
 			pr_warn("peer %s: subscriptions: %s\n", p->name, strerror(-err));
 		in->next = now;
+		/* what it wants comes a moment later: everything until then,
+		 * so that nothing sent meanwhile is lost */
+		p->subs_ready = false;
+		if (in->unready++ == 0)
+			in->capture_dirty = true;
 		return;
 	}
 	/* it gets everything: we must be sent everything to relay it */
@@ -115,6 +120,8 @@ void interest_peer_down(struct daemon *d, struct peer *p)
 
 	if (p->subs && in->subs) {
 		subs_peer_down(in->subs, p->id);
+		if (!p->subs_ready && in->unready && --in->unready == 0)
+			in->capture_dirty = true;
 		return;
 	}
 	if (in->plain_up && --in->plain_up == 0)
@@ -125,9 +132,21 @@ void interest_announce(struct daemon *d, struct peer *p, struct frame *f, uint64
 {
 	const char *why = "bad announcement";
 
-	if (subs_input(d->in.subs, p->id, f, now, &why) < 0)
+	struct interest *in = &d->in;
+
+	if (subs_input(in->subs, p->id, f, now, &why) < 0) {
 		peer_bad_frame(&d->peers, p, why);
-	d->in.next = now;
+		return;
+	}
+	in->next = now;
+	/* the last chunk of the peer's own announcement: what it wants is
+	 * known from now on */
+	if (!p->subs_ready && f->announce.hdr.origin == p->node_id &&
+	    (f->announce.hdr.flags & ANNOUNCE_LAST)) {
+		p->subs_ready = true;
+		if (in->unready && --in->unready == 0)
+			in->capture_dirty = true;
+	}
 }
 
 void interest_select(struct daemon *d, const struct data_hdr *h)
@@ -138,7 +157,7 @@ void interest_select(struct daemon *d, const struct data_hdr *h)
 
 bool interest_peer_wants(const struct daemon *d, const struct peer *p)
 {
-	return !p->subs || !d->in.subs || subs_selected(d->in.subs, p->id);
+	return !p->subs || !p->subs_ready || !d->in.subs || subs_selected(d->in.subs, p->id);
 }
 
 /* ---- what we announce ----------------------------------------------------------- */
@@ -377,7 +396,7 @@ static void capture_wanted(struct daemon *d, uint64_t now)
 {
 	struct interest *in = &d->in;
 	const struct config *cfg = d->cfg;
-	bool all = !in->subs || in->plain_up || subs_want_all(in->subs);
+	bool all = !in->subs || in->plain_up || in->unready || subs_want_all(in->subs);
 	struct derive_ctx dc = { .d = d };
 	unsigned int i;
 	int err = 0;

@@ -34,6 +34,9 @@ struct interest {
 	struct subs *subs;             /* NULL with udptunnel framing: no hellos */
 	struct capset cs;
 	unsigned int plain_up;         /* peers up that do not subscribe */
+	unsigned int unready;          /* ... that do, whose own announcement has
+					* not come yet: until it does, they get
+					* everything, as if they did not */
 	bool local_dirty;              /* what we announce is to be made again */
 	bool capture_dirty;            /* what we capture ... */
 	bool no_holddown;              /* ... for a new configuration: at once */

@@ -217,7 +217,7 @@ void peer_end(struct peers *ps, struct peer *p, enum peer_end how, const char *w
 			count_refusal(ps, p->outbound, how);
 	}
 	peer_disconnect(ps, p);
-	p->subs = false;
+	p->subs = p->subs_ready = false;
 	p->in_len = 0;
 	obuf_reset(&p->out);
 	p->want_out = p->dirty = false;

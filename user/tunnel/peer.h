@@ -48,6 +48,7 @@ struct peer {
 	bool fail_logged;              /* outbound: failure reported since last up */
 	uint8_t framing;               /* MCTUN_FRAMING_*, set when it is made */
 	bool subs;                     /* up, and both hellos had PROTO_CAP_SUBSCRIBE */
+	bool subs_ready;               /* ... and its own announcement has come */
 	unsigned int id;               /* small, unique among the live peers (subs.h) */
 	unsigned int slot;             /* outbound: index into config.peer */
 	struct listener *lst;          /* inbound: the listener that accepted it */
