@@ -83,6 +83,21 @@ static bool host_bits_zero(const uint8_t *a, unsigned int plen, unsigned int bit
 	return true;
 }
 
+void addr_graft(uint8_t out[16], const uint8_t *prefix, unsigned int plen, const uint8_t *host)
+{
+	static const uint8_t zero[16];
+	unsigned int i;
+
+	if (!host)
+		host = zero;
+	for (i = 0; i < 16; i++) {
+		uint8_t keep = plen >= 8 * (i + 1) ? 0xff : plen <= 8 * i ? 0 :
+			       (uint8_t)(0xff00 >> (plen - 8 * i));
+
+		out[i] = (prefix[i] & keep) | (host[i] & (uint8_t)~keep);
+	}
+}
+
 bool group_prefix_has(const struct mc_group *g, const uint8_t *addr)
 {
 	unsigned int full = g->plen / 8, rest = g->plen % 8;

@@ -42,6 +42,9 @@ static inline bool group_is_range(const struct mc_group *g)
 {
 	return g->plen < group_full_plen(g->family) || !g->port;
 }
+/* out: the first plen bits of prefix, the rest those of host (NULL: zero),
+ * 16 bytes each. out may be prefix or host. */
+void addr_graft(uint8_t out[16], const uint8_t *prefix, unsigned int plen, const uint8_t *host);
 /* Whether addr (of g's family) lies in g's prefix. */
 bool group_prefix_has(const struct mc_group *g, const uint8_t *addr);
 

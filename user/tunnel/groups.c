@@ -65,11 +65,9 @@ int gtable_find(const struct gtable *gt, const struct config *cfg, uint8_t famil
 	};
 
 	for (i = 0; i < gt->nplens[fi]; i++) {
-		uint8_t plen = gt->plens[fi][i], a[16] = {};
+		uint8_t plen = gt->plens[fi][i], a[16];
 
-		memcpy(a, addr, plen / 8);
-		if (plen % 8)
-			a[plen / 8] = addr[plen / 8] & (0xff00 >> (plen % 8));
+		addr_graft(a, addr, plen, NULL);
 		for (k = 0; k < (int)ARRAY_SIZE(try); k++) {
 			if (!(kinds & try[k].kind))
 				continue;
@@ -85,14 +83,6 @@ int gtable_find(const struct gtable *gt, const struct config *cfg, uint8_t famil
 static unsigned int phash(uint8_t family, uint8_t plen, const uint8_t *addr)
 {
 	return ghash(family, plen, 0, zero16, addr);
-}
-
-static void mask_addr(const uint8_t *addr, uint8_t plen, uint8_t a[16])
-{
-	memset(a, 0, 16);
-	memcpy(a, addr, plen / 8);
-	if (plen % 8)
-		a[plen / 8] = addr[plen / 8] & (0xff00 >> (plen % 8));
 }
 
 /* The first group of prefix (family, plen, a), a's host bits zero, or -1. */
@@ -121,7 +111,7 @@ int gtable_foreach_containing(const struct gtable *gt, const struct config *cfg,
 	uint8_t a[16];
 
 	for (i = 0; i < gt->nplens[fi]; i++) {
-		mask_addr(addr, gt->plens[fi][i], a);
+		addr_graft(a, addr, gt->plens[fi][i], NULL);
 		for (gi = pprobe(gt, cfg, family, gt->plens[fi][i], a, NULL); gi >= 0;
 		     gi = gt->next[gi]) {
 			r = fn(ctx, gi);

@@ -217,7 +217,7 @@ void inject_target(const struct cfg_group *gc, const struct data_hdr *h, uint8_t
 		   uint16_t *port)
 {
 	const struct mc_group *to = &gc->to;
-	unsigned int plen = to->plen, i;
+	unsigned int plen = to->plen;
 
 	if (port)
 		*port = h->dport;
@@ -225,14 +225,7 @@ void inject_target(const struct cfg_group *gc, const struct data_hdr *h, uint8_t
 		memcpy(group, h->group, 16);
 		return;
 	}
-	memcpy(group, to->addr, 16);
-	if (plen < group_full_plen(to->family)) {
-		for (i = plen; i < 128; i++) {
-			uint8_t bit = 0x80 >> (i % 8);
-
-			group[i / 8] = (group[i / 8] & ~bit) | (h->group[i / 8] & bit);
-		}
-	}
+	addr_graft(group, to->addr, plen, h->group);
 	if (to->port && port)
 		*port = to->port;
 }

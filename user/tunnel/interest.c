@@ -219,7 +219,7 @@ static int learned_want(void *ctx, const struct mship_group_info *g)
 		.kind = g->filter == MSHIP_INCLUDE ? WANT_INCLUDE : WANT_EXCLUDE,
 		.nsrc = g->nsrc,
 	};
-	unsigned int i, b;
+	unsigned int i;
 	int err;
 
 	memcpy(w.group, g->group, 16);
@@ -231,16 +231,12 @@ static int learned_want(void *ctx, const struct mship_group_info *g)
 		if (!gc->to.family || gc->dir == GDIR_OUT || gc->to.family != g->family ||
 		    !group_prefix_has(&gc->to, g->group))
 			continue;
-		memcpy(r.group, gc->g.addr, 16);
 		r.port = gc->g.port;
 		if (gc->to.plen == gc->g.plen && gc->g.plen < r.plen) {
 			/* a range to a range of its length: the same host bits */
-			for (b = gc->g.plen; b < 128; b++) {
-				uint8_t bit = 0x80 >> (b % 8);
-
-				r.group[b / 8] = (r.group[b / 8] & ~bit) | (g->group[b / 8] & bit);
-			}
+			addr_graft(r.group, gc->g.addr, gc->g.plen, g->group);
 		} else {
+			memcpy(r.group, gc->g.addr, 16);
 			r.plen = gc->g.plen;
 		}
 		err = want_add(in, &r, g->srcs[0]);

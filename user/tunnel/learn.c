@@ -31,9 +31,7 @@ static void pfx_key(uint8_t family, uint8_t plen, const uint8_t *addr, uint8_t k
 	memset(k, 0, 18);
 	k[0] = family;
 	k[1] = plen;
-	memcpy(k + 2, addr, plen / 8);
-	if (plen % 8)
-		k[2 + plen / 8] = addr[plen / 8] & (0xff00 >> (plen % 8));
+	addr_graft(k + 2, addr, plen, NULL);
 }
 
 static bool pfx_probe(const struct prefix_set *ps, const uint8_t k[18], unsigned int *at)
