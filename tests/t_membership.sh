@@ -122,9 +122,10 @@ test_learn_expires_without_leave() {
 	islands 2 && learner --query-interval 1 --query-response-interval 0.5 || return 1
 	rx r h2 239.192.1.1:5000 --duration 60 || return 1
 	within 1 learned g2 239.192.1.1 || { fail "not learned"; return 1; }
-	ip netns exec "$PFX-h2" nft add table ip mctuntest &&
-	ip netns exec "$PFX-h2" nft add chain ip mctuntest out '{ type filter hook output priority 0; }' &&
-	ip netns exec "$PFX-h2" nft add rule ip mctuntest out ip protocol igmp drop || return 1
+	# nft_load (t_lab.sh) skips, saying why, without nft or nf_tables
+	nft_load h2 'table ip mctuntest {
+		chain out { type filter hook output priority 0; policy accept; ip protocol igmp drop; }
+	}' || return $?
 	kill -KILL "$(cat "$T/r.rxpid")"; wait "$(cat "$T/r.rxpid")" 2>/dev/null
 	sleep 1
 	learned g2 239.192.1.1 || { fail "forgotten within 1 s without a leave"; return 1; }
@@ -136,7 +137,8 @@ test_learn_expires_without_leave() {
 # two hosts, h2 and h2b (198.18.2.3).
 bridged_island() {
 	ns_add h2b || return 1
-	ip -n "$PFX-g2" link add island type bridge mcast_snooping 0 || return 1
+	ip -n "$PFX-g2" link add island type bridge mcast_snooping 0 ||
+		{ echo "the kernel has no bridge (CONFIG_BRIDGE) to make an island of two hosts"; return "$SKIP"; }
 	ip -n "$PFX-g2" addr del 198.18.2.1/24 dev isl
 	ip -n "$PFX-g2" link set isl master island
 	veth g2 p2b h2b eth0 || return 1
@@ -151,7 +153,8 @@ bridged_island() {
 # Two receivers, one leaves: the group-specific queries find the other,
 # and the group keeps flowing to it.
 test_learn_two_receivers_one_leaves() {
-	islands 2 && bridged_island || return 1
+	islands 2 || return 1
+	bridged_island || return $?
 	gw g2 g2 --insecure -i island -g "$RANGE" --membership learn --listen 198.19.12.2:7000 &&
 	gw g1 g1 --insecure -i isl -g "$RANGE" --peer 198.19.12.2:7000 &&
 	wait_log g1 "up (node" && wait_log g2 "up (node" || return 1
