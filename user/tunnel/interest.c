@@ -120,8 +120,9 @@ void interest_peer_down(struct daemon *d, struct peer *p)
 
 	if (p->subs && in->subs) {
 		subs_peer_down(in->subs, p->id);
-		if (!p->subs_ready && in->unready && --in->unready == 0)
-			in->capture_dirty = true;
+		if (!p->subs_ready && in->unready)
+			in->unready--;
+		in->capture_dirty = true;   /* the last one gone: everything */
 		return;
 	}
 	if (in->plain_up && --in->plain_up == 0)
@@ -392,7 +393,10 @@ static void capture_wanted(struct daemon *d, uint64_t now)
 {
 	struct interest *in = &d->in;
 	const struct config *cfg = d->cfg;
-	bool all = !in->subs || in->plain_up || in->unready || subs_want_all(in->subs);
+	/* with no peer up, everything, as before subscriptions: what a
+	 * static gateway captures is in place before its first peer comes */
+	bool all = !in->subs || in->plain_up || in->unready || !peers_up(&d->peers) ||
+		   subs_want_all(in->subs);
 	struct derive_ctx dc = { .d = d };
 	unsigned int i;
 	int err = 0;

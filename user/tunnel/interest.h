@@ -11,7 +11,7 @@
  * - A datagram goes to a subscribing peer only when an origin behind it
  *   wants it; to the others, always.
  * - We capture every configured group while anyone wants everything (or a
- *   peer that does not subscribe is up); else only the configured groups'
+ *   peer that does not subscribe is up, or none is up at all); else only the configured groups'
  *   parts that someone wants, joined on the island, each held 2 s after
  *   the last want is gone.
  */
