@@ -426,10 +426,12 @@ static void capture_wanted(struct daemon *d, uint64_t now)
 	else
 		err = capset_apply(&in->cs, cfg, in->list, in->nlist, now,
 				   in->no_holddown ? 0 : INTEREST_HOLDDOWN_NS);
-	if (all != in->all && !err)
+	/* a change of mode is news; the first one is not (start-up is quiet) */
+	if (all != in->all && !err && in->applied)
 		pr_info("capture: %s\n", all ? "every configured group (someone wants all of them)" :
 			"only what peers want");
 	in->all = all;
+	in->applied |= !err;
 	if (err)
 		pr_warn("capture: %s; trying again\n", strerror(-err));
 	in->capture_dirty = err != 0;

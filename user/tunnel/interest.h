@@ -41,6 +41,7 @@ struct interest {
 	bool capture_dirty;            /* what we capture ... */
 	bool no_holddown;              /* ... for a new configuration: at once */
 	bool all;                      /* capturing everything configured */
+	bool applied;                  /* ... since a first capture was made */
 	bool publish;                  /* the wants changed: publish them */
 	uint64_t t_publish;            /* ... and at the latest then */
 	unsigned int published;        /* rows of mctun_wants in use */
