@@ -44,7 +44,7 @@ FUZZ_SRCS_lab     := lab
 FUZZ_SRCS_seen    := seen
 FUZZ_SRCS_http    := http
 FUZZ_SRCS_json    := json
-FUZZ_SRCS_mship   := mship_wire membership
+FUZZ_SRCS_mship   := mship_wire csum membership
 FUZZ_SRCS_subs    := subs proto
 FUZZ_LIBS_group   := -lbpf
 FUZZ_LIBS_options := -lbpf
@@ -103,7 +103,7 @@ fuzz-regress: fuzz-build
 	[ -z "$$failed" ] || { echo "fuzz-regress: failed:$$failed"; exit 1; }
 
 $(FUZZ_DIR)/gen_corpus: fuzz/gen_corpus.c user/lib/proto.c user/lab/lab.c user/lib/utframe.c \
-		user/lib/mship_wire.c | $(FUZZ_DIR)/obj
+		user/lib/mship_wire.c user/lib/csum.c | $(FUZZ_DIR)/obj
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude $(USER_DIRS:%=-I%) $^ -o $@
 
@@ -154,7 +154,7 @@ $(BUILD)/bpf_unit: tests/bpf_unit.c $(BUILD)/mctun.skel.h include/mctun.h | $(BU
 # ---- membership unit tests -------------------------------------------------
 
 # Pure code: the two modules and the test, nothing else linked.
-$(BUILD)/unit_mship: tests/unit_mship.c user/lib/mship_wire.c user/tunnel/membership.c | $(BUILD)
+$(BUILD)/unit_mship: tests/unit_mship.c user/lib/mship_wire.c user/lib/csum.c user/tunnel/membership.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) $^ -o $@
 

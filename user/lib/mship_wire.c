@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 
+#include "csum.h"
 #include "mship_wire.h"
 
 #define IGMP_QUERY       0x11
@@ -14,8 +16,6 @@
 #define MLD_V1_REPORT    131
 #define MLD_V1_DONE      132
 #define MLD_V2_REPORT    143
-
-#define IPPROTO_ICMPV6_  58
 
 static uint16_t get16(const uint8_t *p) { return (uint16_t)p[0] << 8 | p[1]; }
 static void put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v; }
@@ -30,35 +30,6 @@ static int ignored(const char **why, const char *reason)
 {
 	*why = reason;
 	return -ENOMSG;
-}
-
-/* ---- checksums (RFC 1071) ------------------------------------------------ */
-
-/* 64 bits: no carry is lost however long the message. */
-static uint64_t sum16(uint64_t s, const uint8_t *p, size_t n)
-{
-	for (; n > 1; p += 2, n -= 2)
-		s += get16(p);
-	if (n)
-		s += (uint32_t)p[0] << 8;
-	return s;
-}
-
-static uint16_t fold(uint64_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return s;
-}
-
-static uint64_t pseudo6(const uint8_t *src, const uint8_t *dst, size_t len)
-{
-	static const uint8_t zero[16];
-	uint64_t s;
-
-	s = sum16(0, src ? src : zero, 16);
-	s = sum16(s, dst ? dst : zero, 16);
-	return s + (uint32_t)(len >> 16) + (uint32_t)(len & 0xffff) + IPPROTO_ICMPV6_;
 }
 
 /* ---- the exponential codes (RFC 3376 §4.1.1, §4.1.7; RFC 3810 §5.1.3) ------ */
@@ -186,7 +157,7 @@ static int parse_igmp(const uint8_t *src, const uint8_t *msg, size_t len,
 	}
 	if (len < 8)
 		return bad(why, "truncated");
-	if (fold(sum16(0, msg, len)) != 0xffff)
+	if (csum_fold(csum_add(0, msg, len)) != 0xffff)
 		return bad(why, "bad checksum");
 
 	out->family = 4;
@@ -266,7 +237,7 @@ static int parse_mld(const uint8_t *src, const uint8_t *dst, const uint8_t *msg,
 	default:
 		return ignored(why, "not an MLD message");
 	}
-	if (fold(pseudo6(src, dst, len) + sum16(0, msg, len)) != 0xffff)
+	if (csum_fold(csum_add(csum_pseudo(16, src, dst, len, IPPROTO_ICMPV6), msg, len)) != 0xffff)
 		return bad(why, "bad checksum");
 	/* RFC 3810 §5.1.14 and §5.2.13: link-local sources only, but a host
 	 * doing duplicate address detection reports from ::, and a router
@@ -390,6 +361,8 @@ size_t mship_build_query(uint8_t family, uint8_t *buf, size_t cap, const uint8_t
 {
 	size_t alen = MSHIP_ALEN(family), hdr = family == 4 ? 12 : 28, len;
 	uint8_t flags = (s_flag ? 0x08 : 0) | (qrv > 7 ? 0 : qrv);
+	uint16_t sum16;
+	uint64_t sum;
 	uint32_t units;
 	uint8_t *g;
 
@@ -420,9 +393,8 @@ size_t mship_build_query(uint8_t family, uint8_t *buf, size_t cap, const uint8_t
 		memcpy(g, group, alen);
 	if (nsrc)
 		memcpy(buf + hdr, srcs, nsrc * alen);
-	if (family == 4)
-		put16(buf + 2, ~fold(sum16(0, buf, len)));
-	else
-		put16(buf + 2, ~fold(pseudo6(ip_src, ip_dst, len) + sum16(0, buf, len)));
+	sum = family == 4 ? 0 : csum_pseudo(16, ip_src, ip_dst, len, IPPROTO_ICMPV6);
+	sum16 = csum_finish(csum_add(sum, buf, len));
+	memcpy(buf + 2, &sum16, sizeof(sum16));
 	return len;
 }
