@@ -50,6 +50,8 @@ const volatile __u32 mtu = 1500;
 
 /* The mark set on fragments of configured groups (MCTUN_FRAG_MARK). */
 const volatile __u32 frag_mark = MCTUN_FRAG_MARK;
+/* MCTUN_SELF_MARK with --keep-source: our re-injections' mark; 0 without */
+const volatile __u32 self_mark = 0;
 
 /* Membership learning: IGMP and MLD messages are handed to the daemon
  * (membership()). Off, the verifier prunes all of it. Set before load. */
@@ -713,6 +715,21 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 		if (st && !(xdp_mode && dir == MCTUN_DIR_INGRESS)) {
 			st->seen++;
 			st->malformed++;
+		}
+		return TC_ACT_OK;
+	}
+	/* Our own re-injection under --keep-source: another host's source
+	 * address and port, but our socket's mark, on the egress packet, on
+	 * each of its fragments and on the copy looped back to local sockets. */
+	if (self_mark && skb->mark == self_mark) {
+		struct mctun_stats *st = stats();
+
+		if (st) {
+			st->seen++;
+			if (loopback)
+				st->loopback++;
+			else
+				st->self++;
 		}
 		return TC_ACT_OK;
 	}

@@ -36,6 +36,15 @@
  */
 #define MCTUN_FRAG_MARK    0x4d430000u
 
+/*
+ * skb->mark of what the header-included send sockets of --keep-source
+ * re-inject (SO_MARK). Those datagrams carry another host's address and
+ * port, so the TC program (and, in socket mode, each capture socket's
+ * filter) knows them as our own by this mark, which the looped-back copy
+ * and every fragment keep. None of MCTUN_FRAG_MARK's bits are set in it.
+ */
+#define MCTUN_SELF_MARK    0x00004d54u
+
 /* Families as carried in maps, events and frames (not AF_* values). */
 enum {
 	MCTUN_FAM_INET  = 4,

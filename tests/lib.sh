@@ -142,6 +142,13 @@ wait_log() {
 	return 1
 }
 
+# within SECS CMD...: CMD holds within SECS (x TIME_SCALE); checked every 50 ms.
+within() {
+	local n i; n=$(awk -v s="$(scaled "$1")" 'BEGIN { printf "%d", s * 20 + 1 }'); shift
+	for ((i = 0; i < n; i++)); do "$@" && return 0; sleep 0.05; done
+	return 1
+}
+
 # ---- traffic ---------------------------------------------------------------
 
 # rx NAME NS GROUP [ARGS...]: start `mctun recv --json` in the background;

@@ -20,13 +20,6 @@ learned() { nsx "$1" "$MCTUN" status 2>/dev/null | grep -q "^  learned $2 "; }
 # dstat NS NAME: the daemon counter NAME of the instance in NS.
 dstat() { nsx "$1" "$MCTUN" stats --json 2>/dev/null >"$T/stats.json" && jnum "$T/stats.json" "$2"; }
 
-# within SECS CMD...: CMD holds within SECS (x TIME_SCALE); checked every 50 ms.
-within() {
-	local n i; n=$(awk -v s="$(scaled "$1")" 'BEGIN { printf "%d", s * 20 + 1 }'); shift
-	for ((i = 0; i < n; i++)); do "$@" && return 0; sleep 0.05; done
-	return 1
-}
-
 # learner ARGS...: g2 learns with ARGS, g1 sends; both up.
 learner() {
 	gw g2 g2 --insecure -i isl -g "$RANGE" --membership learn "$@" \

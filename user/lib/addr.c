@@ -98,6 +98,13 @@ void addr_graft(uint8_t out[16], const uint8_t *prefix, unsigned int plen, const
 	}
 }
 
+bool addr_is_zero(const uint8_t addr[16])
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(addr, zero, sizeof(zero));
+}
+
 bool group_prefix_has(const struct mc_group *g, const uint8_t *addr)
 {
 	unsigned int full = g->plen / 8, rest = g->plen % 8;

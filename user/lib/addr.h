@@ -46,6 +46,8 @@ static inline bool group_is_range(const struct mc_group *g)
  * 16 bytes each. out may be prefix or host. */
 void addr_graft(uint8_t out[16], const uint8_t *prefix, unsigned int plen, const uint8_t *host);
 /* Whether addr (of g's family) lies in g's prefix. */
+/* All 16 bytes zero: no address (as frames say "unknown"). */
+bool addr_is_zero(const uint8_t addr[16]);
 bool group_prefix_has(const struct mc_group *g, const uint8_t *addr);
 
 /* Address bytes as text. Returns buf. */

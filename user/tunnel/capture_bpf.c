@@ -349,6 +349,7 @@ int capture_bpf_open(const struct config *cfg, bool learn, capture_fn fn,
 	cap->skel->rodata->l2_len = l2;
 	cap->skel->rodata->mtu = mtu;
 	cap->skel->rodata->frag_mark = MCTUN_FRAG_MARK;
+	cap->skel->rodata->self_mark = cfg->keep_source ? MCTUN_SELF_MARK : 0;
 	cap->skel->rodata->xdp_mode = cfg->mode == MCTUN_MODE_XDP;
 	cap->skel->rodata->learn = learn;
 	if (cfg->mode != MCTUN_MODE_XDP)

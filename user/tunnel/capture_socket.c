@@ -24,16 +24,27 @@ static void set_buf(int fd, int force_opt, int opt, int bytes)
 
 /* Accept only skbs whose mark carries MCTUN_FRAG_MARK: the reassembled
  * fragments the TC program marked. Everything else the ring has. */
-static int attach_mark_filter(int fd, const char *obj)
+static const struct sock_filter frag_only[] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_MARK),
+	BPF_STMT(BPF_ALU | BPF_AND | BPF_K, MCTUN_FRAG_MARK),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MCTUN_FRAG_MARK, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+/* Refuse our own re-injections under --keep-source (socket mode): their
+ * source is another host's, so only the mark tells them apart. */
+static const struct sock_filter not_self[] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_MARK),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MCTUN_SELF_MARK, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+	BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+};
+
+static int attach_filter(int fd, const char *obj, const struct sock_filter *code,
+			 unsigned short len)
 {
-	struct sock_filter code[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_MARK),
-		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, MCTUN_FRAG_MARK),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MCTUN_FRAG_MARK, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
-		BPF_STMT(BPF_RET | BPF_K, 0),
-	};
-	struct sock_fprog prog = { .len = ARRAY_SIZE(code), .filter = code };
+	struct sock_fprog prog = { .len = len, .filter = (struct sock_filter *)code };
 
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0) {
 		int err = -errno;
@@ -87,7 +98,10 @@ int group_socket_open(const struct config *cfg, const struct mc_group *g, enum g
 		return err;
 	}
 	/* Filter first, so nothing unwanted is queued before it applies. */
-	if (marked_only && (err = attach_mark_filter(fd, name)))
+	if (marked_only && (err = attach_filter(fd, name, frag_only, ARRAY_SIZE(frag_only))))
+		goto fail;
+	if (mode == GSOCK_ALL && cfg->keep_source &&
+	    (err = attach_filter(fd, name, not_self, ARRAY_SIZE(not_self))))
 		goto fail;
 	if ((err = set_sockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, name, "SO_REUSEADDR")))
 		goto fail;

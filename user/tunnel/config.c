@@ -457,20 +457,29 @@ static int set_psk_file(void *ctx, const char *who, const char *val)
 	return set_file(who, val, &cfg->tls_opts.psk_file);
 }
 
-/* NULL: from the command line, which says it by being there. */
-static int set_insecure(void *ctx, const char *who, const char *val)
+/* A flag's value: NULL from the command line, which says it by being
+ * there; yes or no in the file. */
+static int parse_yes_no(const char *who, const char *val, bool *out)
 {
-	struct config *cfg = ctx;
-
 	if (!val || !strcmp(val, "yes"))
-		cfg->insecure = true;
+		*out = true;
 	else if (!strcmp(val, "no"))
-		cfg->insecure = false;
+		*out = false;
 	else {
 		pr_warn("%s: '%s' is not yes or no\n", who, val);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static int set_insecure(void *ctx, const char *who, const char *val)
+{
+	return parse_yes_no(who, val, &((struct config *)ctx)->insecure);
+}
+
+static int set_keep_source(void *ctx, const char *who, const char *val)
+{
+	return parse_yes_no(who, val, &((struct config *)ctx)->keep_source);
 }
 
 static int set_allow(void *ctx, const char *who, const char *val)
@@ -546,6 +555,12 @@ static const struct opt options[] = {
 	  "generic), native or generic", FIELD(xdp_flags) },
 	{ "ttl", 0, "N", 0, set_ttl,
 	  "TTL / hop limit of re-injected datagrams (default 1)" },
+	{ "keep-source", 0, NULL, OPT_FIXED | OPT_BOOL, set_keep_source,
+	  "re-inject with the original sender's address and\n"
+	  "port (a header-included raw socket), so that SSM\n"
+	  "receivers and applications see the real sender;\n"
+	  "in the file 'keep-source yes' (default: sent from\n"
+	  "this gateway's address and a port of its own)", FIELD(keep_source) },
 	{ "max-hops", 0, "N", 0, set_max_hops,
 	  "tunnel links a datagram may cross (default 8)" },
 	{ "queue-size", 0, "BYTES", OPT_FIXED, set_queue_size,
@@ -824,6 +839,11 @@ static int check(const struct config *cfg)
 		pr_warn("--framing udptunnel: '%s' is a range; the framing names no group, so "
 			"it carries one (GROUP:PORT)\n", group_str(&cfg->groups[0].g, name,
 								   sizeof(name)));
+		return -EINVAL;
+	}
+	if (cfg->framing == MCTUN_FRAMING_UDPTUNNEL && cfg->keep_source) {
+		pr_warn("--keep-source: not with --framing udptunnel, which carries no sender "
+			"address\n");
 		return -EINVAL;
 	}
 	/* a socket joins one group on one port */

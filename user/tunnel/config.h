@@ -87,6 +87,7 @@ struct config {
 	struct tls_opts tls_opts;      /* --tls-cert/--tls-key/--tls-ca or --psk-file */
 	struct tls_ctx *tls;           /* NULL: plain TCP, unauthenticated */
 	bool insecure;                 /* --insecure: plain TCP was asked for by name */
+	bool keep_source;              /* --keep-source: re-inject as the original sender */
 	struct cidr *allow;            /* --allow: who may connect; none: anyone */
 	unsigned int nallow;
 	uint32_t max_pending;          /* inbound connections authenticating at once */

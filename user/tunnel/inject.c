@@ -9,7 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "inject.h"
+#include "ippkt.h"
 #include "log.h"
 #include "util.h"
 
@@ -96,9 +98,10 @@ static void gso_check(struct injector *in, int err)
 
 /* A GSO message the kernel refused (an MTU that shrank, a kernel without
  * UDP GSO): its datagrams one by one. */
-static void inject_singly(struct injector *in, int fi, unsigned int i, int gso_err)
+static void inject_singly(struct injector *in, int s, unsigned int i, int gso_err)
 {
-	struct inj_batch *b = in->b[fi];
+	struct inj_batch *b = in->b[s];
+	int fi = s & 1;
 	struct msghdr m;
 	struct iovec *iov;
 	unsigned int k, n = b->run[i].nseg;
@@ -110,25 +113,29 @@ static void inject_singly(struct injector *in, int fi, unsigned int i, int gso_e
 	m.msg_iovlen = 1;
 	for (k = 0; k < n; k++) {
 		m.msg_iov = &iov[k];
-		if (sendmsg(in->fd[fi], &m, MSG_DONTWAIT) < 0)
+		if (sendmsg(in->fd[s], &m, MSG_DONTWAIT) < 0)
 			in->st->inject_errors++;
 		else
 			in->st->injected++;
 	}
 }
 
-static void flush_family(struct injector *in, int fi)
+/* Sends what slot s (a socket of in->fd[]) has queued. A message counts
+ * run[].nseg datagrams as injected: a GSO batch's, or 1 on the last
+ * packet of a raw datagram and 0 on its other fragments. Errors count
+ * per datagram of a batch, per packet of a raw socket. */
+static void flush_slot(struct injector *in, int s)
 {
-	struct inj_batch *b = in->b[fi];
+	struct inj_batch *b = in->b[s];
 	unsigned int done = 0, i, k;
 	int r;
 
 	if (!b)
 		return;
 	for (i = 0; i < b->n; i++)
-		inj_set_cmsgs(b, i, fi, true);
+		inj_set_cmsgs(b, i, s & 1, true);
 	for (i = 0; done < b->n && i < 2 * INJ_BATCH; i++) {
-		r = sendmmsg(in->fd[fi], b->msg + done, b->n - done, MSG_DONTWAIT);
+		r = sendmmsg(in->fd[s], b->msg + done, b->n - done, MSG_DONTWAIT);
 		if (r < 0) {
 			int err = errno;
 
@@ -136,9 +143,9 @@ static void flush_family(struct injector *in, int fi)
 				continue;
 			/* The message at `done` failed: deal with it, go on. */
 			if (b->run[done].nseg > 1 && err != EAGAIN && err != ENOBUFS)
-				inject_singly(in, fi, done, err);
+				inject_singly(in, s, done, err);
 			else
-				in->st->inject_errors += b->run[done].nseg;
+				in->st->inject_errors += b->run[done].nseg ? b->run[done].nseg : 1;
 			done++;
 			continue;
 		}
@@ -168,6 +175,62 @@ static bool inj_joins(const struct injector *in, const struct inj_batch *b, int 
 	       !memcmp(&b->dst[b->n - 1], dst, dlen);
 }
 
+/* --keep-source: the datagram as its sender sent it, whole or in
+ * fragments, each a message of its own on the raw socket of slot s. */
+static void inject_raw(struct injector *in, int s, const struct data_hdr *h,
+		       const uint8_t *payload, uint32_t len)
+{
+	struct inj_batch *b = in->b[s];
+	struct ippkt_udp d = {
+		.family = h->family, .ttl = (uint8_t)in->ttl, .tos = h->tos & 0xfc,
+		.sport = h->sport, .dport = h->dport, .mtu = in->mtu,
+	};
+	struct sockaddr_storage dst;
+	struct msghdr *m;
+	unsigned int n, k, i;
+	socklen_t dlen;
+	uint32_t max;
+	size_t size;
+
+	memcpy(d.src, h->src, 16);
+	memcpy(d.dst, h->group, 16);
+	n = ippkt_count(&d, len);
+	if (!n || !b) {
+		in->st->inject_errors++;
+		return;
+	}
+	if (n > 1) {
+		/* IPv4 has 16 bits of it, and 0 there would let the kernel
+		 * number each fragment anew */
+		do
+			in->frag_id++;
+		while (!(in->frag_id & 0xffff));
+		d.id = in->frag_id;
+	}
+	d.csum = ippkt_udp_csum(&d, payload, len);
+	max = ippkt_max(&d, len);
+	/* port 0: a raw socket's destination names no port */
+	dlen = addr_sockaddr(h->family, h->group, 0, 0, &dst);
+	for (k = 0; k < n; k++) {
+		if (b->n == INJ_BATCH || b->used + max > INJ_ARENA)
+			flush_slot(in, s);
+		size = ippkt_build(&d, payload, len, k, b->arena + b->used);
+		i = b->n++;
+		b->iov[b->niov].iov_base = b->arena + b->used;
+		b->iov[b->niov].iov_len = size;
+		b->used += size;
+		b->dst[i] = dst;
+		b->run[i] = (struct inj_run){ .seg = (uint32_t)size, .bytes = (uint32_t)size,
+					      .nseg = k + 1 == n, .closed = true };
+		m = &b->msg[i].msg_hdr;
+		memset(m, 0, sizeof(*m));
+		m->msg_name = &b->dst[i];
+		m->msg_namelen = dlen;
+		m->msg_iov = &b->iov[b->niov++];
+		m->msg_iovlen = 1;
+	}
+}
+
 /* The datagram keeps its DSCP; ECN bits are the kernel's to set. */
 static void inject(struct injector *in, const struct data_hdr *h, const uint8_t *payload,
 		   uint32_t len)
@@ -181,12 +244,16 @@ static void inject(struct injector *in, const struct data_hdr *h, const uint8_t 
 	uint8_t tos = h->tos & 0xfc;
 	unsigned int i;
 
+	if (in->fd[INJ_RAW + fi] >= 0 && !addr_is_zero(h->src)) {
+		inject_raw(in, INJ_RAW + fi, h, payload, len);
+		return;
+	}
 	if (in->fd[fi] < 0 || !b) {
 		in->st->inject_errors++;
 		return;
 	}
 	if (b->niov == INJ_BATCH || b->used + len > INJ_ARENA)
-		flush_family(in, fi);
+		flush_slot(in, fi);
 	memcpy(b->arena + b->used, payload, len);
 	b->iov[b->niov].iov_base = b->arena + b->used;
 	b->iov[b->niov].iov_len = len;
@@ -257,16 +324,18 @@ void injector_flush(struct injector *in)
 {
 	int fi;
 
-	for (fi = 0; fi < 2; fi++)
+	for (fi = 0; fi < INJ_SOCKS; fi++)
 		if (in->b[fi] && in->b[fi]->n)
-			flush_family(in, fi);
+			flush_slot(in, fi);
 }
 
 /* ---- the send sockets ---------------------------------------------------- */
 
 void injector_init(struct injector *in, struct mctun_dstats *st)
 {
-	*in = (struct injector){ .fd = { -1, -1 }, .st = st };
+	*in = (struct injector){ .fd = { -1, -1, -1, -1 }, .ttl = 1, .st = st };
+	/* where fragment identifications start: anywhere (RFC 7739) */
+	random_bytes(&in->frag_id, sizeof(in->frag_id));
 }
 
 static int ttl_opt(int fi)
@@ -274,22 +343,30 @@ static int ttl_opt(int fi)
 	return fi ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL;
 }
 
-static int socket_open(const struct config *cfg, int fi, uint16_t *port)
+/* The send socket of slot s: UDP with a port of its own, or (INJ_RAW and
+ * up) raw, header-included and marked. Returns the fd or -errno (logged). */
+static int socket_open(const struct config *cfg, int s, uint16_t *port)
 {
+	int fi = s & 1, raw = s >= INJ_RAW;
 	int af = fi ? AF_INET6 : AF_INET, lvl = fi ? IPPROTO_IPV6 : IPPROTO_IP;
-	const char *obj = fi ? "IPv6 send socket" : "IPv4 send socket";
+	const char *obj = raw ? (fi ? "IPv6 raw send socket" : "IPv4 raw send socket") :
+			  (fi ? "IPv6 send socket" : "IPv4 send socket");
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	int fd, err, bytes = INJECT_SNDBUF;
 
-	fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* IPPROTO_RAW: the header is ours, in both families (IP_HDRINCL) */
+	fd = raw ? socket(af, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_RAW) :
+		   socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		err = -errno;
-		pr_warn("%s: %s\n", obj, strerror(-err));
+		pr_warn("%s: %s%s\n", obj, strerror(-err),
+			raw && err == -EPERM ? " (--keep-source needs CAP_NET_RAW)" : "");
 		return err;
 	}
 	if (fi) {
-		if ((err = set_sockopt_int(fd, lvl, IPV6_V6ONLY, 1, obj, "IPV6_V6ONLY")) ||
+		/* a raw socket has its protocol for a port: no V6ONLY to set */
+		if ((!raw && (err = set_sockopt_int(fd, lvl, IPV6_V6ONLY, 1, obj, "IPV6_V6ONLY"))) ||
 		    (err = set_sockopt_int(fd, lvl, IPV6_MULTICAST_IF, cfg->ifindex, obj,
 					   "IPV6_MULTICAST_IF")) ||
 		    (err = set_sockopt_int(fd, lvl, IPV6_MULTICAST_LOOP, 1, obj,
@@ -316,6 +393,16 @@ static int socket_open(const struct config *cfg, int fi, uint16_t *port)
 	if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, cfg->ifname, strlen(cfg->ifname)) < 0)
 		pr_info("%s: SO_BINDTODEVICE %s: %s (IP_MULTICAST_IF still applies)\n", obj,
 			cfg->ifname, strerror(errno));
+	if (raw) {
+		/* what the BPF program knows our own re-injections by */
+		if (setsockopt(fd, SOL_SOCKET, SO_MARK, &(int){ MCTUN_SELF_MARK }, sizeof(int)) < 0) {
+			err = -errno;
+			pr_warn("%s: SO_MARK: %s (--keep-source needs CAP_NET_ADMIN)\n", obj,
+				strerror(-err));
+			goto fail;
+		}
+		return fd;
+	}
 
 	/* An ephemeral port of our own: the BPF program skips it. */
 	memset(&ss, 0, sizeof(ss));
@@ -334,11 +421,34 @@ fail:
 	return err;
 }
 
+/* The raw socket of family fi beside its UDP one (--keep-source). */
+static int raw_open(struct injector *in, const struct config *cfg, int fi)
+{
+	int s = INJ_RAW + fi, err;
+
+	if (in->fd[s] >= 0)
+		return 0;
+	in->b[s] = calloc(1, sizeof(*in->b[s]));
+	if (!in->b[s])
+		return -ENOMEM;
+	err = socket_open(cfg, s, NULL);
+	if (err < 0) {
+		free(in->b[s]);
+		in->b[s] = NULL;
+		return err;
+	}
+	in->fd[s] = err;
+	return 0;
+}
+
 int injector_open(struct injector *in, const struct config *cfg, int fi,
 		  int (*on_port)(void *ctx, uint16_t port), void *ctx)
 {
 	int err;
 
+	in->ttl = cfg->ttl;
+	if (cfg->keep_source && (err = raw_open(in, cfg, fi)))
+		return err;
 	if (in->fd[fi] >= 0)
 		return 0;
 	in->b[fi] = calloc(1, sizeof(*in->b[fi]));
@@ -373,7 +483,7 @@ void injector_close(struct injector *in)
 {
 	int fi;
 
-	for (fi = 0; fi < 2; fi++) {
+	for (fi = 0; fi < INJ_SOCKS; fi++) {
 		if (in->fd[fi] >= 0)
 			close(in->fd[fi]);
 		in->fd[fi] = -1;
@@ -386,6 +496,7 @@ void injector_set_ttl(struct injector *in, uint32_t ttl)
 {
 	int fi;
 
+	in->ttl = ttl;
 	for (fi = 0; fi < 2; fi++)
 		if (in->fd[fi] >= 0)
 			set_sockopt_int(in->fd[fi], fi ? IPPROTO_IPV6 : IPPROTO_IP, ttl_opt(fi), ttl,
@@ -395,7 +506,10 @@ void injector_set_ttl(struct injector *in, uint32_t ttl)
 void injector_mtu_load(struct injector *in, const char *ifname)
 {
 	struct ifreq ifr = { 0 };
-	int fd = in->fd[0] >= 0 ? in->fd[0] : in->fd[1];
+	int fd = -1, s;
+
+	for (s = 0; s < INJ_SOCKS && fd < 0; s++)
+		fd = in->fd[s];
 
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	if (fd >= 0 && !ioctl(fd, SIOCGIFMTU, &ifr) && ifr.ifr_mtu > 0)
