@@ -20,6 +20,7 @@ def cname: {direct: "direct path (no tunnel)", tc: "mctun --mode tc", xdp: "mctu
 | ($all | map(select(.kind == "groups"))) as $gr
 | ($all | map(select(.kind == "ranges"))) as $rg
 | ($all | map(select(.kind == "membership"))) as $ms
+| ($all | map(select(.kind == "keep_source"))) as $ks
 | def c($n; $s): ($cs | map(select(.name == $n and .size == $s and .status == "ok")) | .[0]);
   def top($n; $s): (c($n; $s) | if . == null then null else .top_pps end);
   def topstr($r): if $r == null then "—" elif $r.capped then "≥ " + ($r.top_pps | commas) + " (sender-capped)" else ($r.top_pps | commas) end;
@@ -159,6 +160,24 @@ def cname: {direct: "direct path (no tunnel)", tc: "mctun --mode tc", xdp: "mctu
 "|---|---:|---:|---:|---:|",
 ( $ms[] | "| \(.how) | \(.wan_bytes | commas) | \(.cpu_ms) | \(.received | commas) | "
 	+ "\(if .join_ms == null then "—" else (.join_ms | tostring) + " ms" end) |" ),
+"" else empty end),
+# ---- keep-source ----
+(if ($ks | length) > 0 then
+"## Re-injection with --keep-source",
+"",
+"What keeping the sender's address and port costs the re-injecting gateway (g2), `mctun --mode tc` "
+	+ "with one group. *udp*: g2 re-injects through its UDP socket (sendmmsg, runs of one size in one "
+	+ "UDP GSO message); *keep-source*: through a header-included raw socket, a message per packet, the "
+	+ "UDP checksum and (4000 bytes: three fragments at MTU 1500) the fragments made by mctun. At a fixed "
+	+ "rate: loss, g2's CPU per datagram (process time only: the kernel's work of sending runs in g2's "
+	+ "system time here) and the whole machine's; then the top lossless rate, searched as above.",
+"",
+"| size | re-injection | fixed rate: pps, loss | g2 CPU µs per datagram | whole machine µs per datagram | p50 µs | top lossless rate (pps) | g2 CPU µs per datagram at the top |",
+"|---:|---|---|---:|---:|---:|---:|---:|",
+( $ks[] | "| \(.size) | \(if .how == "keep" then "keep-source" else "udp" end) "
+	+ "| \(.fixed.offered | commas), \(.fixed.loss_pct | f2) % | \(.fixed.cpu_us[1] | f2) | \(.fixed.mach_us | f2) "
+	+ "| \(.fixed.p50_us | f1) | \(.top_pps | commas)\(if .capped then " (sender-capped)" else "" end) "
+	+ "| \(.top_cpu_us[1] | f2) |" ),
 "" else empty end),
 # ---- method ----
 "## How it is measured",

@@ -18,7 +18,7 @@
 #
 # Knobs (environment): QUICK, OUT, BENCH_SIZES, BENCH_CONTENDERS, BENCH_FANOUT,
 # BENCH_GROUPS, BENCH_RANGES (lists; empty skips that part), BENCH_MEMBERSHIP
-# (empty: skip it),
+# (empty: skip it), BENCH_KEEP (sizes of the --keep-source runs; empty: none),
 # BENCH_STEP (seconds per search step), BENCH_TIMEOUT (whole run, seconds).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,6 +61,7 @@ RANGE_NS=${BENCH_RANGES-10000}       # empty: no ranges runs
 MSHIP=${BENCH_MEMBERSHIP-1}          # empty: no membership runs
 MSHIP_GROUPS=100                     # groups offered at once, one of them joined
 MSHIP_PPS=100                        # per group: 10,000 pps in all, 200 bytes
+KEEP_SIZES=${BENCH_KEEP-200 1400 4000}  # --keep-source runs; empty: none
 MAX_DOUBLE=6          # 25k .. 800k
 MAX_HALVE=6           # .. 390 pps
 LOSS_PPM=1000         # a step passes with loss under 0.1 %
@@ -686,6 +687,33 @@ if [ -n "$MSHIP" ]; then
 		fi
 	done
 fi
+
+# ---- re-injection with --keep-source --------------------------------------
+# What keeping the sender's address and port costs g2, which re-injects:
+# the same steps (fixed rate, then the top lossless rate) with g2 sending
+# through its UDP socket (sendmmsg + UDP GSO) and through the header-
+# included raw socket of --keep-source (a message per packet, the UDP
+# checksum computed by mctun, fragments cut by mctun: 4000 bytes is three
+# fragments at this MTU of 1500).
+KEEP_PPS=$([ "$QUICK" = 1 ] && echo 20000 || echo 50000)
+for size in $KEEP_SIZES; do
+	for how in udp keep; do
+		say "re-injection: $how, $size-byte datagrams"
+		args=(-g "$GROUP")
+		[ "$how" = keep ] && args+=(--keep-source)
+		tunnel_start tc "${args[@]}" || { log "skipped: $NOTE"; continue; }
+		fixed='{}'
+		step "keep/$how/$size/fixed" "$KEEP_PPS" "$size" "$LAT_S" && fixed=$(tail -n1 "$STEPS")
+		search "keep/$how/$size" "$size" "$START_PPS" || log "the search failed"
+		rec --arg how "$how" --argjson size "$size" --argjson fixed "$fixed" \
+			--argjson top "$TOP" --argjson capped "$TOP_CAPPED" \
+			--argjson cpu "$(printf '%s\n' "${TOP_CPU[@]}" | jq -sc 'map(tonumber? // null)')" \
+			'{kind: "keep_source", how: $how, size: $size, fixed: $fixed, top_pps: $top,
+			  capped: $capped, top_cpu_us: $cpu}'
+		log "at $KEEP_PPS pps: g2 $(jq -r '.cpu_us[1] // "?"' <<<"$fixed") us/datagram; top $TOP pps"
+		tunnel_stop tc
+	done
+done
 
 # ---- report ---------------------------------------------------------------
 elapsed=$(($(date +%s) - T0))

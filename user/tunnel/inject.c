@@ -175,6 +175,23 @@ static bool inj_joins(const struct injector *in, const struct inj_batch *b, int 
 	       !memcmp(&b->dst[b->n - 1], dst, dlen);
 }
 
+/* A new message at the batch's end: to dst, described by run, its one
+ * datagram the iovec at b->niov (already filled in). */
+static void msg_add(struct inj_batch *b, const struct sockaddr_storage *dst, socklen_t dlen,
+		    const struct inj_run *run)
+{
+	unsigned int i = b->n++;
+	struct msghdr *m = &b->msg[i].msg_hdr;
+
+	b->dst[i] = *dst;
+	b->run[i] = *run;
+	memset(m, 0, sizeof(*m));
+	m->msg_name = &b->dst[i];
+	m->msg_namelen = dlen;
+	m->msg_iov = &b->iov[b->niov++];
+	m->msg_iovlen = 1;
+}
+
 /* --keep-source: the datagram as its sender sent it, whole or in
  * fragments, each a message of its own on the raw socket of slot s. */
 static void inject_raw(struct injector *in, int s, const struct data_hdr *h,
@@ -186,8 +203,7 @@ static void inject_raw(struct injector *in, int s, const struct data_hdr *h,
 		.sport = h->sport, .dport = h->dport, .mtu = in->mtu,
 	};
 	struct sockaddr_storage dst;
-	struct msghdr *m;
-	unsigned int n, k, i;
+	unsigned int n, k;
 	socklen_t dlen;
 	uint32_t max;
 	size_t size;
@@ -215,19 +231,11 @@ static void inject_raw(struct injector *in, int s, const struct data_hdr *h,
 		if (b->n == INJ_BATCH || b->used + max > INJ_ARENA)
 			flush_slot(in, s);
 		size = ippkt_build(&d, payload, len, k, b->arena + b->used);
-		i = b->n++;
 		b->iov[b->niov].iov_base = b->arena + b->used;
 		b->iov[b->niov].iov_len = size;
 		b->used += size;
-		b->dst[i] = dst;
-		b->run[i] = (struct inj_run){ .seg = (uint32_t)size, .bytes = (uint32_t)size,
-					      .nseg = k + 1 == n, .closed = true };
-		m = &b->msg[i].msg_hdr;
-		memset(m, 0, sizeof(*m));
-		m->msg_name = &b->dst[i];
-		m->msg_namelen = dlen;
-		m->msg_iov = &b->iov[b->niov++];
-		m->msg_iovlen = 1;
+		msg_add(b, &dst, dlen, &(struct inj_run){ .seg = (uint32_t)size,
+			.bytes = (uint32_t)size, .nseg = k + 1 == n, .closed = true });
 	}
 }
 
@@ -239,10 +247,8 @@ static void inject(struct injector *in, const struct data_hdr *h, const uint8_t 
 	struct inj_batch *b = in->b[fi];
 	struct sockaddr_storage dst;
 	socklen_t dlen;
-	struct msghdr *m;
 	struct inj_run *r;
 	uint8_t tos = h->tos & 0xfc;
-	unsigned int i;
 
 	if (in->fd[INJ_RAW + fi] >= 0 && !addr_is_zero(h->src)) {
 		inject_raw(in, INJ_RAW + fi, h, payload, len);
@@ -269,15 +275,7 @@ static void inject(struct injector *in, const struct data_hdr *h, const uint8_t 
 		b->niov++;
 		return;
 	}
-	i = b->n++;
-	b->dst[i] = dst;
-	b->run[i] = (struct inj_run){ .seg = len, .bytes = len, .nseg = 1, .tos = tos };
-	m = &b->msg[i].msg_hdr;
-	memset(m, 0, sizeof(*m));
-	m->msg_name = &b->dst[i];
-	m->msg_namelen = dlen;
-	m->msg_iov = &b->iov[b->niov++];
-	m->msg_iovlen = 1;
+	msg_add(b, &dst, dlen, &(struct inj_run){ .seg = len, .bytes = len, .nseg = 1, .tos = tos });
 }
 
 void inject_target(const struct cfg_group *gc, const struct data_hdr *h, uint8_t group[16],
