@@ -41,11 +41,13 @@ static uint32_t frag_room(const struct ippkt_udp *d)
 
 unsigned int ippkt_count(const struct ippkt_udp *d, uint32_t len)
 {
-	uint32_t hlen = v6(d) ? IP6_HLEN : IP4_HLEN, whole = len + UDP_HLEN;
+	uint32_t hlen = v6(d) ? IP6_HLEN : IP4_HLEN, whole;
 
+	/* len itself is compared: len + UDP_HLEN wraps from 0xfffffff8 */
 	if (d->mtu < (v6(d) ? IPPKT_MIN_MTU6 : IPPKT_MIN_MTU4) ||
-	    whole > 0xffffu - (v6(d) ? 0 : IP4_HLEN))
+	    len > 0xffffu - UDP_HLEN - (v6(d) ? 0 : IP4_HLEN))
 		return 0;
+	whole = len + UDP_HLEN;
 	if (hlen + whole <= d->mtu)
 		return 1;
 	return (whole + frag_room(d) - 1) / frag_room(d);
