@@ -9,6 +9,7 @@
 #   make valgrind                 a two-gateway tunnel session under valgrind (as root)
 #   make $(BUILD)/bpf_unit        the BPF packet tests (run by tests/t_bpf_unit.sh)
 #   make $(BUILD)/unit_mship      the IGMP/MLD membership tests (run by tests/t_membership.sh)
+#   make $(BUILD)/unit_ippkt      the --keep-source packet builder tests (run by tests/t_keep_source.sh)
 #   make $(BUILD)/unit_subs       the subscription tests (run by tests/t_subs.sh)
 #
 # New inputs and crash artifacts go to $(BUILD)/fuzz/, never to fuzz/corpus/.
@@ -157,6 +158,17 @@ $(BUILD)/bpf_unit: tests/bpf_unit.c $(BUILD)/mctun.skel.h include/mctun.h | $(BU
 $(BUILD)/unit_mship: tests/unit_mship.c user/lib/mship_wire.c user/lib/csum.c user/tunnel/membership.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) $^ -o $@
+
+# ---- packet builder unit tests ---------------------------------------------
+
+# Pure code, as above: user/lib/ippkt.c and the checksum it uses.
+UNIT_IPPKT_SRCS := tests/unit_ippkt.c user/lib/ippkt.c user/lib/csum.c
+
+$(BUILD)/unit_ippkt: $(UNIT_IPPKT_SRCS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) $(UNIT_IPPKT_SRCS) -o $@
+
+$(BUILD)/unit_ippkt: $(wildcard user/lib/ippkt.h user/lib/csum.h include/mctun.h)
 
 # ---- subscription tests ----------------------------------------------------
 

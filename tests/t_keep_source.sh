@@ -90,3 +90,10 @@ test_keep_source_ssm_ipv6() {
 	ssm 6 '[ff15::/16]:*' '[ff15::1:1]:5000' 2001:db8:1::2 2001:db8:1::3/64 \
 		"isl *ff150000000000000000000000010001 *20010db8000100000000000000000002 *1 *0"
 }
+
+# ---- the packet builder -----------------------------------------------------
+# user/lib/ippkt.c on its own (tests/unit_ippkt.c): every packet of datagrams
+# of many sizes and MTUs read back byte by byte, fragments reassembled, the
+# UDP checksum worked out again. No network and no namespace (unit_run in
+# lib.sh); again under valgrind when that is installed.
+test_ippkt_unit() { UNIT_VALGRIND=1 unit_run unit_ippkt; }
