@@ -53,6 +53,10 @@ const volatile __u32 frag_mark = MCTUN_FRAG_MARK;
 /* MCTUN_SELF_MARK with --keep-source: our re-injections' mark; 0 without */
 const volatile __u32 self_mark = 0;
 
+/* Local targets (--to): slots of mctun_targets in use. 0: none, and the
+ * verifier prunes the copying. Set before load. */
+const volatile __u32 ntargets = 0;
+
 /* Membership learning: IGMP and MLD messages are handed to the daemon
  * (membership()). Off, the verifier prunes all of it. Set before load. */
 const volatile __u8 learn = 0;
@@ -139,6 +143,20 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mctun_want_info);
 } mctun_wants SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MCTUN_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct mctun_target);
+} mctun_targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MCTUN_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct mctun_tstats);
+} mctun_tstats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -534,6 +552,70 @@ static __always_inline enum verdict membership(void *ctx, bool xdp, __u8 dir, __
  * The body shared by every hook. `dir` and `xdp` are constants after
  * inlining, so each program keeps only its own branches.
  */
+/* Sets the TTL / hop limit of the packet at l3off from old to ttl (IPv4:
+ * with the header checksum). A cloned skb's header is copied first, so a
+ * copy already sent keeps what it had. */
+static __always_inline int set_ttl(struct __sk_buff *skb, __u32 l3off, __u8 family, __u8 old,
+				   __u8 ttl)
+{
+	if (family == MCTUN_FAM_INET) {
+		/* the checksum's 16-bit word holds TTL and protocol */
+		__be16 o = bpf_htons((__u16)old << 8), n = bpf_htons((__u16)ttl << 8);
+
+		if (bpf_l3_csum_replace(skb, l3off + offsetof(struct iphdr, check), o, n, 2))
+			return -1;
+		return bpf_skb_store_bytes(skb, l3off + offsetof(struct iphdr, ttl), &ttl, 1, 0);
+	}
+	return bpf_skb_store_bytes(skb, l3off + offsetof(struct ipv6hdr, hop_limit), &ttl, 1, 0);
+}
+
+/*
+ * A copy of the packet to each local target's egress (--to), in the
+ * kernel: its link-layer header, source and TTL as they are (no routing
+ * hop, so a datagram sent with TTL 1 arrives), unless the target sets a
+ * TTL. A fragment is copied like a whole datagram: nothing is reassembled.
+ */
+static __noinline int copy_to_targets(struct __sk_buff *skb, __u32 l3off, __u8 family,
+				      __u8 ttl, __u32 len)
+{
+	struct mctun_stats *st = stats();
+	__u32 i;
+
+	for (i = 0; i < MCTUN_MAX_TARGETS; i++) {
+		struct mctun_target *t;
+		struct mctun_tstats *ts;
+		__u32 k = i;
+		int err = 0;
+
+		if (i >= ntargets)
+			break;
+		t = bpf_map_lookup_elem(&mctun_targets, &k);
+		if (!t || !t->ifindex)
+			continue;
+		ts = bpf_map_lookup_elem(&mctun_tstats, &k);
+		if (t->ttl && t->ttl != ttl)
+			err = set_ttl(skb, l3off, family, ttl, t->ttl);
+		if (!err)
+			err = bpf_clone_redirect(skb, t->ifindex, 0);
+		if (t->ttl && t->ttl != ttl)
+			set_ttl(skb, l3off, family, t->ttl, ttl);
+		if (err) {
+			if (ts)
+				ts->errors++;
+			if (st)
+				st->copy_errors++;
+			continue;
+		}
+		if (ts) {
+			ts->packets++;
+			ts->bytes += len;
+		}
+		if (st)
+			st->copies++;
+	}
+	return 0;
+}
+
 static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 l3off,
 					   __be16 proto, bool loopback)
 {
@@ -572,6 +654,8 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 		g = lookup_group(&p, 0);
 		if (!g)
 			return V_PASS;
+		if (!xdp && ntargets && !loopback)
+			copy_to_targets(ctx, l3off, p.family, p.ttl, p.ip_len);
 		return mark_fragment(st, g, gstats(g->id));
 	}
 	if (p.proto != IPPROTO_UDP)
@@ -585,6 +669,11 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 	g = lookup_group(&p, udp.dest);
 	if (!g)
 		return V_PASS;
+	/* Local targets get every datagram of a configured group that arrives
+	 * from the island or leaves onto it: a local sender's, our own
+	 * re-injection's. A looped-back copy was copied at egress. */
+	if (!xdp && ntargets && !loopback)
+		copy_to_targets(ctx, l3off, p.family, p.ttl, p.ip_len);
 	gs = gstats(g->id);
 	/* A group of direction in is never captured here, nor one nobody
 	 * wants now (subscriptions): it is skipped wherever it would have
@@ -730,6 +819,13 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 				st->loopback++;
 			else
 				st->self++;
+		}
+		/* what came from the tunnel goes to the local targets too */
+		if (ntargets && !loopback) {
+			struct pkt p = {};
+
+			if (!parse_ip(skb, false, off, proto, &p))
+				copy_to_targets(skb, off, p.family, p.ttl, p.ip_len);
 		}
 		return TC_ACT_OK;
 	}

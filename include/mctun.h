@@ -16,6 +16,7 @@
  * their names (mctun_*) fit the kernel's 15 characters. */
 
 #define MCTUN_MAX_GROUPS   16384u         /* per-group counter slots (group ids) */
+#define MCTUN_MAX_TARGETS  16u            /* local targets (--to), slots of mctun_targets */
 
 /*
  * Largest datagram payload the BPF program copies into the ring.  An
@@ -152,6 +153,28 @@ struct mctun_stats {
 	__u64 igmp;          /* IGMP messages handed to the daemon (learn on) */
 	__u64 mld;           /* MLD messages handed to the daemon (learn on) */
 	__u64 unwanted;      /* skipped: a configured group no peer wants now */
+	__u64 copies;        /* copies sent to local targets (--to), all targets */
+	__u64 copy_errors;   /* ... that the kernel refused */
+};
+
+/*
+ * A local target (--to): an interface of this host the TC program copies
+ * the configured groups' datagrams to, in the kernel (bpf_clone_redirect to
+ * its egress), as they arrive from the island or leave onto it (local
+ * senders, re-injections from the tunnel). Slots 0 .. ntargets-1 of
+ * mctun_targets; written by the daemon.
+ */
+struct mctun_target {
+	__u32 ifindex;       /* host; 0: the slot is unused (the interface went away) */
+	__u8  ttl;           /* TTL / hop limit of the copies; 0: as the datagram came */
+	__u8  pad[3];
+};
+
+/* Per-target counters (per CPU), indexed like mctun_targets. */
+struct mctun_tstats {
+	__u64 packets;       /* copies sent to the target (a fragment is one) */
+	__u64 bytes;         /* their bytes from the IP header on */
+	__u64 errors;        /* copies the kernel refused (the interface gone or down) */
 };
 
 /* Per-group counters (per CPU), indexed by mctun_group_val.id. */
@@ -227,6 +250,8 @@ enum {
 	MCTUN_IM_RANGES,
 	MCTUN_IM_MEMBERS,
 	MCTUN_IM_WANTS,
+	MCTUN_IM_TARGETS,
+	MCTUN_IM_TSTATS,
 	MCTUN_IM_COUNT,
 };
 
@@ -392,7 +417,7 @@ _Static_assert(sizeof(struct mctun_group_key) == 36, "group key layout");
 _Static_assert(sizeof(struct mctun_group_val) == 8, "group val layout");
 _Static_assert(sizeof(struct mctun_event) == 56, "event layout");
 _Static_assert(sizeof(struct mctun_stats) % 8 == 0, "stats layout");
-_Static_assert(sizeof(struct mctun_info) == 96, "info layout");
+_Static_assert(sizeof(struct mctun_info) == 104, "info layout");
 _Static_assert(sizeof(struct mctun_want_info) == 32, "want info layout");
 _Static_assert(sizeof(struct mctun_range_key) == 4 + MCTUN_RANGE_BITS / 8, "range key layout");
 _Static_assert(sizeof(struct mctun_peer_info) == 88, "peer info layout");

@@ -458,6 +458,7 @@ const char *const instance_pin_names[MCTUN_IM_COUNT] = {
 	[MCTUN_IM_STATS] = "stats", [MCTUN_IM_GSTATS] = "gstats", [MCTUN_IM_GROUPS] = "groups",
 	[MCTUN_IM_INFO] = "info", [MCTUN_IM_DSTATS] = "dstats", [MCTUN_IM_PEERS] = "peers",
 	[MCTUN_IM_RANGES] = "ranges", [MCTUN_IM_MEMBERS] = "members", [MCTUN_IM_WANTS] = "wants",
+	[MCTUN_IM_TARGETS] = "targets", [MCTUN_IM_TSTATS] = "tstats",
 };
 
 int instance_bpffs(void)

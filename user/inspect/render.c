@@ -19,7 +19,7 @@ const struct counter_field bpf_fields[] = {
 	FIELD(mctun_stats, self), FIELD(mctun_stats, loopback), FIELD(mctun_stats, fragments),
 	FIELD(mctun_stats, too_big), FIELD(mctun_stats, malformed), FIELD(mctun_stats, dir_in),
 	FIELD(mctun_stats, range_frags), FIELD(mctun_stats, igmp), FIELD(mctun_stats, mld),
-	FIELD(mctun_stats, unwanted),
+	FIELD(mctun_stats, unwanted), FIELD(mctun_stats, copies), FIELD(mctun_stats, copy_errors),
 };
 const unsigned int n_bpf_fields = ARRAY_SIZE(bpf_fields);
 

@@ -42,8 +42,62 @@ struct capture_bpf {
 	bool pinned;
 	int lock;                      /* instance_lock() of the interface, -1 */
 	unsigned int published;        /* peer slots written last time */
+	unsigned int tidx[MCTUN_MAX_TARGETS];  /* --to: each target's ifindex in the map, 0 gone */
 	char pin_dir[256];
 };
+
+/* Target i's slot of mctun_targets: ifindex (0: gone), cfg's TTL. */
+static int target_write(struct capture_bpf *cap, const struct config *cfg, __u32 i,
+			unsigned int ifindex)
+{
+	struct mctun_target t = { .ifindex = ifindex, .ttl = cfg->targets[i].ttl };
+	int err;
+
+	if (bpf_map_update_elem(bpf_map__fd(cap->skel->maps.mctun_targets), &i, &t, BPF_ANY)) {
+		err = -errno;
+		pr_warn("--to %s: write the BPF map: %s\n", cfg->targets[i].ifname, strerror(-err));
+		return err;
+	}
+	cap->tidx[i] = ifindex;
+	return 0;
+}
+
+/* At start every target must exist; the island's interface is no target. */
+static int targets_open(struct capture_bpf *cap, const struct config *cfg)
+{
+	unsigned int i, idx;
+	int err;
+
+	for (i = 0; i < cfg->ntargets; i++) {
+		idx = if_nametoindex(cfg->targets[i].ifname);
+		if (!idx) {
+			err = -errno;
+			pr_warn("--to %s: %s\n", cfg->targets[i].ifname,
+				err == -ENODEV ? "no such interface" : strerror(-err));
+			return err ? err : -ENODEV;
+		}
+		if ((err = target_write(cap, cfg, i, idx)))
+			return err;
+	}
+	return 0;
+}
+
+void capture_bpf_targets_refresh(struct capture_bpf *cap, const struct config *cfg)
+{
+	unsigned int i, idx;
+
+	for (i = 0; i < cfg->ntargets; i++) {
+		idx = if_nametoindex(cfg->targets[i].ifname);
+		if (idx == cap->tidx[i] || target_write(cap, cfg, i, idx))
+			continue;
+		if (idx)
+			pr_info("--to %s: the interface is back (index %u): copying to it again\n",
+				cfg->targets[i].ifname, idx);
+		else
+			pr_info("--to %s: the interface is gone: no copies until it is back\n",
+				cfg->targets[i].ifname);
+	}
+}
 
 /* The maps of the instance's record, in MCTUN_IM_* order. */
 static void record_fds(struct mctun_bpf *skel, int fds[MCTUN_IM_COUNT])
@@ -57,6 +111,8 @@ static void record_fds(struct mctun_bpf *skel, int fds[MCTUN_IM_COUNT])
 	fds[MCTUN_IM_RANGES] = bpf_map__fd(skel->maps.mctun_ranges);
 	fds[MCTUN_IM_MEMBERS] = bpf_map__fd(skel->maps.mctun_members);
 	fds[MCTUN_IM_WANTS] = bpf_map__fd(skel->maps.mctun_wants);
+	fds[MCTUN_IM_TARGETS] = bpf_map__fd(skel->maps.mctun_targets);
+	fds[MCTUN_IM_TSTATS] = bpf_map__fd(skel->maps.mctun_tstats);
 }
 
 int capture_bpf_update_info(struct capture_bpf *cap, const struct config *cfg)
@@ -352,6 +408,7 @@ int capture_bpf_open(const struct config *cfg, bool learn, capture_fn fn,
 	cap->skel->rodata->self_mark = cfg->keep_source ? MCTUN_SELF_MARK : 0;
 	cap->skel->rodata->xdp_mode = cfg->mode == MCTUN_MODE_XDP;
 	cap->skel->rodata->learn = learn;
+	cap->skel->rodata->ntargets = cfg->ntargets;
 	if (cfg->mode != MCTUN_MODE_XDP)
 		bpf_program__set_autoload(cap->skel->progs.mctun_xdp, false);
 	ncpus = libbpf_num_possible_cpus();
@@ -364,6 +421,9 @@ int capture_bpf_open(const struct config *cfg, bool learn, capture_fn fn,
 		return load_error(err);
 
 	/* the groups come with the rest of the configuration: daemon_apply() */
+	err = targets_open(cap, cfg);
+	if (err)
+		return err;
 	record_fds(cap->skel, fds);
 	cap->pinned = true;
 	err = instance_pin(cap->pin_dir, fds);

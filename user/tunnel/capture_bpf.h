@@ -45,6 +45,9 @@ int capture_bpf_members_fd(struct capture_bpf *tc);
 int capture_bpf_wants_fd(struct capture_bpf *tc);
 int capture_bpf_poll(struct capture_bpf *tc);
 int capture_bpf_set_selfport(struct capture_bpf *tc, uint16_t port);
+/* --to: follows each target's name to its current interface (deleted and
+ * made again, as a container's veth is on restart), logging the changes. */
+void capture_bpf_targets_refresh(struct capture_bpf *tc, const struct config *cfg);
 void capture_bpf_log_stats(struct capture_bpf *tc, const struct config *cfg);
 /* Bring the groups and ranges maps from entries a (groups_bpf_entries,
  * with their range kinds) to b, touching only the entries that differ. */

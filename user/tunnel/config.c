@@ -218,6 +218,51 @@ static int set_peer(void *ctx, const char *who, const char *val)
 	return add_endpoint(who, val, cfg->peer, &cfg->npeer, false);
 }
 
+/* --to 'IFACE [ttl N]' */
+static int set_to(void *ctx, const char *who, const char *val)
+{
+	struct config *cfg = ctx;
+	struct cfg_target t = { 0 };
+	char buf[128], *save = NULL, *tok, *arg;
+	uint32_t ttl;
+	unsigned int i;
+	int err;
+
+	if (strlen(val) >= sizeof(buf)) {
+		pr_warn("%s: '%.40s...' is too long\n", who, val);
+		return -EINVAL;
+	}
+	strcpy(buf, val);
+	tok = strtok_r(buf, " \t", &save);
+	if (!tok || strlen(tok) >= IF_NAMESIZE) {
+		pr_warn("%s: '%s' is not an interface name\n", who, tok ? tok : val);
+		return -EINVAL;
+	}
+	strcpy(t.ifname, tok);
+	while ((tok = strtok_r(NULL, " \t", &save))) {
+		arg = strtok_r(NULL, " \t", &save);
+		if (strcmp(tok, "ttl") || !arg) {
+			pr_warn("%s: '%s': after the interface only 'ttl N' may follow\n", who, val);
+			return -EINVAL;
+		}
+		if ((err = parse_u32(who, arg, 1, 255, &ttl)))
+			return err;
+		t.ttl = (uint8_t)ttl;
+	}
+	for (i = 0; i < cfg->ntargets; i++) {
+		if (!strcmp(cfg->targets[i].ifname, t.ifname)) {
+			pr_warn("%s: '%s' is already a target\n", who, t.ifname);
+			return -EINVAL;
+		}
+	}
+	if (cfg->ntargets == MCTUN_MAX_TARGETS) {
+		pr_warn("%s: '%s': at most %u targets\n", who, val, MCTUN_MAX_TARGETS);
+		return -E2BIG;
+	}
+	cfg->targets[cfg->ntargets++] = t;
+	return 0;
+}
+
 static int set_mode(void *ctx, const char *who, const char *val)
 {
 	struct config *cfg = ctx;
@@ -545,6 +590,13 @@ static const struct opt options[] = {
 	  "accept tunnel peers here, repeatable ([::]:7000 for IPv6)" },
 	{ "peer", 'p', "HOST:PORT", OPT_LIST, set_peer,
 	  "connect to this peer and keep reconnecting, repeatable" },
+	{ "to", 0, "IFACE", OPT_LIST | OPT_FIXED, set_to,
+	  "copy the groups' datagrams to this local interface\n"
+	  "(a bridge, a container's veth) in the kernel, as\n"
+	  "they arrive on the island or leave onto it (from\n"
+	  "the tunnel too): no routing hop, so TTL and source\n"
+	  "are kept; 'IFACE ttl N' sets the copies' TTL;\n"
+	  "repeatable, at most 16; --mode tc", FIELD(targets) },
 	{ "mode", 0, "tc|xdp|socket", OPT_FIXED, set_mode,
 	  "capture with the eBPF TC program (default); with XDP\n"
 	  "for the island's traffic plus TC for local senders and\n"
@@ -871,9 +923,19 @@ static int check(const struct config *cfg)
 			"has no TLS)\n");
 		return -EINVAL;
 	}
-	if (!cfg->nlisten && !cfg->npeer) {
-		pr_warn("run: nothing to connect: give --listen and/or --peer\n");
+	if (!cfg->nlisten && !cfg->npeer && !cfg->ntargets) {
+		pr_warn("run: nothing to connect: give --listen, --peer and/or --to\n");
 		return -EINVAL;
+	}
+	if (cfg->ntargets && cfg->mode != MCTUN_MODE_TC) {
+		pr_warn("--to: needs --mode tc (its TC program copies the datagrams)\n");
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->ntargets; i++) {
+		if (!strcmp(cfg->targets[i].ifname, cfg->ifname)) {
+			pr_warn("--to: '%s' is the island interface (-i) itself\n", cfg->ifname);
+			return -EINVAL;
+		}
 	}
 	/* Secure by default: plain TCP lets anyone who reaches a listener
 	 * inject into the island, so it must be asked for by name. */
@@ -886,7 +948,8 @@ static int check(const struct config *cfg)
 			"(config file: insecure yes) to run it on a path you already trust\n");
 		return -EINVAL;
 	}
-	if (!cfg->insecure && !tls_opts_on(&cfg->tls_opts)) {
+	/* with local targets alone there is no tunnel to authenticate */
+	if (!cfg->insecure && !tls_opts_on(&cfg->tls_opts) && (cfg->nlisten || cfg->npeer)) {
 		pr_warn("run: refusing an unauthenticated tunnel: make a key with 'mctun genpsk FILE' "
 			"and give every gateway --psk-file FILE (or use --tls-cert/--tls-key/--tls-ca), "
 			"or say --insecure (config file: insecure yes) to run plain TCP on a path you "

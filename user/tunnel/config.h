@@ -13,12 +13,14 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <linux/types.h>
 
 #include "addr.h"
 #include "allow.h"
+#include "mctun.h"
 #include "tls.h"
 
 #define MAX_ENDPOINTS 64
@@ -50,6 +52,13 @@ static inline bool group_captures(const struct cfg_group *g)
 {
 	return g->dir != GDIR_IN;
 }
+
+/* A local target (--to 'IFACE [ttl N]'): the TC program copies the groups'
+ * datagrams to its egress. Names only: the loader finds the interfaces. */
+struct cfg_target {
+	char ifname[IF_NAMESIZE];
+	uint8_t ttl;                   /* of the copies; 0: as they came */
+};
 
 /* --membership: the configured groups are carried whether or not anyone
  * listens (static), or only those receivers on the far islands joined. */
@@ -88,6 +97,8 @@ struct config {
 	struct tls_ctx *tls;           /* NULL: plain TCP, unauthenticated */
 	bool insecure;                 /* --insecure: plain TCP was asked for by name */
 	bool keep_source;              /* --keep-source: re-inject as the original sender */
+	struct cfg_target targets[MCTUN_MAX_TARGETS];  /* --to; zeroed past ntargets */
+	unsigned int ntargets;
 	struct cidr *allow;            /* --allow: who may connect; none: anyone */
 	unsigned int nallow;
 	uint32_t max_pending;          /* inbound connections authenticating at once */

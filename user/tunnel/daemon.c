@@ -109,6 +109,8 @@ static void check_iface(struct daemon *d)
 static void tick(struct daemon *d, uint64_t now)
 {
 	check_iface(d);
+	if (d->bpf && d->cfg->ntargets)
+		capture_bpf_targets_refresh(d->bpf, d->cfg);
 	if (d->learn) {
 		learn_tick(d->learn, now);
 		learn_publish(d->learn, capture_bpf_members_fd(d->bpf), now);
@@ -403,6 +405,7 @@ int daemon_run(struct config *cfg)
 	};
 	struct epoll_event evs[MAX_EVENTS];
 	char allow_str[256] = "";
+	char to_str[16 + MCTUN_MAX_TARGETS * (IF_NAMESIZE + 2)] = "";
 	unsigned int i;
 	int err, n;
 
@@ -416,20 +419,27 @@ int daemon_run(struct config *cfg)
 			 addr_str(cfg->allow[i].family, cfg->allow[i].addr, a, sizeof(a)),
 			 cfg->allow[i].plen);
 	}
+	for (i = 0; i < cfg->ntargets; i++) {
+		size_t l = strlen(to_str);
+
+		snprintf(to_str + l, sizeof(to_str) - l, "%s%s", i ? ", " : "; copies to ",
+			 cfg->targets[i].ifname);
+	}
 	err = setup(&d);
 	if (err)
 		goto out;
 	pr_info("running on %s (%s mode), node %016llx, %u group%s, %u listener%s, %u peer%s%s%s; "
-		"%s%s%s%s\n",
+		"%s%s%s%s%s\n",
 		cfg->ifname, cfg->mode == MCTUN_MODE_TC ? "tc" :
 		cfg->mode == MCTUN_MODE_XDP ? "xdp" : "socket",
 		(unsigned long long)d.node_id, cfg->ngroups, cfg->ngroups == 1 ? "" : "s",
 		cfg->nlisten, cfg->nlisten == 1 ? "" : "s", cfg->npeer, cfg->npeer == 1 ? "" : "s",
 		cfg->path ? ", config " : "", cfg->path ? cfg->path : "",
-		cfg->tls ? "peers authenticate with " :
-		"tunnel is unauthenticated and unencrypted (--insecure)",
+		cfg->tls ? "peers authenticate with " : cfg->insecure ?
+		"tunnel is unauthenticated and unencrypted (--insecure)" :
+		"no tunnel (local targets only)",
 		cfg->tls ? tls_ctx_describe(cfg->tls) : "",
-		cfg->nallow ? "; inbound only from --allow " : "", allow_str);
+		cfg->nallow ? "; inbound only from --allow " : "", allow_str, to_str);
 	for (i = 0; i < cfg->nlisten; i++)
 		listener_warn_open(cfg, i);
 	tick(&d, now_ns());   /* connect out right away */

@@ -1,0 +1,137 @@
+# shellcheck shell=bash
+# Local targets (--to): the TC program copies the configured groups'
+# datagrams, in the kernel, to interfaces of the gateway's host (a Linux
+# bridge with "containers" behind it, a veth into another namespace), with
+# no routing hop: TTL 1 arrives, the source stays.
+#
+# Topology (local_host): h1 on the island (isl, 198.18.1.0/24) of g1; on g1
+# a bridge br0 (snooping off) with c1 and c2 behind it (198.18.100.0/24),
+# and c3 behind a veth of its own, vc3 (198.18.101.0/24).
+
+# local_host: the topology above; islands 2 gives the rest (h1, g1, ...).
+local_host() {
+	local c
+	ip -n "$PFX-g1" link add br0 type bridge mcast_snooping 0 2>/dev/null ||
+		{ echo "the kernel has no bridge (CONFIG_BRIDGE)"; return "$SKIP"; }
+	ip -n "$PFX-g1" addr add 198.18.100.1/24 dev br0
+	ip -n "$PFX-g1" -6 addr add 2001:db8:100::1/64 dev br0 nodad
+	ip -n "$PFX-g1" link set br0 up
+	for c in 1 2; do
+		ns_add "c$c" && veth g1 "vc$c" "c$c" eth0 || return 1
+		ip -n "$PFX-g1" link set "vc$c" master br0
+		ip -n "$PFX-c$c" addr add "198.18.100.$((c + 1))/24" dev eth0
+		ip -n "$PFX-c$c" -6 addr add "2001:db8:100::$((c + 1))/64" dev eth0 nodad
+	done
+	ns_add c3 && veth g1 vc3 c3 eth0 || return 1
+	ip -n "$PFX-g1" addr add 198.18.101.1/24 dev vc3
+	ip -n "$PFX-c3" addr add 198.18.101.2/24 dev eth0
+	for c in 1 2 3; do
+		ip -n "$PFX-c$c" route add 224.0.0.0/4 dev eth0
+		ip -n "$PFX-c$c" -6 route add ff15::/16 dev eth0 table local 2>/dev/null ||
+			ip -n "$PFX-c$c" -6 route add ff15::/16 dev eth0
+	done
+}
+
+# tg_ttl NAME WANT: receiver NAME saw TTL WANT.
+tg_ttl() {
+	local got; got=$(jnum "$T/$1.json" ttl)
+	[ "$got" = "$2" ] || { fail "$1: TTL $got, want $2"; return 1; }
+}
+
+# tg_from NAME WANT: every sender of receiver NAME came from WANT.
+tg_from() {
+	local got
+	got=$(grep -o '"from":"[^"]*"' "$T/$1.json" | sort -u | tr '\n' ' ')
+	[ "$got" = "\"from\":\"$2\" " ] || { fail "$1: senders ${got:-none}, want $2"; return 1; }
+}
+
+# Datagrams sent on the island with TTL 1 reach the containers behind the
+# bridge and the veth exactly once, with TTL 1 (vc3: set to 9) and h1 as
+# their source, whole and in fragments, IPv4 and IPv6; a group that is not
+# configured reaches nobody. No tunnel: --to alone needs no peer and no key.
+test_targets_bridge_and_veth() {
+	local n
+	islands 1 && local_host || return $?
+	gw g1 g1 -i isl --to br0 --to 'vc3 ttl 9' -g 239.1.1.1:5000 -g '[ff15::1]:5000' || return 1
+	log_has g1 "no tunnel (local targets only); copies to br0, vc3" || return 1
+	rx a c1 239.1.1.1:5000 --duration 60 && rx b c2 239.1.1.1:5000 --duration 60 &&
+	rx c c3 239.1.1.1:5000 --duration 60 && rx a6 c1 '[ff15::1]:5000' --duration 60 &&
+	rx x c1 239.1.1.2:5000 --duration 60 || return 1
+	tx h1 239.1.1.1:5000 --count 200 --rate 2000pps --size 200 --source-port 4321 --ttl 1 &&
+	tx h1 239.1.1.1:5000 --count 20 --rate 500pps --size 4000 --source-port 4321 --ttl 1 &&
+	tx h1 '[ff15::1]:5000' --count 100 --rate 2000pps --size 200 --source-port 4322 --ttl 1 &&
+	tx h1 239.1.1.2:5000 --count 50 --rate 2000pps --size 200 --ttl 1 || return 1
+	rx_stop a b c a6 x || return 1
+	expect_rx a 220 2 && expect_rx b 220 2 && expect_rx c 220 2 && expect_rx a6 100 &&
+		expect_rx x 0 0 || return 1
+	tg_ttl a 1 && tg_ttl b 1 && tg_ttl c 9 && tg_ttl a6 1 || return 1
+	tg_from a 198.18.1.2:4321 && tg_from c 198.18.1.2:4321 && tg_from a6 '[2001:db8:1::2]:4322' ||
+		return 1
+	gw_stop g1 || return 1
+	# per target: 200 + 20 x 3 fragments (IPv4) + 100 (IPv6) packets
+	n=$((2 * (200 + 60 + 100)))
+	log_has g1 "copies $n copy_errors 0"
+}
+
+# What comes from the tunnel reaches the local targets too: g2 re-injects
+# onto its island and its TC program copies that at egress to its targets,
+# once; with --keep-source (the raw socket's marked packets) from h1.
+targets_from_tunnel() {
+	local keep=$1
+	islands 2 || return 1
+	ip -n "$PFX-g2" link add br0 type bridge mcast_snooping 0 2>/dev/null ||
+		{ echo "the kernel has no bridge (CONFIG_BRIDGE)"; return "$SKIP"; }
+	ip -n "$PFX-g2" link set br0 up
+	ns_add c1 && veth g2 vc1 c1 eth0 || return 1
+	ip -n "$PFX-g2" link set vc1 master br0
+	ip -n "$PFX-c1" addr add 198.18.100.2/24 dev eth0
+	ip -n "$PFX-c1" route add 224.0.0.0/4 dev eth0
+	gw g2 g2 --insecure -i isl -g 239.1.1.1:5000 --to br0 $keep --listen 198.19.12.2:7000 &&
+	gw g1 g1 --insecure -i isl -g 239.1.1.1:5000 --peer 198.19.12.2:7000 &&
+		wait_log g1 "up (node" && wait_log g2 "up (node" || return 1
+	rx a c1 239.1.1.1:5000 --duration 60 && rx h h2 239.1.1.1:5000 --duration 60 || return 1
+	tx h1 239.1.1.1:5000 --count 300 --rate 2000pps --size 200 --source-port 4321 --ttl 4 &&
+	tx h1 239.1.1.1:5000 --count 20 --rate 500pps --size 4000 --source-port 4321 --ttl 4 ||
+		return 1
+	rx_stop a h && expect_rx a 320 2 && expect_rx h 320 2 || return 1
+	if [ -n "$keep" ]; then tg_from a 198.18.1.2:4321 || return 1; fi
+	gw_stop g2 && gw_stop g1 || return 1
+	log_has g2 "injected 320 (errors 0," && log_has g2 "captured 0 (" && log_has g1 "injected 0 ("
+}
+
+test_targets_from_tunnel() { targets_from_tunnel ""; }
+test_targets_from_tunnel_keep_source() { targets_from_tunnel --keep-source; }
+
+# A target's interface deleted and made again under the same name (as a
+# container's veth is when it restarts) is followed without a restart.
+test_targets_follow_a_new_interface() {
+	islands 1 && local_host || return $?
+	gw g1 g1 -i isl --to vc3 -g 239.1.1.1:5000 || return 1
+	ip -n "$PFX-g1" link del vc3
+	wait_log g1 "--to vc3: the interface is gone" || return 1
+	tx h1 239.1.1.1:5000 --count 10 --rate 1000pps --size 200 --ttl 1 || return 1
+	veth g1 vc3 c3 eth0 || return 1
+	ip -n "$PFX-c3" addr add 198.18.101.2/24 dev eth0
+	ip -n "$PFX-c3" route add 224.0.0.0/4 dev eth0
+	wait_log g1 "--to vc3: the interface is back" || return 1
+	rx c c3 239.1.1.1:5000 --duration 60 || return 1
+	tx h1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
+	rx_stop c && expect_rx c 100 || return 1
+	gw_stop g1 && log_has g1 "copies 100 copy_errors 0"
+}
+
+# Refusals: one line each, naming the value and the cause.
+test_targets_refused() {
+	local out
+	islands 1 && local_host || return $?
+	for args in "--to nosuch|--to nosuch: no such interface" \
+		    "--to isl|--to: 'isl' is the island interface (-i) itself" \
+		    "--to br0 --mode socket|--to: needs --mode tc" \
+		    "--to br0 --to br0|--to: 'br0' is already a target" \
+		    "--to 'br0 ttl 0'|--to: 0 is out of range"; do
+		# shellcheck disable=SC2086
+		out=$(eval nsx g1 '"$MCTUN"' run -i isl -g 239.1.1.1:5000 ${args%%|*} 2>&1)
+		[ "$(wc -l <<<"$out")" = 1 ] && grep -qF -- "${args#*|}" <<<"$out" ||
+			{ fail "run ${args%%|*}: '$out', want one line with '${args#*|}'"; return 1; }
+	done
+}
