@@ -135,3 +135,21 @@ test_targets_refused() {
 			{ fail "run ${args%%|*}: '$out', want one line with '${args#*|}'"; return 1; }
 	done
 }
+
+# The targets cannot change on SIGHUP (the program is loaded for them): a
+# changed list is refused with its line, and copying goes on to the old one.
+test_targets_reload_refuses_a_change() {
+	islands 1 && local_host || return $?
+	conf g1 <<-EOF
+	iface isl
+	group 239.1.1.1:5000
+	to br0
+	EOF
+	gw g1 g1 --config "$T/g1.conf" || return 1
+	echo "to vc3" >>"$T/g1.conf"
+	reload g1 1 && log_has g1 "$T/g1.conf:4: to: cannot change at run time (restart mctun for that)" &&
+		log_has g1 "reload refused: keeping the running configuration" || return 1
+	rx a c1 239.1.1.1:5000 --duration 60 && rx c c3 239.1.1.1:5000 --duration 60 || return 1
+	tx h1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
+	rx_stop a c && expect_rx a 100 && expect_rx c 0 0
+}
