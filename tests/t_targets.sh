@@ -126,9 +126,12 @@ test_targets_refused() {
 	islands 1 && local_host || return $?
 	for args in "--to nosuch|--to nosuch: no such interface" \
 		    "--to isl|--to: 'isl' is the island interface (-i) itself" \
-		    "--to br0 --mode socket|--to: needs --mode tc" \
+		    "--to br0 --mode socket|--to, --netns: need --mode tc" \
 		    "--to br0 --to br0|--to: 'br0' is already a target" \
-		    "--to 'br0 ttl 0'|--to: 0 is out of range"; do
+		    "--to 'br0 ttl 0'|--to: 0 is out of range" \
+		    "--netns /nonexistent|--netns /nonexistent: no such namespace" \
+		    "--netns /proc/self/ns/net|--netns /proc/self/ns/net: no veth leads there from here" \
+		    "--netns c1|--netns: 'c1' is not an absolute path"; do
 		# shellcheck disable=SC2086
 		out=$(eval nsx g1 '"$MCTUN"' run -i isl -g 239.1.1.1:5000 ${args%%|*} 2>&1)
 		[ "$(wc -l <<<"$out")" = 1 ] && grep -qF -- "${args#*|}" <<<"$out" ||
@@ -152,4 +155,30 @@ test_targets_reload_refuses_a_change() {
 	rx a c1 239.1.1.1:5000 --duration 60 && rx c c3 239.1.1.1:5000 --duration 60 || return 1
 	tx h1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
 	rx_stop a c && expect_rx a 100 && expect_rx c 0 0
+}
+
+# --netns: the target is the veth that leads into the namespace (c3's
+# vc3, and c1's bridge port vc1), found without naming it; when the
+# namespace is made anew with a new veth (a restarted container), the new
+# one is followed.
+test_targets_netns() {
+	islands 1 && local_host || return $?
+	gw g1 g1 -i isl -g 239.1.1.1:5000 --netns "/run/netns/$PFX-c3" \
+		--netns "/run/netns/$PFX-c1 ttl 7" || return 1
+	rx c c3 239.1.1.1:5000 --duration 60 && rx a c1 239.1.1.1:5000 --duration 60 &&
+		rx b c2 239.1.1.1:5000 --duration 60 || return 1
+	tx h1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
+	# c2, on the bridge but not a target, gets nothing
+	rx_stop c a b && expect_rx c 100 && expect_rx a 100 && expect_rx b 0 0 || return 1
+	tg_ttl c 1 && tg_ttl a 7 || return 1
+	# c3 "restarts": a new namespace under the same name, a new veth
+	ip netns del "$PFX-c3"
+	wait_log g1 "--netns /run/netns/$PFX-c3: the interface is gone" || return 1
+	ns_add c3 && veth g1 vnew c3 eth0 || return 1
+	ip -n "$PFX-c3" addr add 198.18.101.2/24 dev eth0
+	ip -n "$PFX-c3" route add 224.0.0.0/4 dev eth0
+	wait_log g1 "--netns /run/netns/$PFX-c3: copying to vnew" || return 1
+	rx c c3 239.1.1.1:5000 --duration 60 || return 1
+	tx h1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
+	rx_stop c && expect_rx c 100
 }

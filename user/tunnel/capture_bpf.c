@@ -24,6 +24,7 @@
 #include "groups.h"
 #include "instances.h"
 #include "log.h"
+#include "netns.h"
 #include "render.h"
 #include "util.h"
 
@@ -62,19 +63,56 @@ static int target_write(struct capture_bpf *cap, const struct config *cfg, __u32
 	return 0;
 }
 
-/* At start every target must exist; the island's interface is no target. */
+/* Where target t is now: its interface's index, or -errno. */
+static int target_find(const struct cfg_target *t, unsigned int *idx)
+{
+	uint64_t ino;
+
+	if (t->netns[0])
+		return netns_link_in(t->netns, idx, &ino);
+	*idx = if_nametoindex(t->ifname);
+	return *idx ? 0 : errno ? -errno : -ENODEV;
+}
+
+static const char *target_why(int err)
+{
+	switch (err) {
+	case -ENODEV: return "no such interface";
+	case -ENOENT: return "no such namespace";
+	case -EINVAL: return "not a network namespace";
+	default:      return strerror(-err);
+	}
+}
+
+/* "--to br0" or "--netns /run/netns/c1" */
+static const char *target_name(const struct cfg_target *t, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %s", t->netns[0] ? "--netns" : "--to",
+		 t->netns[0] ? t->netns : t->ifname);
+	return buf;
+}
+
+/* At start every target must be there; the island's interface is none. */
 static int targets_open(struct capture_bpf *cap, const struct config *cfg)
 {
+	char name[TARGET_PATH_MAX + 16];
 	unsigned int i, idx;
 	int err;
 
 	for (i = 0; i < cfg->ntargets; i++) {
-		idx = if_nametoindex(cfg->targets[i].ifname);
-		if (!idx) {
-			err = -errno;
-			pr_warn("--to %s: %s\n", cfg->targets[i].ifname,
-				err == -ENODEV ? "no such interface" : strerror(-err));
-			return err ? err : -ENODEV;
+		const struct cfg_target *t = &cfg->targets[i];
+
+		err = target_find(t, &idx);
+		if (err) {
+			pr_warn("%s: %s\n", target_name(t, name, sizeof(name)),
+				t->netns[0] && err == -ENODEV ? "no veth leads there from here" :
+				target_why(err));
+			return err;
+		}
+		if (idx == cfg->ifindex) {
+			pr_warn("%s: leads to the island interface %s\n",
+				target_name(t, name, sizeof(name)), cfg->ifname);
+			return -EINVAL;
 		}
 		if ((err = target_write(cap, cfg, i, idx)))
 			return err;
@@ -84,18 +122,25 @@ static int targets_open(struct capture_bpf *cap, const struct config *cfg)
 
 void capture_bpf_targets_refresh(struct capture_bpf *cap, const struct config *cfg)
 {
+	char name[TARGET_PATH_MAX + 16], ifname[IF_NAMESIZE];
 	unsigned int i, idx;
 
 	for (i = 0; i < cfg->ntargets; i++) {
-		idx = if_nametoindex(cfg->targets[i].ifname);
+		const struct cfg_target *t = &cfg->targets[i];
+
+		if (target_find(t, &idx) || idx == cfg->ifindex)
+			idx = 0;
 		if (idx == cap->tidx[i] || target_write(cap, cfg, i, idx))
 			continue;
-		if (idx)
-			pr_info("--to %s: the interface is back (index %u): copying to it again\n",
-				cfg->targets[i].ifname, idx);
+		target_name(t, name, sizeof(name));
+		if (!idx)
+			pr_info("%s: the interface is gone: no copies until it is back\n", name);
+		else if (t->netns[0])
+			pr_info("%s: copying to %s (index %u) from now on\n", name,
+				if_indextoname(idx, ifname) ? ifname : "?", idx);
 		else
-			pr_info("--to %s: the interface is gone: no copies until it is back\n",
-				cfg->targets[i].ifname);
+			pr_info("%s: the interface is back (index %u): copying to it again\n",
+				name, idx);
 	}
 }
 

@@ -218,12 +218,11 @@ static int set_peer(void *ctx, const char *who, const char *val)
 	return add_endpoint(who, val, cfg->peer, &cfg->npeer, false);
 }
 
-/* --to 'IFACE [ttl N]' */
-static int set_to(void *ctx, const char *who, const char *val)
+/* --to 'IFACE [ttl N]', --netns 'PATH [ttl N]' */
+static int add_target(struct config *cfg, const char *who, const char *val, bool netns)
 {
-	struct config *cfg = ctx;
 	struct cfg_target t = { 0 };
-	char buf[128], *save = NULL, *tok, *arg;
+	char buf[256], *save = NULL, *tok, *arg;
 	uint32_t ttl;
 	unsigned int i;
 	int err;
@@ -234,11 +233,20 @@ static int set_to(void *ctx, const char *who, const char *val)
 	}
 	strcpy(buf, val);
 	tok = strtok_r(buf, " \t", &save);
-	if (!tok || strlen(tok) >= IF_NAMESIZE) {
+	if (netns) {
+		if (!tok || *tok != '/' || strlen(tok) >= sizeof(t.netns)) {
+			pr_warn("%s: '%s' is not an absolute path of at most %zu bytes "
+				"(/run/netns/NAME, /proc/PID/ns/net)\n", who, tok ? tok : val,
+				sizeof(t.netns) - 1);
+			return -EINVAL;
+		}
+		strcpy(t.netns, tok);
+	} else if (!tok || strlen(tok) >= IF_NAMESIZE) {
 		pr_warn("%s: '%s' is not an interface name\n", who, tok ? tok : val);
 		return -EINVAL;
+	} else {
+		strcpy(t.ifname, tok);
 	}
-	strcpy(t.ifname, tok);
 	while ((tok = strtok_r(NULL, " \t", &save))) {
 		arg = strtok_r(NULL, " \t", &save);
 		if (strcmp(tok, "ttl") || !arg) {
@@ -250,17 +258,29 @@ static int set_to(void *ctx, const char *who, const char *val)
 		t.ttl = (uint8_t)ttl;
 	}
 	for (i = 0; i < cfg->ntargets; i++) {
-		if (!strcmp(cfg->targets[i].ifname, t.ifname)) {
-			pr_warn("%s: '%s' is already a target\n", who, t.ifname);
+		if (!strcmp(cfg->targets[i].ifname, t.ifname) &&
+		    !strcmp(cfg->targets[i].netns, t.netns)) {
+			pr_warn("%s: '%s' is already a target\n", who, netns ? t.netns : t.ifname);
 			return -EINVAL;
 		}
 	}
 	if (cfg->ntargets == MCTUN_MAX_TARGETS) {
-		pr_warn("%s: '%s': at most %u targets\n", who, val, MCTUN_MAX_TARGETS);
+		pr_warn("%s: '%s': at most %u targets (--to and --netns together)\n", who, val,
+			MCTUN_MAX_TARGETS);
 		return -E2BIG;
 	}
 	cfg->targets[cfg->ntargets++] = t;
 	return 0;
+}
+
+static int set_to(void *ctx, const char *who, const char *val)
+{
+	return add_target(ctx, who, val, false);
+}
+
+static int set_netns(void *ctx, const char *who, const char *val)
+{
+	return add_target(ctx, who, val, true);
 }
 
 static int set_mode(void *ctx, const char *who, const char *val)
@@ -597,6 +617,11 @@ static const struct opt options[] = {
 	  "the tunnel too): no routing hop, so TTL and source\n"
 	  "are kept; 'IFACE ttl N' sets the copies' TTL;\n"
 	  "repeatable, at most 16; --mode tc", FIELD(targets) },
+	{ "netns", 0, "PATH", OPT_LIST | OPT_FIXED, set_netns,
+	  "a target as --to, found by its network namespace\n"
+	  "(/run/netns/NAME, /proc/PID/ns/net): the veth that\n"
+	  "leads there from here, followed when the namespace\n"
+	  "is made anew; 'PATH ttl N' as for --to", FIELD(targets) },
 	{ "mode", 0, "tc|xdp|socket", OPT_FIXED, set_mode,
 	  "capture with the eBPF TC program (default); with XDP\n"
 	  "for the island's traffic plus TC for local senders and\n"
@@ -928,7 +953,7 @@ static int check(const struct config *cfg)
 		return -EINVAL;
 	}
 	if (cfg->ntargets && cfg->mode != MCTUN_MODE_TC) {
-		pr_warn("--to: needs --mode tc (its TC program copies the datagrams)\n");
+		pr_warn("--to, --netns: need --mode tc (its TC program copies the datagrams)\n");
 		return -EINVAL;
 	}
 	for (i = 0; i < cfg->ntargets; i++) {

@@ -53,10 +53,13 @@ static inline bool group_captures(const struct cfg_group *g)
 	return g->dir != GDIR_IN;
 }
 
-/* A local target (--to 'IFACE [ttl N]'): the TC program copies the groups'
- * datagrams to its egress. Names only: the loader finds the interfaces. */
+/* A local target (--to 'IFACE [ttl N]', --netns 'PATH [ttl N]'): the TC
+ * program copies the groups' datagrams to its egress. Names only: the
+ * loader finds the interfaces, and follows them. */
+#define TARGET_PATH_MAX 128
 struct cfg_target {
-	char ifname[IF_NAMESIZE];
+	char ifname[IF_NAMESIZE];      /* --to; "" for --netns */
+	char netns[TARGET_PATH_MAX];   /* --netns: the namespace, reached by the veth leading there */
 	uint8_t ttl;                   /* of the copies; 0: as they came */
 };
 
