@@ -162,12 +162,15 @@ struct mctun_stats {
  * the configured groups' datagrams to, in the kernel (bpf_clone_redirect to
  * its egress), as they arrive from the island or leave onto it (local
  * senders, re-injections from the tunnel). Slots 0 .. ntargets-1 of
- * mctun_targets; written by the daemon.
+ * mctun_targets; written by the daemon. The program reads ifindex and ttl;
+ * ifname is for the tools (mctun stats, status), which cannot see ntargets:
+ * the targets are the slots from 0 up to the first with an empty name.
  */
 struct mctun_target {
-	__u32 ifindex;       /* host; 0: the slot is unused (the interface went away) */
+	__u32 ifindex;       /* host; 0: no copies (the interface went away) */
 	__u8  ttl;           /* TTL / hop limit of the copies; 0: as the datagram came */
 	__u8  pad[3];
+	char  ifname[16];    /* its name as configured, kept while it is gone; "": unused */
 };
 
 /* Per-target counters (per CPU), indexed like mctun_targets. */
@@ -419,6 +422,7 @@ _Static_assert(sizeof(struct mctun_event) == 56, "event layout");
 _Static_assert(sizeof(struct mctun_stats) % 8 == 0, "stats layout");
 _Static_assert(sizeof(struct mctun_info) == 104, "info layout");
 _Static_assert(sizeof(struct mctun_want_info) == 32, "want info layout");
+_Static_assert(sizeof(struct mctun_target) == 24, "target layout");
 _Static_assert(sizeof(struct mctun_range_key) == 4 + MCTUN_RANGE_BITS / 8, "range key layout");
 _Static_assert(sizeof(struct mctun_peer_info) == 88, "peer info layout");
 _Static_assert(sizeof(struct mctun_dstats) == 41 * 8, "daemon stats layout");

@@ -7,6 +7,9 @@
 # Topology (local_host): h1 on the island (isl, 198.18.1.0/24) of g1; on g1
 # a bridge br0 (snooping off) with c1 and c2 behind it (198.18.100.0/24),
 # and c3 behind a veth of its own, vc3 (198.18.101.0/24).
+#
+# Uses has_text (t_lab.sh), scrape, prom_check and expect_sample
+# (t_metrics.sh).
 
 # local_host: the topology above; islands 2 gives the rest (h1, g1, ...).
 local_host() {
@@ -32,6 +35,26 @@ local_host() {
 	done
 }
 
+# ifindex NS IFACE: the interface's index in namespace NS.
+ifindex() { ip -n "$PFX-$1" -o link show "$2" | cut -d: -f1; }
+
+# tg_status ROW...: `mctun status` in g1 lists these target rows, in order.
+tg_status() {
+	local row want=""
+	nsx g1 "$MCTUN" status >"$T/status.txt" || { fail "status in g1"; return 1; }
+	for row in "$@"; do want+="  target $row"$'\n'; done
+	[ "$(grep '^  target ' "$T/status.txt")"$'\n' = "$want" ] && return 0
+	fail "status: target rows are not:"; printf '%s' "$want" | sed 's/^/      /' >&2
+	sed 's/^/      /' "$T/status.txt" >&2
+	return 1
+}
+
+# tg_json OBJECTS: `mctun stats --json` in g1 has exactly these targets.
+tg_json() {
+	nsx g1 "$MCTUN" stats --json >"$T/stats.json" || { fail "stats --json in g1"; return 1; }
+	has_text "$T/stats.json" "\"targets\":[$1],"
+}
+
 # tg_ttl NAME WANT: receiver NAME saw TTL WANT.
 tg_ttl() {
 	local got; got=$(jnum "$T/$1.json" ttl)
@@ -49,11 +72,16 @@ tg_from() {
 # bridge and the veth exactly once, with TTL 1 (vc3: set to 9) and h1 as
 # their source, whole and in fragments, IPv4 and IPv6; a group that is not
 # configured reaches nobody. No tunnel: --to alone needs no peer and no key.
+# mctun status, mctun stats (table, JSON, Prometheus) and --metrics count
+# each target's copies exactly.
 test_targets_bridge_and_veth() {
-	local n
+	local n p b js L='{iface="isl",target=' code
 	islands 1 && local_host || return $?
-	gw g1 g1 -i isl --to br0 --to 'vc3 ttl 9' -g 239.1.1.1:5000 -g '[ff15::1]:5000' || return 1
+	gw g1 g1 -i isl --to br0 --to 'vc3 ttl 9' -g 239.1.1.1:5000 -g '[ff15::1]:5000' \
+		--metrics 127.0.0.1:9100 || return 1
 	log_has g1 "no tunnel (local targets only); copies to br0, vc3" || return 1
+	tg_status "br0 (ttl as sent): packets 0, bytes 0, errors 0" \
+		"vc3 (ttl 9): packets 0, bytes 0, errors 0" || return 1
 	rx a c1 239.1.1.1:5000 --duration 60 && rx b c2 239.1.1.1:5000 --duration 60 &&
 	rx c c3 239.1.1.1:5000 --duration 60 && rx a6 c1 '[ff15::1]:5000' --duration 60 &&
 	rx x c1 239.1.1.2:5000 --duration 60 || return 1
@@ -67,10 +95,43 @@ test_targets_bridge_and_veth() {
 	tg_ttl a 1 && tg_ttl b 1 && tg_ttl c 9 && tg_ttl a6 1 || return 1
 	tg_from a 198.18.1.2:4321 && tg_from c 198.18.1.2:4321 && tg_from a6 '[2001:db8:1::2]:4322' ||
 		return 1
+	# per target: 200 + 20 x 3 fragments (IPv4) + 100 (IPv6) packets; bytes
+	# from the IP header on: 200 x (20 + 8 + 200), 20 x (1500 + 1500 + 20 +
+	# 1048, the 4008 UDP bytes in 1480-byte pieces at MTU 1500), 100 x
+	# (40 + 8 + 200)
+	p=$((200 + 20 * 3 + 100)) b=$((200 * 228 + 20 * (1500 + 1500 + 1068) + 100 * 248))
+	tg_status "br0 (ttl as sent): packets $p, bytes $b, errors 0" \
+		"vc3 (ttl 9): packets $p, bytes $b, errors 0" || return 1
+	js="{\"ifname\":\"br0\",\"ifindex\":$(ifindex g1 br0),\"ttl\":0,\"packets\":$p,\"bytes\":$b,\"errors\":0},{\"ifname\":\"vc3\",\"ifindex\":$(ifindex g1 vc3),\"ttl\":9,\"packets\":$p,\"bytes\":$b,\"errors\":0}"
+	tg_json "$js" && has_text "$T/stats.json" "\"copies\":$((2 * p)),\"copy_errors\":0}" || return 1
+	# from the host's network namespace: the names are the instance's, not ours
+	"$MCTUN" status --all --json >"$T/all.json" || { fail "status --all from the host"; return 1; }
+	has_text "$T/all.json" "\"targets\":[$js]," || return 1
+	nsx g1 "$MCTUN" stats >"$T/stats.txt" || { fail "stats in g1"; return 1; }
+	grep -qE "^  br0 +$(ifindex g1 br0) +as sent +$p +$b +0\$" "$T/stats.txt" &&
+	grep -qE "^  vc3 +$(ifindex g1 vc3) +9 +$p +$b +0\$" "$T/stats.txt" ||
+		{ fail "stats table:"; sed 's/^/      /' "$T/stats.txt" >&2; return 1; }
+	nsx g1 "$MCTUN" stats --prometheus >"$T/stats.prom" || { fail "stats --prometheus"; return 1; }
+	prom_check "$T/stats.prom" &&
+	expect_sample "$T/stats.prom" "mctun_target_packets_total$L\"br0\"}" "$p" &&
+	expect_sample "$T/stats.prom" "mctun_target_bytes_total$L\"br0\"}" "$b" &&
+	expect_sample "$T/stats.prom" "mctun_target_errors_total$L\"br0\"}" 0 &&
+	expect_sample "$T/stats.prom" "mctun_target_packets_total$L\"vc3\"}" "$p" &&
+	expect_sample "$T/stats.prom" "mctun_target_bytes_total$L\"vc3\"}" "$b" &&
+	expect_sample "$T/stats.prom" "mctun_target_errors_total$L\"vc3\"}" 0 || return 1
+	# the daemon's --metrics: the same families, the same numbers
+	code=$(scrape g1 http://127.0.0.1:9100/metrics "$T/g1.http") && [ "$code" = 200 ] ||
+		{ fail "GET /metrics on g1: $code"; return 1; }
+	diff <(grep '^mctun_target_\|^# [A-Z]* mctun_target_' "$T/stats.prom") \
+		<(grep '^mctun_target_\|^# [A-Z]* mctun_target_' "$T/g1.http") >"$T/diff" &&
+		[ "$(grep -c '^mctun_target_' "$T/g1.http")" = 6 ] ||
+		{ fail "--metrics and stats --prometheus differ on targets:"; sed 's/^/      /' "$T/diff" >&2
+		  return 1; }
 	gw_stop g1 || return 1
-	# per target: 200 + 20 x 3 fragments (IPv4) + 100 (IPv6) packets
-	n=$((2 * (200 + 60 + 100)))
-	log_has g1 "copies $n copy_errors 0"
+	n=$((2 * p))
+	log_has g1 "copies $n copy_errors 0" &&
+	log_has g1 "bpf: target br0: packets $p bytes $b errors 0" &&
+	log_has g1 "bpf: target vc3: packets $p bytes $b errors 0"
 }
 
 # What comes from the tunnel reaches the local targets too: g2 re-injects
@@ -110,6 +171,9 @@ test_targets_follow_a_new_interface() {
 	ip -n "$PFX-g1" link del vc3
 	wait_log g1 "--to vc3: the interface is gone" || return 1
 	tx h1 239.1.1.1:5000 --count 10 --rate 1000pps --size 200 --ttl 1 || return 1
+	# while it is gone: named, no index, nothing copied
+	tg_status "vc3 (ttl as sent, gone): packets 0, bytes 0, errors 0" &&
+	tg_json '{"ifname":"vc3","ifindex":0,"ttl":0,"packets":0,"bytes":0,"errors":0}' || return 1
 	veth g1 vc3 c3 eth0 || return 1
 	ip -n "$PFX-c3" addr add 198.18.101.2/24 dev eth0
 	ip -n "$PFX-c3" route add 224.0.0.0/4 dev eth0
@@ -117,6 +181,9 @@ test_targets_follow_a_new_interface() {
 	rx c c3 239.1.1.1:5000 --duration 60 || return 1
 	tx h1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
 	rx_stop c && expect_rx c 100 || return 1
+	tg_status "vc3 (ttl as sent): packets 100, bytes 22800, errors 0" &&
+	tg_json "{\"ifname\":\"vc3\",\"ifindex\":$(ifindex g1 vc3),\"ttl\":0,\"packets\":100,\"bytes\":22800,\"errors\":0}" ||
+		return 1
 	gw_stop g1 && log_has g1 "copies 100 copy_errors 0"
 }
 

@@ -315,6 +315,30 @@ static void read_wants(struct counters *c, int fd)
 		  offsetof(struct mctun_want_info, family), (void **)&c->wants, &c->nwants);
 }
 
+/* The local targets: slots from 0 on, up to the first without a name. */
+static void read_targets(struct counters *c, int tfd, int sfd)
+{
+	struct mctun_target t;
+	__u32 i;
+
+	if (!value_size_is(c, tfd, sizeof(t)))
+		return;
+	if (sfd >= 0 && !value_size_is(c, sfd, sizeof(struct mctun_tstats)))
+		sfd = -1;
+	for (i = 0; i < MCTUN_MAX_TARGETS; i++) {
+		struct counters_target *v = &c->targets[c->ntargets];
+
+		if (bpf_map_lookup_elem(tfd, &i, &t) || !t.ifname[0])
+			break;
+		memset(v, 0, sizeof(*v));
+		snprintf(v->ifname, sizeof(v->ifname), "%.*s", (int)sizeof(t.ifname), t.ifname);
+		v->ifindex = t.ifindex;
+		v->ttl = t.ttl;
+		v->have_st = sfd >= 0 && !stats_sum(sfd, i, &v->st, sizeof(v->st));
+		c->ntargets++;
+	}
+}
+
 void counters_read_fds(struct counters *c, const struct counters_fds *fds)
 {
 	__u32 zero = 0;
@@ -333,9 +357,13 @@ void counters_read_fds(struct counters *c, const struct counters_fds *fds)
 		read_members(c, fds->members);
 	if (fds->wants >= 0)
 		read_wants(c, fds->wants);
+	if (fds->targets >= 0)
+		read_targets(c, fds->targets, fds->tstats);
 }
 
-static int map_open(struct counters *c, const char *name)
+/* optional: a map an instance may lack (the targets': an instance of an
+ * older build has none), not read and no error when it is missing. */
+static int map_open(struct counters *c, const char *name, bool optional)
 {
 	char path[PATH_MAX];
 	int fd;
@@ -345,17 +373,18 @@ static int map_open(struct counters *c, const char *name)
 		return -1;
 	}
 	fd = bpf_obj_get(path);
-	if (fd < 0)
+	if (fd < 0 && !(optional && errno == ENOENT))
 		set_err(c, -errno);
-	return fd;
+	return fd < 0 ? -1 : fd;
 }
 
-static int map_open_id(struct counters *c, __u32 id)
+static int map_open_id(struct counters *c, __u32 id, bool optional)
 {
 	int fd = id ? instance_map_fd(id) : -ENOENT;
 
 	if (fd < 0) {
-		set_err(c, fd);
+		if (!(optional && !id))
+			set_err(c, fd);
 		return -1;
 	}
 	return fd;
@@ -365,15 +394,20 @@ void counters_read(struct counters *c)
 {
 	struct counters_fds fds;
 	int *fd[] = { &fds.info, &fds.stats, &fds.gstats, &fds.groups, &fds.dstats, &fds.peers,
-		      &fds.ranges, &fds.members, &fds.wants };
+		      &fds.ranges, &fds.members, &fds.wants, &fds.targets, &fds.tstats };
 	static const unsigned int im[] = { MCTUN_IM_INFO, MCTUN_IM_STATS, MCTUN_IM_GSTATS,
 					   MCTUN_IM_GROUPS, MCTUN_IM_DSTATS, MCTUN_IM_PEERS,
-					   MCTUN_IM_RANGES, MCTUN_IM_MEMBERS, MCTUN_IM_WANTS };
+					   MCTUN_IM_RANGES, MCTUN_IM_MEMBERS, MCTUN_IM_WANTS,
+					   MCTUN_IM_TARGETS, MCTUN_IM_TSTATS };
 	unsigned int i;
+	bool optional;
 
-	for (i = 0; i < ARRAY_SIZE(fd); i++)
-		*fd[i] = c->map_ids[MCTUN_IM_INFO] ? map_open_id(c, c->map_ids[im[i]]) :
-			 map_open(c, instance_pin_names[im[i]]);
+	_Static_assert(ARRAY_SIZE(fd) == ARRAY_SIZE(im), "a map id for every fd");
+	for (i = 0; i < ARRAY_SIZE(fd); i++) {
+		optional = im[i] == MCTUN_IM_TARGETS || im[i] == MCTUN_IM_TSTATS;
+		*fd[i] = c->map_ids[MCTUN_IM_INFO] ? map_open_id(c, c->map_ids[im[i]], optional) :
+			 map_open(c, instance_pin_names[im[i]], optional);
+	}
 	counters_read_fds(c, &fds);
 	for (i = 0; i < ARRAY_SIZE(fd); i++)
 		if (*fd[i] >= 0)
@@ -392,6 +426,7 @@ void counters_free(struct counters *c)
 	c->wants = NULL;
 	c->nmembers = c->nwants = 0;
 	c->ngroups = c->npeers = 0;
+	c->ntargets = 0;
 }
 
 /* ---- finding instances ------------------------------------------------- */

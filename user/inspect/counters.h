@@ -28,6 +28,15 @@ struct counters_group {
 	struct mctun_gstats st;
 };
 
+/* A local target (--to), slot i of mctun_targets and mctun_tstats. */
+struct counters_target {
+	char ifname[IF_NAMESIZE];  /* as configured; kept while its interface is gone */
+	__u32 ifindex;             /* its interface in the instance's namespace; 0: gone */
+	__u8 ttl;                  /* of the copies; 0: as the datagram came */
+	bool have_st;              /* its counters could be read */
+	struct mctun_tstats st;
+};
+
 struct counters {
 	char dir[PATH_MAX];        /* pin directory; "" when read from the daemon */
 	__u32 map_ids[MCTUN_IM_COUNT];  /* found through the kernel: its maps' ids, else 0 */
@@ -45,12 +54,14 @@ struct counters {
 	unsigned int nmembers;
 	struct mctun_want_info *wants;       /* what gateways in the tunnel want */
 	unsigned int nwants;
+	struct counters_target targets[MCTUN_MAX_TARGETS];   /* local targets (--to) */
+	unsigned int ntargets;               /* 0: none, or maps without them */
 	int err;                   /* first error opening or reading a map, -errno */
 };
 
 /* Map fds to read from; -1 for a map not to read. */
 struct counters_fds {
-	int info, stats, gstats, groups, ranges, dstats, peers, members, wants;
+	int info, stats, gstats, groups, ranges, dstats, peers, members, wants, targets, tstats;
 };
 
 /* Sums a per-CPU map value made only of __u64 fields into out. */

@@ -185,6 +185,21 @@ void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now)
 			fprintf(f, ",\"wanted\":true");
 		fprintf(f, "}");
 	}
+	fprintf(f, "],\"targets\":[");
+	for (i = 0; i < c->ntargets; i++) {
+		const struct counters_target *t = &c->targets[i];
+
+		/* ifindex 0: the interface is gone; ttl 0: copies keep the datagram's */
+		fprintf(f, "%s{\"ifname\":", i ? "," : "");
+		json_string(f, t->ifname);
+		fprintf(f, ",\"ifindex\":%u,\"ttl\":%u,", t->ifindex, t->ttl);
+		if (t->have_st)
+			fprintf(f, "\"packets\":%llu,\"bytes\":%llu,\"errors\":%llu}",
+				(unsigned long long)t->st.packets, (unsigned long long)t->st.bytes,
+				(unsigned long long)t->st.errors);
+		else
+			fprintf(f, "\"packets\":null,\"bytes\":null,\"errors\":null}");
+	}
 	fprintf(f, "],\"bpf\":");
 	if (c->have_stats) {
 		for (i = 0; i < n_bpf_fields; i++)
@@ -359,6 +374,29 @@ void counters_table(FILE *f, const struct counters *c, bool alive, __u64 now)
 				(unsigned long long)g->st.ring_full);
 		else
 			fprintf(f, " %12s %14s %10s %10s\n", "-", "-", "-", "-");
+	}
+
+	if (c->ntargets)
+		fprintf(f, "\nTargets (--to)\n  %-16s %-8s %-8s %12s %14s %10s\n", "TARGET",
+			"IFINDEX", "TTL", "PACKETS", "BYTES", "ERRORS");
+	for (i = 0; i < c->ntargets; i++) {
+		const struct counters_target *t = &c->targets[i];
+		char idx[16], ttl[16];
+
+		if (t->ifindex)
+			snprintf(idx, sizeof(idx), "%u", t->ifindex);
+		else
+			snprintf(idx, sizeof(idx), "gone");
+		if (t->ttl)
+			snprintf(ttl, sizeof(ttl), "%u", t->ttl);
+		else
+			snprintf(ttl, sizeof(ttl), "as sent");
+		fprintf(f, "  %-16s %-8s %-8s", t->ifname, idx, ttl);
+		if (t->have_st)
+			fprintf(f, " %12llu %14llu %10llu\n", (unsigned long long)t->st.packets,
+				(unsigned long long)t->st.bytes, (unsigned long long)t->st.errors);
+		else
+			fprintf(f, " %12s %14s %10s\n", "-", "-", "-");
 	}
 
 	fprintf(f, "\nPeers\n  %-46s %-8s %-10s %10s %14s %10s %14s %8s %10s\n", "PEER",
@@ -540,6 +578,42 @@ static void prom_groups(FILE *f, const struct counters *c)
 			else
 				prom_sample(f, c, fam[i].name, "group", g->name, NULL, NULL,
 					    counter_get(&g->st, &fl));
+		}
+	}
+}
+
+/* The local targets (--to), by the name they were given. */
+static void prom_targets(FILE *f, const struct counters *c)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} fam[] = {
+		{ "mctun_target_packets_total",
+		  "Datagrams copied to the local target (--to), a fragment each.",
+		  offsetof(struct mctun_tstats, packets) },
+		{ "mctun_target_bytes_total", "Bytes of those copies, from the IP header on.",
+		  offsetof(struct mctun_tstats, bytes) },
+		{ "mctun_target_errors_total",
+		  "Copies to the local target the kernel refused (its interface gone or down).",
+		  offsetof(struct mctun_tstats, errors) },
+	};
+	unsigned int i, j;
+	bool any = false;
+
+	for (j = 0; j < c->ntargets; j++)
+		any |= c->targets[j].have_st;
+	if (!any)
+		return;
+	for (i = 0; i < ARRAY_SIZE(fam); i++) {
+		prom_family(f, fam[i].name, "counter", fam[i].help);
+		for (j = 0; j < c->ntargets; j++) {
+			const struct counters_target *t = &c->targets[j];
+			struct counter_field fl = { fam[i].name, fam[i].off };
+
+			if (t->have_st)
+				prom_sample(f, c, fam[i].name, "target", t->ifname, NULL, NULL,
+					    counter_get(&t->st, &fl));
 		}
 	}
 }
@@ -752,6 +826,7 @@ void counters_prometheus(FILE *f, const struct counters *c)
 	if (c->have_stats)
 		prom_bpf(f, c);
 	prom_groups(f, c);
+	prom_targets(f, c);
 	if (c->have_dstats)
 		prom_daemon(f, c);
 	prom_peers(f, c);

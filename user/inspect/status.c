@@ -71,11 +71,12 @@ static void usage(FILE *f)
 "Show which multicast groups each interface has joined (IPv4 and IPv6, with\n"
 "sources, from the kernel's tables: every application's joins) and the\n"
 "IGMP/MLD version in force; then every mctun instance on this host: its\n"
-"interface, mode, uptime, groups with their counters, the BPF and daemon\n"
-"counters and each tunnel peer.  Instances are found through the kernel's\n"
-"BPF maps, however they were started (nsenter, ip netns exec, a container,\n"
-"systemd); without CAP_SYS_ADMIN, through the maps they pin under\n"
-"%s (CAP_BPF needed).  The daemons are not asked.\n"
+"interface, mode, uptime, groups with their counters, local targets (--to)\n"
+"with theirs, the BPF and daemon counters and each tunnel peer.  Instances\n"
+"are found through the kernel's BPF maps, however they were started\n"
+"(nsenter, ip netns exec, a container, systemd); without CAP_SYS_ADMIN,\n"
+"through the maps they pin under %s (CAP_BPF needed).  The\n"
+"daemons are not asked.\n"
 "\n"
 "Options:\n"
 "  -a, --all        also the groups every interface joins (224.0.0.1, ff02::1,\n"
@@ -95,7 +96,9 @@ static void usage(FILE *f)
 "mld_version, force_mld_version, groups[]: group, users, sources[] {source,\n"
 "mode}.  instances[]: pin_dir, netns, pid, alive, stale, interface, ifindex,\n"
 "mode, start_ns, uptime_s, groups[] {group, packets, bytes, fragments,\n"
-"ring_full, direction (only when in or out)}, bpf {...}, daemon {...},\n"
+"ring_full, direction (only when in or out)}, targets[] {ifname, ifindex\n"
+"(0: the interface is gone), ttl (0: as sent), packets, bytes, errors} (the\n"
+"local targets, --to), bpf {...}, daemon {...},\n"
 "peers[] {address, direction, state, node_id, up_since_ns, up_s, framing,\n"
 "frames_in, bytes_in, frames_out, bytes_out, queue_drops, queued},\n"
 "learned[] {group, filter, hosts_version, timer_ms, reports, nsources,\n"
@@ -639,6 +642,22 @@ static void text_instance(const struct counters *in, __u64 now)
 		       (unsigned long long)g->st.packets,
 		       (unsigned long long)g->st.bytes, (unsigned long long)g->st.fragments,
 		       (unsigned long long)g->st.ring_full);
+	}
+	for (i = 0; i < in->ntargets; i++) {
+		const struct counters_target *t = &in->targets[i];
+
+		printf("  target %s (", t->ifname);
+		if (t->ttl)
+			printf("ttl %u", t->ttl);
+		else
+			printf("ttl as sent");
+		printf("%s)", t->ifindex ? "" : ", gone");
+		if (t->have_st)
+			printf(": packets %llu, bytes %llu, errors %llu\n",
+			       (unsigned long long)t->st.packets, (unsigned long long)t->st.bytes,
+			       (unsigned long long)t->st.errors);
+		else
+			printf(": counters unreadable\n");
 	}
 	if (in->have_dstats && (in->nmembers || in->ds.mship_reports || in->ds.queries_sent ||
 				in->ds.queries_heard))

@@ -54,6 +54,9 @@ static int target_write(struct capture_bpf *cap, const struct config *cfg, __u32
 	struct mctun_target t = { .ifindex = ifindex, .ttl = cfg->targets[i].ttl };
 	int err;
 
+	/* the name too, for mctun stats and status (the slot's "in use") */
+	_Static_assert(sizeof(t.ifname) == sizeof(cfg->targets[i].ifname), "target name size");
+	memcpy(t.ifname, cfg->targets[i].ifname, sizeof(t.ifname));
 	if (bpf_map_update_elem(bpf_map__fd(cap->skel->maps.mctun_targets), &i, &t, BPF_ANY)) {
 		err = -errno;
 		pr_warn("--to %s: write the BPF map: %s\n", cfg->targets[i].ifname, strerror(-err));
@@ -560,6 +563,14 @@ void capture_bpf_log_stats(struct capture_bpf *cap, const struct config *cfg)
 			group_str(&cfg->groups[i].g, name, sizeof(name)), g.packets, g.bytes,
 			g.fragments, g.ring_full);
 	}
+	for (i = 0; i < cfg->ntargets; i++) {
+		struct mctun_tstats t;
+
+		if (stats_sum(bpf_map__fd(cap->skel->maps.mctun_tstats), i, &t, sizeof(t)))
+			continue;
+		pr_info("bpf: target %s: packets %llu bytes %llu errors %llu\n",
+			cfg->targets[i].ifname, t.packets, t.bytes, t.errors);
+	}
 }
 
 void capture_bpf_publish(struct capture_bpf *cap, const struct mctun_dstats *st,
@@ -589,6 +600,8 @@ void capture_bpf_fds(struct capture_bpf *cap, struct counters_fds *fds)
 	fds->peers = -1;
 	fds->members = -1;
 	fds->wants = -1;
+	fds->targets = bpf_map__fd(cap->skel->maps.mctun_targets);
+	fds->tstats = bpf_map__fd(cap->skel->maps.mctun_tstats);
 }
 
 void capture_bpf_close(struct capture_bpf *cap)
