@@ -409,6 +409,8 @@ struct mctun_peer_info {
  * wildcard included): anyone who reaches it can inject. Kept current on
  * reload. */
 #define MCTUN_INFO_INSECURE_PUBLIC 0x10
+/* No tunnel at all: local targets (--to, --netns) only, no key needed. */
+#define MCTUN_INFO_NO_TUNNEL  0x20
 
 enum {
 	MCTUN_MODE_TC     = 0,

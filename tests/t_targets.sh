@@ -80,6 +80,8 @@ test_targets_bridge_and_veth() {
 	gw g1 g1 -i isl --to br0 --to 'vc3 ttl 9' -g 239.1.1.1:5000 -g '[ff15::1]:5000' \
 		--metrics 127.0.0.1:9100 || return 1
 	log_has g1 "no tunnel (local targets only); copies to br0, vc3" || return 1
+	nsx g1 "$MCTUN" status | grep -q "authentication: no tunnel (local targets only)" ||
+		{ fail "status does not say there is no tunnel:"; nsx g1 "$MCTUN" status >&2; return 1; }
 	tg_status "br0 (ttl as sent): packets 0, bytes 0, errors 0" \
 		"vc3 (ttl 9): packets 0, bytes 0, errors 0" || return 1
 	rx a c1 239.1.1.1:5000 --duration 60 && rx b c2 239.1.1.1:5000 --duration 60 &&

@@ -79,6 +79,8 @@ const char *counters_auth_name(__u32 flags)
 		return "psk";
 	if (flags & MCTUN_INFO_TLS_CERT)
 		return "tls";
+	if (flags & MCTUN_INFO_NO_TUNNEL)
+		return "no-tunnel";
 	return "unknown";
 }
 
@@ -93,6 +95,8 @@ const char *counters_auth_desc(__u32 flags)
 		return "TLS 1.3 with a pre-shared key";
 	if (flags & MCTUN_INFO_TLS_CERT)
 		return "TLS 1.3 with certificates";
+	if (flags & MCTUN_INFO_NO_TUNNEL)
+		return "no tunnel (local targets only)";
 	return "not published (an older mctun)";
 }
 

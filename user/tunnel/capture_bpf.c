@@ -44,6 +44,7 @@ struct capture_bpf {
 	int lock;                      /* instance_lock() of the interface, -1 */
 	unsigned int published;        /* peer slots written last time */
 	unsigned int tidx[MCTUN_MAX_TARGETS];  /* --to: each target's ifindex in the map, 0 gone */
+	char tname[MCTUN_MAX_TARGETS][IF_NAMESIZE];  /* --netns: the interface it led to last */
 	char pin_dir[256];
 };
 
@@ -52,14 +53,22 @@ static int target_write(struct capture_bpf *cap, const struct config *cfg, __u32
 			unsigned int ifindex)
 {
 	struct mctun_target t = { .ifindex = ifindex, .ttl = cfg->targets[i].ttl };
+	char name[IF_NAMESIZE];
 	int err;
 
-	/* the name too, for mctun stats and status (the slot's "in use") */
+	/* the name too, for mctun stats and status (the slot's "in use"):
+	 * --netns's is the interface it leads through, the last one known
+	 * while it is gone */
 	_Static_assert(sizeof(t.ifname) == sizeof(cfg->targets[i].ifname), "target name size");
 	memcpy(t.ifname, cfg->targets[i].ifname, sizeof(t.ifname));
+	if (cfg->targets[i].netns[0]) {
+		if (ifindex && if_indextoname(ifindex, name))
+			memcpy(cap->tname[i], name, sizeof(name));
+		snprintf(t.ifname, sizeof(t.ifname), "%s", cap->tname[i][0] ? cap->tname[i] : "?");
+	}
 	if (bpf_map_update_elem(bpf_map__fd(cap->skel->maps.mctun_targets), &i, &t, BPF_ANY)) {
 		err = -errno;
-		pr_warn("--to %s: write the BPF map: %s\n", cfg->targets[i].ifname, strerror(-err));
+		pr_warn("target %u: write the BPF map: %s\n", i, strerror(-err));
 		return err;
 	}
 	cap->tidx[i] = ifindex;

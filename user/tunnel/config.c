@@ -1103,6 +1103,8 @@ unsigned int config_auth_flags(const struct config *cfg)
 		return MCTUN_INFO_PSK;
 	if (tls_opts_on(&cfg->tls_opts))
 		return MCTUN_INFO_TLS_CERT;
+	if (!cfg->insecure && !cfg->nlisten && !cfg->npeer)
+		return MCTUN_INFO_NO_TUNNEL;
 	f = cfg->insecure ? MCTUN_INFO_INSECURE : 0;
 	for (i = 0; i < cfg->nlisten && f; i++)
 		if (!sockaddr_is_loopback((const struct sockaddr *)&cfg->listen[i].ss))
