@@ -193,16 +193,18 @@ test_targets_follow_a_new_interface() {
 test_targets_refused() {
 	local out
 	islands 1 && local_host || return $?
-	for args in "--to nosuch|--to nosuch: no such interface" \
-		    "--to isl|--to: 'isl' is the island interface (-i) itself" \
-		    "--to br0 --mode socket|--to, --netns: need --mode tc" \
-		    "--to br0 --to br0|--to: 'br0' is already a target" \
-		    "--to 'br0 ttl 0'|--to: 0 is out of range" \
-		    "--netns /nonexistent|--netns /nonexistent: no such namespace" \
-		    "--netns /proc/self/ns/net|--netns /proc/self/ns/net: no veth leads there from here" \
-		    "--netns c1|--netns: 'c1' is not an absolute path"; do
+	for args in "-i isl --to nosuch|--to nosuch: no such interface" \
+		    "-i isl --to isl|--to: 'isl' is the island interface (-i) itself" \
+		    "-i isl --to br0 --mode socket|--to, --netns: need --mode tc" \
+		    "-i isl --to br0 --to br0|--to: 'br0' is already a target" \
+		    "-i isl --to 'br0 ttl 0'|--to: 0 is out of range" \
+		    "-i isl --netns /nonexistent|--netns /nonexistent: no such namespace" \
+		    "-i isl --netns /proc/self/ns/net|--netns /proc/self/ns/net: no veth leads there from here" \
+		    "-i isl --netns c1|--netns: 'c1' is not an absolute path" \
+		    "--to br0 -i vc1|--to br0: the island interface vc1 is a port of br0" \
+		    "--to vc2 -i br0|--to vc2: vc2 is a port of the island bridge br0"; do
 		# shellcheck disable=SC2086
-		out=$(eval nsx g1 '"$MCTUN"' run -i isl -g 239.1.1.1:5000 ${args%%|*} 2>&1)
+		out=$(eval nsx g1 timeout 5 '"$MCTUN"' run -g 239.1.1.1:5000 ${args%%|*} 2>&1)
 		[ "$(wc -l <<<"$out")" = 1 ] && grep -qF -- "${args#*|}" <<<"$out" ||
 			{ fail "run ${args%%|*}: '$out', want one line with '${args#*|}'"; return 1; }
 	done

@@ -224,3 +224,55 @@ out:
 	close(nsfd);
 	return err;
 }
+
+int link_master(unsigned int ifindex, unsigned int *master)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+		.nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+			.nlmsg_type = RTM_GETLINK, .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 3 },
+		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = (int)ifindex },
+	};
+	char buf[8192];
+	struct nlmsghdr *nh;
+	int fd, err = -EIO;
+	ssize_t n;
+
+	*master = 0;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if ((err = rtnl_send(fd, &req.nh)))
+		goto out;
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = -EIO;
+	for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
+		struct rtattr *rta;
+		int len;
+
+		if (nh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(nh);
+
+			err = e->error ? e->error : -EIO;
+			break;
+		}
+		if (nh->nlmsg_type != RTM_NEWLINK)
+			continue;
+		len = (int)IFLA_PAYLOAD(nh);
+		for (rta = IFLA_RTA((struct ifinfomsg *)NLMSG_DATA(nh)); RTA_OK(rta, len);
+		     rta = RTA_NEXT(rta, len))
+			if (rta->rta_type == IFLA_MASTER && RTA_PAYLOAD(rta) >= 4)
+				memcpy(master, RTA_DATA(rta), 4);
+		err = 0;
+		break;
+	}
+out:
+	close(fd);
+	return err;
+}

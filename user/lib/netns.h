@@ -21,5 +21,8 @@
  * leads there from here, -EPERM without CAP_SYS_ADMIN.
  */
 int netns_link_in(const char *path, unsigned int *ifindex, uint64_t *ino);
+/* The bridge (master) interface ifindex of this namespace is a port of, 0
+ * if none. Asks rtnetlink: /sys shows the namespace it was mounted in. */
+int link_master(unsigned int ifindex, unsigned int *master);
 
 #endif

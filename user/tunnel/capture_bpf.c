@@ -104,6 +104,30 @@ static const char *target_name(const struct cfg_target *t, char *buf, size_t len
 	return buf;
 }
 
+/*
+ * A bridge and its port on either side would get every datagram twice:
+ * once switched by the bridge, once copied by us. So the island may not be
+ * a port of a target, nor a target a port of the island.
+ */
+static int target_vs_island(const struct config *cfg, const char *what, unsigned int idx)
+{
+	char tname[IF_NAMESIZE] = "?";
+	unsigned int m;
+
+	if_indextoname(idx, tname);
+	if (!link_master(cfg->ifindex, &m) && m == idx) {
+		pr_warn("%s: the island interface %s is a port of %s, which gets its traffic "
+			"already\n", what, cfg->ifname, tname);
+		return -EINVAL;
+	}
+	if (!link_master(idx, &m) && m == cfg->ifindex) {
+		pr_warn("%s: %s is a port of the island bridge %s, which switches its traffic "
+			"already\n", what, tname, cfg->ifname);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* At start every target must be there; the island's interface is none. */
 static int targets_open(struct capture_bpf *cap, const struct config *cfg)
 {
@@ -126,7 +150,8 @@ static int targets_open(struct capture_bpf *cap, const struct config *cfg)
 				target_name(t, name, sizeof(name)), cfg->ifname);
 			return -EINVAL;
 		}
-		if ((err = target_write(cap, cfg, i, idx)))
+		if ((err = target_vs_island(cfg, target_name(t, name, sizeof(name)), idx)) ||
+		    (err = target_write(cap, cfg, i, idx)))
 			return err;
 	}
 	return 0;
