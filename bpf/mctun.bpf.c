@@ -656,6 +656,10 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 			return V_PASS;
 		if (!xdp && ntargets && !loopback)
 			copy_to_targets(ctx, l3off, p.family, p.ttl, p.ip_len);
+		/* an address entry of a group only joined for the targets
+		 * (counted once per datagram, at its first fragment) */
+		if (g->flags & (MCTUN_GF_IDLE | MCTUN_GF_NOCAPTURE))
+			return V_PASS;
 		return mark_fragment(st, g, gstats(g->id));
 	}
 	if (p.proto != IPPROTO_UDP)

@@ -39,14 +39,16 @@ static int cmp_sort(const void *a, const void *b)
  * direction in; one that only joins for one address of any port; else
  * one bound to the group that takes what the program marks (or, in
  * socket mode, everything). */
-static bool needs_socket(const struct cfg_group *gc, enum gsock_mode *mode, int cfg_mode)
+static bool needs_socket(const struct cfg_group *gc, enum gsock_mode *mode,
+			 const struct config *cfg)
 {
 	const struct mc_group *g = &gc->g;
+	int cfg_mode = cfg->mode;
 
-	if (!group_captures(gc) || (gc->bpf_flags & MCTUN_GF_IDLE) ||
-	    g->plen < group_full_plen(g->family))
+	if (!groups_on_island(gc, cfg->ntargets) || g->plen < group_full_plen(g->family))
 		return false;
-	if (!g->port)
+	/* only joined for the local targets: the BPF program copies it */
+	if (!group_captures(gc) || (gc->bpf_flags & MCTUN_GF_IDLE) || !g->port)
 		*mode = GSOCK_JOIN;
 	else
 		*mode = cfg_mode == MCTUN_MODE_SOCKET ? GSOCK_ALL : GSOCK_MARKED;
@@ -103,7 +105,7 @@ static int sync_bpf(struct capset *cs)
 		return -ENOMEM;
 	for (i = 0; i < cs->n; i++)
 		g[i] = cs->v[i].gc;
-	err = groups_bpf_entries(g, cs->n, &e, &ne, &kinds);
+	err = groups_bpf_entries(g, cs->n, cs->targets, &e, &ne, &kinds);
 	free(g);
 	if (err)
 		return err;
@@ -137,6 +139,7 @@ int capset_apply(struct capset *cs, const struct config *cfg, const struct cfg_g
 	unsigned int i = 0, j = 0, k = 0;
 	enum gsock_mode mode = GSOCK_ALL, old_mode = GSOCK_ALL;
 
+	cs->targets = cfg->ntargets > 0;
 	if (!nv || !out) {
 		free(nv);
 		free(out);
@@ -156,13 +159,13 @@ int capset_apply(struct capset *cs, const struct config *cfg, const struct cfg_g
 		int r = i == n ? 1 : j == cs->n ? -1 : cmp_entry(&nv[i], &cs->v[j]);
 
 		if (r < 0) {                          /* new */
-			if (needs_socket(&nv[i].gc, &mode, cfg->mode))
+			if (needs_socket(&nv[i].gc, &mode, cfg))
 				nv[i].gs = gsock_open(cs, cfg, &nv[i].gc, mode);
 			out[k++] = nv[i++];
 		} else if (r == 0) {                  /* kept */
 			struct capset_entry *o = &cs->v[j++];
-			bool need = needs_socket(&nv[i].gc, &mode, cfg->mode);
-			bool had = o->gs && needs_socket(&o->gc, &old_mode, cfg->mode);
+			bool need = needs_socket(&nv[i].gc, &mode, cfg);
+			bool had = o->gs && needs_socket(&o->gc, &old_mode, cfg);
 
 			if (had && need && mode == old_mode) {
 				nv[i].gs = o->gs;

@@ -39,6 +39,7 @@ struct capset {
 	struct group_entry *bpf;       /* what the BPF maps hold */
 	unsigned int nbpf;
 	__u32 kinds;
+	bool targets;                  /* local targets (--to): every group is joined */
 	struct capture_bpf *cap;       /* NULL in socket mode */
 	int epfd;
 	uint64_t next;                 /* the first remove_at */

@@ -280,8 +280,8 @@ static int entry_cmp(const void *a, const void *b)
 	return r ? r : (x->ord > y->ord) - (x->ord < y->ord);
 }
 
-int groups_bpf_entries(const struct cfg_group *g, unsigned int n, struct group_entry **out,
-		       unsigned int *nout, __u32 *kinds)
+int groups_bpf_entries(const struct cfg_group *g, unsigned int n, bool targets,
+		       struct group_entry **out, unsigned int *nout, __u32 *kinds)
 {
 	struct group_entry *e;
 	unsigned int i, k = 0, j;
@@ -320,14 +320,16 @@ int groups_bpf_entries(const struct cfg_group *g, unsigned int n, struct group_e
 		memcpy(x->k.addr, gc->g.addr, 16);
 		if (gc->g.ssm)
 			memcpy(x->k.src, gc->g.src, 16);
-		if (!group_captures(gc) || (gc->bpf_flags & MCTUN_GF_IDLE))
+		if (!groups_on_island(gc, targets))
 			continue;
 		x = &e[k++];
 		x->map = GE_GROUPS;
 		x->k.family = gc->g.family;
 		memcpy(x->k.addr, gc->g.addr, 16);
 		x->v.id = gc->id;
-		x->v.flags = MCTUN_GF_ADDR;
+		/* a fragment of a group not captured is only copied to targets */
+		x->v.flags = MCTUN_GF_ADDR | (groups_dir_flags(gc) & MCTUN_GF_NOCAPTURE) |
+			     (gc->bpf_flags & MCTUN_GF_IDLE);
 		x->v.plen = gc->g.plen;
 		x->ord = i;
 	}

@@ -74,11 +74,19 @@ enum { GE_GROUPS, GE_RANGES };
 
 /* The entries groups g[0..n) put in the BPF maps, sorted by map and key.
  * Each exact group makes one in mctun_groups, and one per address of
- * those it captures (port 0, no source, for fragments; the first such
- * group gives its id); each range one in mctun_ranges. *out is malloc'ed
- * (NULL for none); *kinds gets the MCTUN_RK_* of the ranges. Returns 0 or
- * -ENOMEM. */
-int groups_bpf_entries(const struct cfg_group *g, unsigned int n, struct group_entry **out,
-		       unsigned int *nout, __u32 *kinds);
+ * those it uses on the island (groups_on_island(); port 0, no source, for
+ * fragments, with the group's IDLE and NOCAPTURE flags; the first such
+ * group gives its id); each range one in mctun_ranges. targets: local
+ * targets are configured. *out is malloc'ed (NULL for none); *kinds gets
+ * the MCTUN_RK_* of the ranges. Returns 0 or -ENOMEM. */
+int groups_bpf_entries(const struct cfg_group *g, unsigned int n, bool targets,
+		       struct group_entry **out, unsigned int *nout, __u32 *kinds);
+/* Whether the island's traffic of gc is wanted here, so that the gateway
+ * joins it and sees its fragments: captured for the tunnel, or copied to
+ * local targets (which get every configured group). */
+static inline bool groups_on_island(const struct cfg_group *gc, bool targets)
+{
+	return targets || (group_captures(gc) && !(gc->bpf_flags & MCTUN_GF_IDLE));
+}
 
 #endif

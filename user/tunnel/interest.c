@@ -397,12 +397,25 @@ static void capture_wanted(struct daemon *d, uint64_t now)
 	 * static gateway captures is in place before its first peer comes */
 	bool all = !in->subs || in->plain_up || in->unready || !peers_up(&d->peers) ||
 		   subs_want_all(in->subs);
+	/* local targets alone: the ring would carry everything to nobody */
+	bool none = !cfg->nlisten && !cfg->npeer;
 	struct derive_ctx dc = { .d = d };
 	unsigned int i;
 	int err = 0;
 
 	in->nlist = 0;
-	if (!all) {
+	all = all && !none;
+	if (none) {
+		for (i = 0; !err && i < cfg->ngroups; i++) {
+			struct cfg_group gc = cfg->groups[i];
+
+			if (group_captures(&gc))
+				gc.bpf_flags |= MCTUN_GF_IDLE;
+			err = list_add(in, &gc);
+		}
+		if (err)
+			all = true;
+	} else if (!all) {
 		/* the wanted parts first: of two entries of one key (an exact
 		 * group wanted), the first stays */
 		err = subs_foreach_want(in->subs, derive_want, &dc);
