@@ -51,7 +51,7 @@ else
 	OUT=${OUT:-$ROOT/docs}
 	TIMEOUT=${BENCH_TIMEOUT:-1500}
 fi
-CONTENDERS=${BENCH_CONTENDERS:-direct tc xdp socket tc-busy udptunnel}
+CONTENDERS=${BENCH_CONTENDERS-direct tc xdp socket tc-busy udptunnel}
 BUSY_POLL=2ms         # tc-busy: mctun --mode tc --busy-poll $BUSY_POLL
 FANOUT_NS=${BENCH_FANOUT-1 10 100}      # empty: no fan-out runs
 FANOUT_RATE=10000
