@@ -2,9 +2,10 @@
 # Makefile, after its own targets:
 #
 #   make bench            full run: sizes 64, 200, 1400; writes docs/BENCHMARKS.md
-#                         and docs/bench-*.png (8 to 11 minutes, as root)
+#                         and docs/bench-*.png (8 to 11 minutes, as root; the
+#                         local targets, BENCH_TARGETS, about 3 more)
 #   make bench QUICK=1    200 bytes, short steps; writes build/bench-quick/
-#                         (about 2 minutes)
+#                         (about 2 minutes; the local targets about 1.5 more)
 #   make soak [SOAK=330]  a PSK listener past OpenSSL's default session
 #                         lifetime still takes a restarted peer (bench/psk-soak.sh)
 #   make bench-report     the report again from the last run's records

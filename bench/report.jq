@@ -9,6 +9,12 @@ def f2: if . == null then "—" else (. * 100 | round / 100 | tostring) end;
 def mib: if . == null or . == 0 then "—" else (. / 1024 * 10 | round / 10 | tostring) + " MiB" end;
 def lat: if . == null then "—" elif . >= 10000 then (. / 1000 | round | commas) + " ms" else (. | round | tostring) end;
 def verdict(ok): if ok then "**PASS**" else "**MISS**" end;
+def median: map(select(. != null)) | sort | length as $n
+	| if $n == 0 then null elif $n % 2 == 1 then .[($n - 1) / 2] else (.[$n / 2 - 1] + .[$n / 2]) / 2 end;
+def spread: map(select(. != null)) | if length == 0 then "—"
+	else "\(median | f2) (\(min | f2)–\(max | f2))" end;
+def x2: if . < 0 then "-" + (-. | x2) else (. * 100 | round) as $n | "\($n / 100 | floor).\($n % 100 | tostring | if length < 2 then "0" + . else . end)" end;
+def tname: {mctun: "mctun --to", mirred: "tc u32 + mirred (floor)", smcroute: "smcroute + TTL rule"}[.] // .;
 def cname: {direct: "direct path (no tunnel)", tc: "mctun --mode tc", xdp: "mctun --mode xdp",
 	socket: "mctun --mode socket", "tc-busy": "mctun --mode tc --busy-poll", udptunnel: "udptunnel"}[.] // .;
 
@@ -21,9 +27,24 @@ def cname: {direct: "direct path (no tunnel)", tc: "mctun --mode tc", xdp: "mctu
 | ($all | map(select(.kind == "ranges"))) as $rg
 | ($all | map(select(.kind == "membership"))) as $ms
 | ($all | map(select(.kind == "keep_source"))) as $ks
+| ($all | map(select(.kind == "target"))) as $tg
 | def c($n; $s): ($cs | map(select(.name == $n and .size == $s and .status == "ok")) | .[0]);
   def top($n; $s): (c($n; $s) | if . == null then null else .top_pps end);
   def topstr($r): if $r == null then "—" elif $r.capped then "≥ " + ($r.top_pps | commas) + " (sender-capped)" else ($r.top_pps | commas) end;
+  def t($n; $s): ($tg | map(select(.name == $n and .size == $s and .status == "ok")) | .[0]);
+  # a local target's CPU per datagram at the fixed rate, median of the
+  # steps: $k is cg_us (the bench's processes), mach_net_us or mach_us
+  def cost($r; $k): [$r.fixed[][$k]] | median;
+  def ratio($a; $b; $k): if (cost($b; $k) // 0) > 0 and cost($a; $k) != null
+	then (cost($a; $k) / cost($b; $k) | x2) + " ×" else "—" end;
+  def vs($a; $b; $k): "\(cost($a; $k) | f2) against \(cost($b; $k) | f2) µs, **\(ratio($a; $b; $k))**";
+  # steps that disagree (a value ≤ 0, or a spread over half the median)
+  # are not compared: on a shared machine that is other work
+  def noisy($r; $k): [$r.fixed[][$k] | select(. != null)] as $v
+	| ($v | length) == 0 or ($v | min) <= 0 or (($v | max) - ($v | min)) > 0.5 * ($v | median);
+  def vsn($a; $b; $k): if noisy($a; $k) or noisy($b; $k)
+	then "\(cost($a; $k) | f2) against \(cost($b; $k) | f2) µs, too noisy to compare (its steps disagree: other work on the machine)"
+	else vs($a; $b; $k) end;
 
 "# mctun benchmarks",
 "",
@@ -179,6 +200,82 @@ def cname: {direct: "direct path (no tunnel)", tc: "mctun --mode tc", xdp: "mctu
 	+ "| \(.fixed.p50_us | f1) | \(.top_pps | commas)\(if .capped then " (sender-capped)" else "" end) "
 	+ "| \(.top_cpu_us[1] | f2) |" ),
 "" else empty end),
+# ---- local targets ----
+(if ($tg | length) > 0 then
+"## Local targets: LAN to container",
+"",
+"h1 sends on g1's island interface `isl` with **TTL 1**. On g1, a Linux bridge `br0` (the kernel's defaults, "
+	+ "as Docker makes one: IGMP snooping on, no querier, so the group is flooded to its ports) with c1, a "
+	+ "namespace standing for a container, behind a veth port; `mctun recv` in c1, joined on its eth0. "
+	+ "Each contender copies the group's datagrams from `isl` into `br0`:",
+"",
+"- **mctun** `mctun run -i isl --to br0 -g 239.1.0.1:5000` (tc mode; no tunnel, no key): its TC program on "
+	+ "`isl`'s ingress clones each datagram of the group to `br0`'s egress (`bpf_clone_redirect`), TTL kept.",
+"- **tc mirred** `tc filter add dev isl ingress protocol ip u32 match ip dst 239.1.0.1/32 action mirred egress "
+	+ "mirror dev br0`: the same clone to the same egress and nothing else, the floor of an in-kernel copy.",
+"- **smcroute** (Debian's package\(if ($m.smcroute // "") != "" then " " + $m.smcroute else "" end)): smcrouted "
+	+ "with `mroute from isl source 198.18.1.2 group 239.1.0.1 to br0`, the TTL rule "
+	+ "`iptables -t mangle -A PREROUTING -i isl -d 239.1.0.1 -j TTL --ttl-inc 1` (nft's equivalent without "
+	+ "iptables; without the rule a TTL-1 datagram dies at the routing hop) and rp_filter off: the usual "
+	+ "workaround, a routing hop. It needs the kernel's multicast routing (CONFIG_IP_MROUTE).",
+"",
+"Per contender and size: \($m.tgt_reps // 3) steps of \($m.tgt_fix_s // "?") s at \(($m.tgt_pps // 0) | commas) pps, "
+	+ "each after an idle window as long (receiver joined, nothing sent), then the top lossless rate, searched as "
+	+ "below (the same steps, TTL 1). CPU per datagram received, median of the steps (min–max):",
+"",
+"- *Bench processes*: the CPU time of the sender, the receiver and the contender's daemon (mctun, smcrouted; tc "
+	+ "has none), in ns, from a cgroup of the run's own, plus ksoftirqd's. On this path the kernel's work (the veth "
+	+ "transfers, the bridge, the copy itself) runs in the softirq of the sender's own send calls and is charged to "
+	+ "the sender, so this is the path's whole cost, and other work on the machine does not enter it.",
+"- *Whole machine*: all non-idle CPU time of the machine during the step (/proc/stat, ticks of "
+	+ "\(1000 / ($m.hz // 100)) ms: \(1e6 / ($m.hz // 100) / (($m.tgt_pps // 1) * ($m.tgt_fix_s // 1)) | f2) µs per "
+	+ "datagram), other jobs included; *net of idle*: less the idle window's busy rate over the step's length. "
+	+ "On a shared machine both move with the other work (a job that the step's traffic slows down makes *net* "
+	+ "too low, even negative).",
+"- *Daemon*: the contender's daemon alone (utime + stime). The copy is not in it (the sender is charged with "
+	+ "it): only what the daemon does besides.",
+"",
+"The sender, `mctun send`, does not spin: it sleeps until each datagram is due (`clock_nanosleep` to absolute "
+	+ "deadlines) and sends what is due in one `sendmmsg`.",
+"",
+(($tg | map(select(.name == null))) | .[] | "Not measured: \(.note).", ""),
+"| size | contender | fixed rate: pps, worst loss | TTL in c1 | bench processes µs per datagram | whole machine µs per datagram | net of idle µs per datagram | daemon µs per datagram | top lossless rate (pps) |",
+"|---:|---|---|---:|---|---|---|---:|---:|",
+( $tg[] | select(.name != null) |
+  if .status == "skipped" then
+	"| \(.size) | \(.name | tname) | skipped: \(.note | gsub("\\|"; "/")) | | | | | | |"
+  else
+	"| \(.size) | \(.name | tname)\(if .status != "ok" then " (" + .note + ")" else "" end)"
+	+ "\(if (.restarts // 0) > 0 then " (exited \(.restarts)×; restarted)" else "" end) "
+	+ "| \([.fixed[].offered] | median | commas), \([.fixed[].loss_pct] | max | f2) % "
+	+ "| \([.fixed[].ttl_rx | select(. != null) | tostring] | unique | if length == 0 then "—" else join(", ") end) "
+	+ "| \([.fixed[].cg_us] | spread) | \([.fixed[].mach_us] | spread) | \([.fixed[].mach_net_us] | spread) "
+	+ "| \(if .name == "mirred" then "— (none)" else ([.fixed[].cpu_us[0]] | median | f2) end) "
+	+ "| \(topstr(.)) |"
+  end ),
+"",
+( ($tg | map(select(.name != null) | .size) | unique)[] as $s
+  | t("mctun"; $s) as $mc | t("mirred"; $s) as $mr
+  | ($tg | map(select(.name == "smcroute" and .size == $s)) | .[0]) as $sr
+  | select($mc != null)
+  | "- **\($s) bytes**, mctun "
+	+ (if $mr != null then
+		"against the mirred floor: bench processes \(vs($mc; $mr; "cg_us")) the floor "
+		+ "(\((cost($mc; "cg_us") - cost($mr; "cg_us")) as $d | if $d == null then "—" else (if $d >= 0 then "+" else "" end) + ($d | f2) end) µs per datagram; "
+		+ "as cheap as the floor, within 10 %: \(if cost($mc; "cg_us") == null or cost($mr; "cg_us") == null then "not measured" else verdict(cost($mc; "cg_us") <= 1.1 * cost($mr; "cg_us")) end)); "
+		+ "whole machine net of idle \(vsn($mc; $mr; "mach_net_us")); top rates \(topstr($mc)) against \(topstr($mr)) pps"
+	   else "; the mirred floor did not run\(($tg | map(select(.name == "mirred" and .size == $s)) | .[0].note) as $n | if $n then " (" + $n + ")" else "" end)" end)
+	+ (if $sr != null and $sr.status == "ok" then
+		"; against smcroute: bench processes \(vs($mc; $sr; "cg_us")) (cheaper: \(if cost($mc; "cg_us") == null or cost($sr; "cg_us") == null then "not measured" else verdict(cost($mc; "cg_us") < cost($sr; "cg_us")) end)), whole machine net of idle \(vsn($mc; $sr; "mach_net_us")), top \(topstr($sr)) pps."
+	   elif $sr != null then ". smcroute did not run (\($sr.note)): mctun is compared with the mirred floor alone."
+	   else "." end)
+	+ (if ($mc.ring_pushed // 0) > 0 then " With `--to` alone, mctun's TC program also put every datagram of the "
+		+ "group into its ring buffer (\($mc.ring_pushed | commas) over the run) and its daemon read them, with no "
+		+ "tunnel to send them on." else "" end) ),
+(($tg | map(select(.fixed? and (.fixed | length) > 0)) | [.[].fixed[].idle_ticks_per_s | select(. != null)] | select(length > 0)) as $idle
+  | "", "Other work on the machine in the idle windows: \($idle | min * 100 / ($m.hz // 100) / $m.cores | round)–"
+	+ "\($idle | max * 100 / ($m.hz // 100) / $m.cores | round) % of its \($m.cores) cores."),
+"" else empty end),
 # ---- method ----
 "## How it is measured",
 "",
@@ -232,4 +329,4 @@ def cname: {direct: "direct path (no tunnel)", tc: "mctun --mode tc", xdp: "mctu
 "- All traffic stays in the run's own namespaces (198.18.0.0/15, 239.1.0.0/16); they and every pin are removed "
 	+ "at exit. Raw records of this run: `build/bench/records.jsonl`, every step: `build/bench/steps.jsonl`, "
 	+ "gateway logs beside them.",
-(if $m.quick then "- **QUICK** (`make bench QUICK=1`): 200-byte datagrams only, \($m.step_s) s steps starting at \($m.start_pps | commas) pps, \($m.bisect) bisection steps (1 in the groups searches), \($m.lat_s) s latency runs, \($m.fan_s) s fan-out runs; the same contenders, fan-out and group counts. Short steps make it noisier than a full run." else empty end)
+(if $m.quick then "- **QUICK** (`make bench QUICK=1`): 200-byte datagrams only, \($m.step_s) s steps starting at \($m.start_pps | commas) pps, \($m.bisect) bisection steps (1 in the groups searches), \($m.lat_s) s latency runs, \($m.fan_s) s fan-out runs; the same contenders, fan-out and group counts\(if ($m.tgt_sizes // "") != "" then "; local targets at \($m.tgt_pps | commas) pps in steps of \($m.tgt_fix_s) s" else "" end). Short steps make it noisier than a full run." else empty end)

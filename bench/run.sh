@@ -2,8 +2,10 @@
 # make bench: how fast, how lossless, how costly mctun carries multicast
 # across a unicast-only link, against the direct path and udptunnel.
 #
-#   bench/run.sh            full run (sizes 64, 200, 1400; about 10 minutes)
-#   QUICK=1 bench/run.sh    200 bytes only, shorter steps (about 2 minutes)
+#   bench/run.sh            full run (sizes 64, 200, 1400; about 10 minutes,
+#                           and 3 more for the local targets)
+#   QUICK=1 bench/run.sh    200 bytes only, shorter steps (about 2 minutes,
+#                           and 1.5 more for the local targets)
 #
 # Topology (tests/lib.sh `islands 2`, in namespaces this script creates):
 #
@@ -11,6 +13,9 @@
 #
 # Contenders: direct (no tunnel: the receiver in g1, on h1's own link),
 # mctun --mode tc, --mode xdp, --mode socket, and Debian's udptunnel.
+# Local targets (--to): h1's datagrams copied on g1 into a bridge br0 with a
+# "container" c1 behind it, by mctun against tc's mirred (the floor of an
+# in-kernel copy) and smcroute (where the kernel has multicast routing).
 # Results: docs/BENCHMARKS.md and docs/bench-*.png (bench/report.sh writes
 # them from the run's records); a QUICK run writes build/bench-quick/
 # instead, so it never overwrites a full run's report. OUT=DIR overrides.
@@ -19,6 +24,7 @@
 # Knobs (environment): QUICK, OUT, BENCH_SIZES, BENCH_CONTENDERS, BENCH_FANOUT,
 # BENCH_GROUPS, BENCH_RANGES (lists; empty skips that part), BENCH_MEMBERSHIP
 # (empty: skip it), BENCH_KEEP (sizes of the --keep-source runs; empty: none),
+# BENCH_TARGETS (sizes of the local-target runs; empty: none),
 # BENCH_STEP (seconds per search step), BENCH_TIMEOUT (whole run, seconds).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,7 +45,7 @@ if [ "$QUICK" = 1 ]; then
 	FAN_S=1                        # seconds of fan-out traffic
 	START_PPS=50000                # first offered rate of a search
 	OUT=${OUT:-$ROOT/build/bench-quick}
-	TIMEOUT=${BENCH_TIMEOUT:-420}
+	TIMEOUT=${BENCH_TIMEOUT:-600}
 else
 	SIZES=${BENCH_SIZES:-64 200 1400}
 	STEP_S=${BENCH_STEP:-1}
@@ -49,9 +55,9 @@ else
 	FAN_S=3
 	START_PPS=25000
 	OUT=${OUT:-$ROOT/docs}
-	TIMEOUT=${BENCH_TIMEOUT:-1500}
+	TIMEOUT=${BENCH_TIMEOUT:-1900}
 fi
-CONTENDERS=${BENCH_CONTENDERS:-direct tc xdp socket tc-busy udptunnel}
+CONTENDERS=${BENCH_CONTENDERS-direct tc xdp socket tc-busy udptunnel}
 BUSY_POLL=2ms         # tc-busy: mctun --mode tc --busy-poll $BUSY_POLL
 FANOUT_NS=${BENCH_FANOUT-1 10 100}      # empty: no fan-out runs
 FANOUT_RATE=10000
@@ -62,6 +68,16 @@ MSHIP=${BENCH_MEMBERSHIP-1}          # empty: no membership runs
 MSHIP_GROUPS=100                     # groups offered at once, one of them joined
 MSHIP_PPS=100                        # per group: 10,000 pps in all, 200 bytes
 KEEP_SIZES=${BENCH_KEEP-200 1400 4000}  # --keep-source runs; empty: none
+TARGET_SIZES=${BENCH_TARGETS-200 1400}   # local-target runs (--to); empty: none
+TARGET_CONTENDERS="mctun mirred smcroute"
+if [ "$QUICK" = 1 ]; then
+	TARGET_PPS=20000   # the fixed rate of the CPU-per-datagram steps
+	TARGET_FIX_S=2     # seconds per fixed-rate step (and per idle window)
+else
+	TARGET_PPS=50000
+	TARGET_FIX_S=3
+fi
+TARGET_REPS=3          # fixed-rate steps per contender and size (median)
 MAX_DOUBLE=6          # 25k .. 800k
 MAX_HALVE=6           # .. 390 pps
 LOSS_PPM=1000         # a step passes with loss under 0.1 %
@@ -87,7 +103,11 @@ cleanup() {
 	local d
 	trap - EXIT INT TERM
 	[ -n "${DOG:-}" ] && kill "$DOG" 2>/dev/null
+	# a local-target contender still up (interrupted): smcrouted, the TTL
+	# rule, the clsact qdisc, mctun; then the namespaces take the rest
+	[ -n "${TGT_UP:-}" ] && tgt_stop "$TGT_UP" >/dev/null 2>&1
 	cleanup_test >/dev/null 2>&1
+	cg_remove
 	# a gateway that had to be killed may have left its pins: only ours
 	for d in "${PIN_DIRS[@]}"; do
 		[ -e "$d" ] && { log "removing pins left in $d"; rm -rf "$d"; }
@@ -146,6 +166,49 @@ busy_ticks() {  # the whole machine, all CPUs: every tick but idle and iowait
 }
 us_per() { awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { if (n > 0) printf "%.2f", t * 1e6 / hz / n; else print "null" }'; }
 
+# The bench's own processes' CPU, in ns and not disturbed by other work on
+# the machine: a cgroup of this run (cgroup v2, else v1's cpuacct) that
+# steps with STEP_CG=1 put their sender, receiver and the contender's
+# daemon in. On this path the kernel's work (veth, bridge, the copy) runs
+# in the softirq of the sender's own send calls, charged to the sender;
+# what is deferred to ksoftirqd is counted from its threads.
+CG=
+cg_setup() {
+	local base
+	if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then base=/sys/fs/cgroup
+	elif [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then base=/sys/fs/cgroup/unified
+	elif [ -e /sys/fs/cgroup/cpuacct/cpuacct.usage ]; then base=/sys/fs/cgroup/cpuacct
+	else return 1
+	fi
+	mkdir "$base/$PFX" 2>/dev/null && [ -w "$base/$PFX/cgroup.procs" ] || return 1
+	CG=$base/$PFX
+}
+cg_ns() {
+	if [ -e "$CG/cpu.stat" ]; then awk '/^usage_usec / { printf "%.0f\n", $2 * 1000 }' "$CG/cpu.stat"
+	else cat "$CG/cpuacct.usage"; fi
+}
+cg_add() { local p; for p; do echo "$p" >"$CG/cgroup.procs" 2>/dev/null; done; }
+cg_remove() {  # what is left in it back to its parent, then the cgroup
+	local p
+	[ -n "$CG" ] && [ -d "$CG" ] || return 0
+	while read -r p; do echo "$p" >"$(dirname "$CG")/cgroup.procs"; done <"$CG/cgroup.procs" 2>/dev/null
+	rmdir "$CG" 2>/dev/null || log "WARNING: cgroup $CG left"
+}
+KSOFT=()
+for _d in /proc/[0-9]*; do
+	[[ $(cat "$_d/comm" 2>/dev/null) == ksoftirqd/* ]] && KSOFT+=("${_d#/proc/}")
+done
+ksoft_ns() {  # ksoftirqd's CPU time, all CPUs, ns (schedstat's first field)
+	local p t=0 a _r
+	for p in "${KSOFT[@]}"; do read -r a _r <"/proc/$p/schedstat" && t=$((t + a)); done
+	echo "$t"
+}
+# in_cg CMD...: exec CMD, in the run's cgroup when the step measures it
+in_cg() {
+	[ -n "${STEP_CG:-}" ] && [ -n "$CG" ] && echo "$BASHPID" >"$CG/cgroup.procs" 2>/dev/null
+	exec "$@"
+}
+
 # The processes of the tunnel under test (set by tunnel_start).
 GW_PIDS=()
 GW_NAMES=()
@@ -185,27 +248,44 @@ settle() {
 # FLUSH_EXTRA (so a tunnel that holds datagrams until more arrive delivers
 # them: udptunnel does, one per TCP read, up to its 64 KiB buffer), then
 # DRAIN_S.
+# STEP_TTL=N: both senders send with TTL N (default: mctun send's).
+# STEP_IDLE=SECS: first, with the receiver joined and nothing sent, count
+# the machine's busy ticks over SECS (the work of everything else, other
+# jobs included), and also give the step's whole-machine cost net of that
+# rate (S_NET).
 # Sets S_* and appends a step record.
 step() {
-	local ctx=$1 target=$2 size=$3 secs=$4 id c0=() c1=() m0 m1 i tl
+	local ctx=$1 target=$2 size=$3 secs=$4 id c0=() c1=() m0 m1 i tl ttl_args=()
 	S_PASS=0 S_SENT=0 S_DELIV=0 S_GAPS=0 S_OFF=0 S_BEHIND=false S_P50=null S_P99=null S_LOSS=null
-	S_CPU=() S_MACH=null
-	local w0 w1 w2
+	S_CPU=() S_MACH=null S_NET=null S_IDLE=null S_RTTL=null S_HOPS=null
+	local w0 w1 w2 mt0 mt1 i0 i1 it0 it1 u0=0 u1=0 k0=0 k1=0
+	S_CG=null
+	[ -n "${STEP_TTL:-}" ] && ttl_args=(--ttl "$STEP_TTL")
 	w0=$(date +%s%N)
 	settle
 	w1=$(date +%s%N)
 	rx r "$RX_NS" "$GROUP" || return 1
 	[ -n "${ECHO_CHECK:-}" ] && { rx e h1 "$GROUP" || return 1; }
+	if [ -n "${STEP_IDLE:-}" ]; then
+		it0=$(date +%s%N); i0=$(busy_ticks)
+		sleep "$STEP_IDLE"
+		it1=$(date +%s%N); i1=$(busy_ticks)
+		# busy ticks per second of everything but this step's traffic
+		S_IDLE=$(awk -v t=$((i1 - i0)) -v ns=$((it1 - it0)) 'BEGIN { printf "%.2f", t * 1e9 / ns }')
+	fi
+	[ -n "${STEP_CG:-}" ] && [ -n "$CG" ] && cg_add "$(cat "$T/r.rxpid")" "${GW_PIDS[@]}"
 	for i in "${!GW_PIDS[@]}"; do c0[i]=$(cpu_ticks "${GW_PIDS[i]}"); done
-	m0=$(busy_ticks)
+	[ -n "${STEP_CG:-}" ] && [ -n "$CG" ] && { u0=$(cg_ns); k0=$(ksoft_ns); }
+	m0=$(busy_ticks); mt0=$(date +%s%N)
 	tl=$(awk -v s="$secs" 'BEGIN { printf "%d", s + 20 }')
-	timeout "$tl" nsenter --net="/run/netns/$PFX-h1" -- "$MCTUN" send "$GROUP" --rate "$target" \
-		--duration "$secs" --size "$size" --json --quiet >"$T/send.json" 2>"$T/send.err"
-	timeout 10 nsenter --net="/run/netns/$PFX-h1" -- "$MCTUN" send "$GROUP" --rate "$FLUSH_RATE" \
-		--count $((65536 / (size + 2) + FLUSH_EXTRA)) --size "$size" --quiet >/dev/null 2>&1
+	(in_cg timeout "$tl" nsenter --net="/run/netns/$PFX-h1" -- "$MCTUN" send "$GROUP" --rate "$target" \
+		--duration "$secs" --size "$size" "${ttl_args[@]}" --json --quiet) >"$T/send.json" 2>"$T/send.err"
+	(in_cg timeout 10 nsenter --net="/run/netns/$PFX-h1" -- "$MCTUN" send "$GROUP" --rate "$FLUSH_RATE" \
+		--count $((65536 / (size + 2) + FLUSH_EXTRA)) --size "$size" "${ttl_args[@]}" --quiet) >/dev/null 2>&1
 	sleep "$DRAIN_S"
 	for i in "${!GW_PIDS[@]}"; do c1[i]=$(cpu_ticks "${GW_PIDS[i]}"); done
-	m1=$(busy_ticks)
+	m1=$(busy_ticks); mt1=$(date +%s%N)
+	[ -n "${STEP_CG:-}" ] && [ -n "$CG" ] && { u1=$(cg_ns); k1=$(ksoft_ns); }
 	rx_stop r
 	[ -n "${ECHO_CHECK:-}" ] && rx_stop e
 	# one jq for everything: sender's report, receiver's, echo receiver's
@@ -218,15 +298,20 @@ step() {
 		   ($r.received // 0), ($d.unique // 0), ($d.lost // 0),
 		   ($d.latency_us.p50 // null), ($d.latency_us.p99 // null),
 		   (if ($e | length) > 0 then [$e[0].senders[]? | select(.from | startswith("198.18.1.2:") | not)
-			| .received] | add // 0 else null end)]
+			| .received] | add // 0 else null end),
+		   ($d.ttl // null), ($d.hops // null)]
 		| map(tostring) | join(" ")' 2>/dev/null)
 	local id
-	read -r id S_SENT S_OFF S_BEHIND all S_DELIV S_GAPS S_P50 S_P99 S_ECHO <<<"${vals:--}"
+	read -r id S_SENT S_OFF S_BEHIND all S_DELIV S_GAPS S_P50 S_P99 S_ECHO S_RTTL S_HOPS <<<"${vals:--}"
 	[ -n "$id" ] && [ "$id" != - ] || { log "step $ctx $target: send failed: $(head -c 300 "$T/send.err")"; return 1; }
 	S_LOSS=$(awk -v s="$S_SENT" -v d="$S_DELIV" 'BEGIN { printf "%.4f", (s > 0 ? (s - d) * 100 / s : 100) }')
 	if ((S_SENT > 0 && (S_SENT - S_DELIV) * 1000000 < LOSS_PPM * S_SENT)); then S_PASS=1; fi
 	for i in "${!GW_PIDS[@]}"; do S_CPU[i]=$(us_per $((c1[i] - c0[i])) "$all"); done
 	S_MACH=$(us_per $((m1 - m0)) "$all")
+	[ "$S_IDLE" != null ] && S_NET=$(awk -v t=$((m1 - m0)) -v r="$S_IDLE" -v ns=$((mt1 - mt0)) \
+		-v n="$all" -v hz="$HZ" 'BEGIN { if (n > 0) printf "%.2f", (t - r * ns / 1e9) * 1e6 / hz / n; else print "null" }')
+	[ -n "${STEP_CG:-}" ] && [ -n "$CG" ] && S_CG=$(awk -v u=$((u1 - u0 + k1 - k0)) -v n="$all" \
+		'BEGIN { if (n > 0) printf "%.2f", u / 1e3 / n; else print "null" }')
 	w2=$(date +%s%N)
 	jq -cn --arg ctx "$ctx" --argjson target "$target" --argjson size "$size" \
 		--argjson settle_ms $(((w1 - w0) / 1000000)) --argjson wall_ms $(((w2 - w0) / 1000000)) \
@@ -234,10 +319,15 @@ step() {
 		--argjson delivered "$S_DELIV" --argjson gaps "$S_GAPS" --argjson all "$all" --argjson loss_pct "$S_LOSS" \
 		--argjson behind "$S_BEHIND" --argjson pass "$S_PASS" \
 		--argjson p50 "$S_P50" --argjson p99 "$S_P99" --argjson mach_us "$S_MACH" --argjson echo "$S_ECHO" \
+		--argjson mach_ticks $((m1 - m0)) --argjson mach_ms $(((mt1 - mt0) / 1000000)) \
+		--argjson idle_tps "$S_IDLE" --argjson net_us "$S_NET" --argjson ttl_rx "$S_RTTL" --argjson hops "$S_HOPS" \
+		--argjson cg_us "$S_CG" --argjson ksoft_ms $(((k1 - k0) / 1000000)) \
 		--arg gw "${GW_NAMES[*]}" --arg cpu "${S_CPU[*]}" \
 		'{ctx: $ctx, target: $target, size: $size, secs: $secs, offered: $offered, sent: $sent,
 		  delivered: $delivered, lost_gaps: $gaps, lost_tail: ($sent - $delivered - $gaps), received_all: $all, loss_pct: $loss_pct, behind: $behind,
 		  pass: ($pass == 1), echo: $echo, p50_us: $p50, p99_us: $p99, mach_us: $mach_us,
+		  mach_ticks: $mach_ticks, mach_ms: $mach_ms, idle_ticks_per_s: $idle_tps, mach_net_us: $net_us,
+		  ttl_rx: $ttl_rx, hops: $hops, cg_us: $cg_us, ksoftirqd_ms: $ksoft_ms,
 		  settle_ms: $settle_ms, wall_ms: $wall_ms, gw: ($gw | split(" ")), cpu_us: ($cpu | split(" ") | map(tonumber? // null))}' >>"$STEPS"
 	log "$(printf '%-22s target %7d offered %7d sent %8d delivered %8d loss %7s%% (tail %d) %s%s' \
 		"$ctx" "$target" "$S_OFF" "$S_SENT" "$S_DELIV" "$S_LOSS" $((S_SENT - S_DELIV - S_GAPS)) \
@@ -366,6 +456,9 @@ tunnel_start() {
 		fi
 		GW_PIDS=("$(cat "$T/ut1.pid")" "$(cat "$T/ut2.pid")")
 		GW_NAMES=(g1 g2) ;;
+	tgt-mctun|tgt-mirred|tgt-smcroute)   # local targets (tgt_start, below)
+		RX_NS=c1
+		tgt_start "${name#tgt-}" || { tgt_stop "${name#tgt-}"; return 1; } ;;
 	*)	NOTE="unknown contender"; return 1 ;;
 	esac
 	return 0
@@ -398,6 +491,8 @@ tunnel_stop() {
 			wait "$pid" 2>/dev/null
 			rm -f "$T/$f.pid"
 		done ;;
+	tgt-*)
+		tgt_stop "${name#tgt-}" ;;
 	esac
 	GW_PIDS=() GW_NAMES=()
 }
@@ -406,6 +501,141 @@ hwms() {  # peak memory of the tunnel's processes, kB, as a JSON array
 	local p out=()
 	for p in "${GW_PIDS[@]}"; do out+=("$(hwm_kb "$p")"); done
 	printf '%s\n' "${out[@]}" | jq -sc 'map(tonumber? // null)'
+}
+
+# ---- local targets: the contenders -------------------------------------------
+# tgt_start mctun|mirred|smcroute: copy GROUP's datagrams arriving on g1's
+# isl into the bridge br0 (targets_topology); on failure sets NOTE and
+# returns 1 (tunnel_start then calls tgt_stop). TGT_HOW: what runs, for the
+# report.
+TGT_HOW='' TGT_TTL='' TGT_UP='' TGT_COPIES=null TGT_PUSHED=null
+TGT_SYSCTL=()   # g1's sysctls the smcroute contender changed: NAME=OLD
+tgt_start() {
+	local c=$1 g=${GROUP%:*} err i s
+	TGT_HOW='' TGT_TTL='' TGT_COPIES=null TGT_PUSHED=null TGT_SYSCTL=()
+	case $c in
+	mctun)
+		# --to alone: no tunnel, no key
+		if ! gw g1 g1 -i isl --to br0 -g "$GROUP" 2>/dev/null; then
+			NOTE="did not start: $(grep -v 'running on' "$T/g1.log" | head -n1)"
+			return 1
+		fi
+		GW_PIDS=("$(gw_pid g1)") GW_NAMES=(g1)
+		TGT_HOW="mctun run -i isl --to br0 -g $GROUP" ;;
+	mirred)
+		if ! err=$(ip netns exec "$PFX-g1" tc qdisc add dev isl clsact 2>&1); then
+			NOTE="tc cannot add a clsact qdisc: $(head -n1 <<<"$err")"
+			return 1
+		fi
+		TGT_UP=mirred
+		if ! err=$(ip netns exec "$PFX-g1" tc filter add dev isl ingress protocol ip prio 1 u32 \
+			match ip dst "$g/32" action mirred egress mirror dev br0 2>&1); then
+			NOTE="the kernel lacks the u32 classifier or the mirred action (cls_u32, act_mirred); tc: $(head -n1 <<<"$err")"
+			return 1
+		fi
+		TGT_HOW="tc filter add dev isl ingress protocol ip u32 match ip dst $g/32 action mirred egress mirror dev br0" ;;
+	smcroute)
+		[ -e /proc/net/ip_mr_vif ] || {
+			NOTE="this kernel has no IPv4 multicast routing (CONFIG_IP_MROUTE is off: no /proc/net/ip_mr_vif), which smcroute needs"
+			return 1; }
+		command -v smcrouted >/dev/null ||
+			{ NOTE="smcroute is not installed (Debian package smcroute)"; return 1; }
+		TGT_UP=smcroute
+		# The TTL rule as the workaround documents it (iptables), else the
+		# same for this traffic in nft, which cannot add to a field: TTL 1
+		# becomes 2, so it is 1 again after the routing hop.
+		printf '%s\n' 'table ip mctb_ttl {' '	chain pre {' \
+			'		type filter hook prerouting priority mangle; policy accept;' \
+			"		iifname \"isl\" ip daddr $g ip ttl 1 ip ttl set 2" '	}' '}' >"$T/ttl.nft"
+		if command -v iptables >/dev/null && ip netns exec "$PFX-g1" \
+			iptables -t mangle -A PREROUTING -i isl -d "$g" -j TTL --ttl-inc 1 2>"$T/ttl.err"; then
+			TGT_TTL=iptables
+			TGT_HOW="iptables -t mangle -A PREROUTING -i isl -d $g -j TTL --ttl-inc 1"
+		elif command -v nft >/dev/null && ip netns exec "$PFX-g1" nft -f "$T/ttl.nft" 2>>"$T/ttl.err"; then
+			TGT_TTL=nft
+			TGT_HOW="nft: iifname isl ip daddr $g ip ttl 1 ip ttl set 2, prerouting at mangle priority"
+		else
+			NOTE="no TTL rule: neither iptables' TTL target nor nft took it: $(head -n1 "$T/ttl.err")"
+			return 1
+		fi
+		# rp_filter off, as the workaround says (h1 is on isl's own subnet
+		# here, so strict mode would pass it too). net.ipv4.ip_forward is
+		# not needed: the kernel's multicast routing forwards on an
+		# interface with mc_forwarding, which it sets itself when
+		# smcrouted adds the interface (a VIF); and this namespace's
+		# FORWARD chain accepts (Docker's drops: it would need a rule).
+		for s in all default isl br0; do
+			s=net.ipv4.conf.$s.rp_filter
+			TGT_SYSCTL+=("$s=$(ip netns exec "$PFX-g1" sysctl -n "$s")")
+			ip netns exec "$PFX-g1" sysctl -qw "$s=0"
+		done
+		printf '%s\n' 'phyint isl enable' 'phyint br0 enable' \
+			"mroute from isl source 198.18.1.2 group $g to br0" >"$T/smcroute.conf"
+		nsenter --net="/run/netns/$PFX-g1" -- smcrouted -n -N -f "$T/smcroute.conf" \
+			-u "$T/smcroute.sock" -P "$T/smcroute.run" -l notice >"$T/smcroute.log" 2>&1 &
+		echo $! >"$T/smcroute.pid"
+		for ((i = 0; i < WAIT_STEPS; i++)); do
+			ip -n "$PFX-g1" mroute show 2>/dev/null | grep -q "(198.18.1.2, *$g)" && break
+			kill -0 "$(cat "$T/smcroute.pid")" 2>/dev/null || break
+			sleep 0.05
+		done
+		if ((i == WAIT_STEPS)) || ! kill -0 "$(cat "$T/smcroute.pid")" 2>/dev/null; then
+			NOTE="smcrouted installed no route: $(grep -v '^$' "$T/smcroute.log" | tail -n1)"
+			return 1
+		fi
+		GW_PIDS=("$(cat "$T/smcroute.pid")") GW_NAMES=(g1)
+		TGT_HOW="smcrouted, mroute from isl source 198.18.1.2 group $g to br0; $TGT_HOW; rp_filter 0" ;;
+	esac
+	TGT_UP=$c
+}
+
+# tgt_stop NAME: the contender stopped and its state removed; what it
+# copied into TGT_COPIES (mctun: also what its TC program put into the ring
+# buffer, TGT_PUSHED).
+tgt_stop() {
+	local c=$1 g=${GROUP%:*} pid i s
+	case $c in
+	mctun)
+		[ -e "$T/g1.pid" ] || return 0
+		gw_stop g1 2>>"$T/stop.err" || log "local targets, mctun: $(tail -n1 "$T/stop.err")"
+		gw_clean g1 2>>"$T/stop.err" || log "local targets, mctun: g1 left state behind: $(tail -n1 "$T/stop.err")"
+		# its counters, logged at exit
+		s=$(grep 'bpf: seen' "$T/g1.log" | tail -n1)
+		TGT_COPIES=$(grep -o ' copies [0-9]*' <<<"$s" | awk '{ print $2 }')
+		TGT_PUSHED=$(grep -o ' pushed [0-9]*' <<<"$s" | awk '{ print $2 }')
+		TGT_COPIES=${TGT_COPIES:-null} TGT_PUSHED=${TGT_PUSHED:-null}
+		cat "$T/g1.log" >>"$T/targets-mctun-g1.log" 2>/dev/null ;;
+	mirred)
+		TGT_COPIES=$(ip netns exec "$PFX-g1" tc -s filter show dev isl ingress 2>/dev/null |
+			awk '/Sent [0-9]+ bytes/ { print $4; exit }')
+		TGT_COPIES=${TGT_COPIES:-null}
+		ip netns exec "$PFX-g1" tc qdisc del dev isl clsact 2>/dev/null ;;
+	smcroute)
+		TGT_COPIES=$(ip -n "$PFX-g1" -s mroute show 2>/dev/null |
+			awk -v g="$g" 'index($0, ", " g ")") { f = 1; next } f && /packets/ { print $1; exit }')
+		TGT_COPIES=${TGT_COPIES:-null}
+		if [ -e "$T/smcroute.pid" ]; then
+			pid=$(cat "$T/smcroute.pid")
+			kill -TERM "$pid" 2>/dev/null
+			for ((i = 0; i < WAIT_STEPS; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			rm -f "$T/smcroute.pid"
+			cat "$T/smcroute.log" >>"$T/targets-smcroute.log" 2>/dev/null
+		fi
+		case $TGT_TTL in
+		iptables) ip netns exec "$PFX-g1" iptables -t mangle -D PREROUTING -i isl -d "$g" \
+			-j TTL --ttl-inc 1 2>/dev/null ;;
+		nft) ip netns exec "$PFX-g1" nft delete table ip mctb_ttl 2>/dev/null ;;
+		esac
+		TGT_TTL=
+		for s in "${TGT_SYSCTL[@]}"; do ip netns exec "$PFX-g1" sysctl -qw "$s"; done
+		TGT_SYSCTL=() ;;
+	esac
+	ip netns exec "$PFX-g1" tc qdisc show dev isl 2>/dev/null | grep -q clsact &&
+		log "local targets, $c: a clsact qdisc is left on g1's isl"
+	TGT_UP=
+	return 0
 }
 
 # ---- the run --------------------------------------------------------------
@@ -433,10 +663,15 @@ rec --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" --argjson quick "$QUICK" \
 	--arg sizes "$SIZES" --argjson step_s "$STEP_S" --argjson lat_s "$LAT_S" --argjson bisect "$BISECT" \
 	--argjson start "$START_PPS" --argjson flush "$FLUSH_EXTRA" --argjson flush_rate "$FLUSH_RATE" --argjson drain "$DRAIN_S" \
 	--arg busy_poll "$BUSY_POLL" --argjson fan_rate "$FANOUT_RATE" --argjson fan_s "$FAN_S" --arg fan_mode "$FANOUT_MODE" \
+	--arg tgt_sizes "$TARGET_SIZES" --argjson tgt_pps "$TARGET_PPS" --argjson tgt_fix_s "$TARGET_FIX_S" \
+	--argjson tgt_reps "$TARGET_REPS" --argjson hz "$HZ" \
+	--arg smcroute "$(dpkg-query -W -f='${Version}' smcroute 2>/dev/null)" \
 	'{kind: "meta", date: $date, quick: ($quick == 1), kernel: $kernel, cpu: $cpu, cores: $cores,
 	  mem: $mem, load: $load, other_netns: $othernetns, version: $version, rev: $rev, binary_sha256: $sha, udptunnel: $udptunnel, sizes: $sizes,
 	  step_s: $step_s, lat_s: $lat_s, bisect: $bisect, start_pps: $start, flush_extra: $flush, flush_rate: $flush_rate,
-	  drain_s: $drain, busy_poll: $busy_poll, fan_rate: $fan_rate, fan_s: $fan_s, fan_mode: $fan_mode}'
+	  drain_s: $drain, busy_poll: $busy_poll, fan_rate: $fan_rate, fan_s: $fan_s, fan_mode: $fan_mode,
+	  hz: $hz, tgt_sizes: $tgt_sizes, tgt_pps: $tgt_pps, tgt_fix_s: $tgt_fix_s, tgt_reps: $tgt_reps,
+	  smcroute: $smcroute}'
 
 declare -A TOPS=()
 for size in $SIZES; do
@@ -712,6 +947,74 @@ for size in $KEEP_SIZES; do
 			  capped: $capped, top_cpu_us: $cpu}'
 		log "at $KEEP_PPS pps: g2 $(jq -r '.cpu_us[1] // "?"' <<<"$fixed") us/datagram; top $TOP pps"
 		tunnel_stop tc
+	done
+done
+
+# ---- local targets: LAN to container -----------------------------------------
+# h1 sends on island 1 with TTL 1; on g1 a Linux bridge br0 (the kernel's
+# defaults, as Docker makes one) with c1, a "container", behind a veth
+# port; `mctun recv` in c1. Each contender copies the group's datagrams
+# from g1's isl into br0: mctun --to (its TC program, bpf_clone_redirect to
+# br0's egress), tc u32 + mirred (a clone to the same egress and nothing
+# else: the floor of an in-kernel copy), smcroute (a multicast route from
+# isl to br0 plus the TTL rule; needs the kernel's multicast routing). Per
+# contender and size: TARGET_REPS steps at TARGET_PPS, each after an idle
+# window as long, for the whole machine's CPU per datagram net of what else
+# runs on it; then the top lossless rate, searched as above.
+targets_topology() {
+	ip -n "$PFX-g1" link add br0 type bridge 2>"$T/br.err" ||
+		{ NOTE="the kernel has no bridge (CONFIG_BRIDGE): $(head -n1 "$T/br.err")"; return 1; }
+	ip -n "$PFX-g1" addr add 198.18.100.1/24 dev br0
+	ip -n "$PFX-g1" link set br0 up
+	ns_add c1 && veth g1 vc1 c1 eth0 || { NOTE="could not make the namespace c1"; return 1; }
+	ip -n "$PFX-g1" link set vc1 master br0
+	ip -n "$PFX-c1" addr add 198.18.100.2/24 dev eth0
+	ip -n "$PFX-c1" route add default via 198.18.100.1
+	ip -n "$PFX-c1" route add 224.0.0.0/4 dev eth0
+}
+if [ -n "$TARGET_SIZES" ]; then
+	say "local targets: h1 -> g1 (isl) => bridge br0 -> c1, TTL 1"
+	if ! targets_topology; then
+		log "skipped: $NOTE"
+		rec --arg note "$NOTE" '{kind: "target", status: "skipped", note: $note}'
+		TARGET_SIZES=
+	elif ! cg_setup; then
+		log "no cgroup of our own here: the bench processes' CPU is not measured"
+	fi
+fi
+for size in $TARGET_SIZES; do
+	for c in $TARGET_CONTENDERS; do
+		say "local targets: $c, $size-byte datagrams"
+		if ! tunnel_start "tgt-$c"; then
+			log "skipped: $NOTE"
+			rec --arg c "$c" --argjson size "$size" --arg note "$NOTE" \
+				'{kind: "target", name: $c, size: $size, status: "skipped", note: $note}'
+			continue
+		fi
+		status=ok note='' tfixed=() DEATHS=0
+		for ((r = 1; r <= TARGET_REPS; r++)); do
+			STEP_TTL=1 STEP_CG=1 STEP_IDLE=$TARGET_FIX_S step "tgt/$c/$size/fixed$r" "$TARGET_PPS" \
+				"$size" "$TARGET_FIX_S" && tfixed+=("$(tail -n1 "$STEPS")")
+			revive "tgt/$c/$size" || break
+		done
+		STEP_TTL=1 STEP_CG=1 search "tgt/$c/$size" "$size" "$START_PPS" ||
+			{ status=error; note="a step or a restart failed"; }
+		how=$TGT_HOW
+		tunnel_stop "tgt-$c"
+		rec --arg c "$c" --argjson size "$size" --arg status "$status" --arg note "$note" \
+			--arg how "$how" --argjson pps "$TARGET_PPS" --argjson reps "$TARGET_REPS" \
+			--argjson fix_s "$TARGET_FIX_S" --argjson hz "$HZ" \
+			--argjson fixed "$(printf '%s\n' "${tfixed[@]}" | jq -sc .)" \
+			--argjson top "$TOP" --argjson capped "$TOP_CAPPED" --argjson topstep "$TOP_STEP" \
+			--argjson mach "$TOP_MACH" --argjson restarts "$DEATHS" \
+			--argjson copies "$TGT_COPIES" --argjson pushed "$TGT_PUSHED" \
+			'{kind: "target", name: $c, size: $size, status: $status, note: $note, how: $how,
+			  pps: $pps, reps: $reps, fix_s: $fix_s, hz: $hz, fixed: $fixed, top_pps: $top, capped: $capped,
+			  top_step: $topstep, mach_us: $mach, restarts: $restarts, copies: $copies, ring_pushed: $pushed}'
+		log "at $TARGET_PPS pps, us/datagram: whole machine $(printf '%s\n' "${tfixed[@]}" | jq -rs 'map(.mach_us) | map(tostring) | join(", ")')" \
+			"(net of idle: $(printf '%s\n' "${tfixed[@]}" | jq -rs 'map(.mach_net_us) | map(tostring) | join(", ")'));" \
+			"bench processes $(printf '%s\n' "${tfixed[@]}" | jq -rs 'map(.cg_us) | map(tostring) | join(", ")');" \
+			"top $TOP pps$([ "$TOP_CAPPED" = true ] && echo ' (sender-capped)'); copies $TGT_COPIES"
 	done
 done
 
