@@ -75,6 +75,18 @@ static bool rewrite_defined(const struct mc_group *g, const struct mc_group *to)
 	return to->plen == group_full_plen(to->family) || to->plen == g->plen;
 }
 
+/* val's words, copied into buf (len bytes) for strtok_r(): its first one,
+ * or NULL when val is too long for buf (logged). */
+static char *first_word(const char *who, const char *val, char *buf, size_t len, char **save)
+{
+	if (strlen(val) >= len) {
+		pr_warn("%s: '%.40s...' is too long\n", who, val);
+		return NULL;
+	}
+	strcpy(buf, val);
+	return strtok_r(buf, " \t", save) ?: buf + strlen(buf);
+}
+
 static int set_group(void *ctx, const char *who, const char *val)
 {
 	struct config *cfg = ctx;
@@ -84,13 +96,10 @@ static int set_group(void *ctx, const char *who, const char *val)
 	unsigned int i;
 	int err;
 
-	if (strlen(val) >= sizeof(buf)) {
-		pr_warn("%s: '%.40s...' is too long\n", who, val);
+	tok = first_word(who, val, buf, sizeof(buf), &save);
+	if (!tok)
 		return -EINVAL;
-	}
-	strcpy(buf, val);
-	tok = strtok_r(buf, " \t", &save);
-	err = group_parse_range(who, tok ? tok : "", &gc.g);
+	err = group_parse_range(who, tok, &gc.g);
 	if (err)
 		return err;
 	while ((tok = strtok_r(NULL, " \t", &save))) {
@@ -227,22 +236,19 @@ static int add_target(struct config *cfg, const char *who, const char *val, bool
 	unsigned int i;
 	int err;
 
-	if (strlen(val) >= sizeof(buf)) {
-		pr_warn("%s: '%.40s...' is too long\n", who, val);
+	tok = first_word(who, val, buf, sizeof(buf), &save);
+	if (!tok)
 		return -EINVAL;
-	}
-	strcpy(buf, val);
-	tok = strtok_r(buf, " \t", &save);
 	if (netns) {
-		if (!tok || *tok != '/' || strlen(tok) >= sizeof(t.netns)) {
+		if (*tok != '/' || strlen(tok) >= sizeof(t.netns)) {
 			pr_warn("%s: '%s' is not an absolute path of at most %zu bytes "
-				"(/run/netns/NAME, /proc/PID/ns/net)\n", who, tok ? tok : val,
+				"(/run/netns/NAME, /proc/PID/ns/net)\n", who, *tok ? tok : val,
 				sizeof(t.netns) - 1);
 			return -EINVAL;
 		}
 		strcpy(t.netns, tok);
-	} else if (!tok || strlen(tok) >= IF_NAMESIZE) {
-		pr_warn("%s: '%s' is not an interface name\n", who, tok ? tok : val);
+	} else if (!*tok || strlen(tok) >= IF_NAMESIZE) {
+		pr_warn("%s: '%s' is not an interface name\n", who, *tok ? tok : val);
 		return -EINVAL;
 	} else {
 		strcpy(t.ifname, tok);

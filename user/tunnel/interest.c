@@ -405,20 +405,11 @@ static void capture_wanted(struct daemon *d, uint64_t now)
 
 	in->nlist = 0;
 	all = all && !none;
-	if (none) {
-		for (i = 0; !err && i < cfg->ngroups; i++) {
-			struct cfg_group gc = cfg->groups[i];
-
-			if (group_captures(&gc))
-				gc.bpf_flags |= MCTUN_GF_IDLE;
-			err = list_add(in, &gc);
-		}
-		if (err)
-			all = true;
-	} else if (!all) {
+	if (!all) {
 		/* the wanted parts first: of two entries of one key (an exact
 		 * group wanted), the first stays */
-		err = subs_foreach_want(in->subs, derive_want, &dc);
+		if (!none)
+			err = subs_foreach_want(in->subs, derive_want, &dc);
 		/* then the configuration, captured nowhere but where wanted:
 		 * its entries keep its precedence (a more specific group of
 		 * direction in stays out of a wanted range), and say in the
