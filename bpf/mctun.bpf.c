@@ -579,7 +579,8 @@ static __noinline int copy_to_targets(struct __sk_buff *skb, __u32 l3off, __u8 f
 				      __u8 ttl, __u32 len)
 {
 	struct mctun_stats *st = stats();
-	__u32 i;
+	/* a UDP GSO batch (our re-injection) is its datagrams on the wire */
+	__u32 i, n = skb->gso_segs ? skb->gso_segs : 1;
 
 	for (i = 0; i < MCTUN_MAX_TARGETS; i++) {
 		struct mctun_target *t;
@@ -601,17 +602,17 @@ static __noinline int copy_to_targets(struct __sk_buff *skb, __u32 l3off, __u8 f
 			set_ttl(skb, l3off, family, t->ttl, ttl);
 		if (err) {
 			if (ts)
-				ts->errors++;
+				ts->errors += n;
 			if (st)
-				st->copy_errors++;
+				st->copy_errors += n;
 			continue;
 		}
 		if (ts) {
-			ts->packets++;
+			ts->packets += n;
 			ts->bytes += len;
 		}
 		if (st)
-			st->copies++;
+			st->copies += n;
 	}
 	return 0;
 }
