@@ -9,6 +9,8 @@
 #   make uninstall  what make install put there (not the user, nor configs)
 #   make static     build/mctun-static: linked statically, runs with nothing
 #                   around it (a FROM scratch image, another distribution)
+#   make deb        build/mctun_VERSION_ARCH.deb: what make install PREFIX=/usr
+#                   installs, packaged with dpkg-deb (Depends by dpkg-shlibdeps)
 #   make vmtest     the test suite in a VM booting Debian 12's kernel (vmtest/)
 #   make vmtest-ci  the tests of it CI runs in the VM (vmtest/ci-tests)
 #   make bench      the benchmark against the direct path and udptunnel (bench/)
@@ -58,7 +60,7 @@ sysusersdir ?= $(PREFIX)/lib/sysusers.d
 INSTALL     ?= install
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test demo clean install uninstall static
+.PHONY: all deps test demo clean install uninstall static deb
 
 all: $(BUILD)/mctun
 
@@ -100,6 +102,38 @@ $(BUILD)/mctun-static: $(OBJS)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -static $^ $(STATIC_LDLIBS) -o $@ 2>$@.log || \
 		{ cat $@.log >&2; rm -f $@.log; exit 1; }
 	$(Q)grep -v $(STATIC_KNOWN) $@.log >&2; rm -f $@.log
+
+# make deb: make install DESTDIR=$(DEB_ROOT) PREFIX=/usr, plus DEBIAN/:
+# control (etc/deb/control.in; Depends from dpkg-shlibdeps), conffiles
+# (what is installed under /etc), md5sums, and the maintainer scripts of
+# etc/deb (postinst creates the user mctun with systemd-sysusers).
+DEB_ARCH  = $(shell dpkg --print-architecture)
+DEB       = $(BUILD)/mctun_$(VERSION)_$(DEB_ARCH).deb
+DEB_ROOT  = $(BUILD)/deb
+
+deb: $(BUILD)/mctun docs/mctun.8 etc/mctun.conf.example etc/mctun@.service.in \
+	etc/mctun.sysusers etc/deb/control.in etc/deb/postinst etc/deb/postrm
+	$(call msg,DEB,$(DEB))
+	$(Q)command -v dpkg-shlibdeps >/dev/null || \
+		{ echo "make deb: dpkg-shlibdeps is missing (Debian's dpkg-dev; make deps)" >&2; exit 1; }
+	$(Q)rm -rf $(DEB_ROOT) $(BUILD)/deb-shlibs && mkdir -p $(BUILD)/deb-shlibs/debian
+	$(Q)$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DEB_ROOT)) PREFIX=/usr
+	$(Q)$(INSTALL) -d -m 0755 $(DEB_ROOT)/DEBIAN
+	$(Q)find $(DEB_ROOT) -type d -exec chmod 0755 {} +
+	$(Q)(cd $(DEB_ROOT) && find etc -type f | sed 's|^|/|' | LC_ALL=C sort) >$(DEB_ROOT)/DEBIAN/conffiles
+	$(Q)(cd $(DEB_ROOT) && find . -path ./DEBIAN -prune -o -path ./etc -prune -o -type f -printf '%P\n' | \
+		LC_ALL=C sort | xargs md5sum) >$(DEB_ROOT)/DEBIAN/md5sums
+	$(Q)touch $(BUILD)/deb-shlibs/debian/control
+	$(Q)cd $(BUILD)/deb-shlibs && dpkg-shlibdeps -O $(abspath $(DEB_ROOT))/usr/sbin/mctun >shlibs.out
+	$(Q)deps=$$(sed -n 's/^shlibs:Depends=//p' $(BUILD)/deb-shlibs/shlibs.out) && [ -n "$$deps" ] || \
+		{ echo "make deb: dpkg-shlibdeps found no dependency" >&2; exit 1; }; \
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@ARCH@|$(DEB_ARCH)|' -e "s|@DEPENDS@|$$deps|" \
+		-e "s|@SIZE@|$$(du -k -s --apparent-size --exclude=DEBIAN $(DEB_ROOT) | cut -f1)|" \
+		etc/deb/control.in >$(DEB_ROOT)/DEBIAN/control
+	$(Q)$(INSTALL) -m 0755 etc/deb/postinst etc/deb/postrm $(DEB_ROOT)/DEBIAN/
+	$(Q)rm -f $(BUILD)/mctun_*.deb
+	$(Q)dpkg-deb --root-owner-group -Zxz --build $(DEB_ROOT) $(DEB) >/dev/null
+	$(Q)rm -rf $(BUILD)/deb-shlibs
 
 deps:
 	$(Q)tests/install-deps.sh

@@ -25,6 +25,10 @@ pkgs+=(libssl-dev openssl)
 pkgs+=(faketime)
 # mctun doctor reads nft's ruleset as JSON (`nft -j list ruleset`) with json-c.
 pkgs+=(libjson-c-dev)
+# make static links the .a files of the -dev packages above (Debian 12's
+# libelf.a needs only zlib's; pkg-config --static names what each needs).
+# make deb: dpkg-shlibdeps computes Depends.
+pkgs+=(dpkg-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,7 +1,9 @@
 # shellcheck shell=bash
-# Packaging: make static, a binary that needs nothing around it.
+# Packaging: make static (a binary that needs nothing around it) and make
+# deb (what make install installs, as a Debian package).
 #
-# Uses log_has (t_tunnel.sh).
+# Uses install_to, unit_value, gw_unit and UNIT_FILE (t_install.sh) and
+# log_has (t_tunnel.sh).
 
 PKG_G=239.1.2.3:5000
 
@@ -89,4 +91,112 @@ test_static_binary_alone() {
 	out=$(nsenter -t "$pid" -n -m -- chroot "$D" /mctun status 2>&1)
 	pkg_copies "$out" vc1 || return 1
 	gw_stop g1 && pkg_copies "$(cat "$T/g1.log")" vc1 && gw_clean g1 isl
+}
+
+# make deb: the package holds exactly what make install PREFIX=/usr
+# stages, with the project's version, this machine's architecture,
+# Depends naming the package of every library the binary links, and the
+# file under /etc as a conffile. dpkg installs it into a root of the
+# test's own (checking Depends against this machine's installed packages;
+# postinst creates the user there), the installed binary runs on the
+# system's libraries, the packaged unit's ExecStart runs the daemon as the
+# unit would (t_install.sh's gw_unit) and carries traffic; dpkg removes
+# and purges it, leaving none of its files.
+test_deb_package() {
+	local deb R="$T/root" A lib pkg dep out f G=239.1.2.3:5000 caps
+	command -v dpkg-deb >/dev/null && command -v dpkg-shlibdeps >/dev/null ||
+		{ echo "dpkg-deb or dpkg-shlibdeps (dpkg-dev) is missing"; return "$SKIP"; }
+	pkg_make deb || return 1
+	deb="$ROOT/build/mctun_$(cat "$ROOT/VERSION")_$(dpkg --print-architecture).deb"
+	[ -f "$deb" ] || { fail "no $deb: $(ls "$ROOT"/build/*.deb 2>&1)"; return 1; }
+	# contents: the make install staging, file for file, mode for mode
+	install_to "$T/stage" && dpkg-deb -x "$deb" "$T/x" || { fail "dpkg-deb -x"; return 1; }
+	diff -r "$T/stage" "$T/x" >"$T/diff" 2>&1 || { fail "deb and make install differ:"; sed 's/^/      /' "$T/diff" >&2; return 1; }
+	diff <(cd "$T/stage" && find . -type f -printf '%m %p\n' | sort) \
+		<(dpkg-deb -c "$deb" | awk '$1 ~ /^-/ { print $1, $2, $6 }' | sort -k3 |
+		  while read -r m o p; do
+			[ "$o" = root/root ] || echo "owner $o: $p"
+			echo "$(perm_octal "$m") $p"
+		  done | sort) >"$T/diff" ||
+		{ fail "deb and make install list other files or modes:"; sed 's/^/      /' "$T/diff" >&2; return 1; }
+	# control
+	for f in "Package=mctun" "Version=$(cat "$ROOT/VERSION")" \
+		 "Architecture=$(dpkg --print-architecture)"; do
+		out=$(dpkg-deb -f "$deb" "${f%%=*}")
+		[ "$out" = "${f#*=}" ] || { fail "${f%%=*}: '$out', want '${f#*=}'"; return 1; }
+	done
+	dep=$(dpkg-deb -f "$deb" Depends)
+	for lib in $(readelf -d "$ROOT/build/mctun" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+		f=$(ldd "$ROOT/build/mctun" | awk -v l="$lib" '$1 == l { print $3 }')
+		pkg=$(dpkg -S "$f" 2>/dev/null || dpkg -S "/usr$f" 2>/dev/null || dpkg -S "${f#/usr}" 2>/dev/null)
+		pkg=${pkg%%:*}
+		[ -n "$pkg" ] || { fail "no package holds $lib ($f)"; return 1; }
+		grep -qE "(^|, )$pkg( |,|$)" <<<"$dep" || { fail "Depends ($dep) lacks $pkg, for $lib"; return 1; }
+	done
+	[ "$(dpkg-deb -I "$deb" conffiles)" = /etc/mctun/mctun.conf.example ] ||
+		{ fail "conffiles: $(dpkg-deb -I "$deb" conffiles)"; return 1; }
+	dpkg-deb -f "$deb" Maintainer Description | grep -q . || { fail "no Maintainer or Description"; return 1; }
+
+	# installed by dpkg into $R; its database knows only this machine's
+	# packages that mctun depends on
+	A="$R/var/lib/dpkg"
+	mkdir -p "$A/info" "$A/updates" && : >"$A/available" || return 1
+	# shellcheck disable=SC2046 # one package name per word
+	dpkg-query --status $(sed 's/([^)]*)//g; s/|/,/g; s/,/ /g' <<<"$dep") >"$A/status" ||
+		{ fail "a dependency is not installed here: $dep"; return 1; }
+	# their file lists, empty: dpkg needs none of their files
+	for pkg in $(dpkg-query --admindir="$A" -W -f='${binary:Package}\n'); do
+		: >"$A/info/$pkg.list"
+	done
+	dpkg --root="$R" --log="$T/dpkg.log" --force-script-chrootless -i "$deb" >"$T/dpkg.out" 2>&1 ||
+		{ fail "dpkg -i:"; sed 's/^/      /' "$T/dpkg.out" >&2; return 1; }
+	[ "$(dpkg-query --root="$R" -W -f='${Status} ${Version}' mctun)" = "install ok installed $(cat "$ROOT/VERSION")" ] ||
+		{ fail "dpkg-query: $(dpkg-query --root="$R" -W mctun 2>&1)"; return 1; }
+	out=$(dpkg --root="$R" --verify mctun 2>&1)
+	[ -z "$out" ] || { fail "dpkg --verify: $out"; return 1; }
+	if command -v systemd-sysusers >/dev/null; then
+		grep -q "^mctun:x:[0-9]*:[0-9]*:.*:/usr/sbin/nologin$" "$R/etc/passwd" ||
+			{ fail "postinst made no user mctun: $(cat "$R/etc/passwd" 2>&1)"; return 1; }
+	else
+		note "systemd-sysusers is not installed: postinst made no user"
+	fi
+	out=$("$R/usr/sbin/mctun" --version 2>&1)
+	[ "$out" = "mctun $(cat "$ROOT/VERSION")" ] || { fail "installed --version: '$out'"; return 1; }
+	ldd "$R/usr/sbin/mctun" | grep -q "not found" && { fail "$(ldd "$R/usr/sbin/mctun")"; return 1; }
+
+	# the packaged unit's command line, as the unit runs it
+	islands 2 || return 1
+	caps=$(unit_value AmbientCapabilities)
+	[ -n "$caps" ] || { fail "the packaged unit grants no capability"; return 1; }
+	chmod 0711 "$T"
+	printf 'iface isl\ngroup %s\npeer 198.19.12.2:7000\ninsecure yes\n' "$G" >"$T/g1.conf"
+	chmod 0644 "$T/g1.conf"
+	gw g2 g2 --insecure -i isl -g "$G" --listen 198.19.12.2:7000 &&
+	gw_unit g1 g1 "$caps" || { fail "the packaged unit with $caps:"; sed 's/^/      /' "$T/g1.log" >&2; return 1; }
+	wait_log g1 "up (node" || return 1
+	rx r2 h2 "$G" --duration 60 || return 1
+	tx h1 "$G" --count 500 --rate 2000pps --ttl 4 || return 1
+	rx_stop r2 && expect_rx r2 500 || return 1
+	gw_stop g1 || return 1
+
+	# removed, then purged: none of its files is left
+	dpkg --root="$R" --log="$T/dpkg.log" --force-script-chrootless -r mctun >"$T/dpkg.out" 2>&1 ||
+		{ fail "dpkg -r:"; sed 's/^/      /' "$T/dpkg.out" >&2; return 1; }
+	[ -f "$R/etc/mctun/mctun.conf.example" ] || { fail "dpkg -r removed the conffile"; return 1; }
+	dpkg --root="$R" --log="$T/dpkg.log" --force-script-chrootless -P mctun >"$T/dpkg.out" 2>&1 ||
+		{ fail "dpkg -P:"; sed 's/^/      /' "$T/dpkg.out" >&2; return 1; }
+	out=$(cd "$T/x" && find . -mindepth 1 | while read -r f; do
+		[ -e "$R/$f" ] && { [ ! -d "$R/$f" ] || [ -z "$(ls -A "$R/$f")" ]; } && echo "$f"
+	done)
+	[ -z "$out" ] || { fail "left after purge: $out"; return 1; }
+}
+
+# perm_octal -rwxr-xr-x: 755.
+perm_octal() {
+	local s=${1:1} n=0 i
+	for ((i = 0; i < 9; i++)); do
+		n=$((n * 2))
+		[ "${s:i:1}" != - ] && n=$((n + 1))
+	done
+	printf '%o\n' "$n"
 }
