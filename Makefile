@@ -11,6 +11,8 @@
 #                   around it (a FROM scratch image, another distribution)
 #   make deb        build/mctun_VERSION_ARCH.deb: what make install PREFIX=/usr
 #                   installs, packaged with dpkg-deb (Depends by dpkg-shlibdeps)
+#   make image      the container image mctun:VERSION (docker/Dockerfile, FROM
+#                   scratch, the static binary; IMAGE=, DOCKER=)
 #   make vmtest     the test suite in a VM booting Debian 12's kernel (vmtest/)
 #   make vmtest-ci  the tests of it CI runs in the VM (vmtest/ci-tests)
 #   make bench      the benchmark against the direct path and udptunnel (bench/)
@@ -60,7 +62,7 @@ sysusersdir ?= $(PREFIX)/lib/sysusers.d
 INSTALL     ?= install
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test demo clean install uninstall static deb
+.PHONY: all deps test demo clean install uninstall static deb image
 
 all: $(BUILD)/mctun
 
@@ -134,6 +136,19 @@ deb: $(BUILD)/mctun docs/mctun.8 etc/mctun.conf.example etc/mctun@.service.in \
 	$(Q)rm -f $(BUILD)/mctun_*.deb
 	$(Q)dpkg-deb --root-owner-group -Zxz --build $(DEB_ROOT) $(DEB) >/dev/null
 	$(Q)rm -rf $(BUILD)/deb-shlibs
+
+# make image: the static binary, stripped, alone in the build context;
+# tagged IMAGE and NAME:latest (docker/compose.yaml's default).
+IMAGE     ?= mctun:$(VERSION)
+DOCKER    ?= docker
+STRIP     ?= strip
+
+image: $(BUILD)/mctun-static docker/Dockerfile
+	$(call msg,IMAGE,$(IMAGE))
+	$(Q)rm -rf $(BUILD)/image && mkdir -p $(BUILD)/image
+	$(Q)$(STRIP) -o $(BUILD)/image/mctun $(BUILD)/mctun-static
+	$(Q)$(DOCKER) build -q -f docker/Dockerfile -t $(IMAGE) \
+		-t $(firstword $(subst :, ,$(IMAGE))):latest $(BUILD)/image >/dev/null
 
 deps:
 	$(Q)tests/install-deps.sh

@@ -1,9 +1,11 @@
 # shellcheck shell=bash
-# Packaging: make static (a binary that needs nothing around it) and make
-# deb (what make install installs, as a Debian package).
+# Packaging: make static (a binary that needs nothing around it), make deb
+# (what make install installs, as a Debian package), make image (a FROM
+# scratch container image) and docker/compose.yaml (the gateway next to an
+# isolated bridge network).
 #
 # Uses install_to, unit_value, gw_unit and UNIT_FILE (t_install.sh) and
-# log_has (t_tunnel.sh).
+# log_has (t_tunnel.sh); dockerd_start and dockerd_stop are in lib.sh.
 
 PKG_G=239.1.2.3:5000
 
@@ -12,7 +14,10 @@ PKG_G=239.1.2.3:5000
 pkg_make() {
 	make -C "$ROOT" --no-print-directory "$@" >"$T/make.log" 2>&1 ||
 		{ fail "make $*:"; sed 's/^/      /' "$T/make.log" >&2; return 1; }
-	if grep -v -e '^  [A-Z-]* ' -e "^make: Nothing to be done for" "$T/make.log" | grep -q .; then
+	# (and the notice of docker's client that it builds without BuildKit)
+	if grep -v -e '^  [A-Z-]* ' -e "^make: Nothing to be done for" -e "^DEPRECATED: The legacy builder" \
+		-e "^ *Install the buildx component" -e "^ *https://docs.docker.com/go/buildx/" \
+		"$T/make.log" | grep -q .; then
 		fail "make $* said more than its progress:"; sed 's/^/      /' "$T/make.log" >&2
 		return 1
 	fi
@@ -199,4 +204,197 @@ perm_octal() {
 		[ "${s:i:1}" != - ] && n=$((n + 1))
 	done
 	printf '%o\n' "$n"
+}
+
+# pkg_dc ARGS...: docker-compose on docker/compose.yaml, as project $PFX.
+pkg_dc() { docker-compose -f "$ROOT/docker/compose.yaml" -p "$PFX" "$@"; }
+
+# pkg_cid SERVICE: the container of a service of the compose project.
+pkg_cid() { pkg_dc ps -q "$1" 2>/dev/null; }
+
+# pkg_clog NAME CONTAINER: its log (stdout and stderr) into $T/NAME.log.
+pkg_clog() { docker logs "$2" >"$T/$1.log" 2>&1; }
+
+# pkg_cwait NAME CONTAINER PATTERN [COUNT]: until its log has COUNT lines
+# matching PATTERN.
+pkg_cwait() {
+	local i n
+	for ((i = 0; i < 2 * WAIT_STEPS; i++)); do
+		pkg_clog "$1" "$2"
+		n=$(grep -c -- "$3" "$T/$1.log")
+		[ "${n:-0}" -ge "${4:-1}" ] && return 0
+		sleep 0.05
+	done
+	fail "$1: no ${4:-1} x '$3' in its log:"; sed 's/^/      /' "$T/$1.log" >&2
+	return 1
+}
+
+# make image: offline (FROM scratch), an image of one layer holding one
+# file, the stripped static binary, which a Docker daemon of the test's
+# own runs with no network at all. Then docker/compose.yaml as it is, with
+# g1's network as the host's: the gateway, with only the capabilities the
+# file grants, tunnels the island's group with a pre-shared key to g2 and
+# copies it (and what comes back) into the isolated bridge network, whose
+# receiver gets every datagram; mctun status in the container counts them;
+# killed, Docker restarts it and the new instance clears what the old one
+# left (pinned in the bpffs mounted into it, here one of the test's own);
+# without any one of its capabilities it stops at once, naming it; beside
+# an instance outside the container it is refused; with /run/netns mounted
+# it copies to a --netns target. At the end no image, network, container,
+# process or mount is left, nor anything on g1's interface or in the bpffs.
+test_docker_image() {
+	local V I out pid c caps
+	V=$(cat "$ROOT/VERSION") I="mctun:$(cat "$ROOT/VERSION")"
+	islands 2 || return 1
+	# the containers' bpffs: the test's own, the host's stays untouched
+	test_mount bpffs -t bpf bpf || return 1
+	dockerd_start g1 || return $?
+	pkg_make image || return 1
+	docker save -o "$T/image.tar" "$I" && mkdir "$T/img" && tar -xf "$T/image.tar" -C "$T/img" ||
+		{ fail "docker save $I"; return 1; }
+	out=$(find "$T/img" -name layer.tar)
+	[ "$(wc -l <<<"$out")" = 1 ] || { fail "layers: $out"; return 1; }
+	[ "$(tar -tf "$out" | tr '\n' ' ')" = "usr/ usr/sbin/ usr/sbin/mctun " ] ||
+		{ fail "the layer holds: $(tar -tvf "$out")"; return 1; }
+	tar -xOf "$out" usr/sbin/mctun | cmp -s - "$ROOT/build/image/mctun" ||
+		{ fail "the image's mctun is not build/image/mctun"; return 1; }
+	[ "$(docker image inspect -f '{{.Id}}' mctun:latest)" = "$(docker image inspect -f '{{.Id}}' "$I")" ] ||
+		{ fail "mctun:latest is not $I"; return 1; }
+	out=$(docker run --rm --network none "$I" --version 2>&1)
+	[ "$out" = "mctun $V" ] || { fail "docker run --network none $I --version: '$out'"; return 1; }
+
+	command -v docker-compose >/dev/null ||
+		{ echo "docker-compose is not installed (tests/install-deps.sh): docker/compose.yaml not tested"
+		  return "$SKIP"; }
+	mkdir -m 0755 "$T/etc-mctun" && "$MCTUN" genpsk "$T/etc-mctun/psk" 2>/dev/null || return 1
+	printf 'iface isl\ngroup %s\npeer 198.19.12.2:7000\npsk-file /etc/mctun/psk\n' "$PKG_G" \
+		>"$T/etc-mctun/site-a.conf"
+	gw g2 g2 -i isl -g "$PKG_G" --psk-file "$T/etc-mctun/psk" --listen 198.19.12.2:7000 || return 1
+	export MCTUN_ETC="$T/etc-mctun" MCTUN_SITE=site-a MCTUN_IMAGE="$I" MCTUN_BPFFS="$T/bpffs"
+	pkg_dc up -d >"$T/compose.log" 2>&1 || { fail "docker-compose up:"; sed 's/^/      /' "$T/compose.log" >&2; return 1; }
+	pkg_cwait gateway "$(pkg_cid gateway)" "running on isl (tc mode)" &&
+	pkg_cwait gateway "$(pkg_cid gateway)" "up (node" || return 1
+	log_has gateway "copies to mcbr0" || return 1
+	# the receiver has joined on its eth0
+	pid=$(docker inspect -f '{{.State.Pid}}' "$(pkg_cid receiver)")
+	within 5 sh -c 'nsenter -t "$1" -n ip maddr show dev eth0 | grep -q "239.1.2.3"' sh "$pid" ||
+		{ fail "the receiver did not join:"; docker logs "$(pkg_cid receiver)" >&2; return 1; }
+	rx r2 h2 "$PKG_G" --duration 60 && rx r1 h1 "$PKG_G" --duration 60 || return 1
+	tx h1 "$PKG_G" --count 300 --rate 2000pps --ttl 1 &&
+	tx h2 "$PKG_G" --count 100 --rate 2000pps --ttl 1 || return 1
+	rx_stop r2 r1 && expect_rx r2 400 2 && expect_rx r1 400 2 || return 1
+	out=$(pkg_dc exec -T gateway mctun status 2>&1)
+	pkg_copies "$out" mcbr0 || return 1
+	pkg_dc stop receiver >/dev/null 2>&1 && pkg_clog receiver "$(pkg_cid receiver)" || return 1
+	log_has receiver "recv $PKG_G: received 400 in " || return 1
+	[ "$(grep -c "^  received [0-9]*  unique [0-9]*  lost 0  duplicates 0 " "$T/receiver.log")" = 2 ] ||
+		{ fail "the receiver's senders:"; sed 's/^/      /' "$T/receiver.log" >&2; return 1; }
+
+	# killed: Docker restarts it (restart: unless-stopped), and the new
+	# instance finds the old one's pins in the bpffs mounted into it
+	kill -KILL "$(docker inspect -f '{{.State.Pid}}' "$(pkg_cid gateway)")"
+	pkg_cwait gateway "$(pkg_cid gateway)" "running on isl" 2 || return 1
+	log_has gateway "cleared filters.* and pins left by a previous instance" || return 1
+	pkg_dc stop gateway >/dev/null 2>&1 || { fail "docker-compose stop gateway"; return 1; }
+	[ "$(docker inspect -f '{{.State.ExitCode}}' "$(pkg_cid gateway)")" = 0 ] ||
+		{ fail "the gateway exited $(docker inspect -f '{{.State.ExitCode}}' "$(pkg_cid gateway)")"; return 1; }
+	gw_clean g1 isl || return 1
+	# (a bpffs of the host's mount namespace shows the kernel's *.debug iterators)
+	out=$(find "$T/bpffs" -mindepth 1 ! -name '*.debug')
+	[ -z "$out" ] || { fail "pins left: $out"; return 1; }
+
+	# each capability of the file is needed; 64 KiB of locked memory do
+	caps=$(sed -n 's/^ *cap_add: *\[\(.*\)\]/\1/p' "$ROOT/docker/compose.yaml" | tr -d ' ' | tr ',' ' ')
+	[ -n "$caps" ] || { fail "docker/compose.yaml adds no capability"; return 1; }
+	pkg_captry all "$I" "$caps" ||
+		{ fail "with $caps and 64 KiB of locked memory:"; sed 's/^/      /' "$T/all.log" >&2; return 1; }
+	for c in $caps; do
+		if pkg_captry "no_$c" "$I" "$(tr ' ' '\n' <<<"$caps" | grep -vx "$c")"; then
+			fail "runs without $c"; return 1
+		fi
+		# without SYS_ADMIN, Docker 20.10 grants no CAP_BPF: that is the one named
+		out=$(cat "$T/no_$c.log")
+		[ "$c" = SYS_ADMIN ] && c=BPF
+		[ "$(grep -c . <<<"$out")" = 1 ] && grep -q "lacks CAP_$c (" <<<"$out" ||
+			{ fail "without $c: '$out'"; return 1; }
+	done
+	note "without SYS_ADMIN: $(cat "$T/no_SYS_ADMIN.log")"
+	# a Docker that knows CAP_BPF (23 and later) runs it with BPF and PERFMON instead
+	if docker run --rm --network none --cap-drop ALL --cap-add BPF "$I" --version >/dev/null 2>&1; then
+		pkg_captry newcaps "$I" "NET_ADMIN BPF PERFMON" ||
+			{ fail "with NET_ADMIN BPF PERFMON:"; sed 's/^/      /' "$T/newcaps.log" >&2; return 1; }
+	else
+		note "Docker $(docker version -f '{{.Server.Version}}') knows no CAP_BPF"
+	fi
+
+	# an instance outside the container holds isl: the container's is
+	# refused (the lock is in the network namespace, which they share)
+	gw outside g1 -i isl -g "$PKG_G" --to mcbr0 || return 1
+	if pkg_crun second "$I" "$caps"; then
+		pkg_cstop second; fail "a second instance runs on isl"; return 1
+	fi
+	log_has second "isl: mctun already runs on this interface" && gw_stop outside || return 1
+
+	# --netns in the container: a namespace made after the daemon started,
+	# seen through /run/netns mounted with propagation rslave
+	ns_add c1 && veth g1 vc1 c1 eth0 || return 1
+	ip -n "$PFX-c1" addr add 198.18.101.2/24 dev eth0
+	ip -n "$PFX-c1" route add 224.0.0.0/4 dev eth0
+	pkg_crun netns "$I" "$caps" -v /run/netns:/run/netns:rslave -- --netns "/run/netns/$PFX-c1" ||
+		{ fail "with --netns:"; sed 's/^/      /' "$T/netns.log" >&2; return 1; }
+	rx c c1 "$PKG_G" --duration 60 || return 1
+	tx h1 "$PKG_G" --count 100 --rate 2000pps --ttl 1 || return 1
+	rx_stop c && expect_rx c 100 && pkg_cstop netns || return 1
+
+	# all gone: containers, the network and its bridge, the images, the daemon
+	pkg_dc down >"$T/compose.log" 2>&1 || { fail "docker-compose down:"; sed 's/^/      /' "$T/compose.log" >&2; return 1; }
+	ip -n "$PFX-g1" link show mcbr0 >/dev/null 2>&1 && { fail "mcbr0 is left"; return 1; }
+	out=$(docker ps -aq; docker network ls -q --filter type=custom)
+	[ -z "$out" ] || { fail "left: $out"; return 1; }
+	docker rmi "$I" mctun:latest >/dev/null && out=$(docker images -aq) && [ -z "$out" ] ||
+		{ fail "images left: $(docker images -a)"; return 1; }
+	test_umount bpffs && dockerd_stop || return 1
+	out=$(dockerd_procs; awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo; ls -d "$T/docker" "$T/dexec" 2>/dev/null)
+	[ -z "$out" ] || { fail "left after dockerd_stop: $out"; return 1; }
+}
+
+# pkg_crun NAME IMAGE "CAP..." [DOCKER-ARGS...] [-- RUN-ARGS...]: `run` of
+# the compose file's gateway (its config, --to mcbr0, the test's bpffs)
+# in a container $PFX-NAME of IMAGE with only these capabilities and 64
+# KiB of locked memory. 0 once it runs (left running), 1 if it exits first
+# (then removed). Its log in $T/NAME.log.
+pkg_crun() {
+	local name=$1 image=$2 c dargs=() i st; shift 2
+	for c in $1; do dargs+=(--cap-add "$c"); done
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do dargs+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	docker run -d --name "$PFX-$name" --network host --cap-drop ALL "${dargs[@]}" \
+		--ulimit memlock=65536:65536 -v "$T/bpffs:/sys/fs/bpf" -v "$T/etc-mctun:/etc/mctun:ro" \
+		"$image" run --config /etc/mctun/site-a.conf --to mcbr0 "$@" >/dev/null || return 2
+	for ((i = 0; i < 2 * WAIT_STEPS; i++)); do
+		pkg_clog "$name" "$PFX-$name"
+		grep -q "running on" "$T/$name.log" && return 0
+		st=$(docker inspect -f '{{.State.Status}}' "$PFX-$name")
+		[ "$st" = exited ] && { docker rm "$PFX-$name" >/dev/null; return 1; }
+		sleep 0.05
+	done
+	fail "$name neither runs nor exits:"; sed 's/^/      /' "$T/$name.log" >&2
+	return 1
+}
+
+# pkg_cstop NAME: docker stop; it exited 0. Removed; its log in $T/NAME.log.
+pkg_cstop() {
+	local st
+	docker stop "$PFX-$1" >/dev/null
+	st=$(docker inspect -f '{{.State.ExitCode}}' "$PFX-$1")
+	pkg_clog "$1" "$PFX-$1"
+	docker rm "$PFX-$1" >/dev/null
+	[ "$st" = 0 ] || { fail "$1 exited $st:"; sed 's/^/      /' "$T/$1.log" >&2; return 1; }
+}
+
+# pkg_captry NAME IMAGE "CAP...": pkg_crun, then pkg_cstop if it runs.
+pkg_captry() {
+	pkg_crun "$@" || return 1
+	pkg_cstop "$1"
 }
