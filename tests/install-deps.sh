@@ -25,6 +25,12 @@ pkgs+=(libssl-dev openssl)
 pkgs+=(faketime)
 # mctun doctor reads nft's ruleset as JSON (`nft -j list ruleset`) with json-c.
 pkgs+=(libjson-c-dev)
+# make static links the .a files of the -dev packages above (Debian 12's
+# libelf.a needs only zlib's; pkg-config --static names what each needs).
+# make deb: dpkg-shlibdeps computes Depends. tests/t_package.sh: Docker's
+# daemon (each test starts its own, dockerd_start in tests/lib.sh) and
+# docker-compose, which runs docker/compose.yaml.
+pkgs+=(dpkg-dev docker.io docker-compose)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -41,3 +47,9 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The tests start Docker daemons of their own; the system's, which the
+# package has just enabled and started where systemd runs, is not needed:
+# stopped and disabled (only when installed here, now).
+if [[ " ${missing[*]} " == *" docker.io "* ]] && [ -d /run/systemd/system ]; then
+	systemctl disable --now -q docker.socket docker.service containerd.service 2>/dev/null || true
+fi

@@ -321,9 +321,25 @@ ns_pin_dir() { echo "/sys/fs/bpf/mctun/netns$(stat -L -c %i "/run/netns/$PFX-$1"
 
 pins_left() { find /sys/fs/bpf/mctun -mindepth 1 2>/dev/null | grep -F -- "$1" || true; }
 
+# test_mount DIR ARGS...: mount ARGS... on $T/DIR (made), unmounted by
+# cleanup_test (or test_umount DIR) whatever happens.
+test_mount() {
+	local d="$T/$1"; shift
+	mkdir -p "$d" && mount "$@" "$d" || { fail "mount $* $d"; return 1; }
+	echo "$d" >>"$T/mounts"
+}
+
+test_umount() {
+	umount "$T/$1" || { fail "umount $T/$1"; return 1; }
+	grep -vxF "$T/$1" "$T/mounts" >"$T/mounts.new"; mv "$T/mounts.new" "$T/mounts"
+}
+
 # Kills what a test started, checks it left nothing, deletes its namespaces.
 cleanup_test() {
 	local f pid n rc=0
+	[ -e "$T/mounts" ] && tac "$T/mounts" | xargs -r -n1 umount -l 2>/dev/null
+	rm -f "$T/mounts"
+	dockerd_stop || rc=1
 	for f in "$T"/*.pid "$T"/*.rxpid; do
 		[ -e "$f" ] || continue
 		pid=$(cat "$f")
@@ -343,5 +359,114 @@ cleanup_test() {
 	done
 	n=$(ip netns list | grep -c "^$PFX-")
 	[ "$n" = 0 ] || { echo "    FAIL: $n namespaces left" >&2; rc=1; }
+	return $rc
+}
+
+# ---- docker ------------------------------------------------------------------
+
+# dockerd_start [NS]: a Docker daemon of the test's own (Debian's docker.io),
+# with DOCKER_HOST (and DOCKER_CONFIG, the client's own files: $T/docker-cli)
+# exported for the docker command. Everything of it is
+# under $T: data root, exec root (its containerd's too), pid file, the
+# socket $T/docker.sock, and its config ({}: not /etc/docker/daemon.json).
+# It runs in a mount namespace of its own, a slave of the host's: it sees
+# mounts made later (/run/netns/...), while its own (overlays, containers'
+# namespaces) stay in it and go with it; there /etc/docker, where it makes
+# key.json, is $T/etc-docker. It makes no network of its own: no default
+# bridge, no iptables rule, no sysctl change; in NS (a namespace of this
+# test), --network host is NS. Containers' cgroups go under $PFX-docker.
+# Returns $SKIP with the reason when dockerd is missing or cannot start
+# here. dockerd_stop (cleanup_test calls it too) removes it all.
+dockerd_start() {
+	local ns=${1:-} i d cmd
+	command -v dockerd >/dev/null && command -v docker >/dev/null ||
+		{ echo "dockerd or docker is not installed (Debian's docker.io: tests/install-deps.sh)"; return "$SKIP"; }
+	[ -d /etc/docker ] || { echo "no /etc/docker (Debian's docker.io makes it)"; return "$SKIP"; }
+	mkdir -p "$T/etc-docker" && echo '{}' >"$T/daemon.json" || return 1
+	# what dockerd and containerd make under /run is removed again by
+	# dockerd_stop if it was not there before and is empty then
+	: >"$T/dockerd.rundirs"
+	for d in /run/docker /run/containerd; do
+		[ -e "$d" ] || echo "$d" >>"$T/dockerd.rundirs"
+	done
+	cmd=(unshare -m --propagation slave -- sh -c 'mount --bind "$1/etc-docker" /etc/docker &&
+		exec dockerd --config-file "$1/daemon.json" --data-root "$1/docker" \
+		--exec-root "$1/dexec" --pidfile "$1/dockerd.pid" -H "unix://$1/docker.sock" \
+		--bridge=none --iptables=false --ip6tables=false --ip-forward=false \
+		--userland-proxy=false --cgroup-parent "$2-docker"' sh "$T" "$PFX")
+	[ -n "$ns" ] && cmd=(nsenter --net="/run/netns/$PFX-$ns" -- "${cmd[@]}")
+	"${cmd[@]}" >"$T/dockerd.log" 2>&1 &
+	# unshare, sh and nsenter exec: $! is dockerd
+	echo $! >"$T/dockerd.main"
+	export DOCKER_HOST="unix://$T/docker.sock" DOCKER_CONFIG="$T/docker-cli"
+	for ((i = 0; i < 8 * WAIT_STEPS; i++)); do
+		docker version >/dev/null 2>&1 && return 0
+		kill -0 "$(cat "$T/dockerd.main")" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$(cat "$T/dockerd.main")" 2>/dev/null; then
+		fail "dockerd did not answer within $((8 * WAIT_STEPS / 20)) s:"; tail -n 5 "$T/dockerd.log" >&2
+		return 1
+	fi
+	dockerd_stop >/dev/null 2>&1
+	echo "dockerd cannot start here: $(grep -v '^$' "$T/dockerd.log" | tail -n 1)"
+	return "$SKIP"
+}
+
+# dockerd_procs: the processes of the test's Docker daemon: dockerd, its
+# containerd and the containers' shims, which all name $T/docker or $T/dexec,
+# and what runs in its containers (in cgroups under $PFX-docker).
+dockerd_procs() {
+	local p
+	{
+		for p in /proc/[0-9]*; do
+			{ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF -e "$T/docker" -e "$T/dexec" && echo "${p#/proc/}"
+		done
+		find /sys/fs/cgroup -path "*/$PFX-docker/*" -name cgroup.procs -exec cat {} + 2>/dev/null
+	} | sort -nu
+}
+
+# dockerd_stop: containers removed, dockerd stopped (SIGTERM: it stops its
+# containerd), then checked: no process of it left, no mount under $T,
+# its cgroups and what it made under /run removed, $T/docker and $T/dexec
+# deleted. Does nothing when no daemon was started; fails naming what was
+# left (killed and unmounted on the way, so that nothing outlives the test).
+dockerd_stop() {
+	local pid i left rc=0 d
+	[ -e "$T/dockerd.main" ] || return 0
+	pid=$(cat "$T/dockerd.main")
+	if kill -0 "$pid" 2>/dev/null; then
+		docker ps -aq 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1
+		kill -TERM "$pid"
+		for ((i = 0; i < 6 * WAIT_STEPS; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.05
+		done
+	fi
+	left=$(dockerd_procs)
+	if [ -n "$left" ]; then
+		fail "left running: $(for i in $left; do tr '\0' ' ' <"/proc/$i/cmdline"; echo; done)"
+		# shellcheck disable=SC2086
+		kill -KILL $left 2>/dev/null
+		sleep 0.2
+		rc=1
+	fi
+	wait "$pid" 2>/dev/null
+	# (but for the test's own, test_mount's)
+	left=$(awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo |
+		grep -vxF -f <(cat "$T/mounts" 2>/dev/null; echo /nothing/))
+	if [ -n "$left" ]; then
+		fail "mounts left: $left"
+		sort -r <<<"$left" | xargs -r -n1 umount -l
+		rc=1
+	fi
+	for d in /sys/fs/cgroup/"$PFX-docker" /sys/fs/cgroup/*/"$PFX-docker"; do
+		[ -d "$d" ] && { rmdir "$d" 2>/dev/null || { fail "cgroup left: $d"; rc=1; }; }
+	done
+	while read -r d; do
+		[ -d "$d" ] && find "$d" -depth -type d -empty -delete 2>/dev/null
+	done <"$T/dockerd.rundirs"
+	rm -rf "$T/docker" "$T/dexec" "$T/etc-docker" "$T/docker-cli" "$T/dockerd.main" "$T/dockerd.pid"
+	unset DOCKER_HOST DOCKER_CONFIG
 	return $rc
 }
