@@ -256,5 +256,7 @@ test_targets_netns() {
 	wait_log g1 "--netns /run/netns/$PFX-c3: copying to vnew" || return 1
 	rx c c3 239.1.1.1:5000 --duration 60 || return 1
 	tx h1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
-	rx_stop c && expect_rx c 100
+	rx_stop c && expect_rx c 100 || return 1
+	gw_stop g1 && log_has g1 "copies to netns /run/netns/$PFX-c3, netns /run/netns/$PFX-c1" &&
+		log_has g1 "bpf: target vnew (netns /run/netns/$PFX-c3): packets 200 "
 }

@@ -602,8 +602,13 @@ void capture_bpf_log_stats(struct capture_bpf *cap, const struct config *cfg)
 
 		if (stats_sum(bpf_map__fd(cap->skel->maps.mctun_tstats), i, &t, sizeof(t)))
 			continue;
-		pr_info("bpf: target %s: packets %llu bytes %llu errors %llu\n",
-			cfg->targets[i].ifname, t.packets, t.bytes, t.errors);
+		if (cfg->targets[i].netns[0])
+			pr_info("bpf: target %s (netns %s): packets %llu bytes %llu errors %llu\n",
+				cap->tname[i][0] ? cap->tname[i] : "?", cfg->targets[i].netns,
+				t.packets, t.bytes, t.errors);
+		else
+			pr_info("bpf: target %s: packets %llu bytes %llu errors %llu\n",
+				cfg->targets[i].ifname, t.packets, t.bytes, t.errors);
 	}
 }
 
