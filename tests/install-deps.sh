@@ -46,7 +46,18 @@ fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# No service of what is installed here may start (Debian's policy-rc.d):
+# the system's Docker daemon would make its bridge and iptables rules in
+# the host's namespace, which the tests never touch.
+policy=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d &&
+		policy=/usr/sbin/policy-rc.d
+fi
+rc=0
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+[ -z "$policy" ] || rm -f "$policy"
+[ "$rc" = 0 ] || exit "$rc"
 # The tests start Docker daemons of their own; the system's, which the
 # package has just enabled and started where systemd runs, is not needed:
 # stopped and disabled (only when installed here, now).
