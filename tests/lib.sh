@@ -321,15 +321,15 @@ ns_pin_dir() { echo "/sys/fs/bpf/mctun/netns$(stat -L -c %i "/run/netns/$PFX-$1"
 
 pins_left() { find /sys/fs/bpf/mctun -mindepth 1 2>/dev/null | grep -F -- "$1" || true; }
 
-# test_mount DIR ARGS...: mount ARGS... on $T/DIR (made), unmounted by
-# cleanup_test (or test_umount DIR) whatever happens.
-test_mount() {
+# mount_for_test DIR ARGS...: mount ARGS... on $T/DIR (made), unmounted by
+# cleanup_test (or umount_for_test DIR) whatever happens.
+mount_for_test() {
 	local d="$T/$1"; shift
 	mkdir -p "$d" && mount "$@" "$d" || { fail "mount $* $d"; return 1; }
 	echo "$d" >>"$T/mounts"
 }
 
-test_umount() {
+umount_for_test() {
 	umount "$T/$1" || { fail "umount $T/$1"; return 1; }
 	grep -vxF "$T/$1" "$T/mounts" >"$T/mounts.new"; mv "$T/mounts.new" "$T/mounts"
 }
@@ -452,7 +452,7 @@ dockerd_stop() {
 		rc=1
 	fi
 	wait "$pid" 2>/dev/null
-	# (but for the test's own, test_mount's)
+	# (but for the test's own, mount_for_test's)
 	left=$(awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo |
 		grep -vxF -f <(cat "$T/mounts" 2>/dev/null; echo /nothing/))
 	if [ -n "$left" ]; then

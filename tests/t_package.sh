@@ -15,7 +15,7 @@ pkg_make() {
 	make -C "$ROOT" --no-print-directory "$@" >"$T/make.log" 2>&1 ||
 		{ fail "make $*:"; sed 's/^/      /' "$T/make.log" >&2; return 1; }
 	# (and the notice of docker's client that it builds without BuildKit)
-	if grep -v -e '^  [A-Z-]* ' -e "^make: Nothing to be done for" -e "^DEPRECATED: The legacy builder" \
+	if grep -v -e '^  [A-Z-]* ' -e "^make\(\[[0-9]*\]\)\{0,1\}: Nothing to be done for" -e "^DEPRECATED: The legacy builder" \
 		-e "^ *Install the buildx component" -e "^ *https://docs.docker.com/go/buildx/" \
 		"$T/make.log" | grep -q .; then
 		fail "make $* said more than its progress:"; sed 's/^/      /' "$T/make.log" >&2
@@ -247,7 +247,7 @@ test_docker_image() {
 	V=$(cat "$ROOT/VERSION") I="mctun:$(cat "$ROOT/VERSION")"
 	islands 2 || return 1
 	# the containers' bpffs: the test's own, the host's stays untouched
-	test_mount bpffs -t bpf bpf || return 1
+	mount_for_test bpffs -t bpf bpf || return 1
 	dockerd_start g1 || return $?
 	pkg_make image || return 1
 	docker save -o "$T/image.tar" "$I" && mkdir "$T/img" && tar -xf "$T/image.tar" -C "$T/img" ||
@@ -353,7 +353,7 @@ test_docker_image() {
 	[ -z "$out" ] || { fail "left: $out"; return 1; }
 	docker rmi "$I" mctun:latest >/dev/null && out=$(docker images -aq) && [ -z "$out" ] ||
 		{ fail "images left: $(docker images -a)"; return 1; }
-	test_umount bpffs && dockerd_stop || return 1
+	umount_for_test bpffs && dockerd_stop || return 1
 	out=$(dockerd_procs; awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo; ls -d "$T/docker" "$T/dexec" 2>/dev/null)
 	[ -z "$out" ] || { fail "left after dockerd_stop: $out"; return 1; }
 }
