@@ -260,3 +260,97 @@ test_targets_netns() {
 	gw_stop g1 && log_has g1 "copies to netns /run/netns/$PFX-c3, netns /run/netns/$PFX-c1" &&
 		log_has g1 "bpf: target vnew (netns /run/netns/$PFX-c3): packets 200 "
 }
+
+# tg_cjoined CONTAINER GROUP: the container runs and its receiver has joined
+# GROUP's address on its eth0.
+tg_cjoined() {
+	local pid
+	pid=$(docker inspect -f '{{.State.Pid}}' "$1" 2>/dev/null)
+	[ "${pid:-0}" -gt 0 ] &&
+	within 5 sh -c 'nsenter -t "$1" -n ip maddr show dev eth0 | grep -qw "inet *$2"' sh "$pid" "${2%:*}" ||
+		{ fail "$1 (pid ${pid:-?}) did not join ${2%:*}:"; docker logs "$1" 2>&1 | sed 's/^/      /' >&2
+		  return 1; }
+}
+
+# tg_cveth NETWORK-BRIDGE: the host end of the only veth on that bridge.
+tg_cveth() { ip -n "$PFX-g1" -o link show master "$1" | awk -F': ' '{ print $2 }' | cut -d@ -f1; }
+
+# --container: a container of an isolated bridge network of Docker (a
+# daemon of the test's own, in g1: its bridge and veths are there) found by
+# its name through the Docker Engine API. Refused at start, one line each:
+# an unknown container, an unreachable Docker, a name that is none, a
+# DOCKER_HOST other than unix://. Accepted while it is only created; once
+# started, it gets the island's TTL-1 datagrams through its veth, exactly;
+# restarted (docker restart: a new veth, a new process), it is followed
+# without restarting mctun, exactly again; stopped, the log says it is gone
+# and status shows its last veth gone, nothing copied meanwhile. Its
+# receiver (the image's mctun recv) reports each run in docker logs.
+test_targets_container() {
+	local I C="$PFX-cam1" G=239.1.1.1:5000 v1 v2 n args out b=$((100 * 228))
+	islands 1 || return 1
+	dockerd_start g1 || return $?
+	pkg_make image || return 1
+	I="mctun:$(cat "$ROOT/VERSION")"
+	# (Docker warns that forwarding is off: nothing is forwarded here)
+	docker network create --internal --subnet 198.18.200.0/24 \
+		-o com.docker.network.bridge.name=mcbr1 "$PFX-cams" >"$T/docker.out" 2>&1 &&
+	docker create --name "$C" --network "$PFX-cams" --cap-drop ALL --user 65534:65534 \
+		"$I" recv "$G" --iface eth0 >>"$T/docker.out" 2>&1 ||
+		{ fail "docker network create, create:"; sed 's/^/      /' "$T/docker.out" >&2; return 1; }
+
+	for args in "--container $PFX-nosuch|--container $PFX-nosuch: no such container (Docker at $T/docker.sock)" \
+		    "--container $C --docker-socket $T/nothere|--container $C: Docker at $T/nothere: connect: No such file or directory" \
+		    "--container a/b|--container: 'a/b' is not a container's name or id" \
+		    "--container $C --mode socket|--to, --netns, --container: need --mode tc"; do
+		# shellcheck disable=SC2086
+		out=$(nsx g1 timeout 10 "$MCTUN" run -i isl -g "$G" ${args%%|*} 2>&1)
+		[ "$(wc -l <<<"$out")" = 1 ] && grep -qF -- "${args#*|}" <<<"$out" ||
+			{ fail "run ${args%%|*}: '$out', want one line with '${args#*|}'"; return 1; }
+	done
+	out=$(DOCKER_HOST=tcp://198.18.1.1:2375 nsx g1 timeout 10 "$MCTUN" run -i isl -g "$G" \
+		--container "$C" 2>&1)
+	[ "$out" = "mctun: --container $C: DOCKER_HOST 'tcp://198.18.1.1:2375' is not unix://PATH (an absolute path of at most 107 bytes): give --docker-socket PATH" ] ||
+		{ fail "DOCKER_HOST tcp://: '$out'"; return 1; }
+
+	# created, not started: accepted, and followed once it starts
+	gw g1 g1 -i isl -g "$G" --container "$C" --docker-socket "$T/docker.sock" || return 1
+	log_has g1 "no tunnel (local targets only); copies to container $C" &&
+	log_has g1 "--container $C: not running (created): no copies until it starts" &&
+	tg_status "? (ttl as sent, gone): packets 0, bytes 0, errors 0" || return 1
+	docker start "$C" >/dev/null || { fail "docker start $C"; return 1; }
+	wait_log g1 "--container $C: copying to " && tg_cjoined "$C" "$G" || return 1
+	v1=$(tg_cveth mcbr1)
+	log_has g1 "--container $C: copying to $v1 (index $(ifindex g1 "$v1")) from now on" || return 1
+	tx h1 "$G" --count 100 --rate 2000pps --size 200 --source-port 4321 --ttl 1 || return 1
+	sleep 0.3
+	tg_status "$v1 (ttl as sent): packets 100, bytes $b, errors 0" || return 1
+
+	# restarted: a new veth, followed
+	docker restart -t 5 "$C" >/dev/null || { fail "docker restart $C"; return 1; }
+	wait_log g1 "--container $C: copying to " 2 && tg_cjoined "$C" "$G" || return 1
+	v2=$(tg_cveth mcbr1)
+	[ -n "$v2" ] && [ "$v2" != "$v1" ] || { fail "no new veth: $v1, then ${v2:-none}"; return 1; }
+	log_has g1 "--container $C: copying to $v2 (index $(ifindex g1 "$v2")) from now on" || return 1
+	tx h1 "$G" --count 100 --rate 2000pps --size 200 --source-port 4321 --ttl 1 || return 1
+	sleep 0.3
+	tg_status "$v2 (ttl as sent): packets 200, bytes $((2 * b)), errors 0" || return 1
+
+	# stopped: gone, nothing copied, the counters keep its last veth
+	n=$(grep -c -- "--container $C: the interface is gone: no copies until it is back" "$T/g1.log")
+	docker stop -t 5 "$C" >/dev/null || { fail "docker stop $C"; return 1; }
+	wait_log g1 "--container $C: the interface is gone: no copies until it is back" $((n + 1)) ||
+		return 1
+	tx h1 "$G" --count 10 --rate 1000pps --size 200 --ttl 1 || return 1
+	tg_status "$v2 (ttl as sent, gone): packets 200, bytes $((2 * b)), errors 0" &&
+	tg_json "{\"ifname\":\"$v2\",\"ifindex\":0,\"ttl\":0,\"packets\":200,\"bytes\":$((2 * b)),\"errors\":0}" ||
+		return 1
+	# each run of the receiver: h1's 100, whole, with TTL 1
+	pkg_clog cam "$C" || return 1
+	[ "$(grep -c "^recv $G: received 100 in .* senders 1," "$T/cam.log")" = 2 ] &&
+	[ "$(grep -c "^  received 100  unique 100  lost 0  duplicates 0 " "$T/cam.log")" = 2 ] &&
+	[ "$(grep -c "^  ttl 1 (sent 1, 0 hops)" "$T/cam.log")" = 2 ] &&
+	[ "$(grep -c "^sender [0-9a-f]* from 198.18.1.2:4321\$" "$T/cam.log")" = 2 ] ||
+		{ fail "the container's receiver:"; sed 's/^/      /' "$T/cam.log" >&2; return 1; }
+	gw_stop g1 && log_has g1 "bpf: target $v2 (container $C): packets 200 bytes $((2 * b)) errors 0" &&
+		log_has g1 "copies 200 copy_errors 0"
+}
