@@ -9,7 +9,8 @@
 # and c3 behind a veth of its own, vc3 (198.18.101.0/24).
 #
 # Uses has_text (t_lab.sh), scrape, prom_check and expect_sample
-# (t_metrics.sh).
+# (t_metrics.sh), pkg_make and pkg_clog (t_package.sh); dockerd_start is in
+# lib.sh.
 
 # local_host: the topology above; islands 2 gives the rest (h1, g1, ...).
 local_host() {
@@ -283,8 +284,9 @@ tg_cveth() { ip -n "$PFX-g1" -o link show master "$1" | awk -F': ' '{ print $2 }
 # started, it gets the island's TTL-1 datagrams through its veth, exactly;
 # restarted (docker restart: a new veth, a new process), it is followed
 # without restarting mctun, exactly again; stopped, the log says it is gone
-# and status shows its last veth gone, nothing copied meanwhile. Its
-# receiver (the image's mctun recv) reports each run in docker logs.
+# and status shows its last veth gone, nothing copied meanwhile; removed
+# and made again under its name, followed again. Its receiver (the image's
+# mctun recv) reports each run in docker logs.
 test_targets_container() {
 	local I C="$PFX-cam1" G=239.1.1.1:5000 v1 v2 n args out b=$((100 * 228))
 	islands 1 || return 1
@@ -298,11 +300,13 @@ test_targets_container() {
 		"$I" recv "$G" --iface eth0 >>"$T/docker.out" 2>&1 ||
 		{ fail "docker network create, create:"; sed 's/^/      /' "$T/docker.out" >&2; return 1; }
 
+	# (the quotes are in the text wanted, not in the arguments)
+	# shellcheck disable=SC2089
 	for args in "--container $PFX-nosuch|--container $PFX-nosuch: no such container (Docker at $T/docker.sock)" \
 		    "--container $C --docker-socket $T/nothere|--container $C: Docker at $T/nothere: connect: No such file or directory" \
 		    "--container a/b|--container: 'a/b' is not a container's name or id" \
 		    "--container $C --mode socket|--to, --netns, --container: need --mode tc"; do
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2086,SC2090
 		out=$(nsx g1 timeout 10 "$MCTUN" run -i isl -g "$G" ${args%%|*} 2>&1)
 		[ "$(wc -l <<<"$out")" = 1 ] && grep -qF -- "${args#*|}" <<<"$out" ||
 			{ fail "run ${args%%|*}: '$out', want one line with '${args#*|}'"; return 1; }
@@ -351,6 +355,17 @@ test_targets_container() {
 	[ "$(grep -c "^  ttl 1 (sent 1, 0 hops)" "$T/cam.log")" = 2 ] &&
 	[ "$(grep -c "^sender [0-9a-f]* from 198.18.1.2:4321\$" "$T/cam.log")" = 2 ] ||
 		{ fail "the container's receiver:"; sed 's/^/      /' "$T/cam.log" >&2; return 1; }
-	gw_stop g1 && log_has g1 "bpf: target $v2 (container $C): packets 200 bytes $((2 * b)) errors 0" &&
-		log_has g1 "copies 200 copy_errors 0"
+
+	# removed, and made again under its name: followed too
+	docker rm "$C" >/dev/null || { fail "docker rm $C"; return 1; }
+	wait_log g1 "--container $C: no such container now (Docker at $T/docker.sock): no copies until it is back" &&
+	docker run -d --name "$C" --network "$PFX-cams" --cap-drop ALL --user 65534:65534 \
+		"$I" recv "$G" --iface eth0 >>"$T/docker.out" 2>&1 &&
+	wait_log g1 "--container $C: copying to " 3 && tg_cjoined "$C" "$G" || return 1
+	v1=$(tg_cveth mcbr1)
+	tx h1 "$G" --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
+	sleep 0.3
+	tg_status "$v1 (ttl as sent): packets 300, bytes $((3 * b)), errors 0" || return 1
+	gw_stop g1 && log_has g1 "bpf: target $v1 (container $C): packets 300 bytes $((3 * b)) errors 0" &&
+		log_has g1 "copies 300 copy_errors 0"
 }
