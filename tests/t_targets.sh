@@ -369,3 +369,50 @@ test_targets_container() {
 	gw_stop g1 && log_has g1 "bpf: target $v1 (container $C): packets 300 bytes $((3 * b)) errors 0" &&
 		log_has g1 "copies 300 copy_errors 0"
 }
+
+# --container with a Docker that hangs (its daemon stopped with SIGSTOP:
+# connections are taken, nothing is answered): the exchange gives up after
+# 3 s, once logged; the copies go on into the process Docker named last and
+# the event loop goes on (SIGUSR1 answered at once); Docker back, that is
+# logged too; and SIGTERM during a hung exchange ends mctun at once (the
+# thread is told to stop, not waited out).
+test_targets_container_docker_hangs() {
+	local I C="$PFX-cam1" G=239.1.1.1:5000 v dpid t0 ms b=$((100 * 228))
+	islands 1 || return 1
+	dockerd_start g1 || return $?
+	pkg_make image || return 1
+	I="mctun:$(cat "$ROOT/VERSION")"
+	docker network create --internal --subnet 198.18.200.0/24 \
+		-o com.docker.network.bridge.name=mcbr1 "$PFX-cams" >"$T/docker.out" 2>&1 &&
+	docker run -d --name "$C" --network "$PFX-cams" --cap-drop ALL --user 65534:65534 \
+		"$I" recv "$G" --iface eth0 >>"$T/docker.out" 2>&1 ||
+		{ fail "docker network create, run:"; sed 's/^/      /' "$T/docker.out" >&2; return 1; }
+	tg_cjoined "$C" "$G" || return 1
+	gw g1 g1 -i isl -g "$G" --container "$C" || return 1
+	v=$(tg_cveth mcbr1)
+	dpid=$(cat "$T/dockerd.main")
+	kill -STOP "$dpid"
+	wait_log g1 "--container $C: Docker at $T/docker.sock: no answer within 3 s (following its last known process meanwhile)" ||
+		{ kill -CONT "$dpid"; return 1; }
+	tx h1 "$G" --count 100 --rate 2000pps --size 200 --ttl 1 || { kill -CONT "$dpid"; return 1; }
+	sleep 0.3
+	kill -USR1 "$(gw_pid g1)"
+	within 0.5 grep -q "bpf: target $v (container $C): packets 100 bytes $b errors 0" "$T/g1.log" ||
+		{ kill -CONT "$dpid"; fail "no SIGUSR1 line with 100 copies to $v within 0.5 s:"
+		  sed 's/^/      /' "$T/g1.log" >&2; return 1; }
+	[ "$(grep -c "no answer within 3 s" "$T/g1.log")" = 1 ] ||
+		{ kill -CONT "$dpid"; fail "the hang is logged more than once"; return 1; }
+	kill -CONT "$dpid"
+	wait_log g1 "--container $C: Docker at $T/docker.sock answers again" || return 1
+	# hung again; in 1.5 s the thread is 0.5 s or more into an exchange
+	# that would last 3 s
+	kill -STOP "$dpid"
+	sleep 1.5
+	t0=$(date +%s%N)
+	gw_stop g1 || { kill -CONT "$dpid"; return 1; }
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	kill -CONT "$dpid"
+	[ "$ms" -lt 1000 ] || { fail "mctun took $ms ms to stop during a hung exchange"; return 1; }
+	note "stopped in $ms ms during a hung exchange"
+	log_has g1 "copies 100 copy_errors 0"
+}
