@@ -201,7 +201,7 @@ test_targets_refused() {
 	islands 1 && local_host || return $?
 	for args in "-i isl --to nosuch|--to nosuch: no such interface" \
 		    "-i isl --to isl|--to: 'isl' is the island interface (-i) itself" \
-		    "-i isl --to br0 --mode socket|--to, --netns: need --mode tc" \
+		    "-i isl --to br0 --mode socket|--to, --netns, --container: need --mode tc" \
 		    "-i isl --to br0 --to br0|--to: 'br0' is already a target" \
 		    "-i isl --to 'br0 ttl 0'|--to: 0 is out of range" \
 		    "-i isl --netns /nonexistent|--netns /nonexistent: no such namespace" \
