@@ -204,7 +204,8 @@ int docker_parse_inspect(const char *buf, size_t len, struct docker_info *out)
 	}
 	if (jerr != json_tokener_success) {
 		json_object_put(root);
-		set_err(out, "answer is not JSON: %s", json_tokener_error_desc(jerr));
+		set_err(out, "answer is not JSON: %s", jerr == json_tokener_continue ?
+			"it ends early" : json_tokener_error_desc(jerr));
 		return 0;
 	}
 	state = get(root, "State");
