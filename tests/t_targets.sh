@@ -373,7 +373,8 @@ test_targets_container() {
 # --container with a Docker that hangs (its daemon stopped with SIGSTOP:
 # connections are taken, nothing is answered): the exchange gives up after
 # 3 s, once logged; the copies go on into the process Docker named last and
-# the event loop goes on (SIGUSR1 answered at once); Docker back, that is
+# the event loop goes on (SIGUSR1 answered at once, SIGHUP's reload of the
+# config file that names the container done at once); Docker back, that is
 # logged too; and SIGTERM during a hung exchange ends mctun at once (the
 # thread is told to stop, not waited out).
 test_targets_container_docker_hangs() {
@@ -388,7 +389,9 @@ test_targets_container_docker_hangs() {
 		"$I" recv "$G" --iface eth0 >>"$T/docker.out" 2>&1 ||
 		{ fail "docker network create, run:"; sed 's/^/      /' "$T/docker.out" >&2; return 1; }
 	tg_cjoined "$C" "$G" || return 1
-	gw g1 g1 -i isl -g "$G" --container "$C" || return 1
+	# from a config file (the socket from DOCKER_HOST, as dockerd_start set it)
+	printf 'iface isl\ngroup %s\ncontainer %s\n' "$G" "$C" >"$T/g1.conf"
+	gw g1 g1 --config "$T/g1.conf" || return 1
 	v=$(tg_cveth mcbr1)
 	dpid=$(cat "$T/dockerd.main")
 	kill -STOP "$dpid"
@@ -402,6 +405,11 @@ test_targets_container_docker_hangs() {
 		  sed 's/^/      /' "$T/g1.log" >&2; return 1; }
 	[ "$(grep -c "no answer within 3 s" "$T/g1.log")" = 1 ] ||
 		{ kill -CONT "$dpid"; fail "the hang is logged more than once"; return 1; }
+	# a reload asks no Docker: the same file is taken at once
+	kill -HUP "$(gw_pid g1)"
+	within 0.5 grep -q "reload: done" "$T/g1.log" ||
+		{ kill -CONT "$dpid"; fail "no 'reload: done' within 0.5 s:"; sed 's/^/      /' "$T/g1.log" >&2
+		  return 1; }
 	kill -CONT "$dpid"
 	wait_log g1 "--container $C: Docker at $T/docker.sock answers again" || return 1
 	# hung again; in 1.5 s the thread is 0.5 s or more into an exchange
