@@ -34,7 +34,7 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 
 # harness -> the project files it links
-FUZZERS         := frame stream ut group options lab seen http config json mship subs
+FUZZERS         := frame stream ut group options lab seen http config json mship subs docker
 FUZZ_SRCS_frame   := proto
 FUZZ_SRCS_stream  := proto
 FUZZ_SRCS_ut      := utframe
@@ -47,15 +47,18 @@ FUZZ_SRCS_http    := http
 FUZZ_SRCS_json    := json
 FUZZ_SRCS_mship   := mship_wire csum membership
 FUZZ_SRCS_subs    := subs proto
+FUZZ_SRCS_docker  := docker util log
 FUZZ_LIBS_group   := -lbpf
 FUZZ_LIBS_options := -lbpf
 FUZZ_LIBS_config  := -lbpf -lssl -lcrypto
+FUZZ_LIBS_docker  := -lbpf -ljson-c
 # per-harness libFuzzer options
 FUZZ_OPTS_stream  := -max_len=16384
 FUZZ_OPTS_ut      := -max_len=16384
 FUZZ_OPTS_lab     := -max_len=8192
 FUZZ_OPTS_http    := -max_len=4096
 FUZZ_OPTS_mship   := -max_len=8192
+FUZZ_OPTS_docker  := -max_len=16384
 
 FUZZ_BINS := $(FUZZERS:%=$(FUZZ_DIR)/fuzz_%)
 

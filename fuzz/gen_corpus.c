@@ -429,6 +429,56 @@ static void http(void)
 	}
 }
 
+/* Answers of the Docker Engine API to GET /containers/NAME/json, as
+ * Docker 20.10 gives them (shortened), and bodies after a byte that sets
+ * the harness's chunk size: running, exited, no such container, an error,
+ * chunked, and near misses. */
+static void docker(void)
+{
+	static const char *const answers[] = {
+		"HTTP/1.0 200 OK\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\n"
+		"Docker-Experimental: false\r\nOstype: linux\r\nServer: Docker/20.10.24+dfsg1 (linux)\r\n"
+		"Date: Mon, 07 Dec 2026 03:00:00 GMT\r\n\r\n"
+		"{\"Id\":\"4f1c0e5a9b7d\",\"Created\":\"2026-12-07T03:00:00Z\",\"Path\":\"/usr/sbin/mctun\","
+		"\"Args\":[\"recv\",\"239.1.2.3:5000\"],\"State\":{\"Status\":\"running\",\"Running\":true,"
+		"\"Paused\":false,\"Restarting\":false,\"OOMKilled\":false,\"Dead\":false,\"Pid\":4242,"
+		"\"ExitCode\":0,\"Error\":\"\",\"StartedAt\":\"2026-12-07T03:00:01Z\"},\"Name\":\"/cam1\","
+		"\"NetworkSettings\":{\"Networks\":{\"cams\":{\"IPAddress\":\"198.18.200.2\"}}}}\n",
+		"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 84\r\n\r\n"
+		"{\"State\":{\"Status\":\"exited\",\"Running\":false,\"Pid\":0,\"ExitCode\":143},"
+		"\"Name\":\"/cam1\"}\n",
+		"HTTP/1.0 404 Not Found\r\nContent-Type: application/json\r\n\r\n"
+		"{\"message\":\"No such container: cam2\"}\n",
+		"HTTP/1.0 500 Internal Server Error\r\n\r\n{\"message\":\"something broke\"}\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		"19\r\n{\"State\":{\"Running\":true,\r\n11;ext=1\r\n\"Pid\":7,\"Status\":\r\n"
+		"b\r\n\"running\"}}\r\n0\r\n\r\n",
+		"HTTP/1.0 200 OK\n\n{\"State\":{\"Running\":true,\"Pid\":0}}",
+		"HTTP/1.0 200 OK\r\n\r\n{\"State\":{\"Running\":\"yes\",\"Pid\":1}}",
+		"HTTP/1.0 200 OK\r\nContent-Length: 9999\r\n\r\n{}",
+		"HTTP/1.0 200 OK\r\n\r\n{\"State\":",
+		"SSH-2.0-OpenSSH_9.2p1\r\n",
+	};
+	static const char *const bodies[] = {
+		"\x07{\"State\":{\"Status\":\"running\",\"Running\":true,\"Pid\":31337}}\n",
+		"\x00{\"State\":{\"Status\":\"created\",\"Running\":false,\"Pid\":0}}",
+		"\x3f{\"State\":{\"Running\":true,\"Pid\":4294967296}}",
+		"\x02[1,2,3]",
+	};
+	char name[32];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+		snprintf(name, sizeof(name), "answer_%u", i);
+		put_str("docker", name, answers[i]);
+	}
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		snprintf(name, sizeof(name), "body_%u", i);
+		/* (the first byte may be 0) */
+		put("docker", name, bodies[i], 1 + strlen(bodies[i] + 1));
+	}
+}
+
 /* Names as interfaces, files and peers may give them: plain, needing
  * escapes, well-formed UTF-8, and ill-formed in each way a decoder meets. */
 static void json(void)
@@ -684,5 +734,6 @@ int main(int argc, char **argv)
 	http();
 	json();
 	mship();
+	docker();
 	return 0;
 }

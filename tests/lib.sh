@@ -414,13 +414,15 @@ dockerd_start() {
 }
 
 # dockerd_procs: the processes of the test's Docker daemon: dockerd, its
-# containerd and the containers' shims, which all name $T/docker or $T/dexec,
-# and what runs in its containers (in cgroups under $PFX-docker).
+# containerd and the containers' shims, which all name $T/docker (the data
+# root, not the socket $T/docker.sock a client may name) or $T/dexec, and
+# what runs in its containers (in cgroups under $PFX-docker).
 dockerd_procs() {
 	local p
 	{
 		for p in /proc/[0-9]*; do
-			{ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF -e "$T/docker" -e "$T/dexec" && echo "${p#/proc/}"
+			{ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null |
+				grep -qF -e "$T/docker " -e "$T/docker/" -e "$T/dexec" && echo "${p#/proc/}"
 		done
 		find /sys/fs/cgroup -path "*/$PFX-docker/*" -name cgroup.procs -exec cat {} + 2>/dev/null
 	} | sort -nu

@@ -9,7 +9,8 @@
 # and c3 behind a veth of its own, vc3 (198.18.101.0/24).
 #
 # Uses has_text (t_lab.sh), scrape, prom_check and expect_sample
-# (t_metrics.sh).
+# (t_metrics.sh), pkg_make and pkg_clog (t_package.sh); dockerd_start is in
+# lib.sh.
 
 # local_host: the topology above; islands 2 gives the rest (h1, g1, ...).
 local_host() {
@@ -200,7 +201,7 @@ test_targets_refused() {
 	islands 1 && local_host || return $?
 	for args in "-i isl --to nosuch|--to nosuch: no such interface" \
 		    "-i isl --to isl|--to: 'isl' is the island interface (-i) itself" \
-		    "-i isl --to br0 --mode socket|--to, --netns: need --mode tc" \
+		    "-i isl --to br0 --mode socket|--to, --netns, --container: need --mode tc" \
 		    "-i isl --to br0 --to br0|--to: 'br0' is already a target" \
 		    "-i isl --to 'br0 ttl 0'|--to: 0 is out of range" \
 		    "-i isl --netns /nonexistent|--netns /nonexistent: no such namespace" \
@@ -259,4 +260,167 @@ test_targets_netns() {
 	rx_stop c && expect_rx c 100 || return 1
 	gw_stop g1 && log_has g1 "copies to netns /run/netns/$PFX-c3, netns /run/netns/$PFX-c1" &&
 		log_has g1 "bpf: target vnew (netns /run/netns/$PFX-c3): packets 200 "
+}
+
+# tg_cjoined CONTAINER GROUP: the container runs and its receiver has joined
+# GROUP's address on its eth0.
+tg_cjoined() {
+	local pid
+	pid=$(docker inspect -f '{{.State.Pid}}' "$1" 2>/dev/null)
+	[ "${pid:-0}" -gt 0 ] &&
+	within 5 sh -c 'nsenter -t "$1" -n ip maddr show dev eth0 | grep -qw "inet *$2"' sh "$pid" "${2%:*}" ||
+		{ fail "$1 (pid ${pid:-?}) did not join ${2%:*}:"; docker logs "$1" 2>&1 | sed 's/^/      /' >&2
+		  return 1; }
+}
+
+# tg_cveth NETWORK-BRIDGE: the host end of the only veth on that bridge.
+tg_cveth() { ip -n "$PFX-g1" -o link show master "$1" | awk -F': ' '{ print $2 }' | cut -d@ -f1; }
+
+# --container: a container of an isolated bridge network of Docker (a
+# daemon of the test's own, in g1: its bridge and veths are there) found by
+# its name through the Docker Engine API. Refused at start, one line each:
+# an unknown container, an unreachable Docker, a name that is none, a
+# DOCKER_HOST other than unix://. Accepted while it is only created; once
+# started, it gets the island's TTL-1 datagrams through its veth, exactly;
+# restarted (docker restart: a new veth, a new process), it is followed
+# without restarting mctun, exactly again; stopped, the log says it is gone
+# and status shows its last veth gone, nothing copied meanwhile; removed
+# and made again under its name, followed again. Its receiver (the image's
+# mctun recv) reports each run in docker logs.
+test_targets_container() {
+	local I C="$PFX-cam1" G=239.1.1.1:5000 v1 v2 n args out b=$((100 * 228))
+	islands 1 || return 1
+	dockerd_start g1 || return $?
+	pkg_make image || return 1
+	I="mctun:$(cat "$ROOT/VERSION")"
+	# (Docker warns that forwarding is off: nothing is forwarded here)
+	docker network create --internal --subnet 198.18.200.0/24 \
+		-o com.docker.network.bridge.name=mcbr1 "$PFX-cams" >"$T/docker.out" 2>&1 &&
+	docker create --name "$C" --network "$PFX-cams" --cap-drop ALL --user 65534:65534 \
+		"$I" recv "$G" --iface eth0 >>"$T/docker.out" 2>&1 ||
+		{ fail "docker network create, create:"; sed 's/^/      /' "$T/docker.out" >&2; return 1; }
+
+	# (the quotes are in the text wanted, not in the arguments)
+	# shellcheck disable=SC2089
+	for args in "--container $PFX-nosuch|--container $PFX-nosuch: no such container (Docker at $T/docker.sock)" \
+		    "--container $C --docker-socket $T/nothere|--container $C: Docker at $T/nothere: connect: No such file or directory" \
+		    "--container a/b|--container: 'a/b' is not a container's name or id" \
+		    "--container $C --mode socket|--to, --netns, --container: need --mode tc"; do
+		# shellcheck disable=SC2086,SC2090
+		out=$(nsx g1 timeout 10 "$MCTUN" run -i isl -g "$G" ${args%%|*} 2>&1)
+		[ "$(wc -l <<<"$out")" = 1 ] && grep -qF -- "${args#*|}" <<<"$out" ||
+			{ fail "run ${args%%|*}: '$out', want one line with '${args#*|}'"; return 1; }
+	done
+	out=$(DOCKER_HOST=tcp://198.18.1.1:2375 nsx g1 timeout 10 "$MCTUN" run -i isl -g "$G" \
+		--container "$C" 2>&1)
+	[ "$out" = "mctun: --container $C: DOCKER_HOST 'tcp://198.18.1.1:2375' is not unix://PATH (an absolute path of at most 107 bytes): give --docker-socket PATH" ] ||
+		{ fail "DOCKER_HOST tcp://: '$out'"; return 1; }
+
+	# created, not started: accepted, and followed once it starts
+	gw g1 g1 -i isl -g "$G" --container "$C" --docker-socket "$T/docker.sock" || return 1
+	log_has g1 "no tunnel (local targets only); copies to container $C" &&
+	log_has g1 "--container $C: not running (created): no copies until it starts" &&
+	tg_status "? (ttl as sent, gone): packets 0, bytes 0, errors 0" || return 1
+	docker start "$C" >/dev/null || { fail "docker start $C"; return 1; }
+	wait_log g1 "--container $C: copying to " && tg_cjoined "$C" "$G" || return 1
+	v1=$(tg_cveth mcbr1)
+	log_has g1 "--container $C: copying to $v1 (index $(ifindex g1 "$v1")) from now on" || return 1
+	tx h1 "$G" --count 100 --rate 2000pps --size 200 --source-port 4321 --ttl 1 || return 1
+	sleep 0.3
+	tg_status "$v1 (ttl as sent): packets 100, bytes $b, errors 0" || return 1
+
+	# restarted: a new veth, followed
+	docker restart -t 5 "$C" >/dev/null || { fail "docker restart $C"; return 1; }
+	wait_log g1 "--container $C: copying to " 2 && tg_cjoined "$C" "$G" || return 1
+	v2=$(tg_cveth mcbr1)
+	[ -n "$v2" ] && [ "$v2" != "$v1" ] || { fail "no new veth: $v1, then ${v2:-none}"; return 1; }
+	log_has g1 "--container $C: copying to $v2 (index $(ifindex g1 "$v2")) from now on" || return 1
+	tx h1 "$G" --count 100 --rate 2000pps --size 200 --source-port 4321 --ttl 1 || return 1
+	sleep 0.3
+	tg_status "$v2 (ttl as sent): packets 200, bytes $((2 * b)), errors 0" || return 1
+
+	# stopped: gone, nothing copied, the counters keep its last veth
+	n=$(grep -c -- "--container $C: the interface is gone: no copies until it is back" "$T/g1.log")
+	docker stop -t 5 "$C" >/dev/null || { fail "docker stop $C"; return 1; }
+	wait_log g1 "--container $C: the interface is gone: no copies until it is back" $((n + 1)) ||
+		return 1
+	tx h1 "$G" --count 10 --rate 1000pps --size 200 --ttl 1 || return 1
+	tg_status "$v2 (ttl as sent, gone): packets 200, bytes $((2 * b)), errors 0" &&
+	tg_json "{\"ifname\":\"$v2\",\"ifindex\":0,\"ttl\":0,\"packets\":200,\"bytes\":$((2 * b)),\"errors\":0}" ||
+		return 1
+	# each run of the receiver: h1's 100, whole, with TTL 1
+	pkg_clog cam "$C" || return 1
+	[ "$(grep -c "^recv $G: received 100 in .* senders 1," "$T/cam.log")" = 2 ] &&
+	[ "$(grep -c "^  received 100  unique 100  lost 0  duplicates 0 " "$T/cam.log")" = 2 ] &&
+	[ "$(grep -c "^  ttl 1 (sent 1, 0 hops)" "$T/cam.log")" = 2 ] &&
+	[ "$(grep -c "^sender [0-9a-f]* from 198.18.1.2:4321\$" "$T/cam.log")" = 2 ] ||
+		{ fail "the container's receiver:"; sed 's/^/      /' "$T/cam.log" >&2; return 1; }
+
+	# removed, and made again under its name: followed too
+	docker rm "$C" >/dev/null || { fail "docker rm $C"; return 1; }
+	wait_log g1 "--container $C: no such container now (Docker at $T/docker.sock): no copies until it is back" &&
+	docker run -d --name "$C" --network "$PFX-cams" --cap-drop ALL --user 65534:65534 \
+		"$I" recv "$G" --iface eth0 >>"$T/docker.out" 2>&1 &&
+	wait_log g1 "--container $C: copying to " 3 && tg_cjoined "$C" "$G" || return 1
+	v1=$(tg_cveth mcbr1)
+	tx h1 "$G" --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
+	sleep 0.3
+	tg_status "$v1 (ttl as sent): packets 300, bytes $((3 * b)), errors 0" || return 1
+	gw_stop g1 && log_has g1 "bpf: target $v1 (container $C): packets 300 bytes $((3 * b)) errors 0" &&
+		log_has g1 "copies 300 copy_errors 0"
+}
+
+# --container with a Docker that hangs (its daemon stopped with SIGSTOP:
+# connections are taken, nothing is answered): the exchange gives up after
+# 3 s, once logged; the copies go on into the process Docker named last and
+# the event loop goes on (SIGUSR1 answered at once, SIGHUP's reload of the
+# config file that names the container done at once); Docker back, that is
+# logged too; and SIGTERM during a hung exchange ends mctun at once (the
+# thread is told to stop, not waited out).
+test_targets_container_docker_hangs() {
+	local I C="$PFX-cam1" G=239.1.1.1:5000 v dpid t0 ms b=$((100 * 228))
+	islands 1 || return 1
+	dockerd_start g1 || return $?
+	pkg_make image || return 1
+	I="mctun:$(cat "$ROOT/VERSION")"
+	docker network create --internal --subnet 198.18.200.0/24 \
+		-o com.docker.network.bridge.name=mcbr1 "$PFX-cams" >"$T/docker.out" 2>&1 &&
+	docker run -d --name "$C" --network "$PFX-cams" --cap-drop ALL --user 65534:65534 \
+		"$I" recv "$G" --iface eth0 >>"$T/docker.out" 2>&1 ||
+		{ fail "docker network create, run:"; sed 's/^/      /' "$T/docker.out" >&2; return 1; }
+	tg_cjoined "$C" "$G" || return 1
+	# from a config file (the socket from DOCKER_HOST, as dockerd_start set it)
+	printf 'iface isl\ngroup %s\ncontainer %s\n' "$G" "$C" >"$T/g1.conf"
+	gw g1 g1 --config "$T/g1.conf" || return 1
+	v=$(tg_cveth mcbr1)
+	dpid=$(cat "$T/dockerd.main")
+	kill -STOP "$dpid"
+	wait_log g1 "--container $C: Docker at $T/docker.sock: no answer within 3 s (following its last known process meanwhile)" ||
+		{ kill -CONT "$dpid"; return 1; }
+	tx h1 "$G" --count 100 --rate 2000pps --size 200 --ttl 1 || { kill -CONT "$dpid"; return 1; }
+	sleep 0.3
+	kill -USR1 "$(gw_pid g1)"
+	within 0.5 grep -q "bpf: target $v (container $C): packets 100 bytes $b errors 0" "$T/g1.log" ||
+		{ kill -CONT "$dpid"; fail "no SIGUSR1 line with 100 copies to $v within 0.5 s:"
+		  sed 's/^/      /' "$T/g1.log" >&2; return 1; }
+	[ "$(grep -c "no answer within 3 s" "$T/g1.log")" = 1 ] ||
+		{ kill -CONT "$dpid"; fail "the hang is logged more than once"; return 1; }
+	# a reload asks no Docker: the same file is taken at once
+	kill -HUP "$(gw_pid g1)"
+	within 0.5 grep -q "reload: done" "$T/g1.log" ||
+		{ kill -CONT "$dpid"; fail "no 'reload: done' within 0.5 s:"; sed 's/^/      /' "$T/g1.log" >&2
+		  return 1; }
+	kill -CONT "$dpid"
+	wait_log g1 "--container $C: Docker at $T/docker.sock answers again" || return 1
+	# hung again; in 1.5 s the thread is 0.5 s or more into an exchange
+	# that would last 3 s
+	kill -STOP "$dpid"
+	sleep 1.5
+	t0=$(date +%s%N)
+	gw_stop g1 || { kill -CONT "$dpid"; return 1; }
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	kill -CONT "$dpid"
+	[ "$ms" -lt 1000 ] || { fail "mctun took $ms ms to stop during a hung exchange"; return 1; }
+	note "stopped in $ms ms during a hung exchange"
+	log_has g1 "copies 100 copy_errors 0"
 }

@@ -20,6 +20,7 @@
 #include "mctun.skel.h"
 #include "config.h"
 #include "counters.h"
+#include "docker.h"
 #include "capture_bpf.h"
 #include "groups.h"
 #include "instances.h"
@@ -45,6 +46,13 @@ struct capture_bpf {
 	unsigned int published;        /* peer slots written last time */
 	unsigned int tidx[MCTUN_MAX_TARGETS];  /* --to: each target's ifindex in the map, 0 gone */
 	char tname[MCTUN_MAX_TARGETS][IF_NAMESIZE];  /* --netns: the interface it led to last */
+	/* --container: the thread asking Docker; per target, its index there,
+	 * the answer last read (and its number), the process it names */
+	struct docker_watch *docker;
+	unsigned int dslot[MCTUN_MAX_TARGETS];
+	struct docker_info dinfo[MCTUN_MAX_TARGETS];
+	unsigned int dseq[MCTUN_MAX_TARGETS];
+	int dpid[MCTUN_MAX_TARGETS];
 	char pin_dir[256];
 };
 
@@ -57,11 +65,11 @@ static int target_write(struct capture_bpf *cap, const struct config *cfg, __u32
 	int err;
 
 	/* the name too, for mctun stats and status (the slot's "in use"):
-	 * --netns's is the interface it leads through, the last one known
-	 * while it is gone */
+	 * --netns's and --container's is the interface it leads through, the
+	 * last one known while it is gone */
 	_Static_assert(sizeof(t.ifname) == sizeof(cfg->targets[i].ifname), "target name size");
 	memcpy(t.ifname, cfg->targets[i].ifname, sizeof(t.ifname));
-	if (cfg->targets[i].netns[0]) {
+	if (target_follows(&cfg->targets[i])) {
 		if (ifindex && if_indextoname(ifindex, name))
 			memcpy(cap->tname[i], name, sizeof(name));
 		snprintf(t.ifname, sizeof(t.ifname), "%s", cap->tname[i][0] ? cap->tname[i] : "?");
@@ -75,33 +83,124 @@ static int target_write(struct capture_bpf *cap, const struct config *cfg, __u32
 	return 0;
 }
 
-/* Where target t is now: its interface's index, or -errno. */
-static int target_find(const struct cfg_target *t, unsigned int *idx)
+/* Where target i is now: its interface's index, or -errno (-ESRCH: a
+ * container that does not run). A container's process is the one Docker
+ * named last (cap->dpid: the thread's latest answer, read on the tick). */
+static int target_find(struct capture_bpf *cap, const struct config *cfg, unsigned int i,
+		       unsigned int *idx)
 {
+	const struct cfg_target *t = &cfg->targets[i];
+	char path[64];
 	uint64_t ino;
 
+	*idx = 0;
+	if (t->container[0]) {
+		if (cap->dpid[i] <= 0)
+			return -ESRCH;
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", cap->dpid[i]);
+		return netns_link_in(path, idx, &ino);
+	}
 	if (t->netns[0])
 		return netns_link_in(t->netns, idx, &ino);
 	*idx = if_nametoindex(t->ifname);
 	return *idx ? 0 : errno ? -errno : -ENODEV;
 }
 
-static const char *target_why(int err)
+static const char *target_why(const struct cfg_target *t, int err)
 {
 	switch (err) {
-	case -ENODEV: return "no such interface";
-	case -ENOENT: return "no such namespace";
+	case -ENODEV: return t->container[0] ? "no veth leads into its network namespace from "
+				"here (is its network host or none?)" :
+			     t->netns[0] ? "no veth leads there from here" : "no such interface";
+	case -ENOENT: return t->container[0] ? "its process is gone" : "no such namespace";
 	case -EINVAL: return "not a network namespace";
 	default:      return strerror(-err);
 	}
 }
 
-/* "--to br0" or "--netns /run/netns/c1" */
+/* "--to br0", "--netns /run/netns/c1" or "--container cam1" */
 static const char *target_name(const struct cfg_target *t, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s %s", t->netns[0] ? "--netns" : "--to",
-		 t->netns[0] ? t->netns : t->ifname);
+	snprintf(buf, len, "%s %s",
+		 t->container[0] ? "--container" : t->netns[0] ? "--netns" : "--to",
+		 t->container[0] ? t->container : t->netns[0] ? t->netns : t->ifname);
 	return buf;
+}
+
+/*
+ * --container targets: Docker is asked once now, before the loop runs
+ * (bounded: DOCKER_TIMEOUT_MS), and refuses what it does not know or when
+ * it cannot be asked; a container that does not run is accepted. Then the
+ * thread that follows them starts, with these answers as its first.
+ */
+static int containers_open(struct capture_bpf *cap, const struct config *cfg)
+{
+	const char *names[MCTUN_MAX_TARGETS];
+	struct docker_info first[MCTUN_MAX_TARGETS];
+	unsigned int i, n = 0;
+	int err;
+
+	for (i = 0; i < cfg->ntargets; i++) {
+		const struct cfg_target *t = &cfg->targets[i];
+		struct docker_info *d = &cap->dinfo[i];
+
+		if (!t->container[0])
+			continue;
+		docker_inspect(cfg->docker_socket, t->container, DOCKER_TIMEOUT_MS, -1, d);
+		if (d->state == DOCKER_MISSING) {
+			pr_warn("--container %s: no such container (Docker at %s)\n", t->container,
+				cfg->docker_socket);
+			return -ENOENT;
+		}
+		if (d->state == DOCKER_ERROR) {
+			pr_warn("--container %s: Docker at %s: %s\n", t->container,
+				cfg->docker_socket, d->err);
+			return -EHOSTUNREACH;
+		}
+		cap->dpid[i] = d->state == DOCKER_RUNNING ? d->pid : 0;
+		cap->dslot[i] = n;
+		names[n] = t->container;
+		first[n++] = *d;
+	}
+	if (!n)
+		return 0;
+	err = docker_watch_start(cfg->docker_socket, names, n, first, &cap->docker);
+	if (err)
+		pr_warn("--container: start the thread that asks Docker: %s\n", strerror(-err));
+	return err;
+}
+
+/*
+ * The thread's latest answer about container target i: a new one names
+ * the process to look in (an error keeps the last one known: Docker down
+ * does not stop the copies), and is logged when it says more than that
+ * the container stopped or started (which the interface's change says).
+ */
+static void container_update(struct capture_bpf *cap, const struct config *cfg, unsigned int i)
+{
+	const struct cfg_target *t = &cfg->targets[i];
+	struct docker_info d, *old = &cap->dinfo[i];
+	unsigned int seq;
+
+	docker_watch_get(cap->docker, cap->dslot[i], &d, &seq);
+	if (seq == cap->dseq[i])
+		return;
+	cap->dseq[i] = seq;
+	if (d.state == DOCKER_ERROR) {
+		if (old->state != DOCKER_ERROR || strcmp(old->err, d.err))
+			pr_warn("--container %s: Docker at %s: %s (following its last known "
+				"process meanwhile)\n", t->container, cfg->docker_socket, d.err);
+		*old = d;
+		return;
+	}
+	if (old->state == DOCKER_ERROR)
+		pr_info("--container %s: Docker at %s answers again\n", t->container,
+			cfg->docker_socket);
+	if (d.state == DOCKER_MISSING && old->state != DOCKER_MISSING)
+		pr_info("--container %s: no such container now (Docker at %s): no copies until "
+			"it is back\n", t->container, cfg->docker_socket);
+	cap->dpid[i] = d.state == DOCKER_RUNNING ? d.pid : 0;
+	*old = d;
 }
 
 /*
@@ -135,14 +234,22 @@ static int targets_open(struct capture_bpf *cap, const struct config *cfg)
 	unsigned int i, idx;
 	int err;
 
+	if ((err = containers_open(cap, cfg)))
+		return err;
 	for (i = 0; i < cfg->ntargets; i++) {
 		const struct cfg_target *t = &cfg->targets[i];
 
-		err = target_find(t, &idx);
+		err = target_find(cap, cfg, i, &idx);
+		if (err == -ESRCH) {
+			/* a container that does not run (yet): followed */
+			pr_info("--container %s: not running (%s): no copies until it starts\n",
+				t->container, cap->dinfo[i].status[0] ? cap->dinfo[i].status : "?");
+			if ((err = target_write(cap, cfg, i, 0)))
+				return err;
+			continue;
+		}
 		if (err) {
-			pr_warn("%s: %s\n", target_name(t, name, sizeof(name)),
-				t->netns[0] && err == -ENODEV ? "no veth leads there from here" :
-				target_why(err));
+			pr_warn("%s: %s\n", target_name(t, name, sizeof(name)), target_why(t, err));
 			return err;
 		}
 		if (idx == cfg->ifindex) {
@@ -165,14 +272,16 @@ void capture_bpf_targets_refresh(struct capture_bpf *cap, const struct config *c
 	for (i = 0; i < cfg->ntargets; i++) {
 		const struct cfg_target *t = &cfg->targets[i];
 
-		if (target_find(t, &idx) || idx == cfg->ifindex)
+		if (t->container[0])
+			container_update(cap, cfg, i);
+		if (target_find(cap, cfg, i, &idx) || idx == cfg->ifindex)
 			idx = 0;
 		if (idx == cap->tidx[i] || target_write(cap, cfg, i, idx))
 			continue;
 		target_name(t, name, sizeof(name));
 		if (!idx)
 			pr_info("%s: the interface is gone: no copies until it is back\n", name);
-		else if (t->netns[0])
+		else if (target_follows(t))
 			pr_info("%s: copying to %s (index %u) from now on\n", name,
 				if_indextoname(idx, ifname) ? ifname : "?", idx);
 		else
@@ -602,10 +711,12 @@ void capture_bpf_log_stats(struct capture_bpf *cap, const struct config *cfg)
 
 		if (stats_sum(bpf_map__fd(cap->skel->maps.mctun_tstats), i, &t, sizeof(t)))
 			continue;
-		if (cfg->targets[i].netns[0])
-			pr_info("bpf: target %s (netns %s): packets %llu bytes %llu errors %llu\n",
-				cap->tname[i][0] ? cap->tname[i] : "?", cfg->targets[i].netns,
-				t.packets, t.bytes, t.errors);
+		if (target_follows(&cfg->targets[i]))
+			pr_info("bpf: target %s (%s %s): packets %llu bytes %llu errors %llu\n",
+				cap->tname[i][0] ? cap->tname[i] : "?",
+				cfg->targets[i].container[0] ? "container" : "netns",
+				cfg->targets[i].container[0] ? cfg->targets[i].container :
+				cfg->targets[i].netns, t.packets, t.bytes, t.errors);
 		else
 			pr_info("bpf: target %s: packets %llu bytes %llu errors %llu\n",
 				cfg->targets[i].ifname, t.packets, t.bytes, t.errors);
@@ -650,6 +761,7 @@ void capture_bpf_close(struct capture_bpf *cap)
 
 	if (!cap)
 		return;
+	docker_watch_stop(cap->docker);
 	ring_buffer__free(cap->rb);
 	/* A deleted interface took our filters, qdisc and XDP program along. */
 	if (!if_indextoname(cap->hook.ifindex, name))

@@ -34,6 +34,7 @@
 #include "allow.h"
 #include "proto.h"
 #include "config.h"
+#include "docker.h"
 #include "log.h"
 #include "metrics.h"
 #include "options.h"
@@ -227,8 +228,25 @@ static int set_peer(void *ctx, const char *who, const char *val)
 	return add_endpoint(who, val, cfg->peer, &cfg->npeer, false);
 }
 
-/* --to 'IFACE [ttl N]', --netns 'PATH [ttl N]' */
-static int add_target(struct config *cfg, const char *who, const char *val, bool netns)
+/* A Docker container's name or id, as it goes into the API's URL path:
+ * Docker's own charset for names ([a-zA-Z0-9][a-zA-Z0-9_.-]*), which
+ * covers ids and their prefixes. */
+static bool container_name_ok(const char *s)
+{
+	size_t i;
+
+	if (!isalnum((unsigned char)s[0]))
+		return false;
+	for (i = 1; s[i]; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return false;
+	return true;
+}
+
+enum { TGT_IFACE, TGT_NETNS, TGT_CONTAINER };
+
+/* --to 'IFACE [ttl N]', --netns 'PATH [ttl N]', --container 'NAME [ttl N]' */
+static int add_target(struct config *cfg, const char *who, const char *val, int kind)
 {
 	struct cfg_target t = { 0 };
 	char buf[256], *save = NULL, *tok, *arg;
@@ -239,7 +257,7 @@ static int add_target(struct config *cfg, const char *who, const char *val, bool
 	tok = first_word(who, val, buf, sizeof(buf), &save);
 	if (!tok)
 		return -EINVAL;
-	if (netns) {
+	if (kind == TGT_NETNS) {
 		if (*tok != '/' || strlen(tok) >= sizeof(t.netns)) {
 			pr_warn("%s: '%s' is not an absolute path of at most %zu bytes "
 				"(/run/netns/NAME, /proc/PID/ns/net)\n", who, *tok ? tok : val,
@@ -247,6 +265,14 @@ static int add_target(struct config *cfg, const char *who, const char *val, bool
 			return -EINVAL;
 		}
 		strcpy(t.netns, tok);
+	} else if (kind == TGT_CONTAINER) {
+		if (!container_name_ok(tok) || strlen(tok) >= sizeof(t.container)) {
+			pr_warn("%s: '%s' is not a container's name or id (letters, digits, "
+				"'_.-', at most %zu bytes)\n", who, *tok ? tok : val,
+				sizeof(t.container) - 1);
+			return -EINVAL;
+		}
+		strcpy(t.container, tok);
 	} else if (!*tok || strlen(tok) >= IF_NAMESIZE) {
 		pr_warn("%s: '%s' is not an interface name\n", who, *tok ? tok : val);
 		return -EINVAL;
@@ -256,7 +282,9 @@ static int add_target(struct config *cfg, const char *who, const char *val, bool
 	while ((tok = strtok_r(NULL, " \t", &save))) {
 		arg = strtok_r(NULL, " \t", &save);
 		if (strcmp(tok, "ttl") || !arg) {
-			pr_warn("%s: '%s': after the interface only 'ttl N' may follow\n", who, val);
+			pr_warn("%s: '%s': after the %s only 'ttl N' may follow\n", who, val,
+				kind == TGT_NETNS ? "path" : kind == TGT_CONTAINER ? "container" :
+				"interface");
 			return -EINVAL;
 		}
 		if ((err = parse_u32(who, arg, 1, 255, &ttl)))
@@ -265,14 +293,17 @@ static int add_target(struct config *cfg, const char *who, const char *val, bool
 	}
 	for (i = 0; i < cfg->ntargets; i++) {
 		if (!strcmp(cfg->targets[i].ifname, t.ifname) &&
-		    !strcmp(cfg->targets[i].netns, t.netns)) {
-			pr_warn("%s: '%s' is already a target\n", who, netns ? t.netns : t.ifname);
+		    !strcmp(cfg->targets[i].netns, t.netns) &&
+		    !strcmp(cfg->targets[i].container, t.container)) {
+			pr_warn("%s: '%s' is already a target\n", who,
+				kind == TGT_NETNS ? t.netns : kind == TGT_CONTAINER ? t.container :
+				t.ifname);
 			return -EINVAL;
 		}
 	}
 	if (cfg->ntargets == MCTUN_MAX_TARGETS) {
-		pr_warn("%s: '%s': at most %u targets (--to and --netns together)\n", who, val,
-			MCTUN_MAX_TARGETS);
+		pr_warn("%s: '%s': at most %u targets (--to, --netns and --container together)\n",
+			who, val, MCTUN_MAX_TARGETS);
 		return -E2BIG;
 	}
 	cfg->targets[cfg->ntargets++] = t;
@@ -281,12 +312,30 @@ static int add_target(struct config *cfg, const char *who, const char *val, bool
 
 static int set_to(void *ctx, const char *who, const char *val)
 {
-	return add_target(ctx, who, val, false);
+	return add_target(ctx, who, val, TGT_IFACE);
 }
 
 static int set_netns(void *ctx, const char *who, const char *val)
 {
-	return add_target(ctx, who, val, true);
+	return add_target(ctx, who, val, TGT_NETNS);
+}
+
+static int set_container(void *ctx, const char *who, const char *val)
+{
+	return add_target(ctx, who, val, TGT_CONTAINER);
+}
+
+static int set_docker_socket(void *ctx, const char *who, const char *val)
+{
+	struct config *cfg = ctx;
+
+	if (val[0] != '/' || strlen(val) >= sizeof(cfg->docker_socket)) {
+		pr_warn("%s: '%s' is not an absolute path of at most %zu bytes\n", who, val,
+			sizeof(cfg->docker_socket) - 1);
+		return -EINVAL;
+	}
+	strcpy(cfg->docker_socket, val);
+	return 0;
 }
 
 static int set_mode(void *ctx, const char *who, const char *val)
@@ -628,6 +677,18 @@ static const struct opt options[] = {
 	  "(/run/netns/NAME, /proc/PID/ns/net): the veth that\n"
 	  "leads there from here, followed when the namespace\n"
 	  "is made anew; 'PATH ttl N' as for --to", FIELD(targets) },
+	{ "container", 0, "NAME|ID", OPT_LIST | OPT_FIXED, set_container,
+	  "a target as --netns, found by a Docker container's\n"
+	  "name or id: the Docker Engine API (--docker-socket)\n"
+	  "gives its process, the target is the veth into that\n"
+	  "process's network namespace; followed when it stops\n"
+	  "and starts again (a new veth), and accepted while\n"
+	  "not running (copies start when it does); an unknown\n"
+	  "container is refused; 'NAME ttl N' as for --to", FIELD(targets) },
+	{ "docker-socket", 0, "PATH", OPT_FIXED, set_docker_socket,
+	  "the Docker Engine API's Unix socket, for --container\n"
+	  "(default: DOCKER_HOST when it is unix://PATH, else\n"
+	  DOCKER_SOCKET_DEFAULT ")", FIELD(docker_socket) },
 	{ "mode", 0, "tc|xdp|socket", OPT_FIXED, set_mode,
 	  "capture with the eBPF TC program (default); with XDP\n"
 	  "for the island's traffic plus TC for local senders and\n"
@@ -898,6 +959,33 @@ void config_free(struct config *cfg)
 	free(cfg);
 }
 
+/* --container's Docker: --docker-socket, else DOCKER_HOST when it is
+ * unix://PATH, else the default; another DOCKER_HOST is refused (mctun
+ * speaks to a Unix socket only). Left "" without --container. */
+static int docker_socket_default(struct config *cfg)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->ntargets && !cfg->docker_socket[0]; i++) {
+		const char *host = getenv("DOCKER_HOST");
+
+		if (!cfg->targets[i].container[0])
+			continue;
+		if (!host || !*host) {
+			strcpy(cfg->docker_socket, DOCKER_SOCKET_DEFAULT);
+		} else if (!strncmp(host, "unix://", 7) && host[7] == '/' &&
+			   strlen(host + 7) < sizeof(cfg->docker_socket)) {
+			strcpy(cfg->docker_socket, host + 7);
+		} else {
+			pr_warn("--container %s: DOCKER_HOST '%s' is not unix://PATH (an absolute "
+				"path of at most %zu bytes): give --docker-socket PATH\n",
+				cfg->targets[i].container, host, sizeof(cfg->docker_socket) - 1);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* What must hold once the file and the command line are both in. */
 static int check(const struct config *cfg)
 {
@@ -959,7 +1047,8 @@ static int check(const struct config *cfg)
 		return -EINVAL;
 	}
 	if (cfg->ntargets && cfg->mode != MCTUN_MODE_TC) {
-		pr_warn("--to, --netns: need --mode tc (its TC program copies the datagrams)\n");
+		pr_warn("--to, --netns, --container: need --mode tc (its TC program copies the "
+			"datagrams)\n");
 		return -EINVAL;
 	}
 	for (i = 0; i < cfg->ntargets; i++) {
@@ -1044,6 +1133,8 @@ int config_load(int argc, char **argv, struct config **out)
 	opt_rewind(&p);
 	while (!err && (k = opt_next(&p, argc, argv)) >= 0)
 		err = opt_set(&p, k, cfg);
+	if (!err)
+		err = docker_socket_default(cfg);
 	if (!err)
 		err = check(cfg);
 	if (err) {

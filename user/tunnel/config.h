@@ -53,15 +53,24 @@ static inline bool group_captures(const struct cfg_group *g)
 	return g->dir != GDIR_IN;
 }
 
-/* A local target (--to 'IFACE [ttl N]', --netns 'PATH [ttl N]'): the TC
- * program copies the groups' datagrams to its egress. Names only: the
- * loader finds the interfaces, and follows them. */
+/* A local target (--to 'IFACE [ttl N]', --netns 'PATH [ttl N]',
+ * --container 'NAME [ttl N]'): the TC program copies the groups' datagrams
+ * to its egress. Names only: the loader finds the interfaces, and follows
+ * them. Exactly one of ifname, netns and container is set. */
 #define TARGET_PATH_MAX 128
 struct cfg_target {
-	char ifname[IF_NAMESIZE];      /* --to; "" for --netns */
+	char ifname[IF_NAMESIZE];      /* --to */
 	char netns[TARGET_PATH_MAX];   /* --netns: the namespace, reached by the veth leading there */
+	char container[TARGET_PATH_MAX];  /* --container: a Docker container's name or id */
 	uint8_t ttl;                   /* of the copies; 0: as they came */
 };
+
+/* Found through a network namespace (--netns, --container): its interface
+ * is whichever veth leads there now. */
+static inline bool target_follows(const struct cfg_target *t)
+{
+	return t->netns[0] || t->container[0];
+}
 
 /* --membership: the configured groups are carried whether or not anyone
  * listens (static), or only those receivers on the far islands joined. */
@@ -102,6 +111,7 @@ struct config {
 	bool keep_source;              /* --keep-source: re-inject as the original sender */
 	struct cfg_target targets[MCTUN_MAX_TARGETS];  /* --to; zeroed past ntargets */
 	unsigned int ntargets;
+	char docker_socket[108];       /* --container: the Docker Engine API's Unix socket */
 	struct cidr *allow;            /* --allow: who may connect; none: anyone */
 	unsigned int nallow;
 	uint32_t max_pending;          /* inbound connections authenticating at once */

@@ -405,7 +405,7 @@ int daemon_run(struct config *cfg)
 	};
 	struct epoll_event evs[MAX_EVENTS];
 	char allow_str[256] = "";
-	char to_str[16 + MCTUN_MAX_TARGETS * (TARGET_PATH_MAX + 8)] = "";
+	char to_str[16 + MCTUN_MAX_TARGETS * (TARGET_PATH_MAX + 16)] = "";
 	unsigned int i;
 	int err, n;
 
@@ -422,9 +422,11 @@ int daemon_run(struct config *cfg)
 	for (i = 0; i < cfg->ntargets; i++) {
 		size_t l = strlen(to_str);
 
+		const struct cfg_target *t = &cfg->targets[i];
+
 		snprintf(to_str + l, sizeof(to_str) - l, "%s%s%s", i ? ", " : "; copies to ",
-			 cfg->targets[i].netns[0] ? "netns " : "",
-			 cfg->targets[i].netns[0] ? cfg->targets[i].netns : cfg->targets[i].ifname);
+			 t->container[0] ? "container " : t->netns[0] ? "netns " : "",
+			 t->container[0] ? t->container : t->netns[0] ? t->netns : t->ifname);
 	}
 	err = setup(&d);
 	if (err)

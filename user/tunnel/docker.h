@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Docker containers as local targets (--container NAME|ID): the Docker
+ * Engine API on its Unix socket says whether a container runs and with
+ * which process; the target is then the veth leading into that process's
+ * network namespace (netns.h), which capture_bpf.c looks up on its tick.
+ *
+ * Asking Docker can stall (a busy or hung daemon), so while mctun runs the
+ * asking is done by a thread of its own: it asks for each container once a
+ * second and publishes the answers under a mutex; the event loop only reads
+ * the latest one. Every exchange is bounded in time, and the thread is told
+ * to stop (an eventfd it polls on, also during an exchange) and joined.
+ */
+#ifndef MCTUN_DOCKER_H
+#define MCTUN_DOCKER_H
+
+#include <stddef.h>
+
+#define DOCKER_SOCKET_DEFAULT "/var/run/docker.sock"
+#define DOCKER_TIMEOUT_MS     3000    /* one exchange, connect to last byte */
+#define DOCKER_POLL_MS        1000    /* between two rounds of the thread */
+#define DOCKER_ANSWER_MAX     (1 << 20)
+
+enum docker_state {
+	DOCKER_ERROR = 0,      /* Docker was not reached or its answer not understood: err */
+	DOCKER_RUNNING,        /* pid is the container's process */
+	DOCKER_STOPPED,        /* it exists and does not run (status says how) */
+	DOCKER_MISSING,        /* no such container (404) */
+};
+
+struct docker_info {
+	int state;             /* enum docker_state */
+	int pid;               /* State.Pid while running, else 0 */
+	char status[24];       /* State.Status: "running", "exited", "created", ... */
+	char err[160];         /* DOCKER_ERROR: why, one phrase */
+};
+
+/*
+ * A whole HTTP response to GET /containers/NAME/json (head and body, as
+ * read until the server closed) into *out. Pure: the fuzzer drives it.
+ * Returns 0 (out->state set, DOCKER_ERROR with err for an answer that is
+ * not understood).
+ */
+int docker_parse_inspect(const char *buf, size_t len, struct docker_info *out);
+
+/*
+ * Ask the Docker at socket path sock about container name, waiting at most
+ * timeout_ms in all; stop_fd (-1: none) readable ends the wait early.
+ * Fills *out (state DOCKER_ERROR with err when Docker could not be asked).
+ */
+void docker_inspect(const char *sock, const char *name, int timeout_ms, int stop_fd,
+		    struct docker_info *out);
+
+/* The thread that follows containers. */
+struct docker_watch;
+
+/*
+ * Start following n containers (names[i]) through the Docker at sock;
+ * first[i] is what is known now (published until the thread's first
+ * round). Names and path are copied. 0 or -errno.
+ */
+int docker_watch_start(const char *sock, const char *const *names, unsigned int n,
+		       const struct docker_info *first, struct docker_watch **out);
+/* The latest answer about container i, and a number that changes with it. */
+void docker_watch_get(struct docker_watch *w, unsigned int i, struct docker_info *out,
+		      unsigned int *seq);
+/* Stop the thread (an exchange under way is cut short), join it, free. */
+void docker_watch_stop(struct docker_watch *w);
+
+#endif
