@@ -582,37 +582,40 @@ static __noinline int copy_to_targets(struct __sk_buff *skb, __u32 l3off, __u8 f
 	/* a UDP GSO batch (our re-injection) is its datagrams on the wire */
 	__u32 i, n = skb->gso_segs ? skb->gso_segs : 1;
 
+	/* checked here, once: Linux 6.1's verifier refuses even the address
+	 * of a field of a pointer not yet checked, which the compiler may
+	 * compute ahead of a check inside the loop */
+	if (!st)
+		return 0;
 	for (i = 0; i < MCTUN_MAX_TARGETS; i++) {
 		struct mctun_target *t;
 		struct mctun_tstats *ts;
-		__u32 k = i;
+		__u32 k = i, ifindex;
+		__u8 to;
 		int err = 0;
 
 		if (i >= ntargets)
 			break;
 		t = bpf_map_lookup_elem(&mctun_targets, &k);
-		if (!t || !t->ifindex)
-			continue;
 		ts = bpf_map_lookup_elem(&mctun_tstats, &k);
-		if (t->ttl && t->ttl != ttl)
-			err = set_ttl(skb, l3off, family, ttl, t->ttl);
+		if (!t || !ts || !t->ifindex)
+			continue;
+		ifindex = t->ifindex;
+		to = t->ttl;
+		if (to && to != ttl)
+			err = set_ttl(skb, l3off, family, ttl, to);
 		if (!err)
-			err = bpf_clone_redirect(skb, t->ifindex, 0);
-		if (t->ttl && t->ttl != ttl)
-			set_ttl(skb, l3off, family, t->ttl, ttl);
+			err = bpf_clone_redirect(skb, ifindex, 0);
+		if (to && to != ttl)
+			set_ttl(skb, l3off, family, to, ttl);
 		if (err) {
-			if (ts)
-				ts->errors += n;
-			if (st)
-				st->copy_errors += n;
+			ts->errors += n;
+			st->copy_errors += n;
 			continue;
 		}
-		if (ts) {
-			ts->packets += n;
-			ts->bytes += len;
-		}
-		if (st)
-			st->copies += n;
+		ts->packets += n;
+		ts->bytes += len;
+		st->copies += n;
 	}
 	return 0;
 }
