@@ -196,24 +196,31 @@ test_targets_follow_a_new_interface() {
 }
 
 # Refusals: one line each, naming the value and the cause.
-test_targets_refused() {
-	local out
-	islands 1 && local_host || return $?
-	for args in "-i isl --to nosuch|--to nosuch: no such interface" \
-		    "-i isl --to isl|--to: 'isl' is the island interface (-i) itself" \
-		    "-i isl --to br0 --mode socket|--to, --netns, --container: need --mode tc" \
-		    "-i isl --to br0 --to br0|--to: 'br0' is already a target" \
-		    "-i isl --to 'br0 ttl 0'|--to: 0 is out of range" \
-		    "-i isl --netns /nonexistent|--netns /nonexistent: no such namespace" \
-		    "-i isl --netns /proc/self/ns/net|--netns /proc/self/ns/net: no veth leads there from here" \
-		    "-i isl --netns c1|--netns: 'c1' is not an absolute path" \
-		    "--to br0 -i vc1|--to br0: the island interface vc1 is a port of br0" \
-		    "--to vc2 -i br0|--to vc2: vc2 is a port of the island bridge br0"; do
+# tg_refused SECS 'ARGS|WANT'...: each `mctun run -g 239.1.1.1:5000 ARGS`
+# in g1 stops within SECS with one line that holds WANT (ARGS are read by
+# the shell again: 'br0 ttl 0' stays one argument).
+tg_refused() {
+	local secs=$1 args out; shift
+	for args in "$@"; do
 		# shellcheck disable=SC2086
-		out=$(eval nsx g1 timeout 5 '"$MCTUN"' run -g 239.1.1.1:5000 ${args%%|*} 2>&1)
+		out=$(eval nsx g1 timeout "$secs" '"$MCTUN"' run -g 239.1.1.1:5000 ${args%%|*} 2>&1)
 		[ "$(wc -l <<<"$out")" = 1 ] && grep -qF -- "${args#*|}" <<<"$out" ||
 			{ fail "run ${args%%|*}: '$out', want one line with '${args#*|}'"; return 1; }
 	done
+}
+
+test_targets_refused() {
+	islands 1 && local_host || return $?
+	tg_refused 5 "-i isl --to nosuch|--to nosuch: no such interface" \
+		"-i isl --to isl|--to: 'isl' is the island interface (-i) itself" \
+		"-i isl --to br0 --mode socket|--to, --netns, --container: need --mode tc" \
+		"-i isl --to br0 --to br0|--to: 'br0' is already a target" \
+		"-i isl --to 'br0 ttl 0'|--to: 0 is out of range" \
+		"-i isl --netns /nonexistent|--netns /nonexistent: no such namespace" \
+		"-i isl --netns /proc/self/ns/net|--netns /proc/self/ns/net: no veth leads there from here" \
+		"-i isl --netns c1|--netns: 'c1' is not an absolute path" \
+		"--to br0 -i vc1|--to br0: the island interface vc1 is a port of br0" \
+		"--to vc2 -i br0|--to vc2: vc2 is a port of the island bridge br0"
 }
 
 # The targets cannot change on SIGHUP (the program is loaded for them): a
@@ -276,6 +283,22 @@ tg_cjoined() {
 # tg_cveth NETWORK-BRIDGE: the host end of the only veth on that bridge.
 tg_cveth() { ip -n "$PFX-g1" -o link show master "$1" | awk -F': ' '{ print $2 }' | cut -d@ -f1; }
 
+# tg_cam HOW...: dockerd in g1, the image (sets the caller's I), an
+# internal network whose bridge is mcbr1, and on it the caller's container
+# C, receiving G with the image's mctun recv, made by `docker HOW...`
+# (create: not started yet; run -d: running).
+tg_cam() {
+	dockerd_start g1 || return $?
+	pkg_make image || return 1
+	I="mctun:$(cat "$ROOT/VERSION")"
+	# (Docker warns that forwarding is off: nothing is forwarded here)
+	docker network create --internal --subnet 198.18.200.0/24 \
+		-o com.docker.network.bridge.name=mcbr1 "$PFX-cams" >"$T/docker.out" 2>&1 &&
+	docker "$@" --name "$C" --network "$PFX-cams" --cap-drop ALL --user 65534:65534 \
+		"$I" recv "$G" --iface eth0 >>"$T/docker.out" 2>&1 ||
+		{ fail "docker network create, $*:"; sed 's/^/      /' "$T/docker.out" >&2; return 1; }
+}
+
 # --container: a container of an isolated bridge network of Docker (a
 # daemon of the test's own, in g1: its bridge and veths are there) found by
 # its name through the Docker Engine API. Refused at start, one line each:
@@ -288,29 +311,14 @@ tg_cveth() { ip -n "$PFX-g1" -o link show master "$1" | awk -F': ' '{ print $2 }
 # and made again under its name, followed again. Its receiver (the image's
 # mctun recv) reports each run in docker logs.
 test_targets_container() {
-	local I C="$PFX-cam1" G=239.1.1.1:5000 v1 v2 n args out b=$((100 * 228))
+	local I C="$PFX-cam1" G=239.1.1.1:5000 v1 v2 n out b=$((100 * 228))
 	islands 1 || return 1
-	dockerd_start g1 || return $?
-	pkg_make image || return 1
-	I="mctun:$(cat "$ROOT/VERSION")"
-	# (Docker warns that forwarding is off: nothing is forwarded here)
-	docker network create --internal --subnet 198.18.200.0/24 \
-		-o com.docker.network.bridge.name=mcbr1 "$PFX-cams" >"$T/docker.out" 2>&1 &&
-	docker create --name "$C" --network "$PFX-cams" --cap-drop ALL --user 65534:65534 \
-		"$I" recv "$G" --iface eth0 >>"$T/docker.out" 2>&1 ||
-		{ fail "docker network create, create:"; sed 's/^/      /' "$T/docker.out" >&2; return 1; }
+	tg_cam create || return $?
 
-	# (the quotes are in the text wanted, not in the arguments)
-	# shellcheck disable=SC2089
-	for args in "--container $PFX-nosuch|--container $PFX-nosuch: no such container (Docker at $T/docker.sock)" \
-		    "--container $C --docker-socket $T/nothere|--container $C: Docker at $T/nothere: connect: No such file or directory" \
-		    "--container a/b|--container: 'a/b' is not a container's name or id" \
-		    "--container $C --mode socket|--to, --netns, --container: need --mode tc"; do
-		# shellcheck disable=SC2086,SC2090
-		out=$(nsx g1 timeout 10 "$MCTUN" run -i isl -g "$G" ${args%%|*} 2>&1)
-		[ "$(wc -l <<<"$out")" = 1 ] && grep -qF -- "${args#*|}" <<<"$out" ||
-			{ fail "run ${args%%|*}: '$out', want one line with '${args#*|}'"; return 1; }
-	done
+	tg_refused 10 "-i isl --container $PFX-nosuch|--container $PFX-nosuch: no such container (Docker at $T/docker.sock)" \
+		"-i isl --container $C --docker-socket $T/nothere|--container $C: Docker at $T/nothere: connect: No such file or directory" \
+		"-i isl --container a/b|--container: 'a/b' is not a container's name or id" \
+		"-i isl --container $C --mode socket|--to, --netns, --container: need --mode tc" || return 1
 	out=$(DOCKER_HOST=tcp://198.18.1.1:2375 nsx g1 timeout 10 "$MCTUN" run -i isl -g "$G" \
 		--container "$C" 2>&1)
 	[ "$out" = "mctun: --container $C: DOCKER_HOST 'tcp://198.18.1.1:2375' is not unix://PATH (an absolute path of at most 107 bytes): give --docker-socket PATH" ] ||
@@ -380,14 +388,7 @@ test_targets_container() {
 test_targets_container_docker_hangs() {
 	local I C="$PFX-cam1" G=239.1.1.1:5000 v dpid t0 ms b=$((100 * 228))
 	islands 1 || return 1
-	dockerd_start g1 || return $?
-	pkg_make image || return 1
-	I="mctun:$(cat "$ROOT/VERSION")"
-	docker network create --internal --subnet 198.18.200.0/24 \
-		-o com.docker.network.bridge.name=mcbr1 "$PFX-cams" >"$T/docker.out" 2>&1 &&
-	docker run -d --name "$C" --network "$PFX-cams" --cap-drop ALL --user 65534:65534 \
-		"$I" recv "$G" --iface eth0 >>"$T/docker.out" 2>&1 ||
-		{ fail "docker network create, run:"; sed 's/^/      /' "$T/docker.out" >&2; return 1; }
+	tg_cam run -d || return $?
 	tg_cjoined "$C" "$G" || return 1
 	# from a config file (the socket from DOCKER_HOST, as dockerd_start set it)
 	printf 'iface isl\ngroup %s\ncontainer %s\n' "$G" "$C" >"$T/g1.conf"
