@@ -158,9 +158,11 @@ $(BUILD)/bpf_unit: tests/bpf_unit.c $(BUILD)/mctun.skel.h include/mctun.h | $(BU
 # ---- membership unit tests -------------------------------------------------
 
 # Pure code: the two modules and the test, nothing else linked.
-$(BUILD)/unit_mship: tests/unit_mship.c user/lib/mship_wire.c user/lib/csum.c user/tunnel/membership.c | $(BUILD)
+UNIT_MSHIP_SRCS := tests/unit_mship.c user/lib/mship_wire.c user/lib/csum.c user/tunnel/membership.c
+
+$(BUILD)/unit_mship: $(UNIT_MSHIP_SRCS) | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) $^ -o $@
+	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) $(UNIT_MSHIP_SRCS) -o $@
 
 # ---- packet builder unit tests ---------------------------------------------
 
@@ -183,5 +185,8 @@ $(BUILD)/unit_subs: $(UNIT_SUBS_SRCS) | $(BUILD)
 	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) $(UNIT_SUBS_SRCS) -o $@
 
 $(BUILD)/unit_subs: $(wildcard user/tunnel/subs.h user/lib/proto.h include/mctun.h)
+
+# The harness the three share.
+$(BUILD)/unit_mship $(BUILD)/unit_ippkt $(BUILD)/unit_subs: tests/unit.h
 
 -include $(wildcard $(FUZZ_DIR)/obj/*.d)

@@ -19,42 +19,9 @@
 
 #include "ippkt.h"
 #include "mctun.h"
+#include "unit.h"
 
 /* ---- the harness --------------------------------------------------------- */
-
-static char why_buf[512];
-static int failed;
-
-static void note(int line, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(int line, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (failed++)
-		return;          /* the first failure is the one to read */
-	n = snprintf(why_buf, sizeof(why_buf), "line %d: ", line);
-	va_start(ap, fmt);
-	vsnprintf(why_buf + n, sizeof(why_buf) - n, fmt, ap);
-	va_end(ap);
-}
-
-/* Stop the function at the first failed check (void functions). */
-#define CHECK(cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			note(__LINE__, __VA_ARGS__);			\
-			return;						\
-		}							\
-	} while (0)
-/* The same in a helper that returns 0 on success, -1 on failure. */
-#define CHECK_R(cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			note(__LINE__, __VA_ARGS__);			\
-			return -1;					\
-		}							\
-	} while (0)
 
 static void *xmalloc(size_t n)
 {
@@ -65,16 +32,6 @@ static void *xmalloc(size_t n)
 		exit(2);
 	}
 	return p;
-}
-
-/* A text address into 16 bytes (IPv4 in the first 4). */
-static void A(const char *s, uint8_t out[16])
-{
-	memset(out, 0, 16);
-	if (inet_pton(strchr(s, ':') ? AF_INET6 : AF_INET, s, out) != 1) {
-		fprintf(stderr, "unit_ippkt: bad address in a test: %s\n", s);
-		exit(2);
-	}
 }
 
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
@@ -92,26 +49,6 @@ static void fill(uint8_t *p, uint32_t n, uint32_t seed)
 }
 
 /* ---- the reference checksum (RFC 1071, RFC 768, RFC 8200 §8.1) ------------ */
-
-/* s plus the bytes at p as big-endian 16-bit words, an odd last byte the
- * high half of a word padded with zero. */
-static uint32_t ref_add(uint32_t s, const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
-
-static uint16_t ref_fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
 
 /* The one's complement sum of the pseudo-header and the UDP datagram udp
  * (header included, its checksum field as it is), folded. */
@@ -343,36 +280,36 @@ static int build_and_check(struct ippkt_udp *d, const uint8_t *payload, uint32_t
 		memset(pkt, 0xa5, max);
 		size = ippkt_build(d, payload, len, k, pkt);
 		if (size > max) {
-			note(__LINE__, "packet %u: %zu bytes, ippkt_max %u", k, size, max);
+			NOTE("packet %u: %zu bytes, ippkt_max %u", k, size, max);
 			goto out;
 		}
 		if (read_packet(d, count, k, pkt, size, whole, wlen, &next, &id))
 			goto out;
 	}
 	if (next != wlen) {
-		note(__LINE__, "the fragments end at %u of %u", next, wlen);
+		NOTE("the fragments end at %u of %u", next, wlen);
 		goto out;
 	}
 	if (get16(whole) != d->sport || get16(whole + 2) != d->dport ||
 	    get16(whole + 4) != wlen) {
-		note(__LINE__, "UDP header: ports %u %u, length %u", get16(whole),
+		NOTE("UDP header: ports %u %u, length %u", get16(whole),
 		     get16(whole + 2), get16(whole + 4));
 		goto out;
 	}
 	if (get16(whole + 6) != want) {
-		note(__LINE__, "UDP checksum 0x%04x, want 0x%04x", get16(whole + 6), want);
+		NOTE("UDP checksum 0x%04x, want 0x%04x", get16(whole + 6), want);
 		goto out;
 	}
 	/* as a receiver checks it: all of it summed, the checksum too, is ~0 */
 	if (ref_sum(v6, d->src, d->dst, whole, wlen) != 0xffff) {
-		note(__LINE__, "the received datagram sums to 0x%04x",
+		NOTE("the received datagram sums to 0x%04x",
 		     ref_sum(v6, d->src, d->dst, whole, wlen));
 		goto out;
 	}
 	if (len && memcmp(whole + 8, payload, len)) {
 		for (k = 0; k < len && whole[8 + k] == payload[k]; k++)
 			;
-		note(__LINE__, "payload differs from byte %u", k);
+		NOTE("payload differs from byte %u", k);
 		goto out;
 	}
 	err = 0;
@@ -480,12 +417,12 @@ static int csum_zero(int v6, uint32_t mtu, uint32_t len, uint32_t at)
 	p[at] = (uint8_t)(w >> 8);
 	p[at + 1] = (uint8_t)w;
 	if (ref_csum_raw(&d, p, len) != 0) {
-		note(__LINE__, "the test's own payload: checksum 0x%04x, not 0",
+		NOTE("the test's own payload: checksum 0x%04x, not 0",
 		     ref_csum_raw(&d, p, len));
 		goto out;
 	}
 	if (ippkt_udp_csum(&d, p, len) != 0xffff) {
-		note(__LINE__, "IPv%d, %u bytes: ippkt_udp_csum 0x%04x, want 0xffff", v6 ? 6 : 4,
+		NOTE("IPv%d, %u bytes: ippkt_udp_csum 0x%04x, want 0xffff", v6 ? 6 : 4,
 		     len, wire16(ippkt_udp_csum(&d, p, len)));
 		goto out;
 	}
@@ -671,21 +608,6 @@ static const struct {
 	{ "header_values", t_header_values },
 };
 
-static unsigned int ok, bad;
-
-static void run(const char *name, void (*fn)(void))
-{
-	failed = 0;
-	fn();
-	if (failed) {
-		printf("not ok - %s: %s\n", name, why_buf);
-		bad++;
-	} else {
-		printf("ok - %s\n", name);
-		ok++;
-	}
-}
-
 int main(void)
 {
 	static const struct {
@@ -704,7 +626,7 @@ int main(void)
 	A("2001:db8::10", src6);
 	A("ff15::1:3", dst6);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		run(cases[i].name, cases[i].fn);
+		unit_run(cases[i].name, cases[i].fn);
 	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		cur_v6 = links[i].v6;
 		cur_mtu = links[i].mtu;
@@ -732,9 +654,8 @@ int main(void)
 				continue;       /* said already */
 			snprintf(name, sizeof(name), "ipv%d_mtu%u_len%u", cur_v6 ? 6 : 4, cur_mtu,
 				 cur_len);
-			run(name, t_datagram);
+			unit_run(name, t_datagram);
 		}
 	}
-	printf("unit_ippkt: %u ok, %u not ok\n", ok, bad);
-	return bad ? 1 : 0;
+	return unit_summary("unit_ippkt");
 }

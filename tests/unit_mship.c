@@ -17,36 +17,9 @@
 
 #include "membership.h"
 #include "mship_wire.h"
+#include "unit.h"
 
 /* ---- the harness --------------------------------------------------------- */
-
-static char why_buf[512];
-static int failed;
-
-static void note(int line, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(int line, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (failed++)
-		return;          /* the first failure is the one to read */
-	n = snprintf(why_buf, sizeof(why_buf), "line %d: ", line);
-	va_start(ap, fmt);
-	vsnprintf(why_buf + n, sizeof(why_buf) - n, fmt, ap);
-	va_end(ap);
-}
-
-/* In a test function: stop the case at the first failed check. */
-#define CHECK(cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			note(__LINE__, __VA_ARGS__);			\
-			return;						\
-		}							\
-	} while (0)
-/* In a helper: note it and go on. */
-#define NOTE(...) note(__LINE__, __VA_ARGS__)
 
 #define S(x)  ((uint64_t)(x) * 1000000000ull)
 #define MS(x) ((uint64_t)(x) * 1000000ull)
@@ -57,32 +30,10 @@ static uint8_t fam_of(const char *addr)
 	return strchr(addr, ':') ? 6 : 4;
 }
 
-/* A text address into 16 bytes (IPv4 in the first 4). */
-static void A(const char *s, uint8_t out[16])
-{
-	memset(out, 0, 16);
-	if (inet_pton(fam_of(s) == 6 ? AF_INET6 : AF_INET, s, out) != 1) {
-		fprintf(stderr, "unit_mship: bad address in a test: %s\n", s);
-		exit(2);
-	}
-}
-
 static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = v >> 8;
 	p[1] = v;
-}
-
-/* The Internet checksum, written here apart from the module's. */
-static uint32_t add16(uint32_t s, const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
 }
 
 static void fix_csum(uint8_t family, uint8_t *msg, size_t len, const uint8_t *src,
@@ -92,13 +43,10 @@ static void fix_csum(uint8_t family, uint8_t *msg, size_t len, const uint8_t *sr
 
 	msg[2] = msg[3] = 0;
 	if (family == 6) {
-		s = add16(add16(0, src, 16), dst, 16);
+		s = ref_add(ref_add(0, src, 16), dst, 16);
 		s += (uint32_t)len + 58;
 	}
-	s = add16(s, msg, len);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	put16(msg + 2, ~s);
+	put16(msg + 2, ~ref_fold(ref_add(s, msg, len)));
 }
 
 /* ---- the wire format ----------------------------------------------------- */
@@ -1399,7 +1347,7 @@ static const struct {
 
 int main(void)
 {
-	unsigned int i, ok = 0, bad = 0;
+	unsigned int i;
 
 	A("10.0.0.5", h4);
 	A("10.0.0.1", rt4);
@@ -1410,17 +1358,8 @@ int main(void)
 		memset(&E, 0, sizeof(E));
 		mship_params_default(&E.p);
 		E.now = T0;
-		failed = 0;
-		cases[i].fn();
+		unit_run(cases[i].name, cases[i].fn);
 		mship_free(E.m);
-		if (failed) {
-			printf("not ok - %s: %s\n", cases[i].name, why_buf);
-			bad++;
-		} else {
-			printf("ok - %s\n", cases[i].name);
-			ok++;
-		}
 	}
-	printf("unit_mship: %u ok, %u not ok\n", ok, bad);
-	return bad ? 1 : 0;
+	return unit_summary("unit_mship");
 }

@@ -19,46 +19,12 @@
 #include "mctun.h"
 #include "proto.h"
 #include "subs.h"
+#include "unit.h"
 
 #define S (1000000000ull)
 #define MS (1000000ull)
 
-static unsigned int n_ok, n_bad;
-static char why_buf[512];
-static bool failed;
-
-static void fail_at(int line, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (failed)
-		return;
-	failed = true;
-	n = snprintf(why_buf, sizeof(why_buf), "line %d: ", line);
-	va_start(ap, fmt);
-	vsnprintf(why_buf + n, sizeof(why_buf) - n, fmt, ap);
-	va_end(ap);
-}
-
-#define CHECK(cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			fail_at(__LINE__, __VA_ARGS__);			\
-			return;						\
-		}							\
-	} while (0)
-
 /* ---- addresses and wants ----------------------------------------------- */
-
-static void addr(uint8_t out[16], const char *a)
-{
-	memset(out, 0, 16);
-	if (inet_pton(AF_INET, a, out) != 1 && inet_pton(AF_INET6, a, out) != 1) {
-		fprintf(stderr, "bad address in a test: %s\n", a);
-		exit(2);
-	}
-}
 
 static uint8_t fam_of(const char *a)
 {
@@ -69,7 +35,7 @@ static struct want want(const char *grp, uint8_t plen, uint16_t port)
 {
 	struct want w = { .family = fam_of(grp), .kind = WANT_EXCLUDE, .plen = plen, .port = port };
 
-	addr(w.group, grp);
+	A(grp, w.group);
 	return w;
 }
 
@@ -92,7 +58,7 @@ static const uint8_t *srcs(unsigned int n, ...)
 	first = pool[used];
 	va_start(ap, n);
 	for (i = 0; i < n; i++)
-		addr(pool[used++], va_arg(ap, const char *));
+		A(va_arg(ap, const char *), pool[used++]);
 	va_end(ap);
 	return first;
 }
@@ -329,8 +295,8 @@ static unsigned int sel(int i, const char *grp, uint16_t port, const char *src)
 	uint8_t g[16], sa[16];
 	unsigned int m = 0, n, p;
 
-	addr(g, grp);
-	addr(sa, src);
+	A(grp, g);
+	A(src, sa);
 	n = subs_select(nodes[i].s, fam_of(grp), g, port, sa);
 	for (p = 0; p < MAXN; p++)
 		if (subs_selected(nodes[i].s, p))
@@ -543,8 +509,8 @@ static void t_chunking(void)
 		w[i] = want1(g, 5000);
 		w[i].kind = WANT_INCLUDE;
 		w[i].nsrc = 2;
-		addr(s[i][0], "198.18.0.1");
-		addr(s[i][1], "198.18.0.2");
+		A("198.18.0.1", s[i][0]);
+		A("198.18.0.2", s[i][1]);
 		s[i][1][3] = i;
 		w[i].src = s[i][0];
 	}
@@ -882,7 +848,7 @@ static void t_lost_chunk(void)
 		w[i] = want1(g, 5000);
 		w[i].kind = WANT_INCLUDE;
 		w[i].nsrc = 1;
-		addr(s[i], SRC);
+		A(SRC, s[i]);
 		w[i].src = s[i];
 	}
 	CHECK(!set_local(1, w, 1), "one entry");
@@ -1146,8 +1112,8 @@ static void t_union(void)
 	ex2.nsrc = 1;
 	ex2.kind = WANT_INCLUDE;
 	ex2.src = srcs(1, "198.18.0.1");
-	addr(s1, "198.18.0.1");
-	addr(s3, "198.18.0.3");
+	A("198.18.0.1", s1);
+	A("198.18.0.3", s3);
 	net_init(4, 8);
 	link_up(0, 1);
 	link_up(0, 2);
@@ -1304,7 +1270,7 @@ static void t_bounds(void)
 	net_init(4, 8);
 	/* an entry with 100 sources wants any source */
 	for (i = 0; i < 100; i++) {
-		addr(s[i], SRC);
+		A(SRC, s[i]);
 		s[i][3] = i + 1;
 	}
 	w.kind = WANT_INCLUDE;
@@ -1404,21 +1370,12 @@ int main(void)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		failed = false;
-		cases[i].fn();
-		if (failed) {
-			printf("not ok - %s: %s\n", cases[i].name, why_buf);
-			n_bad++;
-		} else {
-			printf("ok - %s\n", cases[i].name);
-			n_ok++;
-		}
+		unit_run(cases[i].name, cases[i].fn);
 		/* a case that failed half way leaves its network behind */
-		if (failed && nnodes) {
+		if (unit_failed && nnodes) {
 			net_free();
 			nnodes = 0;
 		}
 	}
-	printf("unit_subs: %u ok, %u not ok\n", n_ok, n_bad);
-	return n_bad ? 1 : 0;
+	return unit_summary("unit_subs");
 }
