@@ -382,13 +382,22 @@ enum {
 	MCTUN_FRAMING_UDPTUNNEL = 1,   /* 16-bit length + payload, one group */
 };
 
+/* What a tunnel connection runs on (--transport). */
+enum {
+	MCTUN_TRANSPORT_TCP      = 0,
+	MCTUN_TRANSPORT_MPTCP    = 1,   /* Multipath TCP, its subflows in use */
+	MCTUN_TRANSPORT_FALLBACK = 2,   /* asked for MPTCP, runs plain TCP: the
+					 * peer (or the path) did not take it */
+};
+
 struct mctun_peer_info {
 	__u8  state;          /* MCTUN_PEER_* */
 	__u8  family;         /* MCTUN_FAM_* */
 	__u8  outbound;       /* 1: we connect, 0: it connected to us */
 	__u8  framing;        /* MCTUN_FRAMING_* */
 	__be16 port;          /* net; the peer's TCP port */
-	__u16 pad2;
+	__u8  transport;      /* MCTUN_TRANSPORT_* (0 also: an older instance) */
+	__u8  subflows;       /* MPTCP: its subflows now; else 0 */
 	__u8  addr[16];       /* net; the peer's address */
 	__u64 node_id;        /* the peer's node id once up */
 	__u64 up_since_ns;    /* CLOCK_REALTIME when it came up */

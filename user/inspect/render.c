@@ -111,6 +111,16 @@ const char *counters_peer_state(__u8 s)
 	}
 }
 
+const char *counters_transport_name(__u8 t)
+{
+	switch (t) {
+	case MCTUN_TRANSPORT_TCP:      return "tcp";
+	case MCTUN_TRANSPORT_MPTCP:    return "mptcp";
+	case MCTUN_TRANSPORT_FALLBACK: return "fallback";
+	default:                       return "unknown";
+	}
+}
+
 const char *counters_peer_addr(const struct mctun_peer_info *p, char *buf, size_t len)
 {
 	struct sockaddr_storage ss;
@@ -241,6 +251,11 @@ void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now)
 			fprintf(f, "\"up_since_ns\":null,\"up_s\":null,");
 		fprintf(f, "\"framing\":\"%s\",",
 			p->framing == MCTUN_FRAMING_UDPTUNNEL ? "udptunnel" : "mctun");
+		if (p->state == MCTUN_PEER_UP)
+			fprintf(f, "\"transport\":\"%s\",\"subflows\":%u,",
+				counters_transport_name(p->transport), p->subflows);
+		else
+			fprintf(f, "\"transport\":null,\"subflows\":null,");
 		fprintf(f, "\"frames_in\":%llu,\"bytes_in\":%llu,\"frames_out\":%llu,"
 			"\"bytes_out\":%llu,\"queue_drops\":%llu,\"queued\":%llu}",
 			(unsigned long long)p->frames_in, (unsigned long long)p->bytes_in,
@@ -741,7 +756,7 @@ static void prom_daemon(FILE *f, const struct counters *c)
 		      NULL, ONE(mctun_dstats, http_timeouts));
 }
 
-enum peer_metric { PM_UP, PM_FRAMES, PM_BYTES, PM_DROPS, PM_QUEUED, PM_SINCE, PM_N };
+enum peer_metric { PM_UP, PM_FRAMES, PM_BYTES, PM_DROPS, PM_QUEUED, PM_SINCE, PM_SUBFLOWS, PM_N };
 
 static void prom_peer_sample(FILE *f, const struct counters *c, const struct mctun_peer_info *p,
 			     const char *name, const char *dir, unsigned long long v)
@@ -776,6 +791,9 @@ static void prom_peers(FILE *f, const struct counters *c)
 				"Bytes waiting in the peer's output queue." },
 		[PM_SINCE] = { "mctun_peer_up_since_seconds", "gauge",
 			       "Unix time the peer came up (peers that are up)." },
+		[PM_SUBFLOWS] = { "mctun_peer_subflows", "gauge",
+				  "Multipath TCP subflows the connection uses now (--transport "
+				  "mptcp; 0: plain TCP; peers that are up)." },
 	};
 	unsigned int m, i;
 
@@ -807,6 +825,10 @@ static void prom_peers(FILE *f, const struct counters *c)
 				if (p->state == MCTUN_PEER_UP)
 					prom_peer_sample(f, c, p, n, NULL,
 							 p->up_since_ns / 1000000000ull);
+				break;
+			case PM_SUBFLOWS:
+				if (p->state == MCTUN_PEER_UP)
+					prom_peer_sample(f, c, p, n, NULL, p->subflows);
 				break;
 			}
 		}

@@ -36,6 +36,8 @@ const char *counters_direction_name(__u32 flags);
 const char *counters_auth_name(__u32 flags);
 const char *counters_auth_desc(__u32 flags);
 const char *counters_peer_state(__u8 state);
+/* MCTUN_TRANSPORT_*: "tcp", "mptcp", "fallback" (asked for MPTCP, on TCP). */
+const char *counters_transport_name(__u8 transport);
 const char *counters_peer_addr(const struct mctun_peer_info *p, char *buf, size_t len);
 /* Seconds from CLOCK_REALTIME ns to now (ns), 0 for a zero time. */
 double counters_since_s(__u64 ns, __u64 now);

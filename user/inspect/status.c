@@ -100,6 +100,7 @@ static void usage(FILE *f)
 "(0: the interface is gone), ttl (0: as sent), packets, bytes, errors} (the\n"
 "local targets, --to), bpf {...}, daemon {...},\n"
 "peers[] {address, direction, state, node_id, up_since_ns, up_s, framing,\n"
+"transport (tcp|mptcp|fallback), subflows,\n"
 "frames_in, bytes_in, frames_out, bytes_out, queue_drops, queued},\n"
 "learned[] {group, filter, hosts_version, timer_ms, reports, nsources,\n"
 "sources[]} (--membership learn), wants[] {node_id, hops, want} (what the\n"
@@ -704,6 +705,10 @@ static void text_instance(const struct counters *in, __u64 now)
 			printf(", udptunnel framing");
 		else if (p->state == MCTUN_PEER_UP)
 			printf(", node %016llx", (unsigned long long)p->node_id);
+		if (p->state == MCTUN_PEER_UP && p->transport == MCTUN_TRANSPORT_MPTCP)
+			printf(", mptcp (%u subflow%s)", p->subflows, p->subflows == 1 ? "" : "s");
+		else if (p->state == MCTUN_PEER_UP && p->transport == MCTUN_TRANSPORT_FALLBACK)
+			printf(", plain TCP (MPTCP not taken)");
 		if (p->state == MCTUN_PEER_UP)
 			printf(", up since %s (%s)", time_str(p->up_since_ns, b, sizeof(b)),
 			       counters_duration(counters_since_s(p->up_since_ns, now), c, sizeof(c)));

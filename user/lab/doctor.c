@@ -12,9 +12,11 @@
  * rules match, it does not evaluate them: a hint, not a proof.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <linux/magic.h>
+#include <linux/mptcp.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -35,6 +37,7 @@
 #include "firewall.h"
 #include "instances.h"
 #include "log.h"
+#include "mptcp.h"
 #include "mctun.h"
 #include "options.h"
 #include "sysctl.h"
@@ -459,6 +462,66 @@ static void check_bpffs(struct doctor *d)
 		   PIN_ROOT_FS);
 	fix(c, "mount -t bpf bpf %s (as root, e.g. in /etc/fstab: bpf %s bpf defaults 0 0)",
 	    PIN_ROOT_FS, PIN_ROOT_FS);
+}
+
+/*
+ * Multipath TCP for --transport mptcp: can a socket be made, and what the
+ * path manager will do with it (its endpoints and limits, as `ip mptcp`
+ * sets them). Never a failure: plain TCP is what mctun uses without it.
+ */
+static void check_mptcp(struct doctor *d)
+{
+	char eps[TEXT_LEN] = "", a[INET6_ADDRSTRLEN], ifn[IF_NAMESIZE];
+	struct mptcp_pm pm;
+	struct check *c;
+	size_t used = 0;
+	unsigned int i;
+	int fd, err;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP);
+	if (fd < 0) {
+		err = errno;
+		c = report(d, "mptcp", WARN, "the kernel refuses MPTCP sockets (%s): --transport "
+			   "mptcp would run plain TCP", strerror(err));
+		if (err == ENOPROTOOPT)
+			fix(c, "sysctl -w net.mptcp.enabled=1");
+		else
+			fix(c, "a kernel built with CONFIG_MPTCP (Linux 5.6 or later)");
+		return;
+	}
+	close(fd);
+	err = mptcp_pm_read(&pm);
+	if (err) {
+		report(d, "mptcp", WARN, "MPTCP sockets work, but its path manager cannot be read "
+		       "(%s)", strerror(-err));
+		return;
+	}
+	for (i = 0; i < pm.n && used < sizeof(eps); i++) {
+		const struct mptcp_endpoint *e = &pm.ep[i];
+		const char *ifs = e->ifindex > 0 ? if_indextoname((unsigned int)e->ifindex, ifn) : NULL;
+
+		used += snprintf(eps + used, sizeof(eps) - used, "%s%s%s%s%s%s%s", i ? ", " : "",
+				 addr_str(e->family, e->addr, a, sizeof(a)), ifs ? " dev " : "",
+				 ifs ? ifs : "", e->flags & MPTCP_PM_ADDR_FLAG_SIGNAL ? " signal" : "",
+				 e->flags & MPTCP_PM_ADDR_FLAG_SUBFLOW ? " subflow" : "",
+				 e->flags & MPTCP_PM_ADDR_FLAG_BACKUP ? " backup" : "");
+	}
+	if (!pm.n) {
+		/* nothing wrong: most hosts have one uplink and no use for it */
+		report(d, "mptcp", PASS, "MPTCP works; no endpoint configured, so a --transport "
+		       "mptcp connection uses one path (to add one per extra uplink: ip mptcp "
+		       "endpoint add ADDR dev IFACE subflow; limits: subflows %u, "
+		       "add_addr_accepted %u)", pm.subflows, pm.add_addr_accepted);
+		return;
+	}
+	if (!pm.subflows) {
+		c = report(d, "mptcp", WARN, "MPTCP endpoints %s, but the limit of subflows is 0: "
+			   "no second path opens", eps);
+		fix(c, "ip mptcp limits set subflows %u add_addr_accepted %u", pm.n, pm.n);
+		return;
+	}
+	report(d, "mptcp", PASS, "MPTCP works; endpoints %s; limits: subflows %u, "
+	       "add_addr_accepted %u", eps, pm.subflows, pm.add_addr_accepted);
 }
 
 /* Which interface: -i, else the one the route for the group picks. */
@@ -994,6 +1057,7 @@ int doctor_main(int argc, char **argv)
 	}
 	check_firewall(d);
 	check_auth(d);
+	check_mptcp(d);
 
 	if (o.json)
 		print_json(d);

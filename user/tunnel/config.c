@@ -476,6 +476,18 @@ static int set_framing(void *ctx, const char *who, const char *val)
 	return 0;
 }
 
+static int set_transport(void *ctx, const char *who, const char *val)
+{
+	struct config *cfg = ctx;
+
+	if (!strcmp(val, "tcp") || !strcmp(val, "mptcp")) {
+		cfg->mptcp = val[0] == 'm';
+		return 0;
+	}
+	pr_warn("%s: '%s' is not tcp or mptcp\n", who, val);
+	return -EINVAL;
+}
+
 static int set_membership(void *ctx, const char *who, const char *val)
 {
 	struct config *cfg = ctx;
@@ -737,6 +749,11 @@ static const struct opt options[] = {
 	  "loop or duplicate detection (use no cycles); TCP\n"
 	  "keepalives after --keepalive (whole seconds) find a\n"
 	  "dead peer within about --dead-after", FIELD(framing) },
+	{ "transport", 0, "KIND", OPT_FIXED, set_transport,
+	  "tcp (default), or mptcp: Multipath TCP, so that a\n"
+	  "connection uses every path `ip mptcp endpoint` sets\n"
+	  "up and outlives the loss of one; plain TCP where the\n"
+	  "kernel or the peer has no MPTCP", FIELD(mptcp) },
 	{ "config", 'c', "FILE", OPT_CMDLINE, NULL,
 	  "read options from FILE (default " CONFIG_DEFAULT_PATH "\n"
 	  "when present); the command line wins over its\n"

@@ -105,6 +105,7 @@ struct config {
 	double metrics_timeout_s;      /* bound on one HTTP exchange */
 	double busy_poll_s;            /* --busy-poll: poll on this long after a datagram */
 	int framing;                   /* MCTUN_FRAMING_* of every connection */
+	bool mptcp;                    /* --transport mptcp: Multipath TCP connections */
 	struct tls_opts tls_opts;      /* --tls-cert/--tls-key/--tls-ca or --psk-file */
 	struct tls_ctx *tls;           /* NULL: plain TCP, unauthenticated */
 	bool insecure;                 /* --insecure: plain TCP was asked for by name */

@@ -431,13 +431,13 @@ int daemon_run(struct config *cfg)
 	err = setup(&d);
 	if (err)
 		goto out;
-	pr_info("running on %s (%s mode), node %016llx, %u group%s, %u listener%s, %u peer%s%s%s; "
+	pr_info("running on %s (%s mode), node %016llx, %u group%s, %u listener%s, %u peer%s%s%s%s; "
 		"%s%s%s%s%s\n",
 		cfg->ifname, cfg->mode == MCTUN_MODE_TC ? "tc" :
 		cfg->mode == MCTUN_MODE_XDP ? "xdp" : "socket",
 		(unsigned long long)d.node_id, cfg->ngroups, cfg->ngroups == 1 ? "" : "s",
 		cfg->nlisten, cfg->nlisten == 1 ? "" : "s", cfg->npeer, cfg->npeer == 1 ? "" : "s",
-		cfg->path ? ", config " : "", cfg->path ? cfg->path : "",
+		cfg->mptcp ? " over mptcp" : "", cfg->path ? ", config " : "", cfg->path ? cfg->path : "",
 		cfg->tls ? "peers authenticate with " : cfg->insecure ?
 		"tunnel is unauthenticated and unencrypted (--insecure)" :
 		"no tunnel (local targets only)",

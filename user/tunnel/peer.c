@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mptcp.h"
 #include "peer.h"
 #include "util.h"
 
@@ -334,9 +335,9 @@ static void peer_connect(struct peers *ps, struct peer *p, uint64_t now)
 	const struct endpoint *ep = &ps->cfg->peer[p->slot];
 	int fd, one = 1;
 
-	fd = socket(ep->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = stream_socket(ep->ss.ss_family, ps->cfg->mptcp);
 	if (fd < 0) {
-		pr_warn("peer %s: socket: %s\n", p->name, strerror(errno));
+		pr_warn("peer %s: socket: %s\n", p->name, strerror(-fd));
 		p->t_retry = now + p->backoff_ns;
 		return;
 	}
@@ -410,6 +411,17 @@ static unsigned int inbound_up_count(const struct peers *ps)
 	return n;
 }
 
+/* For the log: ", mptcp" or ", plain TCP: ..." with --transport mptcp. */
+static const char *transport_desc(const struct peers *ps, const struct peer *p)
+{
+	unsigned int sf;
+
+	if (!ps->cfg->mptcp)
+		return "";
+	return mptcp_conn_state(p->src.fd, true, &sf) == MCTUN_TRANSPORT_MPTCP ? ", mptcp" :
+	       ", plain TCP: MPTCP not taken";
+}
+
 static void on_hello(struct peers *ps, struct peer *p, const struct hello *h, uint64_t now)
 {
 	char why[128];
@@ -447,9 +459,10 @@ static void on_hello(struct peers *ps, struct peer *p, const struct hello *h, ui
 	peer_up(ps, p, now);
 	if (p->dead || p->src.fd < 0)
 		return;
-	pr_info("peer %s: up (node %016llx, %s%s%s)%s\n", p->name, (unsigned long long)h->node_id,
-		p->outbound ? "outbound" : "inbound", p->tls ? ", " : "",
-		p->tls ? tls_peer_desc(p->tls) : "", p->tls ? "" : "; unauthenticated (--insecure)");
+	pr_info("peer %s: up (node %016llx, %s%s%s%s)%s\n", p->name,
+		(unsigned long long)h->node_id, p->outbound ? "outbound" : "inbound",
+		p->tls ? ", " : "", p->tls ? tls_peer_desc(p->tls) : "", transport_desc(ps, p),
+		p->tls ? "" : "; unauthenticated (--insecure)");
 }
 
 void peer_bad_frame(struct peers *ps, struct peer *p, const char *why)
@@ -909,6 +922,12 @@ unsigned int peers_table(struct peers *ps, struct mctun_peer_info *pi, unsigned 
 		o->state = peer_state_pub[p->state];
 		o->outbound = p->outbound;
 		o->framing = p->framing;
+		if (p->state == PS_UP && p->src.fd >= 0) {
+			unsigned int sf;
+
+			o->transport = mptcp_conn_state(p->src.fd, ps->cfg->mptcp, &sf);
+			o->subflows = sf > 255 ? 255 : (__u8)sf;
+		}
 		if (p->outbound)
 			sockaddr_addr((const struct sockaddr *)&ps->cfg->peer[p->slot].ss,
 				      &o->family, o->addr, &port);

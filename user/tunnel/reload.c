@@ -33,6 +33,7 @@
 #include "log.h"
 #include "reload.h"
 #include "metrics.h"
+#include "mptcp.h"
 #include "util.h"
 
 #define NSEC 1000000000ull
@@ -78,15 +79,14 @@ static int selfport(void *ctx, uint16_t port)
 	return bpf ? capture_bpf_set_selfport(bpf, port) : 0;
 }
 
-static int listen_socket(const struct endpoint *ep, bool quiet)
+static int listen_socket(const struct endpoint *ep, bool mptcp, bool quiet)
 {
 	int fd, one = 1, err;
 
-	fd = socket(ep->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = stream_socket(ep->ss.ss_family, mptcp);
 	if (fd < 0) {
-		err = -errno;
-		pr_warn("listen %s: %s\n", ep->name, strerror(-err));
-		return err;
+		pr_warn("listen %s: %s\n", ep->name, strerror(-fd));
+		return fd;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)&ep->ss, ep->sslen) < 0 || listen(fd, 128) < 0) {
@@ -187,7 +187,7 @@ static int prepare(struct daemon *d, const struct config *old, struct config *cf
 
 		if (pl->ls[j])
 			continue;
-		fd = listen_socket(&cfg->listen[j], removing_listener);
+		fd = listen_socket(&cfg->listen[j], cfg->mptcp, removing_listener);
 		if (fd == -EADDRINUSE && removing_listener) {
 			pl->ls_defer[j] = true;
 			continue;
@@ -303,7 +303,7 @@ static void commit_listeners(struct daemon *d, const struct config *old, struct 
 	}
 	for (j = 0; j < cfg->nlisten; j++) {
 		if (pl->ls_defer[j]) {
-			int fd = listen_socket(&cfg->listen[j], false);
+			int fd = listen_socket(&cfg->listen[j], cfg->mptcp, false);
 
 			if (fd >= 0) {
 				pl->ls[j] = listener_new(fd, j);
