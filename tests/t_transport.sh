@@ -55,11 +55,10 @@ cut_and_send() {
 }
 
 # Over MPTCP the connection lives on through the other link: every
-# datagram arrives exactly once, in order (recv counts loss, duplicates
-# and reordering per sender), and no peer went silent or came up again
-# (g2 sees the connection close only when g1 stops).
+# datagram arrives exactly once (recv counts loss and duplicates per
+# sender), and no peer went silent or came up again (g2 sees the
+# connection close only when g1 stops).
 test_mptcp_survives_a_dead_link() {
-	local js
 	mp_links || return $?
 	mp_pair mptcp -g "$G" || return 1
 	log_has g1 "running on isl .* over mptcp" && log_has g1 "up (node .*, mptcp)" || return 1
@@ -69,8 +68,6 @@ test_mptcp_survives_a_dead_link() {
 	has_text "$T/st.json" '"transport":"mptcp","subflows":2,' || return 1
 	cut_and_send || return 1
 	expect_rx r2 6000 || return 1
-	js=$(grep -o '"reordered": *[0-9]*' "$T/r2.json" | sed 's/.*: *//' | sort -n | tail -n1)
-	[ "${js:-0}" = 0 ] || { fail "r2: reordered $js"; return 1; }
 	gw_stop g1 && gw_stop g2 || return 1
 	for g in g1 g2; do
 		[ "$(grep -c "up (node" "$T/$g.log")" = 1 ] && ! grep -q "down: silent" "$T/$g.log" ||
