@@ -425,3 +425,99 @@ test_targets_container_docker_hangs() {
 	note "stopped in $ms ms during a hung exchange"
 	log_has g1 "copies 100 copy_errors 0"
 }
+
+# ---- the reverse direction: from a target (direction out, both) ----------
+
+# tg_froms NAME 'A B...': receiver NAME's senders came from exactly these
+# (sorted, each once).
+tg_froms() {
+	local got want
+	got=$(grep -o '"from":"[^"]*"' "$T/$1.json" | sed 's/"from":"\(.*\)"/\1/' | sort -u | tr '\n' ' ')
+	want=$(tr ' ' '\n' <<<"$2" | sort -u | tr '\n' ' ')
+	[ "$got" = "$want" ] || { fail "$1: senders from ${got:-none}, want $want"; return 1; }
+}
+
+# tg_c3v6: c3 (behind vc3) gets an IPv6 address to send from.
+tg_c3v6() { ip -n "$PFX-c3" -6 addr add 2001:db8:101::2/64 dev eth0 nodad; }
+
+# Direction both on the bridge br0 (--to) and on c3's veth (--netns): what
+# c1 (behind the bridge) and c3 send with TTL 1 reaches h1 on the island
+# exactly once, with TTL 1 and the sender's address and port, whole and in
+# fragments, IPv4 and IPv6; the other target's hosts get it once; the
+# sender's own target never gets it back (each sender's own receiver has
+# its datagrams once, by multicast loopback: a copy back would be a
+# duplicate), nor does c2 (the bridge gave it c1's already). A group of
+# direction in, and one not configured, go nowhere from a target. Counted
+# per target in status, stats (table, JSON, Prometheus) and the log.
+test_targets_reverse() {
+	local p b fp fb L='{iface="isl",target=' i1 i3 js
+	islands 1 && local_host || return $?
+	tg_c3v6
+	gw g1 g1 -i isl --to 'br0 direction both' --netns "/run/netns/$PFX-c3 direction both" \
+		-g 239.1.1.1:5000 -g '[ff15::1]:5000' -g '239.1.1.3:5000 direction in' || return 1
+	log_has g1 "copies to br0 (direction both), netns /run/netns/$PFX-c3 (direction both)" ||
+		return 1
+	rx h h1 239.1.1.1:5000 --duration 60 && rx a c1 239.1.1.1:5000 --duration 60 &&
+	rx b c2 239.1.1.1:5000 --duration 60 && rx c c3 239.1.1.1:5000 --duration 60 &&
+	rx h6 h1 '[ff15::1]:5000' --duration 60 && rx a6 c1 '[ff15::1]:5000' --duration 60 &&
+	rx c6 c3 '[ff15::1]:5000' --duration 60 && rx x h1 239.1.1.2:5000 --duration 60 &&
+	rx y h1 239.1.1.3:5000 --duration 60 && rx z c3 239.1.1.3:5000 --duration 60 || return 1
+	tx c1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --source-port 4321 --ttl 1 &&
+	tx c1 239.1.1.1:5000 --count 20 --rate 500pps --size 4000 --source-port 4321 --ttl 1 &&
+	tx c3 239.1.1.1:5000 --count 50 --rate 2000pps --size 200 --source-port 4322 --ttl 1 &&
+	tx c1 '[ff15::1]:5000' --count 60 --rate 2000pps --size 200 --source-port 4323 --ttl 1 &&
+	tx c3 '[ff15::1]:5000' --count 40 --rate 2000pps --size 200 --source-port 4324 --ttl 1 &&
+	tx c1 239.1.1.2:5000 --count 30 --rate 2000pps --size 200 --ttl 1 &&
+	tx c1 239.1.1.3:5000 --count 30 --rate 2000pps --size 200 --ttl 1 || return 1
+	rx_stop h a b c h6 a6 c6 x y z || return 1
+	expect_rx h 170 3 && expect_rx a 170 3 && expect_rx b 170 3 && expect_rx c 170 3 &&
+	expect_rx h6 100 2 && expect_rx a6 100 2 && expect_rx c6 100 2 &&
+	expect_rx x 0 0 && expect_rx y 0 0 && expect_rx z 0 0 || return 1
+	tg_ttl h 1 && tg_ttl h6 1 && tg_ttl c 1 && tg_ttl b 1 || return 1
+	tg_froms h "198.18.100.2:4321 198.18.101.2:4322" &&
+	tg_froms c "198.18.100.2:4321 198.18.101.2:4322" &&
+	tg_froms h6 "[2001:db8:100::2]:4323 [2001:db8:101::2]:4324" || return 1
+	# from br0: c1's 100 + 20 x 3 fragments (IPv4) + 60 (IPv6); into it,
+	# c3's 50 + 40; into and from vc3 the other way round
+	fp=$((100 + 20 * 3 + 60)) fb=$((100 * 228 + 20 * (1500 + 1500 + 1068) + 60 * 248))
+	p=$((50 + 40)) b=$((50 * 228 + 40 * 248))
+	i1=$(ifindex g1 br0) i3=$(ifindex g1 vc3)
+	tg_status "br0 (ttl as sent, direction both): packets $p, bytes $b, errors 0; from it: packets $fp, bytes $fb, errors 0" \
+		"vc3 (ttl as sent, direction both): packets $fp, bytes $fb, errors 0; from it: packets $p, bytes $b, errors 0" ||
+		return 1
+	js="{\"ifname\":\"br0\",\"ifindex\":$i1,\"ttl\":0,\"direction\":\"both\",\"packets\":$p,\"bytes\":$b,\"errors\":0,\"from_packets\":$fp,\"from_bytes\":$fb,\"from_errors\":0},{\"ifname\":\"vc3\",\"ifindex\":$i3,\"ttl\":0,\"direction\":\"both\",\"packets\":$fp,\"bytes\":$fb,\"errors\":0,\"from_packets\":$p,\"from_bytes\":$b,\"from_errors\":0}"
+	# the copies between targets are copies; with no tunnel nothing is captured
+	tg_json "$js" && has_text "$T/stats.json" "\"copies\":$((p + fp)),\"copy_errors\":0}" ||
+		return 1
+	nsx g1 "$MCTUN" stats >"$T/stats.txt" || { fail "stats in g1"; return 1; }
+	grep -qE "^  br0 +$i1 +as sent +$p +$b +0  both +$fp +$fb +0\$" "$T/stats.txt" &&
+	grep -qE "^  vc3 +$i3 +as sent +$fp +$fb +0  both +$p +$b +0\$" "$T/stats.txt" ||
+		{ fail "stats table:"; sed 's/^/      /' "$T/stats.txt" >&2; return 1; }
+	nsx g1 "$MCTUN" stats --prometheus >"$T/stats.prom" || { fail "stats --prometheus"; return 1; }
+	prom_check "$T/stats.prom" &&
+	expect_sample "$T/stats.prom" "mctun_target_from_packets_total$L\"br0\"}" "$fp" &&
+	expect_sample "$T/stats.prom" "mctun_target_from_bytes_total$L\"br0\"}" "$fb" &&
+	expect_sample "$T/stats.prom" "mctun_target_from_errors_total$L\"br0\"}" 0 &&
+	expect_sample "$T/stats.prom" "mctun_target_from_packets_total$L\"vc3\"}" "$p" &&
+	expect_sample "$T/stats.prom" "mctun_target_packets_total$L\"vc3\"}" "$fp" || return 1
+	gw_stop g1 || return 1
+	log_has g1 "bpf: target br0: packets $p bytes $b errors 0 from_packets $fp from_bytes $fb from_errors 0" &&
+	log_has g1 "captured 0 (ring 0, socket 0," && log_has g1 " pushed 0 " || return 1
+	# stopped: no filter of ours is left on the targets, nor their qdiscs
+	tg_filters 0 br0 vc3
+}
+
+# tg_filters N IFACE...: N filters of mctun on each of these interfaces
+# of g1 (ingress), and with none, not the clsact qdisc it made either.
+tg_filters() {
+	local n=$1 i got; shift
+	for i in "$@"; do
+		got=$(ip netns exec "$PFX-g1" tc filter show dev "$i" ingress 2>&1 | grep -c mctun_tc_tgt)
+		[ "$got" = "$n" ] || { fail "$i: $got filters of mctun, want $n:"
+			ip netns exec "$PFX-g1" tc filter show dev "$i" ingress 2>&1 | sed 's/^/      /' >&2
+			return 1; }
+		[ "$n" = 0 ] && ip netns exec "$PFX-g1" tc qdisc show dev "$i" | grep -q clsact &&
+			{ fail "$i: the clsact qdisc is left"; return 1; }
+	done
+	return 0
+}
