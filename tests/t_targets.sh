@@ -220,7 +220,11 @@ test_targets_refused() {
 		"-i isl --netns /proc/self/ns/net|--netns /proc/self/ns/net: no veth leads there from here" \
 		"-i isl --netns c1|--netns: 'c1' is not an absolute path" \
 		"--to br0 -i vc1|--to br0: the island interface vc1 is a port of br0" \
-		"--to vc2 -i br0|--to vc2: vc2 is a port of the island bridge br0"
+		"--to vc2 -i br0|--to vc2: vc2 is a port of the island bridge br0" \
+		"-i isl --to 'br0 direction up'|--to: 'br0 direction up': direction 'up' is not in, out or both" \
+		"-i isl --to 'br0 direction'|--to: 'br0 direction': after the interface only 'ttl N' and 'direction in|out|both' may follow" \
+		"-i isl --to 'br0 direction both' --to vc1|--to vc1: a port of --to br0, another target, and one of them has direction out or both" \
+		"-i isl --to br0 --netns '/run/netns/$PFX-c1 direction out'|--netns /run/netns/$PFX-c1: a port of --to br0, another target"
 }
 
 # The targets cannot change on SIGHUP (the program is loaded for them): a
@@ -520,4 +524,116 @@ tg_filters() {
 			{ fail "$i: the clsact qdisc is left"; return 1; }
 	done
 	return 0
+}
+
+# Direction in (the default) forwards nothing from a target and attaches
+# nothing to it; out forwards from it (onto the island, to the other
+# targets) and copies nothing into it.
+test_targets_direction_in_and_out() {
+	islands 1 && local_host || return $?
+	gw g1 g1 -i isl --to br0 --netns "/run/netns/$PFX-c3" -g 239.1.1.1:5000 || return 1
+	tg_filters 0 br0 vc3 || return 1
+	rx h h1 239.1.1.1:5000 --duration 60 && rx c c3 239.1.1.1:5000 --duration 60 || return 1
+	tx c1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
+	rx_stop h c && expect_rx h 0 0 && expect_rx c 0 0 || return 1
+	tg_status "br0 (ttl as sent): packets 0, bytes 0, errors 0" \
+		"vc3 (ttl as sent): packets 0, bytes 0, errors 0" && gw_stop g1 || return 1
+
+	gw g1 g1 -i isl --to 'br0 direction out' --netns "/run/netns/$PFX-c3" -g 239.1.1.1:5000 ||
+		return 1
+	log_has g1 "copies to br0 (direction out), netns /run/netns/$PFX-c3$" &&
+	tg_filters 1 br0 && tg_filters 0 vc3 || return 1
+	rx h h1 239.1.1.1:5000 --duration 60 && rx a c1 239.1.1.1:5000 --duration 60 &&
+	rx c c3 239.1.1.1:5000 --duration 60 || return 1
+	tx h1 239.1.1.1:5000 --count 50 --rate 2000pps --size 200 --source-port 4320 --ttl 1 &&
+	tx c1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --source-port 4321 --ttl 1 ||
+		return 1
+	# c1: its own 100 (loopback), none of h1's; c3 both; h1 its own and c1's
+	rx_stop h a c && expect_rx h 150 2 && expect_rx a 100 && expect_rx c 150 2 || return 1
+	tg_froms a 198.18.100.2:4321 || return 1
+	tg_status "br0 (ttl as sent, direction out): packets 0, bytes 0, errors 0; from it: packets 100, bytes 22800, errors 0" \
+		"vc3 (ttl as sent): packets 150, bytes 34200, errors 0" &&
+	gw_stop g1 && tg_filters 0 br0 vc3
+}
+
+# With a tunnel: what c1 sends behind g1's br0 (direction both) reaches h1
+# and, through the tunnel, h2 on the far island exactly once, its source
+# kept (--keep-source on g2); nothing comes back (g1 re-injects nothing,
+# c1 and h1 have each datagram once). A fragmented datagram goes onto the
+# island but not into the tunnel (a target's fragments are not reassembled
+# for the ring). IPv4 and IPv6.
+test_targets_reverse_tunnel() {
+	islands 2 || return 1
+	ip -n "$PFX-g1" link add br0 type bridge mcast_snooping 0 2>/dev/null ||
+		{ echo "the kernel has no bridge (CONFIG_BRIDGE)"; return "$SKIP"; }
+	ip -n "$PFX-g1" link set br0 up
+	ns_add c1 && veth g1 vc1 c1 eth0 || return 1
+	ip -n "$PFX-g1" link set vc1 master br0
+	ip -n "$PFX-c1" addr add 198.18.100.2/24 dev eth0
+	ip -n "$PFX-c1" -6 addr add 2001:db8:100::2/64 dev eth0 nodad
+	ip -n "$PFX-c1" route add 224.0.0.0/4 dev eth0
+	ip -n "$PFX-c1" -6 route add ff15::/16 dev eth0 table local 2>/dev/null ||
+		ip -n "$PFX-c1" -6 route add ff15::/16 dev eth0
+	gw g2 g2 --insecure -i isl -g 239.1.1.1:5000 -g '[ff15::1]:5000' --keep-source \
+		--listen 198.19.12.2:7000 &&
+	gw g1 g1 --insecure -i isl -g 239.1.1.1:5000 -g '[ff15::1]:5000' --to 'br0 direction both' \
+		--peer 198.19.12.2:7000 && wait_log g1 "up (node" && wait_log g2 "up (node" || return 1
+	rx a c1 239.1.1.1:5000 --duration 60 && rx h h1 239.1.1.1:5000 --duration 60 &&
+	rx f h2 239.1.1.1:5000 --duration 60 && rx f6 h2 '[ff15::1]:5000' --duration 60 &&
+	rx h6 h1 '[ff15::1]:5000' --duration 60 || return 1
+	tx c1 239.1.1.1:5000 --count 300 --rate 2000pps --size 200 --source-port 4321 --ttl 1 &&
+	tx c1 239.1.1.1:5000 --count 10 --rate 500pps --size 4000 --source-port 4321 --ttl 1 &&
+	tx c1 '[ff15::1]:5000' --count 100 --rate 2000pps --size 200 --source-port 4323 --ttl 1 ||
+		return 1
+	rx_stop a h f f6 h6 && expect_rx a 310 2 && expect_rx h 310 2 && expect_rx f 300 &&
+		expect_rx f6 100 && expect_rx h6 100 || return 1
+	tg_from f 198.18.100.2:4321 && tg_from f6 '[2001:db8:100::2]:4323' && tg_ttl h 1 || return 1
+	gw_stop g1 && gw_stop g2 || return 1
+	log_has g1 "captured 400 (ring 400," && log_has g1 "injected 0 (" &&
+	log_has g2 "injected 400 (errors 0," && log_has g2 "captured 0 (" &&
+	log_has g1 "bpf: target br0: packets 0 bytes 0 errors 0 from_packets $((300 + 30 + 100)) "
+}
+
+# kill -9 leaves the targets' filters (and qdiscs) behind: the next start
+# on the island clears them, found through the dead instance's pinned
+# mctun_targets, also on a target it is no longer given; copies are not
+# doubled; a clean stop leaves nothing.
+test_targets_reverse_kill9() {
+	islands 1 && local_host || return $?
+	gw a g1 -i isl --to 'br0 direction both' --netns "/run/netns/$PFX-c3 direction both" \
+		-g 239.1.1.1:5000 || return 1
+	kill -KILL "$(gw_pid a)"; wait "$(gw_pid a)" 2>/dev/null; rm -f "$T/a.pid"
+	tg_filters 1 br0 vc3 || return 1
+	gw b g1 -i isl --to 'br0 direction both' -g 239.1.1.1:5000 || return 1
+	log_has b "isl: cleared filters, its qdisc, its targets' filters and pins left by a previous instance" &&
+	tg_filters 1 br0 && tg_filters 0 vc3 || return 1
+	rx h h1 239.1.1.1:5000 --duration 60 && rx c c3 239.1.1.1:5000 --duration 60 &&
+		rx b c2 239.1.1.1:5000 --duration 60 || return 1
+	tx c1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --source-port 4321 --ttl 1 &&
+	tx c3 239.1.1.1:5000 --count 50 --rate 2000pps --size 200 --source-port 4322 --ttl 1 ||
+		return 1
+	# c3 is no target now: nothing from it, nothing into it
+	rx_stop h c b && expect_rx h 100 && expect_rx c 50 && expect_rx b 100 || return 1
+	tg_froms h 198.18.100.2:4321 && tg_froms c 198.18.101.2:4322 || return 1
+	gw_stop b && tg_filters 0 br0 vc3
+}
+
+# A target of direction both found through its namespace (--netns) is
+# followed: the namespace made anew with a new veth, the filter moves to it.
+test_targets_reverse_follows() {
+	islands 1 && local_host || return $?
+	gw g1 g1 -i isl --netns "/run/netns/$PFX-c3 direction both" -g 239.1.1.1:5000 || return 1
+	tg_filters 1 vc3 || return 1
+	ip netns del "$PFX-c3"
+	wait_log g1 "--netns /run/netns/$PFX-c3: the interface is gone" || return 1
+	ns_add c3 && veth g1 vnew c3 eth0 || return 1
+	ip -n "$PFX-c3" addr add 198.18.101.2/24 dev eth0
+	ip -n "$PFX-c3" route add 224.0.0.0/4 dev eth0
+	wait_log g1 "--netns /run/netns/$PFX-c3: copying to vnew" && tg_filters 1 vnew || return 1
+	rx h h1 239.1.1.1:5000 --duration 60 || return 1
+	tx c3 239.1.1.1:5000 --count 50 --rate 2000pps --size 200 --source-port 4322 --ttl 1 ||
+		return 1
+	rx_stop h && expect_rx h 50 && tg_froms h 198.18.101.2:4322 || return 1
+	gw_stop g1 && tg_filters 0 vnew &&
+		log_has g1 "bpf: target vnew (netns /run/netns/$PFX-c3): packets 0 bytes 0 errors 0 from_packets 50 "
 }

@@ -176,12 +176,16 @@ static int target_attach(struct capture_bpf *cap, const struct config *cfg, unsi
 			    .priority = MCTUN_TC_PRIO,
 			    .prog_fd = bpf_program__fd(cap->skel->progs.mctun_tc_tgt));
 	char name[TARGET_PATH_MAX + 16], ifname[IF_NAMESIZE] = "?";
+	libbpf_print_fn_t old;
 	__u32 pid;
 	int err;
 
 	if_indextoname(idx, ifname);
 	target_name(&cfg->targets[i], name, sizeof(name));
+	/* a qdisc already there (Docker's, or a stale one of ours) is no news */
+	old = libbpf_set_print(NULL);
 	err = bpf_tc_hook_create(&h);
+	libbpf_set_print(old);
 	if (err && err != -EEXIST) {
 		pr_warn("%s: create clsact qdisc on %s: %s\n", name, ifname, strerror(-err));
 		return err;
@@ -310,6 +314,35 @@ static int target_vs_island(const struct config *cfg, const char *what, unsigned
 	return 0;
 }
 
+/*
+ * A target that is a port of another (a container's veth and its Docker
+ * bridge) with direction out or both on either: what is sent from behind
+ * the port would be forwarded twice (by its filter and, switched up to
+ * the bridge, by the bridge's) or copied back to where it came from (into
+ * the bridge, which floods it to the port). Refused at start.
+ */
+static int targets_vs_targets(struct capture_bpf *cap, const struct config *cfg)
+{
+	char a[TARGET_PATH_MAX + 16], b[TARGET_PATH_MAX + 16];
+	unsigned int i, j, m;
+
+	for (i = 0; i < cfg->ntargets; i++) {
+		if (!cap->tidx[i] || link_master(cap->tidx[i], &m) || !m)
+			continue;
+		for (j = 0; j < cfg->ntargets; j++) {
+			if (j == i || cap->tidx[j] != m ||
+			    (!target_sends(&cfg->targets[i]) && !target_sends(&cfg->targets[j])))
+				continue;
+			pr_warn("%s: a port of %s, another target, and one of them has direction "
+				"out or both: its datagrams would go out twice or come back\n",
+				target_name(&cfg->targets[i], a, sizeof(a)),
+				target_name(&cfg->targets[j], b, sizeof(b)));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* At start every target must be there; the island's interface is none. */
 static int targets_open(struct capture_bpf *cap, const struct config *cfg)
 {
@@ -345,7 +378,7 @@ static int targets_open(struct capture_bpf *cap, const struct config *cfg)
 		    (err = target_write(cap, cfg, i, idx)))
 			return err;
 	}
-	return 0;
+	return targets_vs_targets(cap, cfg);
 }
 
 void capture_bpf_targets_refresh(struct capture_bpf *cap, const struct config *cfg)
