@@ -898,9 +898,12 @@ static __noinline int to_island(struct __sk_buff *skb)
 {
 	__u8 mac[ETH_ALEN], own[ETH_ALEN];
 	__u32 mark = skb->mark;
-	int err;
+	int err, i;
 
-	__builtin_memcpy(own, (const void *)island_mac, ETH_ALEN);
+	/* byte by byte, as volatile: a plain copy of a const would be folded
+	 * to its zero initializer at compile time */
+	for (i = 0; i < ETH_ALEN; i++)
+		own[i] = island_mac[i];
 	if (bpf_skb_load_bytes(skb, ETH_ALEN, mac, ETH_ALEN))
 		return -1;
 	if (bpf_skb_store_bytes(skb, ETH_ALEN, own, ETH_ALEN, 0))

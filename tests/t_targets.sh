@@ -8,7 +8,7 @@
 # a bridge br0 (snooping off) with c1 and c2 behind it (198.18.100.0/24),
 # and c3 behind a veth of its own, vc3 (198.18.101.0/24).
 #
-# Uses has_text (t_lab.sh), scrape, prom_check and expect_sample
+# Uses has_text, nft_load and nft_count (t_lab.sh), scrape, prom_check and expect_sample
 # (t_metrics.sh), pkg_make and pkg_clog (t_package.sh); dockerd_start is in
 # lib.sh.
 
@@ -447,20 +447,31 @@ tg_c3v6() { ip -n "$PFX-c3" -6 addr add 2001:db8:101::2/64 dev eth0 nodad; }
 # Direction both on the bridge br0 (--to) and on c3's veth (--netns): what
 # c1 (behind the bridge) and c3 send with TTL 1 reaches h1 on the island
 # exactly once, with TTL 1 and the sender's address and port, whole and in
-# fragments, IPv4 and IPv6; the other target's hosts get it once; the
+# fragments, IPv4 and IPv6, in frames from the island interface's MAC; the other target's hosts get it once; the
 # sender's own target never gets it back (each sender's own receiver has
 # its datagrams once, by multicast loopback: a copy back would be a
 # duplicate), nor does c2 (the bridge gave it c1's already). A group of
 # direction in, and one not configured, go nowhere from a target. Counted
 # per target in status, stats (table, JSON, Prometheus) and the log.
 test_targets_reverse() {
-	local p b fp fb L='{iface="isl",target=' i1 i3 js
+	local p b fp fb L='{iface="isl",target=' i1 i3 js mac
 	islands 1 && local_host || return $?
 	tg_c3v6
 	gw g1 g1 -i isl --to 'br0 direction both' --netns "/run/netns/$PFX-c3 direction both" \
 		-g 239.1.1.1:5000 -g '[ff15::1]:5000' -g '239.1.1.3:5000 direction in' || return 1
 	log_has g1 "copies to br0 (direction both), netns /run/netns/$PFX-c3 (direction both)" ||
 		return 1
+	# on h1, the frames of the group by their source MAC: g1's island's
+	mac=$(ip -n "$PFX-g1" -o link show isl | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+	nft_load h1 "table netdev t {
+		counter isl {}
+		counter other {}
+		chain c {
+			type filter hook ingress device eth0 priority 0;
+			ip daddr 239.1.1.1 ether saddr $mac counter name isl
+			ip daddr 239.1.1.1 ether saddr != $mac counter name other
+		}
+	}" || return $?
 	rx h h1 239.1.1.1:5000 --duration 60 && rx a c1 239.1.1.1:5000 --duration 60 &&
 	rx b c2 239.1.1.1:5000 --duration 60 && rx c c3 239.1.1.1:5000 --duration 60 &&
 	rx h6 h1 '[ff15::1]:5000' --duration 60 && rx a6 c1 '[ff15::1]:5000' --duration 60 &&
@@ -478,6 +489,11 @@ test_targets_reverse() {
 	expect_rx h6 100 2 && expect_rx a6 100 2 && expect_rx c6 100 2 &&
 	expect_rx x 0 0 && expect_rx y 0 0 && expect_rx z 0 0 || return 1
 	tg_ttl h 1 && tg_ttl h6 1 && tg_ttl c 1 && tg_ttl b 1 || return 1
+	# c1's 100 + 20 x 3 fragments and c3's 50, from the island's MAC only
+	[ "$(nft_count h1 netdev t isl)" = $((100 + 20 * 3 + 50)) ] &&
+	[ "$(nft_count h1 netdev t other)" = 0 ] ||
+		{ fail "frames on h1 from isl's MAC $mac: $(nft_count h1 netdev t isl), want 210;" \
+			"from others: $(nft_count h1 netdev t other), want 0"; return 1; }
 	tg_froms h "198.18.100.2:4321 198.18.101.2:4322" &&
 	tg_froms c "198.18.100.2:4321 198.18.101.2:4322" &&
 	tg_froms h6 "[2001:db8:100::2]:4323 [2001:db8:101::2]:4324" || return 1
