@@ -653,3 +653,28 @@ test_targets_reverse_follows() {
 	gw_stop g1 && tg_filters 0 vnew &&
 		log_has g1 "bpf: target vnew (netns /run/netns/$PFX-c3): packets 0 bytes 0 errors 0 from_packets 50 "
 }
+
+# A target of direction both that is another instance's island: each has
+# its own filter there (another handle); the first to stop takes only its
+# own, not the clsact qdisc it made while the other's filters are on it
+# (which then stays, empty, once the other stops too: nobody owns it).
+test_targets_reverse_target_is_an_island() {
+	islands 1 && local_host || return $?
+	gw a g1 -i isl --to 'br0 direction both' -g 239.1.1.1:5000 &&
+	gw b g1 -i br0 --to vc3 -g 239.1.1.1:5000 || return 1
+	tg_filters 1 br0 || return 1
+	gw_stop a && tg_filters 0 vc3 || return 1
+	[ "$(ip netns exec "$PFX-g1" tc filter show dev br0 ingress | grep -c 'mctun_tc_in')" = 1 ] &&
+	[ "$(ip netns exec "$PFX-g1" tc filter show dev br0 ingress | grep -c 'mctun_tc_tgt')" = 0 ] ||
+		{ fail "br0 after a stopped: $(ip netns exec "$PFX-g1" tc filter show dev br0 ingress)"
+		  return 1; }
+	# b still copies what c1 sends on its island br0 to its target
+	rx c c3 239.1.1.1:5000 --duration 60 || return 1
+	tx c1 239.1.1.1:5000 --count 50 --rate 2000pps --size 200 --ttl 1 || return 1
+	# then b stops: no filter of either is left (the clsact qdisc a made
+	# stays, empty: b found it there, a left it to b's filters)
+	rx_stop c && expect_rx c 50 && gw_stop b || return 1
+	ip netns exec "$PFX-g1" tc filter show dev br0 ingress | grep -q mctun &&
+		{ fail "a filter of mctun is left on br0"; return 1; }
+	return 0
+}

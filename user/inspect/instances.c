@@ -614,6 +614,12 @@ static __u32 tc_filter(unsigned int ifindex, enum bpf_tc_attach_point where, __u
 	return err ? 0 : q.prog_id;
 }
 
+bool instance_island_filters(unsigned int ifindex)
+{
+	return tc_filter(ifindex, BPF_TC_INGRESS, MCTUN_TC_HANDLE) ||
+	       tc_filter(ifindex, BPF_TC_EGRESS, MCTUN_TC_HANDLE);
+}
+
 int instance_clear_target(unsigned int ifindex, bool qdisc_ours, bool fallback, __u32 *pid)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = MCTUN_TC_TGT_HANDLE,
@@ -632,8 +638,7 @@ int instance_clear_target(unsigned int ifindex, bool qdisc_ours, bool fallback, 
 	if (bpf_tc_detach(&h, &q))
 		return 0;
 	/* the qdisc it made, unless an island's filters are on it now */
-	if (qdisc_ours && !tc_filter(ifindex, BPF_TC_INGRESS, MCTUN_TC_HANDLE) &&
-	    !tc_filter(ifindex, BPF_TC_EGRESS, MCTUN_TC_HANDLE)) {
+	if (qdisc_ours && !instance_island_filters(ifindex)) {
 		h.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 		bpf_tc_hook_destroy(&h);
 	}

@@ -70,6 +70,9 @@ void instance_clear_stale(unsigned int ifindex, const char *ifname, const char *
  * there; -EBUSY: a running instance's (its pid in *pid, 0 if unknown).
  */
 int instance_clear_target(unsigned int ifindex, bool qdisc_ours, bool fallback, __u32 *pid);
+/* Is an island's filter of mctun (any instance's) on ifindex? Then the
+ * clsact qdisc a target's filter came with stays when that goes. */
+bool instance_island_filters(unsigned int ifindex);
 
 /* The pin directory of an instance on ifname in our network namespace. */
 int pin_dir_for(const char *ifname, char *buf, size_t len);

@@ -139,7 +139,8 @@ static const char *target_name(const struct cfg_target *t, char *buf, size_t len
 }
 
 /* Target i's filter off the interface it is on (if that is still there),
- * with the clsact qdisc we made there. */
+ * with the clsact qdisc we made there, unless another instance's island
+ * filters are on it now. */
 static void target_detach(struct capture_bpf *cap, unsigned int i)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = cap->tattached[i],
@@ -153,7 +154,7 @@ static void target_detach(struct capture_bpf *cap, unsigned int i)
 	if (if_indextoname(cap->tattached[i], name)) {
 		if (bpf_tc_detach(&h, &o))
 			pr_warn("detach tc ingress from target %s: %s\n", name, strerror(errno));
-		if (cap->tqdisc[i]) {
+		if (cap->tqdisc[i] && !instance_island_filters(cap->tattached[i])) {
 			h.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 			bpf_tc_hook_destroy(&h);
 		}
