@@ -678,3 +678,36 @@ test_targets_reverse_target_is_an_island() {
 		{ fail "a filter of mctun is left on br0"; return 1; }
 	return 0
 }
+
+# --container 'NAME direction both' with a real Docker: what the container
+# sends with TTL 1 (docker exec of the image's mctun send) reaches h1 on
+# the island exactly once, from its address and port; across docker
+# restart (a new veth) the filter moves to the new veth; stopped, mctun
+# leaves no filter behind.
+test_targets_reverse_container() {
+	local I C="$PFX-cam1" G=239.1.1.1:5000 v1 v2 ca n
+	islands 1 || return 1
+	tg_cam run -d || return $?
+	tg_cjoined "$C" "$G" || return 1
+	gw g1 g1 -i isl -g "$G" --container "$C direction both" --docker-socket "$T/docker.sock" ||
+		return 1
+	v1=$(tg_cveth mcbr1)
+	tg_filters 1 "$v1" || return 1
+	for n in 1 2; do
+		ca=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$C")
+		rx h h1 "$G" --duration 60 || return 1
+		docker exec "$C" /usr/sbin/mctun send "$G" --iface eth0 --count 100 --rate 2000pps \
+			--size 200 --source-port 4321 --ttl 1 --quiet >"$T/exec.out" 2>&1 ||
+			{ fail "docker exec $C mctun send:"; sed 's/^/      /' "$T/exec.out" >&2; return 1; }
+		rx_stop h && expect_rx h 100 && tg_froms h "$ca:4321" && tg_ttl h 1 || return 1
+		[ "$n" = 2 ] && break
+		docker restart -t 5 "$C" >/dev/null || { fail "docker restart $C"; return 1; }
+		# (running at start: the first "copying to" is the restart's)
+		wait_log g1 "--container $C: copying to " && tg_cjoined "$C" "$G" || return 1
+		v2=$(tg_cveth mcbr1)
+		[ -n "$v2" ] && [ "$v2" != "$v1" ] || { fail "no new veth: $v1, then ${v2:-none}"; return 1; }
+		tg_filters 1 "$v2" || return 1
+	done
+	gw_stop g1 && tg_filters 0 "$v2" &&
+		log_has g1 "bpf: target $v2 (container $C): packets 0 bytes 0 errors 0 from_packets 200 from_bytes 45600 from_errors 0"
+}
