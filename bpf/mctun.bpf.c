@@ -57,6 +57,12 @@ const volatile __u32 self_mark = 0;
  * verifier prunes the copying. Set before load. */
 const volatile __u32 ntargets = 0;
 
+/* Local targets with direction out or both (mctun_tc_tgt): the island
+ * interface their datagrams are sent onto, and its MAC address, their
+ * copies' source there. Set before load. */
+const volatile __u32 island_ifindex = 0;
+const volatile __u8 island_mac[6] = {};
+
 /* Membership learning: IGMP and MLD messages are handed to the daemon
  * (membership()). Off, the verifier prunes all of it. Set before load. */
 const volatile __u8 learn = 0;
@@ -574,10 +580,14 @@ static __always_inline int set_ttl(struct __sk_buff *skb, __u32 l3off, __u8 fami
  * kernel: its link-layer header, source and TTL as they are (no routing
  * hop, so a datagram sent with TTL 1 arrives), unless the target sets a
  * TTL. A fragment is copied like a whole datagram: nothing is reassembled.
+ * Target `skip` (the one a datagram came from; MCTUN_MAX_TARGETS: none)
+ * gets nothing, nor does a target of direction out.
  */
-static __noinline int copy_to_targets(struct __sk_buff *skb, __u32 l3off, __u8 family,
-				      __u8 ttl, __u32 len)
+static __noinline int copy_to_targets(struct __sk_buff *skb, __u32 l3off, const struct pkt *p,
+				      __u32 skip)
 {
+	__u8 family = p->family, ttl = p->ttl;
+	__u32 len = p->ip_len;
 	struct mctun_stats *st = stats();
 	/* a UDP GSO batch (our re-injection) is its datagrams on the wire */
 	__u32 i, n = skb->gso_segs ? skb->gso_segs : 1;
@@ -598,7 +608,7 @@ static __noinline int copy_to_targets(struct __sk_buff *skb, __u32 l3off, __u8 f
 			break;
 		t = bpf_map_lookup_elem(&mctun_targets, &k);
 		ts = bpf_map_lookup_elem(&mctun_tstats, &k);
-		if (!t || !ts || !t->ifindex)
+		if (!t || !ts || !t->ifindex || i == skip || (t->flags & MCTUN_TF_NOIN))
 			continue;
 		ifindex = t->ifindex;
 		to = t->ttl;
@@ -620,6 +630,52 @@ static __noinline int copy_to_targets(struct __sk_buff *skb, __u32 l3off, __u8 f
 	return 0;
 }
 
+/* A whole datagram of a captured group into the ring, counted. */
+static __always_inline void capture(void *ctx, bool xdp, struct mctun_stats *st,
+				    const struct pkt *p, __u8 dir, __u32 id, struct mctun_gstats *gs,
+				    const struct udphdr *udp)
+{
+	__u32 len;
+
+	st->matched++;
+	if (dir == MCTUN_DIR_EGRESS)
+		st->egress++;
+	else
+		st->ingress++;
+
+	len = bpf_ntohs(udp->len);
+	if (len < sizeof(*udp)) {
+		st->malformed++;
+		return;
+	}
+	len -= sizeof(*udp);
+	if (len > MCTUN_MAX_PAYLOAD) {
+		st->too_big++;
+		return;
+	}
+
+	switch (push(ctx, xdp, p, dir, id, udp->source, udp->dest, p->l4off + sizeof(*udp), len)) {
+	case PUSHED:
+		st->pushed++;
+		st->pushed_bytes += len;
+		if (gs) {
+			gs->packets++;
+			gs->bytes += len;
+		}
+		break;
+	case PUSH_CUT:
+		st->malformed++;
+		break;
+	case PUSH_FULL:
+		st->ring_full++;
+		if (gs)
+			gs->ring_full++;
+		break;
+	case PUSH_NONE:
+		break;
+	}
+}
+
 static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 l3off,
 					   __be16 proto, bool loopback)
 {
@@ -629,7 +685,6 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 	struct udphdr udp;
 	struct pkt p = {};
 	bool in_only;
-	__u32 len;
 	int r;
 
 	bool tc_behind_xdp = xdp_mode && !xdp && dir == MCTUN_DIR_INGRESS;
@@ -659,7 +714,7 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 		if (!g)
 			return V_PASS;
 		if (!xdp && ntargets && !loopback)
-			copy_to_targets(ctx, l3off, p.family, p.ttl, p.ip_len);
+			copy_to_targets(ctx, l3off, &p, MCTUN_MAX_TARGETS);
 		/* an address entry of a group only joined for the targets
 		 * (counted once per datagram, at its first fragment) */
 		if (g->flags & (MCTUN_GF_IDLE | MCTUN_GF_NOCAPTURE))
@@ -681,7 +736,7 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 	 * from the island or leaves onto it: a local sender's, our own
 	 * re-injection's. A looped-back copy was copied at egress. */
 	if (!xdp && ntargets && !loopback)
-		copy_to_targets(ctx, l3off, p.family, p.ttl, p.ip_len);
+		copy_to_targets(ctx, l3off, &p, MCTUN_MAX_TARGETS);
 	gs = gstats(g->id);
 	/* A group of direction in is never captured here, nor one nobody
 	 * wants now (subscriptions): it is skipped wherever it would have
@@ -721,43 +776,7 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 
 	if (in_only)
 		goto skip_in;
-	st->matched++;
-	if (dir == MCTUN_DIR_EGRESS)
-		st->egress++;
-	else
-		st->ingress++;
-
-	len = bpf_ntohs(udp.len);
-	if (len < sizeof(udp)) {
-		st->malformed++;
-		return V_PASS;
-	}
-	len -= sizeof(udp);
-	if (len > MCTUN_MAX_PAYLOAD) {
-		st->too_big++;
-		return V_PASS;
-	}
-
-	switch (push(ctx, xdp, &p, dir, g->id, udp.source, udp.dest, p.l4off + sizeof(udp), len)) {
-	case PUSHED:
-		st->pushed++;
-		st->pushed_bytes += len;
-		if (gs) {
-			gs->packets++;
-			gs->bytes += len;
-		}
-		break;
-	case PUSH_CUT:
-		st->malformed++;
-		break;
-	case PUSH_FULL:
-		st->ring_full++;
-		if (gs)
-			gs->ring_full++;
-		break;
-	case PUSH_NONE:
-		break;
-	}
+	capture(ctx, xdp, st, &p, dir, g->id, gs, &udp);
 	return V_PASS;
 skip_in:
 	if (g->flags & MCTUN_GF_IDLE)
@@ -815,6 +834,15 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 		}
 		return TC_ACT_OK;
 	}
+	/* A target's datagram sent onto the island by mctun_tc_tgt, which
+	 * has captured it and copied it to the other targets already. */
+	if (ntargets && dir == MCTUN_DIR_EGRESS && skb->mark == MCTUN_TGT_MARK) {
+		struct mctun_stats *st = stats();
+
+		if (st)
+			st->seen++;
+		return TC_ACT_OK;
+	}
 	/* Our own re-injection under --keep-source: another host's source
 	 * address and port, but our socket's mark, on the egress packet, on
 	 * each of its fragments and on the copy looped back to local sockets. */
@@ -833,12 +861,113 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 			struct pkt p = {};
 
 			if (!parse_ip(skb, false, off, proto, &p))
-				copy_to_targets(skb, off, p.family, p.ttl, p.ip_len);
+				copy_to_targets(skb, off, &p, MCTUN_MAX_TARGETS);
 		}
 		return TC_ACT_OK;
 	}
 	if (handle(skb, false, dir, off, proto, loopback) == V_MARK)
 		skb->mark |= frag_mark;
+	return TC_ACT_OK;
+}
+
+/* The slot of the target whose interface is ifindex, MCTUN_MAX_TARGETS if
+ * none forwards from it (its direction is in, or it is not ours now). */
+static __always_inline __u32 target_slot(__u32 ifindex)
+{
+	__u32 i;
+
+	for (i = 0; i < MCTUN_MAX_TARGETS; i++) {
+		struct mctun_target *t;
+		__u32 k = i;
+
+		if (i >= ntargets)
+			break;
+		t = bpf_map_lookup_elem(&mctun_targets, &k);
+		if (t && t->ifindex == ifindex)
+			return t->flags & MCTUN_TF_OUT ? i : MCTUN_MAX_TARGETS;
+	}
+	return MCTUN_MAX_TARGETS;
+}
+
+/* The copy onto the island: from the island's MAC address (as a router's
+ * would be: the host behind the target is no station of the island's
+ * link, and a Wi-Fi access point drops frames from addresses it has not
+ * associated), with the mark that makes the island's egress program let it
+ * by. The packet itself goes on as it came. */
+static __noinline int to_island(struct __sk_buff *skb)
+{
+	__u8 mac[ETH_ALEN], own[ETH_ALEN];
+	__u32 mark = skb->mark;
+	int err, i;
+
+	/* byte by byte, as volatile: a plain copy of a const would be folded
+	 * to its zero initializer at compile time */
+	for (i = 0; i < ETH_ALEN; i++)
+		own[i] = island_mac[i];
+	if (bpf_skb_load_bytes(skb, ETH_ALEN, mac, ETH_ALEN))
+		return -1;
+	if (bpf_skb_store_bytes(skb, ETH_ALEN, own, ETH_ALEN, 0))
+		return -1;
+	skb->mark = MCTUN_TGT_MARK;
+	err = bpf_clone_redirect(skb, island_ifindex, 0);
+	skb->mark = mark;
+	bpf_skb_store_bytes(skb, ETH_ALEN, mac, ETH_ALEN, 0);
+	return err;
+}
+
+/*
+ * A local target with direction out or both (its TC ingress): a datagram
+ * of a configured group that a host behind it sends (a container, into a
+ * Docker bridge or its veth) goes onto the island, to the other targets
+ * and, whole and captured (a peer wants it), into the ring for the
+ * tunnel, as a datagram a local sender sent onto the island would: source
+ * address, port and TTL kept. Never back to its own target; the copy onto
+ * the island is marked so that nothing there takes it again. A group of
+ * direction in is never sent from here. Fragments are copied each (nothing
+ * is reassembled) but not captured: the tunnel carries a target's whole
+ * datagrams only. Everything goes on unchanged into the host.
+ */
+static __always_inline int target_in(struct __sk_buff *skb)
+{
+	struct mctun_group_val *g;
+	struct mctun_tstats *ts;
+	struct mctun_stats *st;
+	struct udphdr udp = {};
+	struct ethhdr eth;
+	struct pkt p = {};
+	__be16 port = 0;
+	__u32 slot, n;
+
+	if (!ntargets || skb->pkt_type == PACKET_LOOPBACK || skb->vlan_present)
+		return TC_ACT_OK;
+	if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)) ||
+	    parse_ip(skb, false, ETH_HLEN, eth.h_proto, &p) || p.proto != IPPROTO_UDP)
+		return TC_ACT_OK;
+	if (p.frag != FRAG_LATER) {
+		if (bpf_skb_load_bytes(skb, p.l4off, &udp, sizeof(udp)))
+			return TC_ACT_OK;
+		port = udp.dest;
+	}
+	g = lookup_group(&p, port);
+	if (!g || (g->flags & MCTUN_GF_NOCAPTURE))
+		return TC_ACT_OK;
+	slot = target_slot(skb->ifindex);
+	if (slot >= MCTUN_MAX_TARGETS)
+		return TC_ACT_OK;
+	ts = bpf_map_lookup_elem(&mctun_tstats, &slot);
+	st = stats();
+	if (!ts || !st)
+		return TC_ACT_OK;
+	n = skb->gso_segs ? skb->gso_segs : 1;
+	copy_to_targets(skb, ETH_HLEN, &p, slot);
+	if (p.frag == FRAG_NONE && !(g->flags & MCTUN_GF_IDLE))
+		capture(skb, false, st, &p, MCTUN_DIR_EGRESS, g->id, gstats(g->id), &udp);
+	if (to_island(skb)) {
+		ts->from_errors += n;
+		return TC_ACT_OK;
+	}
+	ts->from_packets += n;
+	ts->from_bytes += p.ip_len;
 	return TC_ACT_OK;
 }
 
@@ -869,6 +998,14 @@ int mctun_tc_out(struct __sk_buff *skb)
 {
 	hold_info();
 	return tc_handle(skb, MCTUN_DIR_EGRESS);
+}
+
+/* On each local target of direction out or both: target_in(). */
+SEC("tc")
+int mctun_tc_tgt(struct __sk_buff *skb)
+{
+	hold_info();
+	return target_in(skb);
 }
 
 SEC("xdp")

@@ -46,6 +46,17 @@
  */
 #define MCTUN_SELF_MARK    0x00004d54u
 
+/*
+ * skb->mark of the copy the TC program of a local target with direction
+ * out or both (mctun_tc_tgt, on the target's ingress) sends onto the
+ * island (bpf_clone_redirect to its egress). That program has already
+ * captured the datagram for the tunnel and copied it to the other targets,
+ * so the island's egress program lets a packet with this mark go by
+ * untouched: it is never captured again nor copied back to a target. None
+ * of the bits of MCTUN_FRAG_MARK or MCTUN_SELF_MARK are set in it.
+ */
+#define MCTUN_TGT_MARK     0x20008000u
+
 /* Families as carried in maps, events and frames (not AF_* values). */
 enum {
 	MCTUN_FAM_INET  = 4,
@@ -169,15 +180,34 @@ struct mctun_stats {
 struct mctun_target {
 	__u32 ifindex;       /* host; 0: no copies (the interface went away) */
 	__u8  ttl;           /* TTL / hop limit of the copies; 0: as the datagram came */
-	__u8  pad[3];
+	__u8  flags;         /* MCTUN_TF_* */
+	__u8  pad[2];
 	char  ifname[16];    /* its name as configured, kept while it is gone; "": unused */
 };
+
+/*
+ * A target's direction (--to 'IFACE direction in|out|both'): in (the
+ * default) is neither flag. With MCTUN_TF_OUT the daemon attaches
+ * mctun_tc_tgt to the target's TC ingress, which forwards the configured
+ * groups' datagrams sent from behind it onto the island, to the other
+ * targets and (captured) into the tunnel; with MCTUN_TF_NOIN nothing is
+ * copied into it.
+ */
+#define MCTUN_TF_OUT        0x1  /* direction out or both: forwarded from it */
+#define MCTUN_TF_NOIN       0x2  /* direction out: nothing copied into it */
+#define MCTUN_TF_QDISC_OURS 0x4  /* its clsact qdisc was created by the daemon
+				  * (removed with the filter, after kill -9 too) */
 
 /* Per-target counters (per CPU), indexed like mctun_targets. */
 struct mctun_tstats {
 	__u64 packets;       /* copies sent to the target (a fragment is one) */
 	__u64 bytes;         /* their bytes from the IP header on */
 	__u64 errors;        /* copies the kernel refused (the interface gone or down) */
+	/* direction out or both: what came from the target */
+	__u64 from_packets;  /* datagrams of configured groups sent onto the island
+			      * (a fragment is one) */
+	__u64 from_bytes;    /* their bytes from the IP header on */
+	__u64 from_errors;   /* ... that the kernel refused to send there */
 };
 
 /* Per-group counters (per CPU), indexed by mctun_group_val.id. */
@@ -434,6 +464,8 @@ _Static_assert(sizeof(struct mctun_stats) % 8 == 0, "stats layout");
 _Static_assert(sizeof(struct mctun_info) == 104, "info layout");
 _Static_assert(sizeof(struct mctun_want_info) == 32, "want info layout");
 _Static_assert(sizeof(struct mctun_target) == 24, "target layout");
+_Static_assert(sizeof(struct mctun_tstats) == 48, "target stats layout");
+_Static_assert(!(MCTUN_TGT_MARK & (MCTUN_FRAG_MARK | MCTUN_SELF_MARK)), "marks overlap");
 _Static_assert(sizeof(struct mctun_range_key) == 4 + MCTUN_RANGE_BITS / 8, "range key layout");
 _Static_assert(sizeof(struct mctun_peer_info) == 88, "peer info layout");
 _Static_assert(sizeof(struct mctun_dstats) == 41 * 8, "daemon stats layout");

@@ -8,7 +8,7 @@
 # a bridge br0 (snooping off) with c1 and c2 behind it (198.18.100.0/24),
 # and c3 behind a veth of its own, vc3 (198.18.101.0/24).
 #
-# Uses has_text (t_lab.sh), scrape, prom_check and expect_sample
+# Uses has_text, nft_load and nft_count (t_lab.sh), scrape, prom_check and expect_sample
 # (t_metrics.sh), pkg_make and pkg_clog (t_package.sh); dockerd_start is in
 # lib.sh.
 
@@ -220,7 +220,11 @@ test_targets_refused() {
 		"-i isl --netns /proc/self/ns/net|--netns /proc/self/ns/net: no veth leads there from here" \
 		"-i isl --netns c1|--netns: 'c1' is not an absolute path" \
 		"--to br0 -i vc1|--to br0: the island interface vc1 is a port of br0" \
-		"--to vc2 -i br0|--to vc2: vc2 is a port of the island bridge br0"
+		"--to vc2 -i br0|--to vc2: vc2 is a port of the island bridge br0" \
+		"-i isl --to 'br0 direction up'|--to: 'br0 direction up': direction 'up' is not in, out or both" \
+		"-i isl --to 'br0 direction'|--to: 'br0 direction': after the interface only 'ttl N' and 'direction in|out|both' may follow" \
+		"-i isl --to 'br0 direction both' --to vc1|--to vc1: a port of --to br0, another target, and one of them has direction out or both" \
+		"-i isl --to br0 --netns '/run/netns/$PFX-c1 direction out'|--netns /run/netns/$PFX-c1: a port of --to br0, another target"
 }
 
 # The targets cannot change on SIGHUP (the program is loaded for them): a
@@ -424,4 +428,286 @@ test_targets_container_docker_hangs() {
 	[ "$ms" -lt 1000 ] || { fail "mctun took $ms ms to stop during a hung exchange"; return 1; }
 	note "stopped in $ms ms during a hung exchange"
 	log_has g1 "copies 100 copy_errors 0"
+}
+
+# ---- the reverse direction: from a target (direction out, both) ----------
+
+# tg_froms NAME 'A B...': receiver NAME's senders came from exactly these
+# (sorted, each once).
+tg_froms() {
+	local got want
+	got=$(grep -o '"from":"[^"]*"' "$T/$1.json" | sed 's/"from":"\(.*\)"/\1/' | sort -u | tr '\n' ' ')
+	want=$(tr ' ' '\n' <<<"$2" | sort -u | tr '\n' ' ')
+	[ "$got" = "$want" ] || { fail "$1: senders from ${got:-none}, want $want"; return 1; }
+}
+
+# tg_c3v6: c3 (behind vc3) gets an IPv6 address to send from.
+tg_c3v6() { ip -n "$PFX-c3" -6 addr add 2001:db8:101::2/64 dev eth0 nodad; }
+
+# Direction both on the bridge br0 (--to) and on c3's veth (--netns): what
+# c1 (behind the bridge) and c3 send with TTL 1 reaches h1 on the island
+# exactly once, with TTL 1 and the sender's address and port, whole and in
+# fragments, IPv4 and IPv6, in frames from the island interface's MAC; the other target's hosts get it once; the
+# sender's own target never gets it back (each sender's own receiver has
+# its datagrams once, by multicast loopback: a copy back would be a
+# duplicate), nor does c2 (the bridge gave it c1's already). A group of
+# direction in, and one not configured, go nowhere from a target. Counted
+# per target in status, stats (table, JSON, Prometheus) and the log.
+test_targets_reverse() {
+	local p b fp fb L='{iface="isl",target=' i1 i3 js mac
+	islands 1 && local_host || return $?
+	tg_c3v6
+	gw g1 g1 -i isl --to 'br0 direction both' --netns "/run/netns/$PFX-c3 direction both" \
+		-g 239.1.1.1:5000 -g '[ff15::1]:5000' -g '239.1.1.3:5000 direction in' || return 1
+	log_has g1 "copies to br0 (direction both), netns /run/netns/$PFX-c3 (direction both)" ||
+		return 1
+	# on h1, the frames of the group by their source MAC: g1's island's
+	mac=$(ip -n "$PFX-g1" -o link show isl | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+	nft_load h1 "table netdev t {
+		counter isl {}
+		counter other {}
+		chain c {
+			type filter hook ingress device eth0 priority 0;
+			ip daddr 239.1.1.1 ether saddr $mac counter name isl
+			ip daddr 239.1.1.1 ether saddr != $mac counter name other
+		}
+	}" || return $?
+	rx h h1 239.1.1.1:5000 --duration 60 && rx a c1 239.1.1.1:5000 --duration 60 &&
+	rx b c2 239.1.1.1:5000 --duration 60 && rx c c3 239.1.1.1:5000 --duration 60 &&
+	rx h6 h1 '[ff15::1]:5000' --duration 60 && rx a6 c1 '[ff15::1]:5000' --duration 60 &&
+	rx c6 c3 '[ff15::1]:5000' --duration 60 && rx x h1 239.1.1.2:5000 --duration 60 &&
+	rx y h1 239.1.1.3:5000 --duration 60 && rx z c3 239.1.1.3:5000 --duration 60 || return 1
+	tx c1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --source-port 4321 --ttl 1 &&
+	tx c1 239.1.1.1:5000 --count 20 --rate 500pps --size 4000 --source-port 4321 --ttl 1 &&
+	tx c3 239.1.1.1:5000 --count 50 --rate 2000pps --size 200 --source-port 4322 --ttl 1 &&
+	tx c1 '[ff15::1]:5000' --count 60 --rate 2000pps --size 200 --source-port 4323 --ttl 1 &&
+	tx c3 '[ff15::1]:5000' --count 40 --rate 2000pps --size 200 --source-port 4324 --ttl 1 &&
+	tx c1 239.1.1.2:5000 --count 30 --rate 2000pps --size 200 --ttl 1 &&
+	tx c1 239.1.1.3:5000 --count 30 --rate 2000pps --size 200 --ttl 1 || return 1
+	rx_stop h a b c h6 a6 c6 x y z || return 1
+	expect_rx h 170 3 && expect_rx a 170 3 && expect_rx b 170 3 && expect_rx c 170 3 &&
+	expect_rx h6 100 2 && expect_rx a6 100 2 && expect_rx c6 100 2 &&
+	expect_rx x 0 0 && expect_rx y 0 0 && expect_rx z 0 0 || return 1
+	tg_ttl h 1 && tg_ttl h6 1 && tg_ttl c 1 && tg_ttl b 1 || return 1
+	# c1's 100 + 20 x 3 fragments and c3's 50, from the island's MAC only
+	[ "$(nft_count h1 netdev t isl)" = $((100 + 20 * 3 + 50)) ] &&
+	[ "$(nft_count h1 netdev t other)" = 0 ] ||
+		{ fail "frames on h1 from isl's MAC $mac: $(nft_count h1 netdev t isl), want 210;" \
+			"from others: $(nft_count h1 netdev t other), want 0"; return 1; }
+	tg_froms h "198.18.100.2:4321 198.18.101.2:4322" &&
+	tg_froms c "198.18.100.2:4321 198.18.101.2:4322" &&
+	tg_froms h6 "[2001:db8:100::2]:4323 [2001:db8:101::2]:4324" || return 1
+	# from br0: c1's 100 + 20 x 3 fragments (IPv4) + 60 (IPv6); into it,
+	# c3's 50 + 40; into and from vc3 the other way round
+	fp=$((100 + 20 * 3 + 60)) fb=$((100 * 228 + 20 * (1500 + 1500 + 1068) + 60 * 248))
+	p=$((50 + 40)) b=$((50 * 228 + 40 * 248))
+	i1=$(ifindex g1 br0) i3=$(ifindex g1 vc3)
+	tg_status "br0 (ttl as sent, direction both): packets $p, bytes $b, errors 0; from it: packets $fp, bytes $fb, errors 0" \
+		"vc3 (ttl as sent, direction both): packets $fp, bytes $fb, errors 0; from it: packets $p, bytes $b, errors 0" ||
+		return 1
+	js="{\"ifname\":\"br0\",\"ifindex\":$i1,\"ttl\":0,\"direction\":\"both\",\"packets\":$p,\"bytes\":$b,\"errors\":0,\"from_packets\":$fp,\"from_bytes\":$fb,\"from_errors\":0},{\"ifname\":\"vc3\",\"ifindex\":$i3,\"ttl\":0,\"direction\":\"both\",\"packets\":$fp,\"bytes\":$fb,\"errors\":0,\"from_packets\":$p,\"from_bytes\":$b,\"from_errors\":0}"
+	# the copies between targets are copies; with no tunnel nothing is captured
+	tg_json "$js" && has_text "$T/stats.json" "\"copies\":$((p + fp)),\"copy_errors\":0}" ||
+		return 1
+	nsx g1 "$MCTUN" stats >"$T/stats.txt" || { fail "stats in g1"; return 1; }
+	grep -qE "^  br0 +$i1 +as sent +$p +$b +0  both +$fp +$fb +0\$" "$T/stats.txt" &&
+	grep -qE "^  vc3 +$i3 +as sent +$fp +$fb +0  both +$p +$b +0\$" "$T/stats.txt" ||
+		{ fail "stats table:"; sed 's/^/      /' "$T/stats.txt" >&2; return 1; }
+	nsx g1 "$MCTUN" stats --prometheus >"$T/stats.prom" || { fail "stats --prometheus"; return 1; }
+	prom_check "$T/stats.prom" &&
+	expect_sample "$T/stats.prom" "mctun_target_from_packets_total$L\"br0\"}" "$fp" &&
+	expect_sample "$T/stats.prom" "mctun_target_from_bytes_total$L\"br0\"}" "$fb" &&
+	expect_sample "$T/stats.prom" "mctun_target_from_errors_total$L\"br0\"}" 0 &&
+	expect_sample "$T/stats.prom" "mctun_target_from_packets_total$L\"vc3\"}" "$p" &&
+	expect_sample "$T/stats.prom" "mctun_target_packets_total$L\"vc3\"}" "$fp" || return 1
+	gw_stop g1 || return 1
+	log_has g1 "bpf: target br0: packets $p bytes $b errors 0 from_packets $fp from_bytes $fb from_errors 0" &&
+	log_has g1 "captured 0 (ring 0, socket 0," && log_has g1 " pushed 0 " || return 1
+	# stopped: no filter of ours is left on the targets, nor their qdiscs
+	tg_filters 0 br0 vc3
+}
+
+# tg_filters N IFACE...: N filters of mctun on each of these interfaces
+# of g1 (ingress), and with none, not the clsact qdisc it made either.
+tg_filters() {
+	local n=$1 i got; shift
+	for i in "$@"; do
+		got=$(ip netns exec "$PFX-g1" tc filter show dev "$i" ingress 2>&1 | grep -c mctun_tc_tgt)
+		[ "$got" = "$n" ] || { fail "$i: $got filters of mctun, want $n:"
+			ip netns exec "$PFX-g1" tc filter show dev "$i" ingress 2>&1 | sed 's/^/      /' >&2
+			return 1; }
+		[ "$n" = 0 ] && ip netns exec "$PFX-g1" tc qdisc show dev "$i" | grep -q clsact &&
+			{ fail "$i: the clsact qdisc is left"; return 1; }
+	done
+	return 0
+}
+
+# Direction in (the default) forwards nothing from a target and attaches
+# nothing to it; out forwards from it (onto the island, to the other
+# targets) and copies nothing into it.
+test_targets_direction_in_and_out() {
+	islands 1 && local_host || return $?
+	gw g1 g1 -i isl --to br0 --netns "/run/netns/$PFX-c3" -g 239.1.1.1:5000 || return 1
+	tg_filters 0 br0 vc3 || return 1
+	rx h h1 239.1.1.1:5000 --duration 60 && rx c c3 239.1.1.1:5000 --duration 60 || return 1
+	tx c1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
+	rx_stop h c && expect_rx h 0 0 && expect_rx c 0 0 || return 1
+	tg_status "br0 (ttl as sent): packets 0, bytes 0, errors 0" \
+		"vc3 (ttl as sent): packets 0, bytes 0, errors 0" && gw_stop g1 || return 1
+
+	gw g1 g1 -i isl --to 'br0 direction out' --netns "/run/netns/$PFX-c3" -g 239.1.1.1:5000 ||
+		return 1
+	log_has g1 "copies to br0 (direction out), netns /run/netns/$PFX-c3$" &&
+	tg_filters 1 br0 && tg_filters 0 vc3 || return 1
+	rx h h1 239.1.1.1:5000 --duration 60 && rx a c1 239.1.1.1:5000 --duration 60 &&
+	rx c c3 239.1.1.1:5000 --duration 60 || return 1
+	tx h1 239.1.1.1:5000 --count 50 --rate 2000pps --size 200 --source-port 4320 --ttl 1 &&
+	tx c1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --source-port 4321 --ttl 1 ||
+		return 1
+	# c1: its own 100 (loopback), none of h1's; c3 both; h1 its own and c1's
+	rx_stop h a c && expect_rx h 150 2 && expect_rx a 100 && expect_rx c 150 2 || return 1
+	tg_froms a 198.18.100.2:4321 || return 1
+	tg_status "br0 (ttl as sent, direction out): packets 0, bytes 0, errors 0; from it: packets 100, bytes 22800, errors 0" \
+		"vc3 (ttl as sent): packets 150, bytes 34200, errors 0" &&
+	gw_stop g1 && tg_filters 0 br0 vc3
+}
+
+# With a tunnel: what c1 sends behind g1's br0 (direction both) reaches h1
+# and, through the tunnel, h2 on the far island exactly once, its source
+# kept (--keep-source on g2); nothing comes back (g1 re-injects nothing,
+# c1 and h1 have each datagram once). A fragmented datagram goes onto the
+# island but not into the tunnel (a target's fragments are not reassembled
+# for the ring). IPv4 and IPv6.
+test_targets_reverse_tunnel() {
+	islands 2 || return 1
+	ip -n "$PFX-g1" link add br0 type bridge mcast_snooping 0 2>/dev/null ||
+		{ echo "the kernel has no bridge (CONFIG_BRIDGE)"; return "$SKIP"; }
+	ip -n "$PFX-g1" link set br0 up
+	ns_add c1 && veth g1 vc1 c1 eth0 || return 1
+	ip -n "$PFX-g1" link set vc1 master br0
+	ip -n "$PFX-c1" addr add 198.18.100.2/24 dev eth0
+	ip -n "$PFX-c1" -6 addr add 2001:db8:100::2/64 dev eth0 nodad
+	ip -n "$PFX-c1" route add 224.0.0.0/4 dev eth0
+	ip -n "$PFX-c1" -6 route add ff15::/16 dev eth0 table local 2>/dev/null ||
+		ip -n "$PFX-c1" -6 route add ff15::/16 dev eth0
+	gw g2 g2 --insecure -i isl -g 239.1.1.1:5000 -g '[ff15::1]:5000' --keep-source \
+		--listen 198.19.12.2:7000 &&
+	gw g1 g1 --insecure -i isl -g 239.1.1.1:5000 -g '[ff15::1]:5000' --to 'br0 direction both' \
+		--peer 198.19.12.2:7000 && wait_log g1 "up (node" && wait_log g2 "up (node" || return 1
+	rx a c1 239.1.1.1:5000 --duration 60 && rx h h1 239.1.1.1:5000 --duration 60 &&
+	rx f h2 239.1.1.1:5000 --duration 60 && rx f6 h2 '[ff15::1]:5000' --duration 60 &&
+	rx h6 h1 '[ff15::1]:5000' --duration 60 || return 1
+	tx c1 239.1.1.1:5000 --count 300 --rate 2000pps --size 200 --source-port 4321 --ttl 1 &&
+	tx c1 239.1.1.1:5000 --count 10 --rate 500pps --size 4000 --source-port 4321 --ttl 1 &&
+	tx c1 '[ff15::1]:5000' --count 100 --rate 2000pps --size 200 --source-port 4323 --ttl 1 ||
+		return 1
+	rx_stop a h f f6 h6 && expect_rx a 310 2 && expect_rx h 310 2 && expect_rx f 300 &&
+		expect_rx f6 100 && expect_rx h6 100 || return 1
+	tg_from f 198.18.100.2:4321 && tg_from f6 '[2001:db8:100::2]:4323' && tg_ttl h 1 || return 1
+	gw_stop g1 && gw_stop g2 || return 1
+	log_has g1 "captured 400 (ring 400," && log_has g1 "injected 0 (" &&
+	log_has g2 "injected 400 (errors 0," && log_has g2 "captured 0 (" &&
+	log_has g1 "bpf: target br0: packets 0 bytes 0 errors 0 from_packets $((300 + 30 + 100)) "
+}
+
+# kill -9 leaves the targets' filters (and qdiscs) behind: the next start
+# on the island clears them, found through the dead instance's pinned
+# mctun_targets, also on a target it is no longer given; copies are not
+# doubled; a clean stop leaves nothing.
+test_targets_reverse_kill9() {
+	islands 1 && local_host || return $?
+	gw a g1 -i isl --to 'br0 direction both' --netns "/run/netns/$PFX-c3 direction both" \
+		-g 239.1.1.1:5000 || return 1
+	kill -KILL "$(gw_pid a)"; wait "$(gw_pid a)" 2>/dev/null; rm -f "$T/a.pid"
+	tg_filters 1 br0 vc3 || return 1
+	gw b g1 -i isl --to 'br0 direction both' -g 239.1.1.1:5000 || return 1
+	log_has b "isl: cleared filters, its qdisc, its targets' filters and pins left by a previous instance" &&
+	tg_filters 1 br0 && tg_filters 0 vc3 || return 1
+	rx h h1 239.1.1.1:5000 --duration 60 && rx c c3 239.1.1.1:5000 --duration 60 &&
+		rx b c2 239.1.1.1:5000 --duration 60 || return 1
+	tx c1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --source-port 4321 --ttl 1 &&
+	tx c3 239.1.1.1:5000 --count 50 --rate 2000pps --size 200 --source-port 4322 --ttl 1 ||
+		return 1
+	# c3 is no target now: nothing from it, nothing into it
+	rx_stop h c b && expect_rx h 100 && expect_rx c 50 && expect_rx b 100 || return 1
+	tg_froms h 198.18.100.2:4321 && tg_froms c 198.18.101.2:4322 || return 1
+	gw_stop b && tg_filters 0 br0 vc3
+}
+
+# A target of direction both found through its namespace (--netns) is
+# followed: the namespace made anew with a new veth, the filter moves to it.
+test_targets_reverse_follows() {
+	islands 1 && local_host || return $?
+	gw g1 g1 -i isl --netns "/run/netns/$PFX-c3 direction both" -g 239.1.1.1:5000 || return 1
+	tg_filters 1 vc3 || return 1
+	ip netns del "$PFX-c3"
+	wait_log g1 "--netns /run/netns/$PFX-c3: the interface is gone" || return 1
+	ns_add c3 && veth g1 vnew c3 eth0 || return 1
+	ip -n "$PFX-c3" addr add 198.18.101.2/24 dev eth0
+	ip -n "$PFX-c3" route add 224.0.0.0/4 dev eth0
+	wait_log g1 "--netns /run/netns/$PFX-c3: copying to vnew" && tg_filters 1 vnew || return 1
+	rx h h1 239.1.1.1:5000 --duration 60 || return 1
+	tx c3 239.1.1.1:5000 --count 50 --rate 2000pps --size 200 --source-port 4322 --ttl 1 ||
+		return 1
+	rx_stop h && expect_rx h 50 && tg_froms h 198.18.101.2:4322 || return 1
+	gw_stop g1 && tg_filters 0 vnew &&
+		log_has g1 "bpf: target vnew (netns /run/netns/$PFX-c3): packets 0 bytes 0 errors 0 from_packets 50 "
+}
+
+# A target of direction both that is another instance's island: each has
+# its own filter there (another handle); the first to stop takes only its
+# own, not the clsact qdisc it made while the other's filters are on it
+# (which then stays, empty, once the other stops too: nobody owns it).
+test_targets_reverse_target_is_an_island() {
+	islands 1 && local_host || return $?
+	gw a g1 -i isl --to 'br0 direction both' -g 239.1.1.1:5000 &&
+	gw b g1 -i br0 --to vc3 -g 239.1.1.1:5000 || return 1
+	tg_filters 1 br0 || return 1
+	gw_stop a && tg_filters 0 vc3 || return 1
+	[ "$(ip netns exec "$PFX-g1" tc filter show dev br0 ingress | grep -c 'mctun_tc_in')" = 1 ] &&
+	[ "$(ip netns exec "$PFX-g1" tc filter show dev br0 ingress | grep -c 'mctun_tc_tgt')" = 0 ] ||
+		{ fail "br0 after a stopped: $(ip netns exec "$PFX-g1" tc filter show dev br0 ingress)"
+		  return 1; }
+	# b still copies what c1 sends on its island br0 to its target
+	rx c c3 239.1.1.1:5000 --duration 60 || return 1
+	tx c1 239.1.1.1:5000 --count 50 --rate 2000pps --size 200 --ttl 1 || return 1
+	# then b stops: no filter of either is left (the clsact qdisc a made
+	# stays, empty: b found it there, a left it to b's filters)
+	rx_stop c && expect_rx c 50 && gw_stop b || return 1
+	ip netns exec "$PFX-g1" tc filter show dev br0 ingress | grep -q mctun &&
+		{ fail "a filter of mctun is left on br0"; return 1; }
+	return 0
+}
+
+# --container 'NAME direction both' with a real Docker: what the container
+# sends with TTL 1 (docker exec of the image's mctun send) reaches h1 on
+# the island exactly once, from its address and port; across docker
+# restart (a new veth) the filter moves to the new veth; stopped, mctun
+# leaves no filter behind.
+test_targets_reverse_container() {
+	local I C="$PFX-cam1" G=239.1.1.1:5000 v1 v2 ca n
+	islands 1 || return 1
+	tg_cam run -d || return $?
+	tg_cjoined "$C" "$G" || return 1
+	gw g1 g1 -i isl -g "$G" --container "$C direction both" --docker-socket "$T/docker.sock" ||
+		return 1
+	v1=$(tg_cveth mcbr1)
+	tg_filters 1 "$v1" || return 1
+	for n in 1 2; do
+		ca=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$C")
+		rx h h1 "$G" --duration 60 || return 1
+		docker exec "$C" /usr/sbin/mctun send "$G" --iface eth0 --count 100 --rate 2000pps \
+			--size 200 --source-port 4321 --ttl 1 --quiet >"$T/exec.out" 2>&1 ||
+			{ fail "docker exec $C mctun send:"; sed 's/^/      /' "$T/exec.out" >&2; return 1; }
+		rx_stop h && expect_rx h 100 && tg_froms h "$ca:4321" && tg_ttl h 1 || return 1
+		[ "$n" = 2 ] && break
+		docker restart -t 5 "$C" >/dev/null || { fail "docker restart $C"; return 1; }
+		# (running at start: the first "copying to" is the restart's)
+		wait_log g1 "--container $C: copying to " && tg_cjoined "$C" "$G" || return 1
+		v2=$(tg_cveth mcbr1)
+		[ -n "$v2" ] && [ "$v2" != "$v1" ] || { fail "no new veth: $v1, then ${v2:-none}"; return 1; }
+		tg_filters 1 "$v2" || return 1
+	done
+	gw_stop g1 && tg_filters 0 "$v2" &&
+		log_has g1 "bpf: target $v2 (container $C): packets 0 bytes 0 errors 0 from_packets 200 from_bytes 45600 from_errors 0"
 }

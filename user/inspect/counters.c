@@ -334,6 +334,7 @@ static void read_targets(struct counters *c, int tfd, int sfd)
 		snprintf(v->ifname, sizeof(v->ifname), "%.*s", (int)sizeof(t.ifname), t.ifname);
 		v->ifindex = t.ifindex;
 		v->ttl = t.ttl;
+		v->flags = t.flags;
 		v->have_st = sfd >= 0 && !stats_sum(sfd, i, &v->st, sizeof(v->st));
 		c->ntargets++;
 	}

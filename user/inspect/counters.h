@@ -33,6 +33,7 @@ struct counters_target {
 	char ifname[IF_NAMESIZE];  /* as configured; kept while its interface is gone */
 	__u32 ifindex;             /* its interface in the instance's namespace; 0: gone */
 	__u8 ttl;                  /* of the copies; 0: as the datagram came */
+	__u8 flags;                /* MCTUN_TF_*: its direction */
 	bool have_st;              /* its counters could be read */
 	struct mctun_tstats st;
 };

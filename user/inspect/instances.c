@@ -599,6 +599,81 @@ static bool filter_is_mctun(__u32 prog_id, bool fallback)
 	return ours;
 }
 
+/* The program id of our filter at handle on ifindex's hook, 0 if none. */
+static __u32 tc_filter(unsigned int ifindex, enum bpf_tc_attach_point where, __u32 handle)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = handle, .priority = MCTUN_TC_PRIO);
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = ifindex, .attach_point = where);
+	libbpf_print_fn_t old;
+	int err;
+
+	/* Usually there is nothing to find: keep libbpf quiet about it. */
+	old = libbpf_set_print(NULL);
+	err = bpf_tc_query(&h, &q);
+	libbpf_set_print(old);
+	return err ? 0 : q.prog_id;
+}
+
+bool instance_island_filters(unsigned int ifindex)
+{
+	return tc_filter(ifindex, BPF_TC_INGRESS, MCTUN_TC_HANDLE) ||
+	       tc_filter(ifindex, BPF_TC_EGRESS, MCTUN_TC_HANDLE);
+}
+
+int instance_clear_target(unsigned int ifindex, bool qdisc_ours, bool fallback, __u32 *pid)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = MCTUN_TC_TGT_HANDLE,
+			    .priority = MCTUN_TC_PRIO);
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	struct mctun_info info;
+	__u32 id = tc_filter(ifindex, BPF_TC_INGRESS, MCTUN_TC_TGT_HANDLE);
+
+	*pid = 0;
+	if (!id || !filter_is_mctun(id, fallback))
+		return 0;
+	if (!instance_info_of_prog(id, &info) && instance_alive(&info)) {
+		*pid = info.pid;
+		return -EBUSY;
+	}
+	if (bpf_tc_detach(&h, &q))
+		return 0;
+	/* the qdisc it made, unless an island's filters are on it now */
+	if (qdisc_ours && !instance_island_filters(ifindex)) {
+		h.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&h);
+	}
+	return 1;
+}
+
+/* The targets of a dead instance (its mctun_targets: pinned in pin_dir,
+ * else by id from its record) that forwarded from a target: their filters
+ * and qdiscs. How many were cleared. */
+static unsigned int clear_targets(const char *pin_dir, const struct mctun_info *info,
+				  bool have_info)
+{
+	char path[PATH_MAX];
+	struct mctun_target t;
+	unsigned int n = 0;
+	__u32 i, pid;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, instance_pin_names[MCTUN_IM_TARGETS]);
+	fd = bpf_obj_get(path);
+	if (fd < 0 && have_info && info->map_ids[MCTUN_IM_TARGETS])
+		fd = bpf_map_get_fd_by_id(info->map_ids[MCTUN_IM_TARGETS]);
+	if (fd < 0)
+		return 0;
+	for (i = 0; i < MCTUN_MAX_TARGETS; i++) {
+		if (bpf_map_lookup_elem(fd, &i, &t) || !t.ifname[0])
+			break;
+		if (t.ifindex && (t.flags & MCTUN_TF_OUT) &&
+		    instance_clear_target(t.ifindex, t.flags & MCTUN_TF_QDISC_OURS, true, &pid) > 0)
+			n++;
+	}
+	close(fd);
+	return n;
+}
+
 /* Who holds the interface's lock: its pid, or 0 when we cannot tell. */
 struct holder {
 	__u64 netns;
@@ -644,6 +719,7 @@ void instance_clear_stale(unsigned int ifindex, const char *ifname, const char *
 	struct mctun_info info = {};
 	char path[PATH_MAX];
 	bool found = false, have_info = false;
+	unsigned int ntargets;
 	__u32 zero = 0;
 	int fd, i;
 
@@ -697,9 +773,11 @@ void instance_clear_stale(unsigned int ifindex, const char *ifname, const char *
 
 		bpf_tc_hook_destroy(&h);
 	}
+	ntargets = clear_targets(pin_dir, &info, have_info);
 	instance_unpin(pin_dir);
-	if (found)
-		pr_info("%s: cleared filters%s and pins left by a previous instance%s\n",
+	if (found || ntargets)
+		pr_info("%s: cleared filters%s%s and pins left by a previous instance%s\n",
 			ifname, have_info && (info.flags & MCTUN_INFO_QDISC_OURS) ?
-			", its qdisc" : "", have_info ? "" : " (unknown pid)");
+			", its qdisc" : "", ntargets ? ", its targets' filters" : "",
+			have_info ? "" : " (unknown pid)");
 }

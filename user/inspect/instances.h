@@ -30,6 +30,10 @@
 /* TC filter identity of an instance: a restart finds stale filters by it. */
 #define MCTUN_TC_HANDLE   0x4d43
 #define MCTUN_TC_PRIO     0x4d43
+/* ... and of its filter on each local target of direction out or both
+ * (mctun_tc_tgt on the target's ingress): another handle, so that a target
+ * may be another instance's island. */
+#define MCTUN_TC_TGT_HANDLE 0x4d54
 
 /* The pin names of an instance's maps, in MCTUN_IM_* order. */
 extern const char *const instance_pin_names[MCTUN_IM_COUNT];
@@ -58,6 +62,17 @@ __u32 instance_holder(unsigned int ifindex, const char *pin_dir);
  * attached then is stale. Says in one line what it cleared.
  */
 void instance_clear_stale(unsigned int ifindex, const char *ifname, const char *pin_dir);
+/*
+ * Removes the target filter (MCTUN_TC_TGT_HANDLE) on ifindex's ingress if
+ * it is mctun's and its instance runs no more (when that cannot be told,
+ * without CAP_SYS_ADMIN: if `fallback`), and then the clsact qdisc if
+ * qdisc_ours and no island filter of ours is on it. 1: removed; 0: none
+ * there; -EBUSY: a running instance's (its pid in *pid, 0 if unknown).
+ */
+int instance_clear_target(unsigned int ifindex, bool qdisc_ours, bool fallback, __u32 *pid);
+/* Is an island's filter of mctun (any instance's) on ifindex? Then the
+ * clsact qdisc a target's filter came with stays when that goes. */
+bool instance_island_filters(unsigned int ifindex);
 
 /* The pin directory of an instance on ifname in our network namespace. */
 int pin_dir_for(const char *ifname, char *buf, size_t len);

@@ -61,6 +61,11 @@ const char *counters_direction_name(__u32 flags)
 	return flags & MCTUN_GF_NOCAPTURE ? "in" : flags & MCTUN_GF_NOINJECT ? "out" : "both";
 }
 
+const char *target_direction_name(__u8 flags)
+{
+	return !(flags & MCTUN_TF_OUT) ? "in" : flags & MCTUN_TF_NOIN ? "out" : "both";
+}
+
 const char *counters_mode_name(__u32 mode)
 {
 	switch (mode) {
@@ -207,12 +212,24 @@ void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now)
 		fprintf(f, "%s{\"ifname\":", i ? "," : "");
 		json_string(f, t->ifname);
 		fprintf(f, ",\"ifindex\":%u,\"ttl\":%u,", t->ifindex, t->ttl);
+		/* direction out or both: it and what came from the target */
+		if (t->flags & MCTUN_TF_OUT)
+			fprintf(f, "\"direction\":\"%s\",", target_direction_name(t->flags));
 		if (t->have_st)
-			fprintf(f, "\"packets\":%llu,\"bytes\":%llu,\"errors\":%llu}",
+			fprintf(f, "\"packets\":%llu,\"bytes\":%llu,\"errors\":%llu",
 				(unsigned long long)t->st.packets, (unsigned long long)t->st.bytes,
 				(unsigned long long)t->st.errors);
 		else
-			fprintf(f, "\"packets\":null,\"bytes\":null,\"errors\":null}");
+			fprintf(f, "\"packets\":null,\"bytes\":null,\"errors\":null");
+		if (!(t->flags & MCTUN_TF_OUT))
+			fprintf(f, "}");
+		else if (t->have_st)
+			fprintf(f, ",\"from_packets\":%llu,\"from_bytes\":%llu,\"from_errors\":%llu}",
+				(unsigned long long)t->st.from_packets,
+				(unsigned long long)t->st.from_bytes,
+				(unsigned long long)t->st.from_errors);
+		else
+			fprintf(f, ",\"from_packets\":null,\"from_bytes\":null,\"from_errors\":null}");
 	}
 	fprintf(f, "],\"bpf\":");
 	if (c->have_stats) {
@@ -361,6 +378,7 @@ void counters_table(FILE *f, const struct counters *c, bool alive, __u64 now)
 	struct field_widths w = { .name = 14, .value = 14 };
 	char a[GROUP_STRLEN], up[32];
 	unsigned int i;
+	bool from;
 
 	fprintf(f, "mctun on %s: pid %u (%s), mode %s, up %s", c->ifname, c->info.pid,
 		alive ? "running" : "gone", counters_mode_name(c->info.mode),
@@ -395,9 +413,14 @@ void counters_table(FILE *f, const struct counters *c, bool alive, __u64 now)
 			fprintf(f, " %12s %14s %10s %10s\n", "-", "-", "-", "-");
 	}
 
+	/* with a target of direction out or both, what came from each too */
+	for (i = 0; i < c->ntargets && !(c->targets[i].flags & MCTUN_TF_OUT); i++)
+		;
+	from = i < c->ntargets;
 	if (c->ntargets)
-		fprintf(f, "\nTargets (--to)\n  %-16s %-8s %-8s %12s %14s %10s\n", "TARGET",
-			"IFINDEX", "TTL", "PACKETS", "BYTES", "ERRORS");
+		fprintf(f, "\nTargets (--to)\n  %-16s %-8s %-8s %12s %14s %10s%s\n", "TARGET",
+			"IFINDEX", "TTL", "PACKETS", "BYTES", "ERRORS",
+			from ? "  DIR  FROM_PACKETS     FROM_BYTES FROM_ERRORS" : "");
 	for (i = 0; i < c->ntargets; i++) {
 		const struct counters_target *t = &c->targets[i];
 		char idx[16], ttl[16];
@@ -412,10 +435,19 @@ void counters_table(FILE *f, const struct counters *c, bool alive, __u64 now)
 			snprintf(ttl, sizeof(ttl), "as sent");
 		fprintf(f, "  %-16s %-8s %-8s", t->ifname, idx, ttl);
 		if (t->have_st)
-			fprintf(f, " %12llu %14llu %10llu\n", (unsigned long long)t->st.packets,
+			fprintf(f, " %12llu %14llu %10llu", (unsigned long long)t->st.packets,
 				(unsigned long long)t->st.bytes, (unsigned long long)t->st.errors);
 		else
-			fprintf(f, " %12s %14s %10s\n", "-", "-", "-");
+			fprintf(f, " %12s %14s %10s", "-", "-", "-");
+		if (from && t->have_st && (t->flags & MCTUN_TF_OUT))
+			fprintf(f, "  %-4s %12llu %14llu %11llu", target_direction_name(t->flags),
+				(unsigned long long)t->st.from_packets,
+				(unsigned long long)t->st.from_bytes,
+				(unsigned long long)t->st.from_errors);
+		else if (from)
+			fprintf(f, "  %-4s %12s %14s %11s", target_direction_name(t->flags), "-",
+				"-", "-");
+		fprintf(f, "\n");
 	}
 
 	fprintf(f, "\nPeers\n  %-46s %-8s %-10s %10s %14s %10s %14s %8s %10s\n", "PEER",
@@ -616,20 +648,38 @@ static void prom_targets(FILE *f, const struct counters *c)
 		{ "mctun_target_errors_total",
 		  "Copies to the local target the kernel refused (its interface gone or down).",
 		  offsetof(struct mctun_tstats, errors) },
+		/* direction out or both (these families only when a target has it) */
+		{ "mctun_target_from_packets_total",
+		  "Datagrams sent from behind the local target forwarded onto the island, a "
+		  "fragment each.", offsetof(struct mctun_tstats, from_packets) },
+		{ "mctun_target_from_bytes_total",
+		  "Bytes of those datagrams, from the IP header on.",
+		  offsetof(struct mctun_tstats, from_bytes) },
+		{ "mctun_target_from_errors_total",
+		  "Datagrams from behind the local target the kernel refused to send onto the "
+		  "island.", offsetof(struct mctun_tstats, from_errors) },
 	};
 	unsigned int i, j;
-	bool any = false;
+	bool any = false, from = false;
 
-	for (j = 0; j < c->ntargets; j++)
+	for (j = 0; j < c->ntargets; j++) {
 		any |= c->targets[j].have_st;
+		from |= c->targets[j].have_st && (c->targets[j].flags & MCTUN_TF_OUT);
+	}
 	if (!any)
 		return;
 	for (i = 0; i < ARRAY_SIZE(fam); i++) {
+		bool of_from = fam[i].off >= offsetof(struct mctun_tstats, from_packets);
+
+		if (of_from && !from)
+			break;
 		prom_family(f, fam[i].name, "counter", fam[i].help);
 		for (j = 0; j < c->ntargets; j++) {
 			const struct counters_target *t = &c->targets[j];
 			struct counter_field fl = { fam[i].name, fam[i].off };
 
+			if (of_from && !(t->flags & MCTUN_TF_OUT))
+				continue;
 			if (t->have_st)
 				prom_sample(f, c, fam[i].name, "target", t->ifname, NULL, NULL,
 					    counter_get(&t->st, &fl));

@@ -31,6 +31,8 @@ static inline unsigned long long counter_get(const void *s, const struct counter
 const char *counters_mode_name(__u32 mode);
 /* A group's direction from its MCTUN_GF_* flags: "both", "in" or "out". */
 const char *counters_direction_name(__u32 flags);
+/* A local target's direction (its MCTUN_TF_* flags): "in", "out", "both". */
+const char *target_direction_name(__u8 flags);
 /* How peers authenticate, from MCTUN_INFO_* flags: "none" (--insecure),
  * "psk", "tls", or "unknown"; and the same in words for people. */
 const char *counters_auth_name(__u32 flags);

@@ -61,6 +61,7 @@ static void usage(FILE *f)
 "  mctun_group_{packets,bytes,fragments}_total{group},\n"
 "  mctun_group_dropped_packets_total{group,reason=ring_full},\n"
 "  mctun_target_{packets,bytes,errors}_total{target},\n"
+"  mctun_target_from_{packets,bytes,errors}_total{target} (direction out, both),\n"
 "  mctun_captured_datagrams_total{source=ring|socket},\n"
 "  mctun_capture_skipped_datagrams_total, mctun_injected_datagrams_total,\n"
 "  mctun_rewritten_datagrams_total, mctun_inject_errors_total,\n"

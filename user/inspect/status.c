@@ -97,7 +97,8 @@ static void usage(FILE *f)
 "mode}.  instances[]: pin_dir, netns, pid, alive, stale, interface, ifindex,\n"
 "mode, start_ns, uptime_s, groups[] {group, packets, bytes, fragments,\n"
 "ring_full, direction (only when in or out)}, targets[] {ifname, ifindex\n"
-"(0: the interface is gone), ttl (0: as sent), packets, bytes, errors} (the\n"
+"(0: the interface is gone), ttl (0: as sent), packets, bytes, errors, and\n"
+"with direction out or both: direction, from_packets, from_bytes, from_errors} (the\n"
 "local targets, --to), bpf {...}, daemon {...},\n"
 "peers[] {address, direction, state, node_id, up_since_ns, up_s, framing,\n"
 "transport (tcp|mptcp|fallback), subflows,\n"
@@ -652,13 +653,23 @@ static void text_instance(const struct counters *in, __u64 now)
 			printf("ttl %u", t->ttl);
 		else
 			printf("ttl as sent");
+		if (t->flags & MCTUN_TF_OUT)
+			printf(", direction %s", target_direction_name(t->flags));
 		printf("%s)", t->ifindex ? "" : ", gone");
-		if (t->have_st)
-			printf(": packets %llu, bytes %llu, errors %llu\n",
-			       (unsigned long long)t->st.packets, (unsigned long long)t->st.bytes,
-			       (unsigned long long)t->st.errors);
-		else
+		if (!t->have_st) {
 			printf(": counters unreadable\n");
+			continue;
+		}
+		printf(": packets %llu, bytes %llu, errors %llu",
+		       (unsigned long long)t->st.packets, (unsigned long long)t->st.bytes,
+		       (unsigned long long)t->st.errors);
+		/* direction out or both: what came from behind it */
+		if (t->flags & MCTUN_TF_OUT)
+			printf("; from it: packets %llu, bytes %llu, errors %llu",
+			       (unsigned long long)t->st.from_packets,
+			       (unsigned long long)t->st.from_bytes,
+			       (unsigned long long)t->st.from_errors);
+		printf("\n");
 	}
 	if (in->have_dstats && (in->nmembers || in->ds.mship_reports || in->ds.queries_sent ||
 				in->ds.queries_heard))

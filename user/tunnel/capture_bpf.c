@@ -46,6 +46,10 @@ struct capture_bpf {
 	unsigned int published;        /* peer slots written last time */
 	unsigned int tidx[MCTUN_MAX_TARGETS];  /* --to: each target's ifindex in the map, 0 gone */
 	char tname[MCTUN_MAX_TARGETS][IF_NAMESIZE];  /* --netns: the interface it led to last */
+	/* direction out or both: where mctun_tc_tgt is attached (0: nowhere),
+	 * and whether we made the clsact qdisc there */
+	unsigned int tattached[MCTUN_MAX_TARGETS];
+	bool tqdisc[MCTUN_MAX_TARGETS];
 	/* --container: the thread asking Docker; per target, its index there,
 	 * the answer last read (and its number), the process it names */
 	struct docker_watch *docker;
@@ -63,6 +67,13 @@ static int target_write(struct capture_bpf *cap, const struct config *cfg, __u32
 	struct mctun_target t = { .ifindex = ifindex, .ttl = cfg->targets[i].ttl };
 	char name[IF_NAMESIZE];
 	int err;
+
+	if (target_sends(&cfg->targets[i]))
+		t.flags |= MCTUN_TF_OUT;
+	if (cfg->targets[i].dir == TDIR_OUT)
+		t.flags |= MCTUN_TF_NOIN;
+	if (ifindex && cap->tattached[i] == ifindex && cap->tqdisc[i])
+		t.flags |= MCTUN_TF_QDISC_OURS;
 
 	/* the name too, for mctun stats and status (the slot's "in use"):
 	 * --netns's and --container's is the interface it leads through, the
@@ -125,6 +136,83 @@ static const char *target_name(const struct cfg_target *t, char *buf, size_t len
 		 t->container[0] ? "--container" : t->netns[0] ? "--netns" : "--to",
 		 t->container[0] ? t->container : t->netns[0] ? t->netns : t->ifname);
 	return buf;
+}
+
+/* Target i's filter off the interface it is on (if that is still there),
+ * with the clsact qdisc we made there, unless another instance's island
+ * filters are on it now. */
+static void target_detach(struct capture_bpf *cap, unsigned int i)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = cap->tattached[i],
+			    .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = MCTUN_TC_TGT_HANDLE,
+			    .priority = MCTUN_TC_PRIO);
+	char name[IF_NAMESIZE];
+
+	if (!cap->tattached[i])
+		return;
+	if (if_indextoname(cap->tattached[i], name)) {
+		if (bpf_tc_detach(&h, &o))
+			pr_warn("detach tc ingress from target %s: %s\n", name, strerror(errno));
+		if (cap->tqdisc[i] && !instance_island_filters(cap->tattached[i])) {
+			h.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(&h);
+		}
+	}
+	cap->tattached[i] = 0;
+	cap->tqdisc[i] = false;
+}
+
+/*
+ * Direction out or both: mctun_tc_tgt on the ingress of target i's
+ * interface idx (a clsact qdisc made if there is none). A filter of ours
+ * left there by an instance that runs no more is replaced; a running
+ * one's is refused. 0 or -errno (logged).
+ */
+static int target_attach(struct capture_bpf *cap, const struct config *cfg, unsigned int i,
+			 unsigned int idx)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = idx, .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = MCTUN_TC_TGT_HANDLE,
+			    .priority = MCTUN_TC_PRIO,
+			    .prog_fd = bpf_program__fd(cap->skel->progs.mctun_tc_tgt));
+	char name[TARGET_PATH_MAX + 16], ifname[IF_NAMESIZE] = "?";
+	libbpf_print_fn_t old;
+	__u32 pid;
+	int err;
+
+	if_indextoname(idx, ifname);
+	target_name(&cfg->targets[i], name, sizeof(name));
+	/* a qdisc already there (Docker's, or a stale one of ours) is no news */
+	old = libbpf_set_print(NULL);
+	err = bpf_tc_hook_create(&h);
+	libbpf_set_print(old);
+	if (err && err != -EEXIST) {
+		pr_warn("%s: create clsact qdisc on %s: %s\n", name, ifname, strerror(-err));
+		return err;
+	}
+	cap->tqdisc[i] = !err;
+	err = instance_clear_target(idx, false, false, &pid);
+	if (err == -EBUSY) {
+		if (pid)
+			pr_warn("%s: mctun (pid %u) forwards from %s already\n", name, pid, ifname);
+		else
+			pr_warn("%s: another mctun forwards from %s already\n", name, ifname);
+	} else {
+		err = bpf_tc_attach(&h, &o);
+		if (err)
+			pr_warn("%s: attach tc ingress on %s: %s\n", name, ifname, strerror(-err));
+	}
+	if (err) {
+		if (cap->tqdisc[i]) {
+			h.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(&h);
+		}
+		cap->tqdisc[i] = false;
+		return err;
+	}
+	cap->tattached[i] = idx;
+	return 0;
 }
 
 /*
@@ -227,6 +315,35 @@ static int target_vs_island(const struct config *cfg, const char *what, unsigned
 	return 0;
 }
 
+/*
+ * A target that is a port of another (a container's veth and its Docker
+ * bridge) with direction out or both on either: what is sent from behind
+ * the port would be forwarded twice (by its filter and, switched up to
+ * the bridge, by the bridge's) or copied back to where it came from (into
+ * the bridge, which floods it to the port). Refused at start.
+ */
+static int targets_vs_targets(struct capture_bpf *cap, const struct config *cfg)
+{
+	char a[TARGET_PATH_MAX + 16], b[TARGET_PATH_MAX + 16];
+	unsigned int i, j, m;
+
+	for (i = 0; i < cfg->ntargets; i++) {
+		if (!cap->tidx[i] || link_master(cap->tidx[i], &m) || !m)
+			continue;
+		for (j = 0; j < cfg->ntargets; j++) {
+			if (j == i || cap->tidx[j] != m ||
+			    (!target_sends(&cfg->targets[i]) && !target_sends(&cfg->targets[j])))
+				continue;
+			pr_warn("%s: a port of %s, another target, and one of them has direction "
+				"out or both: its datagrams would go out twice or come back\n",
+				target_name(&cfg->targets[i], a, sizeof(a)),
+				target_name(&cfg->targets[j], b, sizeof(b)));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* At start every target must be there; the island's interface is none. */
 static int targets_open(struct capture_bpf *cap, const struct config *cfg)
 {
@@ -258,10 +375,11 @@ static int targets_open(struct capture_bpf *cap, const struct config *cfg)
 			return -EINVAL;
 		}
 		if ((err = target_vs_island(cfg, target_name(t, name, sizeof(name)), idx)) ||
+		    (target_sends(t) && (err = target_attach(cap, cfg, i, idx))) ||
 		    (err = target_write(cap, cfg, i, idx)))
 			return err;
 	}
-	return 0;
+	return targets_vs_targets(cap, cfg);
 }
 
 void capture_bpf_targets_refresh(struct capture_bpf *cap, const struct config *cfg)
@@ -276,7 +394,16 @@ void capture_bpf_targets_refresh(struct capture_bpf *cap, const struct config *c
 			container_update(cap, cfg, i);
 		if (target_find(cap, cfg, i, &idx) || idx == cfg->ifindex)
 			idx = 0;
-		if (idx == cap->tidx[i] || target_write(cap, cfg, i, idx))
+		if (idx == cap->tidx[i])
+			continue;
+		/* direction out or both: the filter moves to the new interface
+		 * (a failure is logged; the copies into it go on) */
+		if (target_sends(t)) {
+			target_detach(cap, i);
+			if (idx)
+				target_attach(cap, cfg, i, idx);
+		}
+		if (target_write(cap, cfg, i, idx))
 			continue;
 		target_name(t, name, sizeof(name));
 		if (!idx)
@@ -313,7 +440,7 @@ int capture_bpf_update_info(struct capture_bpf *cap, const struct config *cfg)
 }
 
 /* Link-layer header length in front of IP, from the device type. */
-static int link_info(const struct config *cfg, __u32 *l2, __u32 *mtu)
+static int link_info(const struct config *cfg, __u32 *l2, __u32 *mtu, __u8 mac[6])
 {
 	struct ifreq ifr = {};
 	int fd, err = 0;
@@ -327,6 +454,7 @@ static int link_info(const struct config *cfg, __u32 *l2, __u32 *mtu)
 		pr_warn("interface '%s': %s\n", cfg->ifname, strerror(-err));
 		goto out;
 	}
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	switch (ifr.ifr_hwaddr.sa_family) {
 	case ARPHRD_ETHER:
 	case ARPHRD_LOOPBACK:
@@ -547,7 +675,9 @@ int capture_bpf_open(const struct config *cfg, bool learn, capture_fn fn,
 {
 	struct capture_bpf *cap;
 	__u32 l2 = 14, mtu = 0;
+	__u8 mac[6] = { 0 };
 	int fds[MCTUN_IM_COUNT];
+	unsigned int i;
 	int err, ncpus;
 
 	cap = calloc(1, sizeof(*cap));
@@ -563,9 +693,21 @@ int capture_bpf_open(const struct config *cfg, bool learn, capture_fn fn,
 	err = check_caps(cfg);
 	if (err)
 		return err;
-	err = link_info(cfg, &l2, &mtu);
+	err = link_info(cfg, &l2, &mtu, mac);
 	if (err)
 		return err;
+	/* a target's frames go onto the island as they are, from its MAC */
+	for (i = 0; i < cfg->ntargets && l2 != 14; i++) {
+		char name[TARGET_PATH_MAX + 16];
+
+		if (!target_sends(&cfg->targets[i]))
+			continue;
+		pr_warn("%s direction %s: the island interface %s has no Ethernet header to "
+			"send a target's frames with\n",
+			target_name(&cfg->targets[i], name, sizeof(name)),
+			cfg->targets[i].dir == TDIR_OUT ? "out" : "both", cfg->ifname);
+		return -EINVAL;
+	}
 	err = instance_bpffs();
 	if (err)
 		return err;
@@ -600,6 +742,8 @@ int capture_bpf_open(const struct config *cfg, bool learn, capture_fn fn,
 	cap->skel->rodata->xdp_mode = cfg->mode == MCTUN_MODE_XDP;
 	cap->skel->rodata->learn = learn;
 	cap->skel->rodata->ntargets = cfg->ntargets;
+	cap->skel->rodata->island_ifindex = cfg->ifindex;
+	memcpy((void *)cap->skel->rodata->island_mac, mac, sizeof(mac));
 	if (cfg->mode != MCTUN_MODE_XDP)
 		bpf_program__set_autoload(cap->skel->progs.mctun_xdp, false);
 	ncpus = libbpf_num_possible_cpus();
@@ -708,18 +852,25 @@ void capture_bpf_log_stats(struct capture_bpf *cap, const struct config *cfg)
 	}
 	for (i = 0; i < cfg->ntargets; i++) {
 		struct mctun_tstats t;
+		char from[96];
 
 		if (stats_sum(bpf_map__fd(cap->skel->maps.mctun_tstats), i, &t, sizeof(t)))
 			continue;
+		/* direction out or both: what came from it too */
+		if (target_sends(&cfg->targets[i]))
+			snprintf(from, sizeof(from), " from_packets %llu from_bytes %llu "
+				 "from_errors %llu", t.from_packets, t.from_bytes, t.from_errors);
+		else
+			from[0] = '\0';
 		if (target_follows(&cfg->targets[i]))
-			pr_info("bpf: target %s (%s %s): packets %llu bytes %llu errors %llu\n",
+			pr_info("bpf: target %s (%s %s): packets %llu bytes %llu errors %llu%s\n",
 				cap->tname[i][0] ? cap->tname[i] : "?",
 				cfg->targets[i].container[0] ? "container" : "netns",
 				cfg->targets[i].container[0] ? cfg->targets[i].container :
-				cfg->targets[i].netns, t.packets, t.bytes, t.errors);
+				cfg->targets[i].netns, t.packets, t.bytes, t.errors, from);
 		else
-			pr_info("bpf: target %s: packets %llu bytes %llu errors %llu\n",
-				cfg->targets[i].ifname, t.packets, t.bytes, t.errors);
+			pr_info("bpf: target %s: packets %llu bytes %llu errors %llu%s\n",
+				cfg->targets[i].ifname, t.packets, t.bytes, t.errors, from);
 	}
 }
 
@@ -763,6 +914,8 @@ void capture_bpf_close(struct capture_bpf *cap)
 		return;
 	docker_watch_stop(cap->docker);
 	ring_buffer__free(cap->rb);
+	for (i = 0; i < (int)MCTUN_MAX_TARGETS; i++)
+		target_detach(cap, i);
 	/* A deleted interface took our filters, qdisc and XDP program along. */
 	if (!if_indextoname(cap->hook.ifindex, name))
 		cap->xdp_flags = cap->attached[0] = cap->attached[1] = cap->qdisc_ours = false;

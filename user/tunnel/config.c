@@ -245,7 +245,8 @@ static bool container_name_ok(const char *s)
 
 enum { TGT_IFACE, TGT_NETNS, TGT_CONTAINER };
 
-/* --to 'IFACE [ttl N]', --netns 'PATH [ttl N]', --container 'NAME [ttl N]' */
+/* --to 'IFACE [ttl N] [direction in|out|both]', --netns 'PATH ...',
+ * --container 'NAME ...' */
 static int add_target(struct config *cfg, const char *who, const char *val, int kind)
 {
 	struct cfg_target t = { 0 };
@@ -281,11 +282,26 @@ static int add_target(struct config *cfg, const char *who, const char *val, int 
 	}
 	while ((tok = strtok_r(NULL, " \t", &save))) {
 		arg = strtok_r(NULL, " \t", &save);
-		if (strcmp(tok, "ttl") || !arg) {
-			pr_warn("%s: '%s': after the %s only 'ttl N' may follow\n", who, val,
+		if ((strcmp(tok, "ttl") && strcmp(tok, "direction")) || !arg) {
+			pr_warn("%s: '%s': after the %s only 'ttl N' and 'direction in|out|both' "
+				"may follow\n", who, val,
 				kind == TGT_NETNS ? "path" : kind == TGT_CONTAINER ? "container" :
 				"interface");
 			return -EINVAL;
+		}
+		if (!strcmp(tok, "direction")) {
+			if (!strcmp(arg, "in"))
+				t.dir = TDIR_IN;
+			else if (!strcmp(arg, "out"))
+				t.dir = TDIR_OUT;
+			else if (!strcmp(arg, "both"))
+				t.dir = TDIR_BOTH;
+			else {
+				pr_warn("%s: '%s': direction '%s' is not in, out or both\n", who,
+					val, arg);
+				return -EINVAL;
+			}
+			continue;
 		}
 		if ((err = parse_u32(who, arg, 1, 255, &ttl)))
 			return err;
@@ -683,12 +699,17 @@ static const struct opt options[] = {
 	  "they arrive on the island or leave onto it (from\n"
 	  "the tunnel too): no routing hop, so TTL and source\n"
 	  "are kept; 'IFACE ttl N' sets the copies' TTL;\n"
+	  "'IFACE direction both' also forwards what is sent\n"
+	  "from behind it onto the island, to the other\n"
+	  "targets and into the tunnel (never back to it;\n"
+	  "out: only that; in: only into it, the default);\n"
 	  "repeatable, at most 16; --mode tc", FIELD(targets) },
 	{ "netns", 0, "PATH", OPT_LIST | OPT_FIXED, set_netns,
 	  "a target as --to, found by its network namespace\n"
 	  "(/run/netns/NAME, /proc/PID/ns/net): the veth that\n"
 	  "leads there from here, followed when the namespace\n"
-	  "is made anew; 'PATH ttl N' as for --to", FIELD(targets) },
+	  "is made anew; 'PATH ttl N', 'PATH direction D' as\n"
+	  "for --to", FIELD(targets) },
 	{ "container", 0, "NAME|ID", OPT_LIST | OPT_FIXED, set_container,
 	  "a target as --netns, found by a Docker container's\n"
 	  "name or id: the Docker Engine API (--docker-socket)\n"
@@ -696,7 +717,8 @@ static const struct opt options[] = {
 	  "process's network namespace; followed when it stops\n"
 	  "and starts again (a new veth), and accepted while\n"
 	  "not running (copies start when it does); an unknown\n"
-	  "container is refused; 'NAME ttl N' as for --to", FIELD(targets) },
+	  "container is refused; 'NAME ttl N', 'NAME direction\n"
+	  "D' as for --to", FIELD(targets) },
 	{ "docker-socket", 0, "PATH", OPT_FIXED, set_docker_socket,
 	  "the Docker Engine API's Unix socket, for --container\n"
 	  "(default: DOCKER_HOST when it is unix://PATH, else\n"

@@ -53,8 +53,8 @@ static inline bool group_captures(const struct cfg_group *g)
 	return g->dir != GDIR_IN;
 }
 
-/* A local target (--to 'IFACE [ttl N]', --netns 'PATH [ttl N]',
- * --container 'NAME [ttl N]'): the TC program copies the groups' datagrams
+/* A local target (--to 'IFACE [ttl N] [direction D]', --netns 'PATH ...',
+ * --container 'NAME ...'): the TC program copies the groups' datagrams
  * to its egress. Names only: the loader finds the interfaces, and follows
  * them. Exactly one of ifname, netns and container is set. */
 #define TARGET_PATH_MAX 128
@@ -63,7 +63,18 @@ struct cfg_target {
 	char netns[TARGET_PATH_MAX];   /* --netns: the namespace, reached by the veth leading there */
 	char container[TARGET_PATH_MAX];  /* --container: a Docker container's name or id */
 	uint8_t ttl;                   /* of the copies; 0: as they came */
+	uint8_t dir;                   /* TDIR_*: 'direction in|out|both' */
 };
+
+/* A target's direction: in (the default) copies the groups into it; out
+ * forwards what is sent from behind it (onto the island, to the other
+ * targets, into the tunnel) and copies nothing into it; both does both. */
+enum { TDIR_IN = 0, TDIR_OUT = 1, TDIR_BOTH = 2 };
+
+static inline bool target_sends(const struct cfg_target *t)
+{
+	return t->dir != TDIR_IN;
+}
 
 /* Found through a network namespace (--netns, --container): its interface
  * is whichever veth leads there now. */

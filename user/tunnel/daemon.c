@@ -405,7 +405,7 @@ int daemon_run(struct config *cfg)
 	};
 	struct epoll_event evs[MAX_EVENTS];
 	char allow_str[256] = "";
-	char to_str[16 + MCTUN_MAX_TARGETS * (TARGET_PATH_MAX + 16)] = "";
+	char to_str[16 + MCTUN_MAX_TARGETS * (TARGET_PATH_MAX + 36)] = "";
 	unsigned int i;
 	int err, n;
 
@@ -424,9 +424,11 @@ int daemon_run(struct config *cfg)
 
 		const struct cfg_target *t = &cfg->targets[i];
 
-		snprintf(to_str + l, sizeof(to_str) - l, "%s%s%s", i ? ", " : "; copies to ",
+		snprintf(to_str + l, sizeof(to_str) - l, "%s%s%s%s", i ? ", " : "; copies to ",
 			 t->container[0] ? "container " : t->netns[0] ? "netns " : "",
-			 t->container[0] ? t->container : t->netns[0] ? t->netns : t->ifname);
+			 t->container[0] ? t->container : t->netns[0] ? t->netns : t->ifname,
+			 t->dir == TDIR_BOTH ? " (direction both)" :
+			 t->dir == TDIR_OUT ? " (direction out)" : "");
 	}
 	err = setup(&d);
 	if (err)
