@@ -604,7 +604,7 @@ static const char *time_str(__u64 ns, char *buf, size_t len)
 static void text_instance(const struct counters *in, __u64 now)
 {
 	char a[GROUP_STRLEN], b[64], c[64];
-	unsigned int i;
+	unsigned int i, k, n;
 	bool alive;
 
 	printf("\nInstance %s\n", in->dir);
@@ -651,13 +651,29 @@ static void text_instance(const struct counters *in, __u64 now)
 			printf("ttl %u", t->ttl);
 		else
 			printf("ttl as sent");
-		printf("%s)", t->ifindex ? "" : ", gone");
+		printf("%s", t->ifindex ? "" : ", gone");
+		printf("%s)", t->flags & MCTUN_TF_ALL ? ", groups all" : "");
 		if (t->have_st)
 			printf(": packets %llu, bytes %llu, errors %llu\n",
 			       (unsigned long long)t->st.packets, (unsigned long long)t->st.bytes,
 			       (unsigned long long)t->st.errors);
 		else
 			printf(": counters unreadable\n");
+		if (t->flags & MCTUN_TF_ALL)
+			continue;
+		/* what its receivers joined (IGMP/MLD reports out of it) */
+		printf("    joined behind it:");
+		for (k = n = 0; k < in->ntgroups; k++) {
+			if (!(in->tgroups[k].mask & (1u << i)))
+				continue;
+			printf("%s %s", n++ ? "," : "",
+			       addr_str(in->tgroups[k].k.family, in->tgroups[k].k.addr, a, sizeof(a)));
+		}
+		printf("%s", n ? "" : " none");
+		if (t->have_st)
+			printf("; not copied, nobody joined: %llu",
+			       (unsigned long long)t->st.unjoined);
+		printf("\n");
 	}
 	if (in->have_dstats && (in->nmembers || in->ds.mship_reports || in->ds.queries_sent ||
 				in->ds.queries_heard))

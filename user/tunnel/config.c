@@ -245,7 +245,7 @@ static bool container_name_ok(const char *s)
 
 enum { TGT_IFACE, TGT_NETNS, TGT_CONTAINER };
 
-/* --to 'IFACE [ttl N]', --netns 'PATH [ttl N]', --container 'NAME [ttl N]' */
+/* --to 'IFACE [ttl N] [groups all|learned]', --netns 'PATH ...', --container 'NAME ...' */
 static int add_target(struct config *cfg, const char *who, const char *val, int kind)
 {
 	struct cfg_target t = { 0 };
@@ -281,8 +281,18 @@ static int add_target(struct config *cfg, const char *who, const char *val, int 
 	}
 	while ((tok = strtok_r(NULL, " \t", &save))) {
 		arg = strtok_r(NULL, " \t", &save);
+		if (!strcmp(tok, "groups") && arg) {
+			if (strcmp(arg, "all") && strcmp(arg, "learned")) {
+				pr_warn("%s: '%s': groups '%s': 'all' or 'learned'\n", who, val,
+					arg);
+				return -EINVAL;
+			}
+			t.all_groups = !strcmp(arg, "all");
+			continue;
+		}
 		if (strcmp(tok, "ttl") || !arg) {
-			pr_warn("%s: '%s': after the %s only 'ttl N' may follow\n", who, val,
+			pr_warn("%s: '%s': after the %s only 'ttl N' and 'groups all|learned' may "
+				"follow\n", who, val,
 				kind == TGT_NETNS ? "path" : kind == TGT_CONTAINER ? "container" :
 				"interface");
 			return -EINVAL;
@@ -671,12 +681,17 @@ static const struct opt options[] = {
 	  "they arrive on the island or leave onto it (from\n"
 	  "the tunnel too): no routing hop, so TTL and source\n"
 	  "are kept; 'IFACE ttl N' sets the copies' TTL;\n"
-	  "repeatable, at most 16; --mode tc", FIELD(targets) },
+	  "only the groups its receivers joined go to it\n"
+	  "(their IGMP/MLD reports, a query of ours asking),\n"
+	  "and the island joins them; 'IFACE groups all':\n"
+	  "every configured group, for receivers that never\n"
+	  "report; repeatable, at most 16; --mode tc", FIELD(targets) },
 	{ "netns", 0, "PATH", OPT_LIST | OPT_FIXED, set_netns,
 	  "a target as --to, found by its network namespace\n"
 	  "(/run/netns/NAME, /proc/PID/ns/net): the veth that\n"
 	  "leads there from here, followed when the namespace\n"
-	  "is made anew; 'PATH ttl N' as for --to", FIELD(targets) },
+	  "is made anew; 'PATH ttl N', 'PATH groups all' as\n"
+	  "for --to", FIELD(targets) },
 	{ "container", 0, "NAME|ID", OPT_LIST | OPT_FIXED, set_container,
 	  "a target as --netns, found by a Docker container's\n"
 	  "name or id: the Docker Engine API (--docker-socket)\n"
@@ -684,7 +699,8 @@ static const struct opt options[] = {
 	  "process's network namespace; followed when it stops\n"
 	  "and starts again (a new veth), and accepted while\n"
 	  "not running (copies start when it does); an unknown\n"
-	  "container is refused; 'NAME ttl N' as for --to", FIELD(targets) },
+	  "container is refused; 'NAME ttl N', 'NAME groups\n"
+	  "all' as for --to", FIELD(targets) },
 	{ "docker-socket", 0, "PATH", OPT_FIXED, set_docker_socket,
 	  "the Docker Engine API's Unix socket, for --container\n"
 	  "(default: DOCKER_HOST when it is unix://PATH, else\n"

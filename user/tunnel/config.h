@@ -63,6 +63,8 @@ struct cfg_target {
 	char netns[TARGET_PATH_MAX];   /* --netns: the namespace, reached by the veth leading there */
 	char container[TARGET_PATH_MAX];  /* --container: a Docker container's name or id */
 	uint8_t ttl;                   /* of the copies; 0: as they came */
+	bool all_groups;               /* 'groups all': every configured group, else only
+					* those its receivers joined (learned) */
 };
 
 /* Found through a network namespace (--netns, --container): its interface
@@ -70,6 +72,17 @@ struct cfg_target {
 static inline bool target_follows(const struct cfg_target *t)
 {
 	return t->netns[0] || t->container[0];
+}
+
+/* Does a target take every configured group ('groups all')? */
+static inline bool targets_all_groups(const struct cfg_target *t, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (t[i].all_groups)
+			return true;
+	return false;
 }
 
 /* --membership: the configured groups are carried whether or not anyone
