@@ -330,6 +330,17 @@ static void sync_wanted(struct daemon *d, uint64_t now)
 
 /* ---- the loop's calls ------------------------------------------------------------ */
 
+void tlearn_set_config(struct daemon *d, const struct config *cfg)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->tl->n; i++)
+		if (d->tl->s[i].open && learn_set_config(&d->tl->s[i].l, cfg))
+			pr_warn("reload: learning behind %s keeps the old groups' policy (out of "
+				"memory)\n", cfg->targets[i].ifname[0] ? cfg->targets[i].ifname :
+				"a target");
+}
+
 void tlearn_tick(struct daemon *d, uint64_t now)
 {
 	struct tlearn *tl = d->tl;

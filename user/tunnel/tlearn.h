@@ -51,6 +51,9 @@ struct tlearn {
 /* For d's targets (d->bpf open). Returns 0 or -ENOMEM. */
 int tlearn_open(struct daemon *d);
 void tlearn_close(struct daemon *d);
+/* A new configuration's groups: what receivers behind targets joined and
+ * it no longer has is forgotten (at the next tick). */
+void tlearn_set_config(struct daemon *d, const struct config *cfg);
 /* Targets that moved to another interface, timers, queries, what changed. */
 void tlearn_tick(struct daemon *d, uint64_t now);
 /* Messages on slot s's socket. */
