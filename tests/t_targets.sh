@@ -296,6 +296,38 @@ targets_from_tunnel() {
 test_targets_from_tunnel() { targets_from_tunnel ""; }
 test_targets_from_tunnel_keep_source() { targets_from_tunnel --keep-source; }
 
+# tg_wanted NS GROUP: `mctun status` in NS says a gateway wants GROUP.
+tg_wanted() { nsx "$1" "$MCTUN" status 2>/dev/null | grep -q "^  node .* wants .*$2"; }
+
+# With a tunnel and --membership learn, a group wanted behind a target is
+# wanted here: g2 announces what c1 (behind its bridge) joined, though
+# nobody on its island did, g1 sends it, and g2 re-injects it, so the copy
+# reaches c1; a group nobody wants is neither sent nor re-injected.
+test_targets_learn_from_tunnel() {
+	islands 2 || return 1
+	ip -n "$PFX-g2" link add br0 type bridge mcast_snooping 0 2>/dev/null ||
+		{ echo "the kernel has no bridge (CONFIG_BRIDGE)"; return "$SKIP"; }
+	ip -n "$PFX-g2" link set br0 up
+	ns_add c1 && veth g2 vc1 c1 eth0 || return 1
+	ip -n "$PFX-g2" link set vc1 master br0
+	ip -n "$PFX-c1" addr add 198.18.100.2/24 dev eth0
+	ip -n "$PFX-c1" route add 224.0.0.0/4 dev eth0
+	gw g2 g2 --insecure -i isl -g 239.1.1.1:5000 -g 239.1.1.2:5000 --to br0 \
+		--membership learn --listen 198.19.12.2:7000 &&
+	gw g1 g1 --insecure -i isl -g 239.1.1.1:5000 -g 239.1.1.2:5000 --membership learn \
+		--peer 198.19.12.2:7000 && wait_log g1 "up (node" && wait_log g2 "up (node" || return 1
+	rx a c1 239.1.1.1:5000 --duration 60 && tg_wait_joined br0 239.1.1.1 g2 || return 1
+	within 5 tg_wanted g1 239.1.1.1 ||
+		{ fail "g1 does not hear that g2 wants 239.1.1.1:"; nsx g1 "$MCTUN" status >&2; return 1; }
+	tg_wanted g1 239.1.1.2 && { fail "g1 hears that g2 wants 239.1.1.2"; return 1; }
+	tx h1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --ttl 4 &&
+	tx h1 239.1.1.2:5000 --count 50 --rate 2000pps --size 200 --ttl 4 || return 1
+	rx_stop a && expect_rx a 100 || return 1
+	gw_stop g2 && gw_stop g1 || return 1
+	log_has g2 "injected 100 (errors 0," && log_has g2 "copies 100 copy_errors 0" &&
+		log_has g1 "captured 100 ("
+}
+
 # A target's interface deleted and made again under the same name (as a
 # container's veth is when it restarts) is followed without a restart.
 test_targets_follow_a_new_interface() {
