@@ -770,7 +770,7 @@ void capture_bpf_fds(struct capture_bpf *cap, struct counters_fds *fds)
 	fds->wants = -1;
 	fds->targets = bpf_map__fd(cap->skel->maps.mctun_targets);
 	fds->tstats = bpf_map__fd(cap->skel->maps.mctun_tstats);
-	fds->tgroups = bpf_map__fd(cap->skel->maps.mctun_tgroups);
+	fds->tgroups = -1;      /* the metrics list no groups (status reads the map) */
 }
 
 void capture_bpf_close(struct capture_bpf *cap)

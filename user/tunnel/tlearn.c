@@ -264,7 +264,8 @@ static void sync_wanted(struct daemon *d, uint64_t now)
 		tl->dirty = true;        /* again at the next tick */
 		return;
 	}
-	qsort(c.v, c.n, sizeof(*c.v), tg_cmp);
+	if (c.n)
+		qsort(c.v, c.n, sizeof(*c.v), tg_cmp);
 	for (i = n = 0; i < c.n; i++) {   /* one entry a group, its bits together */
 		if (n && !tg_cmp(&c.v[n - 1], &c.v[i]))
 			c.v[n - 1].mask |= c.v[i].mask;
