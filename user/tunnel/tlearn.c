@@ -138,11 +138,48 @@ static void slot_open(struct daemon *d, unsigned int i, unsigned int ifindex, ui
 		 tname(d->cfg, i, name, sizeof(name)), ifname);
 }
 
+/*
+ * Learning needs a packet socket (and raw sockets for the queries), so
+ * CAP_NET_RAW, and the address family: checked at start, so that a
+ * missing one is named once rather than each target copying nothing.
+ */
+static int check_learning(const struct config *cfg)
+{
+	char name[TARGET_PATH_MAX + 16];
+	unsigned int i;
+	int fd, err;
+
+	for (i = 0; i < cfg->ntargets && cfg->targets[i].all_groups; i++)
+		;
+	if (i == cfg->ntargets)
+		return 0;
+	tname(cfg, i, name, sizeof(name));
+	if (!cap_has(cap_effective(), CAPN_NET_RAW)) {
+		pr_warn("%s: learning what its receivers join: %s: this process lacks "
+			"CAP_NET_RAW (IGMP/MLD on a packet socket; a target of 'groups all' "
+			"learns nothing)\n", name, strerror(EPERM));
+		return -EPERM;
+	}
+	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("%s: learning what its receivers join: a packet socket: %s (a target "
+			"of 'groups all' learns nothing)\n", name, strerror(-err));
+		return err;
+	}
+	close(fd);
+	return 0;
+}
+
 int tlearn_open(struct daemon *d)
 {
-	struct tlearn *tl = calloc(1, sizeof(*tl));
+	struct tlearn *tl;
 	unsigned int i;
+	int err = check_learning(d->cfg);
 
+	if (err)
+		return err;
+	tl = calloc(1, sizeof(*tl));
 	if (!tl)
 		return -ENOMEM;
 	tl->n = d->cfg->ntargets;
