@@ -13,6 +13,7 @@
 #define NSEC           1000000000ull
 #define ADDRS_EVERY    (5 * NSEC)     /* the interface's addresses, read again */
 #define PUBLISH_EVERY  NSEC           /* timers in mctun_members, refreshed */
+#define TARGET_QRI_MS  1000           /* a target's query response interval, at most */
 
 /* ---- the policy: prefixes a group may be learned from ---------------------- */
 
@@ -192,6 +193,11 @@ int learn_open_on(struct learn *l, const struct config *cfg, unsigned int ifinde
 	p.query_interval_ms = (uint32_t)(cfg->query_interval_s * 1000);
 	p.query_response_interval_ms = (uint32_t)(cfg->query_response_s * 1000);
 	p.last_member_interval_ms = (uint32_t)(cfg->last_member_s * 1000);
+	/* behind a target: a few local receivers, whose answers need no
+	 * spreading over 10 s; a container that joined before we saw its
+	 * (new) interface is found within a second */
+	if (target && p.query_response_interval_ms > TARGET_QRI_MS)
+		p.query_response_interval_ms = TARGET_QRI_MS;
 	p.max_groups = cfg->max_groups;
 	p.querier = cfg->querier == QUERIER_OFF ? MSHIP_QUERIER_OFF :
 		    cfg->querier == QUERIER_ON ? MSHIP_QUERIER_ON : MSHIP_QUERIER_AUTO;
