@@ -87,7 +87,7 @@ tg_wait_joined() {
 # tg_island NS GROUP...: g1's island interface has joined exactly these groups
 # of the test's ranges (239/8, ff15::/16), by /proc/net/igmp and igmp6.
 tg_island() {
-	local want got="" dev="" a l
+	local want got="" dev="" a l g h k
 	want=$(printf '%s\n' "$@" | sort | tr '\n' ' ')
 	# igmp: a device line (its index), then its groups (8 hex digits, host
 	# order: little-endian here)
@@ -98,11 +98,12 @@ tg_island() {
 			got+="$((16#${a:6:2})).$((16#${a:4:2})).$((16#${a:2:2})).$((16#${a:0:2}))"$'\n'
 		fi
 	done < <(nsx g1 cat /proc/net/igmp | tail -n +2)
-	# igmp6: index, device, the group's 32 hex digits
+	# igmp6: index, device, the group's 32 hex digits (ff15::N here)
 	while read -r _ dev a _; do
-		[ "$dev" = isl ] && [ "${a:0:4}" = ff15 ] &&
-			got+=$(printf '%x:%x:%x:%x:%x:%x:%x:%x' $(sed 's/..../0x& /g' <<<"$a") |
-				sed 's/\(^\|:\)0\(:0\)\+\(:\|$\)/::/')$'\n'
+		[ "$dev" = isl ] && [ "${a:0:4}" = ff15 ] || continue
+		g=""
+		for ((k = 0; k < 32; k += 4)); do printf -v h '%x' "0x${a:k:4}"; g+="$h:"; done
+		got+=$(sed 's/:$//; s/\(^\|:\)0\(:0\)\+\(:\|$\)/::/' <<<"$g")$'\n'
 	done < <(nsx g1 cat /proc/net/igmp6)
 	got=$(printf '%s' "$got" | grep '^239\.\|^ff15' | sort | tr '\n' ' ')
 	[ "$got" = "$want" ]
