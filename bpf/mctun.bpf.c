@@ -164,6 +164,17 @@ struct {
 	__type(value, struct mctun_tstats);
 } mctun_tstats SEC(".maps");
 
+/* Groups receivers behind the targets joined: which targets want each
+ * (struct mctun_tgroup_key -> bitmask of target slots); the daemon writes
+ * it. A target with MCTUN_TF_ALL ignores it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MCTUN_MAX_TGROUPS);
+	__type(key, struct mctun_tgroup_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} mctun_tgroups SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, MCTUN_RING_DEFAULT);
@@ -591,12 +602,21 @@ static __noinline int copy_to_targets(struct __sk_buff *skb, __u32 l3off, const 
 	struct mctun_stats *st = stats();
 	/* a UDP GSO batch (our re-injection) is its datagrams on the wire */
 	__u32 i, n = skb->gso_segs ? skb->gso_segs : 1;
+	struct mctun_tgroup_key gk = { .family = family };
+	__u32 *wm, want = 0;
 
 	/* checked here, once: Linux 6.1's verifier refuses even the address
 	 * of a field of a pointer not yet checked, which the compiler may
 	 * compute ahead of a check inside the loop */
 	if (!st)
 		return 0;
+	/* the targets whose receivers joined the group (the destination) */
+	if (!bpf_skb_load_bytes(skb, l3off + (family == MCTUN_FAM_INET ?
+					       offsetof(struct iphdr, daddr) :
+					       offsetof(struct ipv6hdr, daddr)),
+				gk.addr, family == MCTUN_FAM_INET ? 4 : 16) &&
+	    (wm = bpf_map_lookup_elem(&mctun_tgroups, &gk)))
+		want = *wm;
 	for (i = 0; i < MCTUN_MAX_TARGETS; i++) {
 		struct mctun_target *t;
 		struct mctun_tstats *ts;
@@ -610,6 +630,10 @@ static __noinline int copy_to_targets(struct __sk_buff *skb, __u32 l3off, const 
 		ts = bpf_map_lookup_elem(&mctun_tstats, &k);
 		if (!t || !ts || !t->ifindex || i == skip || (t->flags & MCTUN_TF_NOIN))
 			continue;
+		if (!(t->flags & MCTUN_TF_ALL) && !(want & (1u << i))) {
+			ts->unjoined += n;
+			continue;
+		}
 		ifindex = t->ifindex;
 		to = t->ttl;
 		if (to && to != ttl)

@@ -17,6 +17,7 @@
 
 #define MCTUN_MAX_GROUPS   16384u         /* per-group counter slots (group ids) */
 #define MCTUN_MAX_TARGETS  16u            /* local targets (--to), slots of mctun_targets */
+#define MCTUN_MAX_TGROUPS  4096u          /* groups wanted behind targets (mctun_tgroups) */
 
 /*
  * Largest datagram payload the BPF program copies into the ring.  An
@@ -197,12 +198,28 @@ struct mctun_target {
 #define MCTUN_TF_NOIN       0x2  /* direction out: nothing copied into it */
 #define MCTUN_TF_QDISC_OURS 0x4  /* its clsact qdisc was created by the daemon
 				  * (removed with the filter, after kill -9 too) */
+/* Without MCTUN_TF_ALL a target gets only the groups its receivers
+ * joined: those whose mctun_tgroups entry has its bit. */
+#define MCTUN_TF_ALL        0x8  /* 'groups all': every configured group */
+
+/*
+ * Key of mctun_tgroups: a group some receiver behind a local target
+ * joined (learned from the IGMP/MLD reports coming out of the target).
+ * The value is a __u32 (host): bit i set, target slot i wants it.
+ * Written by the daemon; the program reads it once per datagram.
+ */
+struct mctun_tgroup_key {
+	__u8  family;        /* MCTUN_FAM_* */
+	__u8  pad[3];
+	__u8  addr[16];      /* net; IPv4 in the first 4 bytes, the rest 0 */
+};
 
 /* Per-target counters (per CPU), indexed like mctun_targets. */
 struct mctun_tstats {
 	__u64 packets;       /* copies sent to the target (a fragment is one) */
 	__u64 bytes;         /* their bytes from the IP header on */
 	__u64 errors;        /* copies the kernel refused (the interface gone or down) */
+	__u64 unjoined;      /* datagrams not copied: no receiver behind it joined the group */
 	/* direction out or both: what came from the target */
 	__u64 from_packets;  /* datagrams of configured groups sent onto the island
 			      * (a fragment is one) */
@@ -285,6 +302,7 @@ enum {
 	MCTUN_IM_WANTS,
 	MCTUN_IM_TARGETS,
 	MCTUN_IM_TSTATS,
+	MCTUN_IM_TGROUPS,
 	MCTUN_IM_COUNT,
 };
 
@@ -304,7 +322,6 @@ struct mctun_info {
 	__u64 netns;         /* host; inode of the daemon's network namespace */
 	__u64 pidns;         /* host; inode of the daemon's pid namespace */
 	__u32 map_ids[MCTUN_IM_COUNT];  /* host; kernel ids of its maps */
-	__u32 pad;
 	char  ifname[16];    /* the interface's name at start */
 };
 
@@ -464,8 +481,9 @@ _Static_assert(sizeof(struct mctun_stats) % 8 == 0, "stats layout");
 _Static_assert(sizeof(struct mctun_info) == 104, "info layout");
 _Static_assert(sizeof(struct mctun_want_info) == 32, "want info layout");
 _Static_assert(sizeof(struct mctun_target) == 24, "target layout");
-_Static_assert(sizeof(struct mctun_tstats) == 48, "target stats layout");
+_Static_assert(sizeof(struct mctun_tstats) == 56, "target stats layout");
 _Static_assert(!(MCTUN_TGT_MARK & (MCTUN_FRAG_MARK | MCTUN_SELF_MARK)), "marks overlap");
+_Static_assert(sizeof(struct mctun_tgroup_key) == 20, "tgroup key layout");
 _Static_assert(sizeof(struct mctun_range_key) == 4 + MCTUN_RANGE_BITS / 8, "range key layout");
 _Static_assert(sizeof(struct mctun_peer_info) == 88, "peer info layout");
 _Static_assert(sizeof(struct mctun_dstats) == 41 * 8, "daemon stats layout");

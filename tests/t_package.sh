@@ -5,7 +5,8 @@
 # isolated bridge network).
 #
 # Uses install_to, unit_value, gw_unit and UNIT_FILE (t_install.sh) and
-# log_has (t_tunnel.sh); dockerd_start and dockerd_stop are in lib.sh.
+# log_has (t_tunnel.sh), tg_wait_joined (t_targets.sh); dockerd_start and
+# dockerd_stop are in lib.sh.
 
 PKG_G=239.1.2.3:5000
 
@@ -87,7 +88,7 @@ test_static_binary_alone() {
 	log_has g1 "peers authenticate with a TLS 1.3 pre-shared key" || return 1
 	pid=$(gw_pid g1)
 	rx c c1 "$PKG_G" --duration 60 && rx r2 h2 "$PKG_G" --duration 60 &&
-	rx r1 h1 "$PKG_G" --duration 60 || return 1
+	rx r1 h1 "$PKG_G" --duration 60 && tg_wait_joined vc1 "${PKG_G%:*}" || return 1
 	tx h1 "$PKG_G" --count 300 --rate 2000pps --ttl 1 &&
 	tx h2 "$PKG_G" --count 100 --rate 2000pps --ttl 1 || return 1
 	# (h1 and h2 receive their own datagrams too)
@@ -279,6 +280,8 @@ test_docker_image() {
 	pid=$(docker inspect -f '{{.State.Pid}}' "$(pkg_cid receiver)")
 	within 5 sh -c 'nsenter -t "$1" -n ip maddr show dev eth0 | grep -q "239.1.2.3"' sh "$pid" ||
 		{ fail "the receiver did not join:"; docker logs "$(pkg_cid receiver)" >&2; return 1; }
+	# and the gateway learnt it (its query found it)
+	tg_wait_joined mcbr0 "${PKG_G%:*}" || return 1
 	rx r2 h2 "$PKG_G" --duration 60 && rx r1 h1 "$PKG_G" --duration 60 || return 1
 	tx h1 "$PKG_G" --count 300 --rate 2000pps --ttl 1 &&
 	tx h2 "$PKG_G" --count 100 --rate 2000pps --ttl 1 || return 1
@@ -342,7 +345,7 @@ test_docker_image() {
 	ip -n "$PFX-c1" route add 224.0.0.0/4 dev eth0
 	pkg_crun netns "$I" "$caps" -v /run/netns:/run/netns:rslave -- --netns "/run/netns/$PFX-c1" ||
 		{ fail "with --netns:"; sed 's/^/      /' "$T/netns.log" >&2; return 1; }
-	rx c c1 "$PKG_G" --duration 60 || return 1
+	rx c c1 "$PKG_G" --duration 60 && tg_wait_joined vc1 "${PKG_G%:*}" || return 1
 	tx h1 "$PKG_G" --count 100 --rate 2000pps --ttl 1 || return 1
 	rx_stop c && expect_rx c 100 && pkg_cstop netns || return 1
 

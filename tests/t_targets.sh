@@ -69,14 +69,141 @@ tg_from() {
 	[ "$got" = "\"from\":\"$2\" " ] || { fail "$1: senders ${got:-none}, want $2"; return 1; }
 }
 
+# tg_joined TARGET LIST [NS]: `mctun status` in NS (g1) says that receivers
+# behind TARGET joined LIST ("239.1.1.1, ff15::1", or "none").
+tg_joined() {
+	nsx "${3:-g1}" "$MCTUN" status 2>/dev/null | awk -v t="  target $1 " -v w="    joined behind it: $2;" '
+		f { ok = index($0, w) == 1; exit } index($0, t) == 1 { f = 1 } END { exit !ok }'
+}
+
+# tg_wait_joined TARGET LIST [NS]: within 5 s (bounded), tg_joined holds.
+tg_wait_joined() {
+	within 5 tg_joined "$@" && return 0
+	fail "status: receivers behind $1 did not come to have joined $2:"
+	nsx "${3:-g1}" "$MCTUN" status | sed 's/^/      /' >&2
+	return 1
+}
+
+# tg_island NS GROUP...: g1's island interface has joined exactly these groups
+# of the test's ranges (239/8, ff15::/16), by /proc/net/igmp and igmp6.
+tg_island() {
+	local want got="" dev="" a l g h k
+	want=$(printf '%s\n' "$@" | sort | tr '\n' ' ')
+	# igmp: a device line (its index), then its groups (8 hex digits, host
+	# order: little-endian here)
+	while read -r a l; do
+		if [ ${#a} != 8 ]; then
+			dev=${l%% *}
+		elif [ "$dev" = isl ]; then
+			got+="$((16#${a:6:2})).$((16#${a:4:2})).$((16#${a:2:2})).$((16#${a:0:2}))"$'\n'
+		fi
+	done < <(nsx g1 cat /proc/net/igmp | tail -n +2)
+	# igmp6: index, device, the group's 32 hex digits (ff15::N here)
+	while read -r _ dev a _; do
+		[ "$dev" = isl ] && [ "${a:0:4}" = ff15 ] || continue
+		g=""
+		for ((k = 0; k < 32; k += 4)); do printf -v h '%x' "0x${a:k:4}"; g+="$h:"; done
+		got+=$(sed 's/:$//; s/\(^\|:\)0\(:0\)\+\(:\|$\)/::/' <<<"$g")$'\n'
+	done < <(nsx g1 cat /proc/net/igmp6)
+	got=$(printf '%s' "$got" | grep '^239\.\|^ff15' | sort | tr '\n' ' ')
+	[ "$got" = "$want" ]
+}
+
+tg_wait_island() {
+	within 5 tg_island "$@" && return 0
+	fail "g1's island joins are not: $*"
+	nsx g1 sh -c 'cat /proc/net/igmp /proc/net/igmp6' | sed 's/^/      /' >&2
+	return 1
+}
+
+# Only what receivers behind a target joined goes to it, learned from the
+# IGMP/MLD reports coming out of it: c1 (behind the bridge br0) joins
+# 239.1.1.1 and ff15::1, c3 (behind the veth vc3) 239.1.1.2 and ff15::2,
+# c3's IPv4 one before mctun starts (found by the startup query). Each gets
+# exactly its groups, neither target the other's (its counters), and the
+# island joins exactly those groups; a receiver leaves: its copies stop and
+# the island's join goes.
+test_targets_learn_joins() {
+	local js
+	islands 1 && local_host || return $?
+	ip -n "$PFX-c3" -6 addr add 2001:db8:101::2/64 dev eth0 nodad
+	# c3 repeats its unsolicited report within 1 ms (not 1 s), long before
+	# mctun runs: only a query of mctun's finds its join then
+	nsx c3 sysctl -qw net.ipv4.conf.eth0.igmpv3_unsolicited_report_interval=1 ||
+		{ fail "c3: igmpv3_unsolicited_report_interval"; return 1; }
+	rx p c3 239.1.1.2:5000 --duration 60 || return 1
+	gw g1 g1 -i isl --to br0 --to vc3 -g 239.1.1.1:5000 -g 239.1.1.2:5000 \
+		-g '[ff15::1]:5000' -g '[ff15::2]:5000' || return 1
+	tg_wait_joined vc3 "239.1.1.2" && tg_wait_joined br0 "none" || return 1
+	rx a c1 239.1.1.1:5000 --duration 60 && rx a6 c1 '[ff15::1]:5000' --duration 60 &&
+		rx p6 c3 '[ff15::2]:5000' --duration 60 || return 1
+	tg_wait_joined br0 "239.1.1.1, ff15::1" && tg_wait_joined vc3 "239.1.1.2, ff15::2" &&
+		tg_wait_island 239.1.1.1 239.1.1.2 ff15::1 ff15::2 || return 1
+	log_has g1 "--to br0: 239.1.1.1 joined behind it: copying it there" &&
+		log_has g1 "--to vc3: ff15::2 joined behind it: copying it there" || return 1
+	tx h1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --ttl 1 &&
+	tx h1 239.1.1.2:5000 --count 60 --rate 2000pps --size 200 --ttl 1 &&
+	tx h1 '[ff15::1]:5000' --count 40 --rate 2000pps --size 200 --ttl 1 &&
+	tx h1 '[ff15::2]:5000' --count 30 --rate 2000pps --size 200 --ttl 1 || return 1
+	rx_stop a6 p6 && expect_rx a6 40 && expect_rx p6 30 || return 1
+	# the IPv6 receivers left (MLDv2 reports of their leave): gone at once
+	# from the copies and from the island
+	tg_wait_joined br0 "239.1.1.1" && tg_wait_joined vc3 "239.1.1.2" &&
+		tg_wait_island 239.1.1.1 239.1.1.2 || return 1
+	log_has g1 "--to br0: ff15::1 left behind it" || return 1
+	# br0: 100 + 40 copied, 60 + 30 not; vc3: 60 + 30 copied, 100 + 40 not
+	tg_status "br0 (ttl as sent): packets 140, bytes $((100 * 228 + 40 * 248)), errors 0" \
+		"vc3 (ttl as sent): packets 90, bytes $((60 * 228 + 30 * 248)), errors 0" || return 1
+	js="{\"ifname\":\"br0\",\"ifindex\":$(ifindex g1 br0),\"ttl\":0,\"groups\":\"learned\",\"joined\":[\"239.1.1.1\"],\"packets\":140,\"bytes\":$((100 * 228 + 40 * 248)),\"errors\":0,\"unjoined\":90}"
+	js+=",{\"ifname\":\"vc3\",\"ifindex\":$(ifindex g1 vc3),\"ttl\":0,\"groups\":\"learned\",\"joined\":[\"239.1.1.2\"],\"packets\":90,\"bytes\":$((60 * 228 + 30 * 248)),\"errors\":0,\"unjoined\":140}"
+	tg_json "$js" || return 1
+	# c1 leaves 239.1.1.1: no more copies to br0, nor the island's join
+	rx_stop a && expect_rx a 100 || return 1
+	tg_wait_joined br0 "none" && tg_wait_island 239.1.1.2 || return 1
+	tx h1 239.1.1.1:5000 --count 50 --rate 2000pps --size 200 --ttl 1 &&
+	tx h1 239.1.1.2:5000 --count 20 --rate 2000pps --size 200 --ttl 1 &&
+	tx h1 '[ff15::1]:5000' --count 10 --rate 2000pps --size 200 --ttl 1 || return 1
+	rx_stop p && expect_rx p 80 2 || return 1
+	tg_status "br0 (ttl as sent): packets 140, bytes $((100 * 228 + 40 * 248)), errors 0" \
+		"vc3 (ttl as sent): packets 110, bytes $((80 * 228 + 30 * 248)), errors 0" || return 1
+	gw_stop g1 && log_has g1 "copies 250 copy_errors 0"
+}
+
+# 'groups all' keeps the copies of every configured group for receivers
+# that never report (and the island joins every group); the other target,
+# learned, whose receivers joined nothing, gets none. Learning needs
+# CAP_NET_RAW.
+test_targets_groups_all() {
+	local out
+	islands 1 && local_host || return $?
+	# learning needs CAP_NET_RAW: named at start; 'groups all' learns nothing
+	out=$(nsx g1 setpriv --inh-caps=-net_raw --bounding-set=-net_raw timeout 5 "$MCTUN" run \
+		-i isl -g 239.1.1.1:5000 --to 'br0 groups all' --to vc3 2>&1)
+	[ "$out" = "mctun: --to vc3: learning what its receivers join: Operation not permitted: this process lacks CAP_NET_RAW (IGMP/MLD on a packet socket; a target of 'groups all' learns nothing)" ] ||
+		{ fail "without CAP_NET_RAW: '$out'"; return 1; }
+	gw g1 g1 -i isl --to 'br0 groups all' --to vc3 -g 239.1.1.1:5000 -g '[ff15::1]:5000' ||
+		return 1
+	tg_wait_island 239.1.1.1 ff15::1 || return 1
+	rx a c1 239.1.1.1:5000 --duration 60 && rx a6 c1 '[ff15::1]:5000' --duration 60 || return 1
+	tx h1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --ttl 1 &&
+	tx h1 '[ff15::1]:5000' --count 50 --rate 2000pps --size 200 --ttl 1 || return 1
+	rx_stop a a6 && expect_rx a 100 && expect_rx a6 50 || return 1
+	tg_status "br0 (ttl as sent, groups all): packets 150, bytes $((100 * 228 + 50 * 248)), errors 0" \
+		"vc3 (ttl as sent): packets 0, bytes 0, errors 0" && tg_joined vc3 none || return 1
+	nsx g1 "$MCTUN" status | grep -q "joined behind it: 239.1.1.1" &&
+		{ fail "br0 (groups all) has a joined line"; return 1; }
+	tg_refused 5 "-i isl --to 'br0 groups some'|--to: 'br0 groups some': groups 'some': 'all' or 'learned'"
+}
+
 # Datagrams sent on the island with TTL 1 reach the containers behind the
 # bridge and the veth exactly once, with TTL 1 (vc3: set to 9) and h1 as
-# their source, whole and in fragments, IPv4 and IPv6; a group that is not
-# configured reaches nobody. No tunnel: --to alone needs no peer and no key.
-# mctun status, mctun stats (table, JSON, Prometheus) and --metrics count
-# each target's copies exactly.
+# their source, whole and in fragments, IPv4 and IPv6 (c3 joins only the
+# IPv4 group, so vc3 gets only that); a group that is not configured
+# reaches nobody. No tunnel: --to alone needs no peer and no key. mctun
+# status, mctun stats (table, JSON, Prometheus) and --metrics count each
+# target's copies exactly.
 test_targets_bridge_and_veth() {
-	local n p b js L='{iface="isl",target=' code
+	local n p b p3 b3 js L='{iface="isl",target=' code
 	islands 1 && local_host || return $?
 	gw g1 g1 -i isl --to br0 --to 'vc3 ttl 9' -g 239.1.1.1:5000 -g '[ff15::1]:5000' \
 		--metrics 127.0.0.1:9100 || return 1
@@ -88,6 +215,8 @@ test_targets_bridge_and_veth() {
 	rx a c1 239.1.1.1:5000 --duration 60 && rx b c2 239.1.1.1:5000 --duration 60 &&
 	rx c c3 239.1.1.1:5000 --duration 60 && rx a6 c1 '[ff15::1]:5000' --duration 60 &&
 	rx x c1 239.1.1.2:5000 --duration 60 || return 1
+	# learned from their reports (239.1.1.2 is not configured: not learned)
+	tg_wait_joined br0 "239.1.1.1, ff15::1" && tg_wait_joined vc3 "239.1.1.1" || return 1
 	tx h1 239.1.1.1:5000 --count 200 --rate 2000pps --size 200 --source-port 4321 --ttl 1 &&
 	tx h1 239.1.1.1:5000 --count 20 --rate 500pps --size 4000 --source-port 4321 --ttl 1 &&
 	tx h1 '[ff15::1]:5000' --count 100 --rate 2000pps --size 200 --source-port 4322 --ttl 1 &&
@@ -95,32 +224,35 @@ test_targets_bridge_and_veth() {
 	rx_stop a b c a6 x || return 1
 	expect_rx a 220 2 && expect_rx b 220 2 && expect_rx c 220 2 && expect_rx a6 100 &&
 		expect_rx x 0 0 || return 1
+	# they left: nobody behind either target wants anything now
+	tg_wait_joined br0 none && tg_wait_joined vc3 none || return 1
 	tg_ttl a 1 && tg_ttl b 1 && tg_ttl c 9 && tg_ttl a6 1 || return 1
 	tg_from a 198.18.1.2:4321 && tg_from c 198.18.1.2:4321 && tg_from a6 '[2001:db8:1::2]:4322' ||
 		return 1
 	# per target: 200 + 20 x 3 fragments (IPv4) + 100 (IPv6) packets; bytes
 	# from the IP header on: 200 x (20 + 8 + 200), 20 x (1500 + 1500 + 20 +
 	# 1048, the 4008 UDP bytes in 1480-byte pieces at MTU 1500), 100 x
-	# (40 + 8 + 200)
+	# (40 + 8 + 200); vc3 the IPv4 ones only
 	p=$((200 + 20 * 3 + 100)) b=$((200 * 228 + 20 * (1500 + 1500 + 1068) + 100 * 248))
+	p3=$((200 + 20 * 3)) b3=$((200 * 228 + 20 * (1500 + 1500 + 1068)))
 	tg_status "br0 (ttl as sent): packets $p, bytes $b, errors 0" \
-		"vc3 (ttl 9): packets $p, bytes $b, errors 0" || return 1
-	js="{\"ifname\":\"br0\",\"ifindex\":$(ifindex g1 br0),\"ttl\":0,\"packets\":$p,\"bytes\":$b,\"errors\":0},{\"ifname\":\"vc3\",\"ifindex\":$(ifindex g1 vc3),\"ttl\":9,\"packets\":$p,\"bytes\":$b,\"errors\":0}"
-	tg_json "$js" && has_text "$T/stats.json" "\"copies\":$((2 * p)),\"copy_errors\":0}" || return 1
+		"vc3 (ttl 9): packets $p3, bytes $b3, errors 0" || return 1
+	js="{\"ifname\":\"br0\",\"ifindex\":$(ifindex g1 br0),\"ttl\":0,\"groups\":\"learned\",\"joined\":[],\"packets\":$p,\"bytes\":$b,\"errors\":0,\"unjoined\":0},{\"ifname\":\"vc3\",\"ifindex\":$(ifindex g1 vc3),\"ttl\":9,\"groups\":\"learned\",\"joined\":[],\"packets\":$p3,\"bytes\":$b3,\"errors\":0,\"unjoined\":100}"
+	tg_json "$js" && has_text "$T/stats.json" "\"copies\":$((p + p3)),\"copy_errors\":0}" || return 1
 	# from the host's network namespace: the names are the instance's, not ours
 	"$MCTUN" status --all --json >"$T/all.json" || { fail "status --all from the host"; return 1; }
 	has_text "$T/all.json" "\"targets\":[$js]," || return 1
 	nsx g1 "$MCTUN" stats >"$T/stats.txt" || { fail "stats in g1"; return 1; }
 	grep -qE "^  br0 +$(ifindex g1 br0) +as sent +$p +$b +0\$" "$T/stats.txt" &&
-	grep -qE "^  vc3 +$(ifindex g1 vc3) +9 +$p +$b +0\$" "$T/stats.txt" ||
+	grep -qE "^  vc3 +$(ifindex g1 vc3) +9 +$p3 +$b3 +0\$" "$T/stats.txt" ||
 		{ fail "stats table:"; sed 's/^/      /' "$T/stats.txt" >&2; return 1; }
 	nsx g1 "$MCTUN" stats --prometheus >"$T/stats.prom" || { fail "stats --prometheus"; return 1; }
 	prom_check "$T/stats.prom" &&
 	expect_sample "$T/stats.prom" "mctun_target_packets_total$L\"br0\"}" "$p" &&
 	expect_sample "$T/stats.prom" "mctun_target_bytes_total$L\"br0\"}" "$b" &&
 	expect_sample "$T/stats.prom" "mctun_target_errors_total$L\"br0\"}" 0 &&
-	expect_sample "$T/stats.prom" "mctun_target_packets_total$L\"vc3\"}" "$p" &&
-	expect_sample "$T/stats.prom" "mctun_target_bytes_total$L\"vc3\"}" "$b" &&
+	expect_sample "$T/stats.prom" "mctun_target_packets_total$L\"vc3\"}" "$p3" &&
+	expect_sample "$T/stats.prom" "mctun_target_bytes_total$L\"vc3\"}" "$b3" &&
 	expect_sample "$T/stats.prom" "mctun_target_errors_total$L\"vc3\"}" 0 || return 1
 	# the daemon's --metrics: the same families, the same numbers
 	code=$(scrape g1 http://127.0.0.1:9100/metrics "$T/g1.http") && [ "$code" = 200 ] ||
@@ -131,10 +263,10 @@ test_targets_bridge_and_veth() {
 		{ fail "--metrics and stats --prometheus differ on targets:"; sed 's/^/      /' "$T/diff" >&2
 		  return 1; }
 	gw_stop g1 || return 1
-	n=$((2 * p))
+	n=$((p + p3))
 	log_has g1 "copies $n copy_errors 0" &&
 	log_has g1 "bpf: target br0: packets $p bytes $b errors 0" &&
-	log_has g1 "bpf: target vc3: packets $p bytes $b errors 0" &&
+	log_has g1 "bpf: target vc3: packets $p3 bytes $b3 errors 0" &&
 	# with no tunnel nothing goes through the ring: the copies are all
 	log_has g1 "captured 0 (ring 0, socket 0," && log_has g1 " pushed 0 "
 }
@@ -155,7 +287,8 @@ targets_from_tunnel() {
 	gw g2 g2 --insecure -i isl -g 239.1.1.1:5000 --to br0 $keep --listen 198.19.12.2:7000 &&
 	gw g1 g1 --insecure -i isl -g 239.1.1.1:5000 --peer 198.19.12.2:7000 &&
 		wait_log g1 "up (node" && wait_log g2 "up (node" || return 1
-	rx a c1 239.1.1.1:5000 --duration 60 && rx h h2 239.1.1.1:5000 --duration 60 || return 1
+	rx a c1 239.1.1.1:5000 --duration 60 && rx h h2 239.1.1.1:5000 --duration 60 &&
+		tg_wait_joined br0 239.1.1.1 g2 || return 1
 	tx h1 239.1.1.1:5000 --count 300 --rate 2000pps --size 200 --source-port 4321 --ttl 4 &&
 	tx h1 239.1.1.1:5000 --count 20 --rate 500pps --size 4000 --source-port 4321 --ttl 4 ||
 		return 1
@@ -171,6 +304,38 @@ targets_from_tunnel() {
 test_targets_from_tunnel() { targets_from_tunnel ""; }
 test_targets_from_tunnel_keep_source() { targets_from_tunnel --keep-source; }
 
+# tg_wanted NS GROUP: `mctun status` in NS says a gateway wants GROUP.
+tg_wanted() { nsx "$1" "$MCTUN" status 2>/dev/null | grep -q "^  node .* wants .*$2"; }
+
+# With a tunnel and --membership learn, a group wanted behind a target is
+# wanted here: g2 announces what c1 (behind its bridge) joined, though
+# nobody on its island did, g1 sends it, and g2 re-injects it, so the copy
+# reaches c1; a group nobody wants is neither sent nor re-injected.
+test_targets_learn_from_tunnel() {
+	islands 2 || return 1
+	ip -n "$PFX-g2" link add br0 type bridge mcast_snooping 0 2>/dev/null ||
+		{ echo "the kernel has no bridge (CONFIG_BRIDGE)"; return "$SKIP"; }
+	ip -n "$PFX-g2" link set br0 up
+	ns_add c1 && veth g2 vc1 c1 eth0 || return 1
+	ip -n "$PFX-g2" link set vc1 master br0
+	ip -n "$PFX-c1" addr add 198.18.100.2/24 dev eth0
+	ip -n "$PFX-c1" route add 224.0.0.0/4 dev eth0
+	gw g2 g2 --insecure -i isl -g 239.1.1.1:5000 -g 239.1.1.2:5000 --to br0 \
+		--membership learn --listen 198.19.12.2:7000 &&
+	gw g1 g1 --insecure -i isl -g 239.1.1.1:5000 -g 239.1.1.2:5000 --membership learn \
+		--peer 198.19.12.2:7000 && wait_log g1 "up (node" && wait_log g2 "up (node" || return 1
+	rx a c1 239.1.1.1:5000 --duration 60 && tg_wait_joined br0 239.1.1.1 g2 || return 1
+	within 5 tg_wanted g1 239.1.1.1 ||
+		{ fail "g1 does not hear that g2 wants 239.1.1.1:"; nsx g1 "$MCTUN" status >&2; return 1; }
+	tg_wanted g1 239.1.1.2 && { fail "g1 hears that g2 wants 239.1.1.2"; return 1; }
+	tx h1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --ttl 4 &&
+	tx h1 239.1.1.2:5000 --count 50 --rate 2000pps --size 200 --ttl 4 || return 1
+	rx_stop a && expect_rx a 100 || return 1
+	gw_stop g2 && gw_stop g1 || return 1
+	log_has g2 "injected 100 (errors 0," && log_has g2 "copies 100 copy_errors 0" &&
+		log_has g1 "captured 100 ("
+}
+
 # A target's interface deleted and made again under the same name (as a
 # container's veth is when it restarts) is followed without a restart.
 test_targets_follow_a_new_interface() {
@@ -181,16 +346,18 @@ test_targets_follow_a_new_interface() {
 	tx h1 239.1.1.1:5000 --count 10 --rate 1000pps --size 200 --ttl 1 || return 1
 	# while it is gone: named, no index, nothing copied
 	tg_status "vc3 (ttl as sent, gone): packets 0, bytes 0, errors 0" &&
-	tg_json '{"ifname":"vc3","ifindex":0,"ttl":0,"packets":0,"bytes":0,"errors":0}' || return 1
+	tg_json '{"ifname":"vc3","ifindex":0,"ttl":0,"groups":"learned","joined":[],"packets":0,"bytes":0,"errors":0,"unjoined":0}' ||
+		return 1
 	veth g1 vc3 c3 eth0 || return 1
 	ip -n "$PFX-c3" addr add 198.18.101.2/24 dev eth0
 	ip -n "$PFX-c3" route add 224.0.0.0/4 dev eth0
 	wait_log g1 "--to vc3: the interface is back" || return 1
-	rx c c3 239.1.1.1:5000 --duration 60 || return 1
+	# learnt anew on the new interface
+	rx c c3 239.1.1.1:5000 --duration 60 && tg_wait_joined vc3 239.1.1.1 || return 1
 	tx h1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
-	rx_stop c && expect_rx c 100 || return 1
+	rx_stop c && expect_rx c 100 && tg_wait_joined vc3 none || return 1
 	tg_status "vc3 (ttl as sent): packets 100, bytes 22800, errors 0" &&
-	tg_json "{\"ifname\":\"vc3\",\"ifindex\":$(ifindex g1 vc3),\"ttl\":0,\"packets\":100,\"bytes\":22800,\"errors\":0}" ||
+	tg_json "{\"ifname\":\"vc3\",\"ifindex\":$(ifindex g1 vc3),\"ttl\":0,\"groups\":\"learned\",\"joined\":[],\"packets\":100,\"bytes\":22800,\"errors\":0,\"unjoined\":0}" ||
 		return 1
 	gw_stop g1 && log_has g1 "copies 100 copy_errors 0"
 }
@@ -240,7 +407,8 @@ test_targets_reload_refuses_a_change() {
 	echo "to vc3" >>"$T/g1.conf"
 	reload g1 1 && log_has g1 "$T/g1.conf:4: to: cannot change at run time (restart mctun for that)" &&
 		log_has g1 "reload refused: keeping the running configuration" || return 1
-	rx a c1 239.1.1.1:5000 --duration 60 && rx c c3 239.1.1.1:5000 --duration 60 || return 1
+	rx a c1 239.1.1.1:5000 --duration 60 && rx c c3 239.1.1.1:5000 --duration 60 &&
+		tg_wait_joined br0 239.1.1.1 || return 1
 	tx h1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
 	rx_stop a c && expect_rx a 100 && expect_rx c 0 0
 }
@@ -255,6 +423,7 @@ test_targets_netns() {
 		--netns "/run/netns/$PFX-c1 ttl 7" || return 1
 	rx c c3 239.1.1.1:5000 --duration 60 && rx a c1 239.1.1.1:5000 --duration 60 &&
 		rx b c2 239.1.1.1:5000 --duration 60 || return 1
+	tg_wait_joined vc3 239.1.1.1 && tg_wait_joined vc1 239.1.1.1 || return 1
 	tx h1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
 	# c2, on the bridge but not a target, gets nothing
 	rx_stop c a b && expect_rx c 100 && expect_rx a 100 && expect_rx b 0 0 || return 1
@@ -266,7 +435,7 @@ test_targets_netns() {
 	ip -n "$PFX-c3" addr add 198.18.101.2/24 dev eth0
 	ip -n "$PFX-c3" route add 224.0.0.0/4 dev eth0
 	wait_log g1 "--netns /run/netns/$PFX-c3: copying to vnew" || return 1
-	rx c c3 239.1.1.1:5000 --duration 60 || return 1
+	rx c c3 239.1.1.1:5000 --duration 60 && tg_wait_joined vnew 239.1.1.1 || return 1
 	tx h1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
 	rx_stop c && expect_rx c 100 || return 1
 	gw_stop g1 && log_has g1 "copies to netns /run/netns/$PFX-c3, netns /run/netns/$PFX-c1" &&
@@ -336,7 +505,8 @@ test_targets_container() {
 	docker start "$C" >/dev/null || { fail "docker start $C"; return 1; }
 	wait_log g1 "--container $C: copying to " && tg_cjoined "$C" "$G" || return 1
 	v1=$(tg_cveth mcbr1)
-	log_has g1 "--container $C: copying to $v1 (index $(ifindex g1 "$v1")) from now on" || return 1
+	log_has g1 "--container $C: copying to $v1 (index $(ifindex g1 "$v1")) from now on" &&
+		tg_wait_joined "$v1" 239.1.1.1 || return 1
 	tx h1 "$G" --count 100 --rate 2000pps --size 200 --source-port 4321 --ttl 1 || return 1
 	sleep 0.3
 	tg_status "$v1 (ttl as sent): packets 100, bytes $b, errors 0" || return 1
@@ -346,7 +516,8 @@ test_targets_container() {
 	wait_log g1 "--container $C: copying to " 2 && tg_cjoined "$C" "$G" || return 1
 	v2=$(tg_cveth mcbr1)
 	[ -n "$v2" ] && [ "$v2" != "$v1" ] || { fail "no new veth: $v1, then ${v2:-none}"; return 1; }
-	log_has g1 "--container $C: copying to $v2 (index $(ifindex g1 "$v2")) from now on" || return 1
+	log_has g1 "--container $C: copying to $v2 (index $(ifindex g1 "$v2")) from now on" &&
+		tg_wait_joined "$v2" 239.1.1.1 || return 1
 	tx h1 "$G" --count 100 --rate 2000pps --size 200 --source-port 4321 --ttl 1 || return 1
 	sleep 0.3
 	tg_status "$v2 (ttl as sent): packets 200, bytes $((2 * b)), errors 0" || return 1
@@ -358,7 +529,7 @@ test_targets_container() {
 		return 1
 	tx h1 "$G" --count 10 --rate 1000pps --size 200 --ttl 1 || return 1
 	tg_status "$v2 (ttl as sent, gone): packets 200, bytes $((2 * b)), errors 0" &&
-	tg_json "{\"ifname\":\"$v2\",\"ifindex\":0,\"ttl\":0,\"packets\":200,\"bytes\":$((2 * b)),\"errors\":0}" ||
+	tg_json "{\"ifname\":\"$v2\",\"ifindex\":0,\"ttl\":0,\"groups\":\"learned\",\"joined\":[],\"packets\":200,\"bytes\":$((2 * b)),\"errors\":0,\"unjoined\":0}" ||
 		return 1
 	# each run of the receiver: h1's 100, whole, with TTL 1
 	pkg_clog cam "$C" || return 1
@@ -375,6 +546,7 @@ test_targets_container() {
 		"$I" recv "$G" --iface eth0 >>"$T/docker.out" 2>&1 &&
 	wait_log g1 "--container $C: copying to " 3 && tg_cjoined "$C" "$G" || return 1
 	v1=$(tg_cveth mcbr1)
+	tg_wait_joined "$v1" 239.1.1.1 || return 1
 	tx h1 "$G" --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
 	sleep 0.3
 	tg_status "$v1 (ttl as sent): packets 300, bytes $((3 * b)), errors 0" || return 1
@@ -398,6 +570,8 @@ test_targets_container_docker_hangs() {
 	printf 'iface isl\ngroup %s\ncontainer %s\n' "$G" "$C" >"$T/g1.conf"
 	gw g1 g1 --config "$T/g1.conf" || return 1
 	v=$(tg_cveth mcbr1)
+	# joined before mctun started: found by the startup query
+	tg_wait_joined "$v" 239.1.1.1 || return 1
 	dpid=$(cat "$T/dockerd.main")
 	kill -STOP "$dpid"
 	wait_log g1 "--container $C: Docker at $T/docker.sock: no answer within 3 s (following its last known process meanwhile)" ||

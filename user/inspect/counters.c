@@ -340,6 +340,35 @@ static void read_targets(struct counters *c, int tfd, int sfd)
 	}
 }
 
+static int tgroup_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct mctun_tgroup_key));
+}
+
+/* The groups joined behind targets (a hash map: walked key by key). */
+static void read_tgroups(struct counters *c, int fd)
+{
+	struct mctun_tgroup_key k, next, *prev = NULL;
+	struct counters_tgroup *v;
+	unsigned int n = 0;
+	__u32 mask;
+
+	v = calloc(MCTUN_MAX_TGROUPS, sizeof(*v));
+	if (!v)
+		return;
+	while (n < MCTUN_MAX_TGROUPS && !bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &mask) || !mask)
+			continue;
+		v[n].k = k;
+		v[n++].mask = mask;
+	}
+	qsort(v, n, sizeof(*v), tgroup_cmp);
+	c->tgroups = v;
+	c->ntgroups = n;
+}
+
 void counters_read_fds(struct counters *c, const struct counters_fds *fds)
 {
 	__u32 zero = 0;
@@ -360,6 +389,8 @@ void counters_read_fds(struct counters *c, const struct counters_fds *fds)
 		read_wants(c, fds->wants);
 	if (fds->targets >= 0)
 		read_targets(c, fds->targets, fds->tstats);
+	if (fds->tgroups >= 0 && value_size_is(c, fds->tgroups, sizeof(__u32)))
+		read_tgroups(c, fds->tgroups);
 }
 
 /* optional: a map an instance may lack (the targets': an instance of an
@@ -395,17 +426,19 @@ void counters_read(struct counters *c)
 {
 	struct counters_fds fds;
 	int *fd[] = { &fds.info, &fds.stats, &fds.gstats, &fds.groups, &fds.dstats, &fds.peers,
-		      &fds.ranges, &fds.members, &fds.wants, &fds.targets, &fds.tstats };
+		      &fds.ranges, &fds.members, &fds.wants, &fds.targets, &fds.tstats,
+		      &fds.tgroups };
 	static const unsigned int im[] = { MCTUN_IM_INFO, MCTUN_IM_STATS, MCTUN_IM_GSTATS,
 					   MCTUN_IM_GROUPS, MCTUN_IM_DSTATS, MCTUN_IM_PEERS,
 					   MCTUN_IM_RANGES, MCTUN_IM_MEMBERS, MCTUN_IM_WANTS,
-					   MCTUN_IM_TARGETS, MCTUN_IM_TSTATS };
+					   MCTUN_IM_TARGETS, MCTUN_IM_TSTATS, MCTUN_IM_TGROUPS };
 	unsigned int i;
 	bool optional;
 
 	_Static_assert(ARRAY_SIZE(fd) == ARRAY_SIZE(im), "a map id for every fd");
 	for (i = 0; i < ARRAY_SIZE(fd); i++) {
-		optional = im[i] == MCTUN_IM_TARGETS || im[i] == MCTUN_IM_TSTATS;
+		optional = im[i] == MCTUN_IM_TARGETS || im[i] == MCTUN_IM_TSTATS ||
+			   im[i] == MCTUN_IM_TGROUPS;
 		*fd[i] = c->map_ids[MCTUN_IM_INFO] ? map_open_id(c, c->map_ids[im[i]], optional) :
 			 map_open(c, instance_pin_names[im[i]], optional);
 	}
@@ -421,6 +454,9 @@ void counters_free(struct counters *c)
 	free(c->peers);
 	free(c->members);
 	free(c->wants);
+	free(c->tgroups);
+	c->tgroups = NULL;
+	c->ntgroups = 0;
 	c->groups = NULL;
 	c->peers = NULL;
 	c->members = NULL;

@@ -33,9 +33,15 @@ struct counters_target {
 	char ifname[IF_NAMESIZE];  /* as configured; kept while its interface is gone */
 	__u32 ifindex;             /* its interface in the instance's namespace; 0: gone */
 	__u8 ttl;                  /* of the copies; 0: as the datagram came */
-	__u8 flags;                /* MCTUN_TF_*: its direction */
+	__u8 flags;                /* MCTUN_TF_*: its direction, its groups */
 	bool have_st;              /* its counters could be read */
 	struct mctun_tstats st;
+};
+
+/* A group receivers behind targets joined: mask bit i, target slot i. */
+struct counters_tgroup {
+	struct mctun_tgroup_key k;
+	__u32 mask;
 };
 
 struct counters {
@@ -57,12 +63,14 @@ struct counters {
 	unsigned int nwants;
 	struct counters_target targets[MCTUN_MAX_TARGETS];   /* local targets (--to) */
 	unsigned int ntargets;               /* 0: none, or maps without them */
+	struct counters_tgroup *tgroups;     /* groups joined behind targets, sorted */
+	unsigned int ntgroups;
 	int err;                   /* first error opening or reading a map, -errno */
 };
 
 /* Map fds to read from; -1 for a map not to read. */
 struct counters_fds {
-	int info, stats, gstats, groups, ranges, dstats, peers, members, wants, targets, tstats;
+	int info, stats, gstats, groups, ranges, dstats, peers, members, wants, targets, tstats, tgroups;
 };
 
 /* Sums a per-CPU map value made only of __u64 fields into out. */

@@ -459,6 +459,7 @@ const char *const instance_pin_names[MCTUN_IM_COUNT] = {
 	[MCTUN_IM_INFO] = "info", [MCTUN_IM_DSTATS] = "dstats", [MCTUN_IM_PEERS] = "peers",
 	[MCTUN_IM_RANGES] = "ranges", [MCTUN_IM_MEMBERS] = "members", [MCTUN_IM_WANTS] = "wants",
 	[MCTUN_IM_TARGETS] = "targets", [MCTUN_IM_TSTATS] = "tstats",
+	[MCTUN_IM_TGROUPS] = "tgroups",
 };
 
 int instance_bpffs(void)

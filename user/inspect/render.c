@@ -164,7 +164,7 @@ const char *counters_duration(double s, char *buf, size_t len)
 void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now)
 {
 	char a[GROUP_STRLEN];
-	unsigned int i;
+	unsigned int i, k, n;
 
 	fprintf(f, "{\"pin_dir\":");
 	json_string(f, c->dir);
@@ -215,12 +215,23 @@ void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now)
 		/* direction out or both: it and what came from the target */
 		if (t->flags & MCTUN_TF_OUT)
 			fprintf(f, "\"direction\":\"%s\",", target_direction_name(t->flags));
+		/* 'groups all', or the groups its receivers joined */
+		fprintf(f, "\"groups\":\"%s\",\"joined\":[",
+			t->flags & MCTUN_TF_ALL ? "all" : "learned");
+		for (k = n = 0; k < c->ntgroups; k++) {
+			const struct counters_tgroup *tg = &c->tgroups[k];
+
+			if (tg->mask & (1u << i))
+				fprintf(f, "%s\"%s\"", n++ ? "," : "",
+					addr_str(tg->k.family, tg->k.addr, a, sizeof(a)));
+		}
+		fprintf(f, "],");
 		if (t->have_st)
-			fprintf(f, "\"packets\":%llu,\"bytes\":%llu,\"errors\":%llu",
+			fprintf(f, "\"packets\":%llu,\"bytes\":%llu,\"errors\":%llu,\"unjoined\":%llu",
 				(unsigned long long)t->st.packets, (unsigned long long)t->st.bytes,
-				(unsigned long long)t->st.errors);
+				(unsigned long long)t->st.errors, (unsigned long long)t->st.unjoined);
 		else
-			fprintf(f, "\"packets\":null,\"bytes\":null,\"errors\":null");
+			fprintf(f, "\"packets\":null,\"bytes\":null,\"errors\":null,\"unjoined\":null");
 		if (!(t->flags & MCTUN_TF_OUT))
 			fprintf(f, "}");
 		else if (t->have_st)
@@ -282,7 +293,6 @@ void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now)
 	fprintf(f, "],\"learned\":[");
 	for (i = 0; i < c->nmembers; i++) {
 		const struct mctun_member_info *m = &c->members[i];
-		unsigned int k;
 
 		fprintf(f, "%s{\"group\":\"%s\",\"filter\":\"%s\",\"hosts_version\":%u,"
 			"\"timer_ms\":%u,\"reports\":%llu,\"nsources\":%u,\"sources\":[",

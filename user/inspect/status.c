@@ -97,9 +97,10 @@ static void usage(FILE *f)
 "mode}.  instances[]: pin_dir, netns, pid, alive, stale, interface, ifindex,\n"
 "mode, start_ns, uptime_s, groups[] {group, packets, bytes, fragments,\n"
 "ring_full, direction (only when in or out)}, targets[] {ifname, ifindex\n"
-"(0: the interface is gone), ttl (0: as sent), packets, bytes, errors, and\n"
-"with direction out or both: direction, from_packets, from_bytes, from_errors} (the\n"
-"local targets, --to), bpf {...}, daemon {...},\n"
+"(0: the interface is gone), ttl (0: as sent), groups (all, learned), joined\n"
+"[] (the groups receivers behind it joined), packets, bytes, errors,\n"
+"unjoined, and with direction out or both: direction, from_packets,\n"
+"from_bytes, from_errors} (the local targets, --to), bpf {...}, daemon {...},\n"
 "peers[] {address, direction, state, node_id, up_since_ns, up_s, framing,\n"
 "transport (tcp|mptcp|fallback), subflows,\n"
 "frames_in, bytes_in, frames_out, bytes_out, queue_drops, queued},\n"
@@ -606,7 +607,7 @@ static const char *time_str(__u64 ns, char *buf, size_t len)
 static void text_instance(const struct counters *in, __u64 now)
 {
 	char a[GROUP_STRLEN], b[64], c[64];
-	unsigned int i;
+	unsigned int i, k, n;
 	bool alive;
 
 	printf("\nInstance %s\n", in->dir);
@@ -655,20 +656,36 @@ static void text_instance(const struct counters *in, __u64 now)
 			printf("ttl as sent");
 		if (t->flags & MCTUN_TF_OUT)
 			printf(", direction %s", target_direction_name(t->flags));
-		printf("%s)", t->ifindex ? "" : ", gone");
-		if (!t->have_st) {
+		printf("%s", t->ifindex ? "" : ", gone");
+		printf("%s)", t->flags & MCTUN_TF_ALL ? ", groups all" : "");
+		if (t->have_st) {
+			printf(": packets %llu, bytes %llu, errors %llu",
+			       (unsigned long long)t->st.packets, (unsigned long long)t->st.bytes,
+			       (unsigned long long)t->st.errors);
+			/* direction out or both: what came from behind it */
+			if (t->flags & MCTUN_TF_OUT)
+				printf("; from it: packets %llu, bytes %llu, errors %llu",
+				       (unsigned long long)t->st.from_packets,
+				       (unsigned long long)t->st.from_bytes,
+				       (unsigned long long)t->st.from_errors);
+			printf("\n");
+		} else {
 			printf(": counters unreadable\n");
-			continue;
 		}
-		printf(": packets %llu, bytes %llu, errors %llu",
-		       (unsigned long long)t->st.packets, (unsigned long long)t->st.bytes,
-		       (unsigned long long)t->st.errors);
-		/* direction out or both: what came from behind it */
-		if (t->flags & MCTUN_TF_OUT)
-			printf("; from it: packets %llu, bytes %llu, errors %llu",
-			       (unsigned long long)t->st.from_packets,
-			       (unsigned long long)t->st.from_bytes,
-			       (unsigned long long)t->st.from_errors);
+		if (t->flags & MCTUN_TF_ALL)
+			continue;
+		/* what its receivers joined (IGMP/MLD reports out of it) */
+		printf("    joined behind it:");
+		for (k = n = 0; k < in->ntgroups; k++) {
+			if (!(in->tgroups[k].mask & (1u << i)))
+				continue;
+			printf("%s %s", n++ ? "," : "",
+			       addr_str(in->tgroups[k].k.family, in->tgroups[k].k.addr, a, sizeof(a)));
+		}
+		printf("%s", n ? "" : " none");
+		if (t->have_st)
+			printf("; not copied, nobody joined: %llu",
+			       (unsigned long long)t->st.unjoined);
 		printf("\n");
 	}
 	if (in->have_dstats && (in->nmembers || in->ds.mship_reports || in->ds.queries_sent ||

@@ -31,6 +31,7 @@ int iface_index(const char *name, unsigned int *ifindex);
 
 /* Capability numbers (linux/capability.h; CAP_BPF is newer than some headers). */
 #define CAPN_NET_ADMIN 12
+#define CAPN_NET_RAW   13
 #define CAPN_SYS_ADMIN 21
 #define CAPN_PERFMON   38
 #define CAPN_BPF       39

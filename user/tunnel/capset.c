@@ -45,7 +45,10 @@ static bool needs_socket(const struct cfg_group *gc, enum gsock_mode *mode,
 	const struct mc_group *g = &gc->g;
 	int cfg_mode = cfg->mode;
 
-	if (!groups_on_island(gc, cfg->ntargets) || g->plen < group_full_plen(g->family))
+	/* a target of 'groups all' has every group joined; the others, only
+	 * what their receivers joined (tlearn.c joins those) */
+	if (!groups_on_island(gc, targets_all_groups(cfg->targets, cfg->ntargets)) ||
+	    g->plen < group_full_plen(g->family))
 		return false;
 	/* only joined for the local targets: the BPF program copies it */
 	if (!group_captures(gc) || (gc->bpf_flags & MCTUN_GF_IDLE) || !g->port)

@@ -39,7 +39,7 @@ struct capset {
 	struct group_entry *bpf;       /* what the BPF maps hold */
 	unsigned int nbpf;
 	__u32 kinds;
-	bool targets;                  /* local targets (--to): every group is joined */
+	bool targets;                  /* local targets (--to): address entries for all */
 	struct capture_bpf *cap;       /* NULL in socket mode */
 	int epfd;
 	uint64_t next;                 /* the first remove_at */

@@ -64,7 +64,8 @@ struct capture_bpf {
 static int target_write(struct capture_bpf *cap, const struct config *cfg, __u32 i,
 			unsigned int ifindex)
 {
-	struct mctun_target t = { .ifindex = ifindex, .ttl = cfg->targets[i].ttl };
+	struct mctun_target t = { .ifindex = ifindex, .ttl = cfg->targets[i].ttl,
+				  .flags = cfg->targets[i].all_groups ? MCTUN_TF_ALL : 0 };
 	char name[IF_NAMESIZE];
 	int err;
 
@@ -431,6 +432,23 @@ static void record_fds(struct mctun_bpf *skel, int fds[MCTUN_IM_COUNT])
 	fds[MCTUN_IM_WANTS] = bpf_map__fd(skel->maps.mctun_wants);
 	fds[MCTUN_IM_TARGETS] = bpf_map__fd(skel->maps.mctun_targets);
 	fds[MCTUN_IM_TSTATS] = bpf_map__fd(skel->maps.mctun_tstats);
+	fds[MCTUN_IM_TGROUPS] = bpf_map__fd(skel->maps.mctun_tgroups);
+}
+
+unsigned int capture_bpf_target_ifindex(const struct capture_bpf *cap, unsigned int i)
+{
+	return i < MCTUN_MAX_TARGETS ? cap->tidx[i] : 0;
+}
+
+const char *capture_bpf_target_ifname(const struct capture_bpf *cap, const struct config *cfg,
+				      unsigned int i)
+{
+	return target_follows(&cfg->targets[i]) ? cap->tname[i] : cfg->targets[i].ifname;
+}
+
+int capture_bpf_tgroups_fd(struct capture_bpf *cap)
+{
+	return bpf_map__fd(cap->skel->maps.mctun_tgroups);
 }
 
 int capture_bpf_update_info(struct capture_bpf *cap, const struct config *cfg)
@@ -903,6 +921,7 @@ void capture_bpf_fds(struct capture_bpf *cap, struct counters_fds *fds)
 	fds->wants = -1;
 	fds->targets = bpf_map__fd(cap->skel->maps.mctun_targets);
 	fds->tstats = bpf_map__fd(cap->skel->maps.mctun_tstats);
+	fds->tgroups = -1;      /* the metrics list no groups (status reads the map) */
 }
 
 void capture_bpf_close(struct capture_bpf *cap)

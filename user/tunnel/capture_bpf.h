@@ -48,6 +48,12 @@ int capture_bpf_set_selfport(struct capture_bpf *tc, uint16_t port);
 /* --to: follows each target's name to its current interface (deleted and
  * made again, as a container's veth is on restart), logging the changes. */
 void capture_bpf_targets_refresh(struct capture_bpf *tc, const struct config *cfg);
+/* Target i's interface index now (0: gone), its interface's name, and
+ * the map of the groups wanted behind targets (mctun_tgroups). */
+unsigned int capture_bpf_target_ifindex(const struct capture_bpf *tc, unsigned int i);
+const char *capture_bpf_target_ifname(const struct capture_bpf *tc, const struct config *cfg,
+				      unsigned int i);
+int capture_bpf_tgroups_fd(struct capture_bpf *tc);
 void capture_bpf_log_stats(struct capture_bpf *tc, const struct config *cfg);
 /* Bring the groups and ranges maps from entries a (groups_bpf_entries,
  * with their range kinds) to b, touching only the entries that differ. */

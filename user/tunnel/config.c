@@ -245,8 +245,8 @@ static bool container_name_ok(const char *s)
 
 enum { TGT_IFACE, TGT_NETNS, TGT_CONTAINER };
 
-/* --to 'IFACE [ttl N] [direction in|out|both]', --netns 'PATH ...',
- * --container 'NAME ...' */
+/* --to 'IFACE [ttl N] [direction in|out|both] [groups all|learned]',
+ * --netns 'PATH ...', --container 'NAME ...' */
 static int add_target(struct config *cfg, const char *who, const char *val, int kind)
 {
 	struct cfg_target t = { 0 };
@@ -282,9 +282,18 @@ static int add_target(struct config *cfg, const char *who, const char *val, int 
 	}
 	while ((tok = strtok_r(NULL, " \t", &save))) {
 		arg = strtok_r(NULL, " \t", &save);
+		if (!strcmp(tok, "groups") && arg) {
+			if (strcmp(arg, "all") && strcmp(arg, "learned")) {
+				pr_warn("%s: '%s': groups '%s': 'all' or 'learned'\n", who, val,
+					arg);
+				return -EINVAL;
+			}
+			t.all_groups = !strcmp(arg, "all");
+			continue;
+		}
 		if ((strcmp(tok, "ttl") && strcmp(tok, "direction")) || !arg) {
-			pr_warn("%s: '%s': after the %s only 'ttl N' and 'direction in|out|both' "
-				"may follow\n", who, val,
+			pr_warn("%s: '%s': after the %s only 'ttl N', 'direction in|out|both' and "
+				"'groups all|learned' may follow\n", who, val,
 				kind == TGT_NETNS ? "path" : kind == TGT_CONTAINER ? "container" :
 				"interface");
 			return -EINVAL;
@@ -699,17 +708,21 @@ static const struct opt options[] = {
 	  "they arrive on the island or leave onto it (from\n"
 	  "the tunnel too): no routing hop, so TTL and source\n"
 	  "are kept; 'IFACE ttl N' sets the copies' TTL;\n"
-	  "'IFACE direction both' also forwards what is sent\n"
-	  "from behind it onto the island, to the other\n"
-	  "targets and into the tunnel (never back to it;\n"
-	  "out: only that; in: only into it, the default);\n"
-	  "repeatable, at most 16; --mode tc", FIELD(targets) },
+	  "only the groups its receivers joined go to it\n"
+	  "(their IGMP/MLD reports, a query of ours asking),\n"
+	  "and the island joins them; 'IFACE groups all':\n"
+	  "every configured group, for receivers that never\n"
+	  "report; 'IFACE direction both' also forwards what\n"
+	  "is sent from behind it onto the island, to the\n"
+	  "other targets and into the tunnel (never back to\n"
+	  "it; out: only that; in: only into it, the\n"
+	  "default); repeatable, at most 16; --mode tc", FIELD(targets) },
 	{ "netns", 0, "PATH", OPT_LIST | OPT_FIXED, set_netns,
 	  "a target as --to, found by its network namespace\n"
 	  "(/run/netns/NAME, /proc/PID/ns/net): the veth that\n"
 	  "leads there from here, followed when the namespace\n"
-	  "is made anew; 'PATH ttl N', 'PATH direction D' as\n"
-	  "for --to", FIELD(targets) },
+	  "is made anew; 'PATH ttl N', 'PATH direction D',\n"
+	  "'PATH groups all' as for --to", FIELD(targets) },
 	{ "container", 0, "NAME|ID", OPT_LIST | OPT_FIXED, set_container,
 	  "a target as --netns, found by a Docker container's\n"
 	  "name or id: the Docker Engine API (--docker-socket)\n"
@@ -718,7 +731,7 @@ static const struct opt options[] = {
 	  "and starts again (a new veth), and accepted while\n"
 	  "not running (copies start when it does); an unknown\n"
 	  "container is refused; 'NAME ttl N', 'NAME direction\n"
-	  "D' as for --to", FIELD(targets) },
+	  "D', 'NAME groups all' as for --to", FIELD(targets) },
 	{ "docker-socket", 0, "PATH", OPT_FIXED, set_docker_socket,
 	  "the Docker Engine API's Unix socket, for --container\n"
 	  "(default: DOCKER_HOST when it is unix://PATH, else\n"

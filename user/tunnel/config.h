@@ -64,6 +64,8 @@ struct cfg_target {
 	char container[TARGET_PATH_MAX];  /* --container: a Docker container's name or id */
 	uint8_t ttl;                   /* of the copies; 0: as they came */
 	uint8_t dir;                   /* TDIR_*: 'direction in|out|both' */
+	bool all_groups;               /* 'groups all': every configured group, else only
+					* those its receivers joined (learned) */
 };
 
 /* A target's direction: in (the default) copies the groups into it; out
@@ -81,6 +83,17 @@ static inline bool target_sends(const struct cfg_target *t)
 static inline bool target_follows(const struct cfg_target *t)
 {
 	return t->netns[0] || t->container[0];
+}
+
+/* Does a target take every configured group ('groups all')? */
+static inline bool targets_all_groups(const struct cfg_target *t, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (t[i].all_groups)
+			return true;
+	return false;
 }
 
 /* --membership: the configured groups are carried whether or not anyone

@@ -30,6 +30,7 @@
 #include "daemon.h"
 #include "forward.h"
 #include "learn.h"
+#include "tlearn.h"
 #include "groups.h"
 #include "inject.h"
 #include "instances.h"
@@ -109,8 +110,10 @@ static void check_iface(struct daemon *d)
 static void tick(struct daemon *d, uint64_t now)
 {
 	check_iface(d);
-	if (d->bpf && d->cfg->ntargets)
+	if (d->bpf && d->cfg->ntargets) {
 		capture_bpf_targets_refresh(d->bpf, d->cfg);
+		tlearn_tick(d, now);
+	}
 	if (d->learn) {
 		learn_tick(d->learn, now);
 		learn_publish(d->learn, capture_bpf_members_fd(d->bpf), now);
@@ -273,6 +276,8 @@ static int setup(struct daemon *d)
 		ep_set(d->epfd, ring, EPOLLIN, EPOLL_CTL_ADD);
 		d->ring_src = ring;
 	}
+	if (d->bpf && cfg->ntargets && (err = tlearn_open(d)))
+		return err;
 	/* how mctun status finds us in any mode (socket mode has no maps) */
 	instance_announce(cfg->mode, cfg->ifindex, cfg->ifname);
 	err = interest_open(d, now_ns());
@@ -295,6 +300,7 @@ static void teardown(struct daemon *d)
 
 	peers_free(&d->peers);
 	metrics_close(d->metrics);
+	tlearn_close(d);
 	interest_close(d);
 	if (d->allmulti >= 0)
 		close(d->allmulti);
@@ -349,6 +355,9 @@ static void dispatch(struct daemon *d, struct epoll_event *ev, uint64_t now)
 		break;
 	case SRC_METRICS:
 		metrics_event(d->metrics, s, ev->events, now);
+		break;
+	case SRC_TLEARN:
+		tlearn_read(d, (struct tslot *)s);
 		break;
 	case SRC_PEER:
 		peer_event(&d->peers, (struct peer *)s, ev->events, now);

@@ -21,6 +21,7 @@
 
 struct capture_bpf;
 struct learn;
+struct tlearn;
 struct metrics;
 
 struct daemon {
@@ -49,6 +50,7 @@ struct daemon {
 	bool moved;                    /* ... in this pass of the loop */
 	struct metrics *metrics;       /* --metrics server, NULL without */
 	struct learn *learn;           /* --membership learn, NULL without */
+	struct tlearn *tl;             /* groups joined behind local targets; NULL without */
 	struct interest in;            /* who wants what; what is captured */
 };
 

@@ -13,7 +13,7 @@
 
 /* What an epoll event points at. */
 enum src_kind { SRC_SIGNAL, SRC_TIMER, SRC_RING, SRC_LISTEN, SRC_PEER, SRC_GROUP,
-		SRC_METRICS };
+		SRC_METRICS, SRC_TLEARN };
 
 struct src {
 	enum src_kind kind;

@@ -5,6 +5,7 @@
 #include "daemon.h"
 #include "forward.h"
 #include "learn.h"
+#include "tlearn.h"
 #include "util.h"
 
 /* Each header is built once, the first time a peer of its framing needs
@@ -88,6 +89,9 @@ static bool wanted_here(struct daemon *d, const struct cfg_group *gc, const stru
 		return true;
 	inject_target(gc, h, dest, NULL);
 	if (learn_wants(d->learn, h->family, dest, h->src))
+		return true;
+	/* re-injected, it is copied to the targets whose receivers joined */
+	if (tlearn_wants(d->tl, h->family, dest))
 		return true;
 	d->st.drop_unwanted++;
 	return false;

@@ -83,7 +83,10 @@ int groups_bpf_entries(const struct cfg_group *g, unsigned int n, bool targets,
 		       struct group_entry **out, unsigned int *nout, __u32 *kinds);
 /* Whether the island's traffic of gc is wanted here, so that the gateway
  * joins it and sees its fragments: captured for the tunnel, or copied to
- * local targets (which get every configured group). */
+ * local targets. targets: a target takes every configured group (for the
+ * joins: 'groups all'; the groups receivers behind the other targets
+ * joined are joined by tlearn.c); for the map's address entries, any
+ * target (a fragment is copied to whichever target joined its group). */
 static inline bool groups_on_island(const struct cfg_group *gc, bool targets)
 {
 	return targets || (group_captures(gc) && !(gc->bpf_flags & MCTUN_GF_IDLE));

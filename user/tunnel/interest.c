@@ -9,6 +9,7 @@
 #include "learn.h"
 #include "log.h"
 #include "membership.h"
+#include "tlearn.h"
 #include "util.h"
 
 static const uint8_t zero16[16];
@@ -246,6 +247,17 @@ static int learned_want(void *ctx, const struct mship_group_info *g)
 	return err;
 }
 
+/* A group receivers behind a local target joined: wanted here too, as
+ * an island receiver's would be (any source: the copies are not filtered
+ * by source). */
+static int target_want(void *ctx, uint8_t family, const uint8_t group[16])
+{
+	struct mship_group_info g = { .family = family, .filter = MSHIP_EXCLUDE };
+
+	memcpy(g.group, group, 16);
+	return learned_want(ctx, &g);
+}
+
 static void announce_local(struct daemon *d, uint64_t now)
 {
 	struct interest *in = &d->in;
@@ -254,8 +266,11 @@ static void announce_local(struct daemon *d, uint64_t now)
 	int err;
 
 	in->nw = in->nsrc = 0;
-	if (d->cfg->membership == MEMBERSHIP_LEARN && !in->plain_up && d->learn) {
+	if (d->cfg->membership == MEMBERSHIP_LEARN && !in->plain_up && d->learn &&
+	    !(d->tl && d->tl->all)) {
 		learn_foreach(d->learn, now, learned_want, &lc);
+		if (!lc.err)
+			tlearn_foreach(d->tl, target_want, &lc);
 		err = lc.err;
 	} else {
 		struct want all = { .kind = WANT_ALL };

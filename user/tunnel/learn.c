@@ -13,6 +13,7 @@
 #define NSEC           1000000000ull
 #define ADDRS_EVERY    (5 * NSEC)     /* the interface's addresses, read again */
 #define PUBLISH_EVERY  NSEC           /* timers in mctun_members, refreshed */
+#define TARGET_QRI_MS  1000           /* a target's query response interval, at most */
 
 /* ---- the policy: prefixes a group may be learned from ---------------------- */
 
@@ -88,7 +89,7 @@ static bool pfx_has(const struct prefix_set *ps, uint8_t family, const uint8_t *
 
 /* Every group a configured entry re-injects here: the group or range
  * (direction in or both) and its rewrite target, where receivers join. */
-static int pfx_build(struct prefix_set *ps, const struct config *cfg)
+static int pfx_build(struct prefix_set *ps, const struct config *cfg, bool target)
 {
 	unsigned int size = 16, i;
 
@@ -102,6 +103,11 @@ static int pfx_build(struct prefix_set *ps, const struct config *cfg)
 	for (i = 0; i < cfg->ngroups; i++) {
 		const struct cfg_group *gc = &cfg->groups[i];
 
+		/* a target gets every configured group, whatever its direction */
+		if (target) {
+			pfx_add(ps, gc->g.family, gc->g.plen, gc->g.addr);
+			continue;
+		}
 		if (gc->dir == GDIR_OUT)
 			continue;
 		if (gc->to.family)
@@ -153,11 +159,23 @@ static void on_query(void *ctx, uint8_t family, const uint8_t *group, const uint
 
 static void set_addrs(struct learn *l, uint64_t now)
 {
-	mship_set_addr(l->ms, now, MCTUN_FAM_INET, l->qs.have[0] ? l->qs.addr[0] : NULL);
+	/* a target without an IPv4 address queries all the same (Linux hosts
+	 * take an IGMP query from any source): in the election it is the
+	 * highest address, which yields to any querier there */
+	static const uint8_t highest[16] = { 255, 255, 255, 255 };
+
+	mship_set_addr(l->ms, now, MCTUN_FAM_INET, l->qs.have[0] ? l->qs.addr[0] :
+		       l->target ? highest : NULL);
 	mship_set_addr(l->ms, now, MCTUN_FAM_INET6, l->qs.have[1] ? l->qs.addr[1] : NULL);
 }
 
 int learn_open(struct learn *l, const struct config *cfg, struct mctun_dstats *st, uint64_t now)
+{
+	return learn_open_on(l, cfg, cfg->ifindex, cfg->ifname, false, st, now);
+}
+
+int learn_open_on(struct learn *l, const struct config *cfg, unsigned int ifindex,
+		  const char *ifname, bool target, struct mctun_dstats *st, uint64_t now)
 {
 	struct mship_ops ops = {
 		.allowed = on_allowed, .changed = on_changed, .send_query = on_query, .ctx = l,
@@ -167,16 +185,23 @@ int learn_open(struct learn *l, const struct config *cfg, struct mctun_dstats *s
 
 	memset(l, 0, sizeof(*l));
 	l->st = st;
+	l->target = target;
 	query_send_init(&l->qs, &st->query_errors);
+	l->qs.any4 = target;
 	mship_params_default(&p);
 	p.robustness = cfg->robustness;
 	p.query_interval_ms = (uint32_t)(cfg->query_interval_s * 1000);
 	p.query_response_interval_ms = (uint32_t)(cfg->query_response_s * 1000);
 	p.last_member_interval_ms = (uint32_t)(cfg->last_member_s * 1000);
+	/* behind a target: a few local receivers, whose answers need no
+	 * spreading over 10 s; a container that joined before we saw its
+	 * (new) interface is found within a second */
+	if (target && p.query_response_interval_ms > TARGET_QRI_MS)
+		p.query_response_interval_ms = TARGET_QRI_MS;
 	p.max_groups = cfg->max_groups;
 	p.querier = cfg->querier == QUERIER_OFF ? MSHIP_QUERIER_OFF :
 		    cfg->querier == QUERIER_ON ? MSHIP_QUERIER_ON : MSHIP_QUERIER_AUTO;
-	err = pfx_build(&l->allowed, cfg);
+	err = pfx_build(&l->allowed, cfg, target);
 	if (err)
 		return err;
 	err = mship_new(&p, &ops, &l->ms);
@@ -187,11 +212,11 @@ int learn_open(struct learn *l, const struct config *cfg, struct mctun_dstats *s
 		return err;
 	}
 	if (cfg->querier != QUERIER_OFF) {
-		err = query_send_open(&l->qs, cfg->ifindex, cfg->ifname);
+		err = query_send_open(&l->qs, ifindex, ifname);
 		if (err)
 			return err;
 	} else {
-		l->qs.ifindex = cfg->ifindex;
+		l->qs.ifindex = ifindex;
 		query_send_addrs(&l->qs);
 	}
 	set_addrs(l, now);
@@ -213,7 +238,7 @@ void learn_close(struct learn *l)
 int learn_set_config(struct learn *l, const struct config *cfg)
 {
 	struct prefix_set ps;
-	int err = pfx_build(&ps, cfg);
+	int err = pfx_build(&ps, cfg, l->target);
 
 	if (err)
 		return err;

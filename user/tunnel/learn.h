@@ -32,6 +32,7 @@ struct learn {
 	struct query_send qs;
 	struct prefix_set allowed;
 	struct mctun_dstats *st;       /* mship_* and query counters, querier */
+	bool target;                   /* behind a local target (tlearn.c), not the island */
 	uint64_t next;                 /* mship's next deadline */
 	uint64_t t_addrs;              /* the interface's addresses are read again then */
 	uint64_t t_publish;            /* what was learned is published again then */
@@ -46,6 +47,11 @@ struct learn {
  * -errno (logged). */
 int learn_open(struct learn *l, const struct config *cfg, struct mctun_dstats *st,
 	       uint64_t now);
+/* The same on another interface: target, a local target's (every
+ * configured group allowed, whatever its direction; IGMP queries even
+ * without an IPv4 address there). */
+int learn_open_on(struct learn *l, const struct config *cfg, unsigned int ifindex,
+		  const char *ifname, bool target, struct mctun_dstats *st, uint64_t now);
 void learn_close(struct learn *l);
 /* The policy of a new configuration (a reload): groups it no longer
  * allows are forgotten. Returns 0 or -ENOMEM (the old policy stays). */

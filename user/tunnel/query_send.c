@@ -181,7 +181,7 @@ void query_send(struct query_send *qs, uint8_t family, const uint8_t *msg, size_
 	};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 
-	if (qs->fd[fi] < 0 || !qs->have[fi])
+	if (qs->fd[fi] < 0 || !(qs->have[fi] || (!fi && qs->any4)))
 		return;
 	/* leave from the address the election compares */
 	if (fi) {

@@ -17,6 +17,8 @@ struct query_send {
 	int fd[2];                     /* [0] IGMP, [1] ICMPv6; -1 if not open */
 	unsigned int ifindex;
 	bool have[2];                  /* the interface has an address of the family */
+	bool any4;                     /* IGMP queries even without an IPv4 address (the
+					* kernel picks the source) */
 	uint8_t addr[2][16];           /* its first IPv4 address, its IPv6 link-local */
 	__u64 *errors;                 /* sends refused */
 };

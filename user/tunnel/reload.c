@@ -30,6 +30,7 @@
 #include "daemon.h"
 #include "groups.h"
 #include "learn.h"
+#include "tlearn.h"
 #include "log.h"
 #include "reload.h"
 #include "metrics.h"
@@ -430,6 +431,9 @@ int daemon_apply(struct daemon *d, const struct config *old, struct config *cfg)
 	commit_groups(d, old, cfg, &pl, quiet);
 	if (old && d->learn && learn_set_config(d->learn, cfg))
 		pr_warn("reload: membership learning keeps the old groups' policy (out of memory)\n");
+	/* what receivers behind targets may join: the new groups */
+	if (old && d->tl)
+		tlearn_set_config(d, cfg);
 	commit_listeners(d, old, cfg, &pl, quiet);
 	commit_peers(d, old, cfg, quiet);
 	if (old)
