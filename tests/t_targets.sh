@@ -389,7 +389,7 @@ test_targets_refused() {
 		"--to br0 -i vc1|--to br0: the island interface vc1 is a port of br0" \
 		"--to vc2 -i br0|--to vc2: vc2 is a port of the island bridge br0" \
 		"-i isl --to 'br0 direction up'|--to: 'br0 direction up': direction 'up' is not in, out or both" \
-		"-i isl --to 'br0 direction'|--to: 'br0 direction': after the interface only 'ttl N' and 'direction in|out|both' may follow" \
+		"-i isl --to 'br0 direction'|--to: 'br0 direction': after the interface only 'ttl N', 'direction in|out|both' and 'groups all|learned' may follow" \
 		"-i isl --to 'br0 direction both' --to vc1|--to vc1: a port of --to br0, another target, and one of them has direction out or both" \
 		"-i isl --to br0 --netns '/run/netns/$PFX-c1 direction out'|--netns /run/netns/$PFX-c1: a port of --to br0, another target"
 }
@@ -651,6 +651,9 @@ test_targets_reverse() {
 	rx h6 h1 '[ff15::1]:5000' --duration 60 && rx a6 c1 '[ff15::1]:5000' --duration 60 &&
 	rx c6 c3 '[ff15::1]:5000' --duration 60 && rx x h1 239.1.1.2:5000 --duration 60 &&
 	rx y h1 239.1.1.3:5000 --duration 60 && rx z c3 239.1.1.3:5000 --duration 60 || return 1
+	# copies into a target only once its receivers' joins are learned
+	tg_wait_joined br0 "239.1.1.1, ff15::1" && tg_wait_joined vc3 "239.1.1.1, 239.1.1.3, ff15::1" ||
+		return 1
 	tx c1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --source-port 4321 --ttl 1 &&
 	tx c1 239.1.1.1:5000 --count 20 --rate 500pps --size 4000 --source-port 4321 --ttl 1 &&
 	tx c3 239.1.1.1:5000 --count 50 --rate 2000pps --size 200 --source-port 4322 --ttl 1 &&
@@ -679,7 +682,7 @@ test_targets_reverse() {
 	tg_status "br0 (ttl as sent, direction both): packets $p, bytes $b, errors 0; from it: packets $fp, bytes $fb, errors 0" \
 		"vc3 (ttl as sent, direction both): packets $fp, bytes $fb, errors 0; from it: packets $p, bytes $b, errors 0" ||
 		return 1
-	js="{\"ifname\":\"br0\",\"ifindex\":$i1,\"ttl\":0,\"direction\":\"both\",\"packets\":$p,\"bytes\":$b,\"errors\":0,\"from_packets\":$fp,\"from_bytes\":$fb,\"from_errors\":0},{\"ifname\":\"vc3\",\"ifindex\":$i3,\"ttl\":0,\"direction\":\"both\",\"packets\":$fp,\"bytes\":$fb,\"errors\":0,\"from_packets\":$p,\"from_bytes\":$b,\"from_errors\":0}"
+	js="{\"ifname\":\"br0\",\"ifindex\":$i1,\"ttl\":0,\"direction\":\"both\",\"groups\":\"learned\",\"joined\":[\"239.1.1.1\",\"ff15::1\"],\"packets\":$p,\"bytes\":$b,\"errors\":0,\"unjoined\":0,\"from_packets\":$fp,\"from_bytes\":$fb,\"from_errors\":0},{\"ifname\":\"vc3\",\"ifindex\":$i3,\"ttl\":0,\"direction\":\"both\",\"groups\":\"learned\",\"joined\":[\"239.1.1.1\",\"239.1.1.3\",\"ff15::1\"],\"packets\":$fp,\"bytes\":$fb,\"errors\":0,\"unjoined\":0,\"from_packets\":$p,\"from_bytes\":$b,\"from_errors\":0}"
 	# the copies between targets are copies; with no tunnel nothing is captured
 	tg_json "$js" && has_text "$T/stats.json" "\"copies\":$((p + fp)),\"copy_errors\":0}" ||
 		return 1
@@ -734,7 +737,7 @@ test_targets_direction_in_and_out() {
 	log_has g1 "copies to br0 (direction out), netns /run/netns/$PFX-c3$" &&
 	tg_filters 1 br0 && tg_filters 0 vc3 || return 1
 	rx h h1 239.1.1.1:5000 --duration 60 && rx a c1 239.1.1.1:5000 --duration 60 &&
-	rx c c3 239.1.1.1:5000 --duration 60 || return 1
+	rx c c3 239.1.1.1:5000 --duration 60 && tg_wait_joined vc3 239.1.1.1 || return 1
 	tx h1 239.1.1.1:5000 --count 50 --rate 2000pps --size 200 --source-port 4320 --ttl 1 &&
 	tx c1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --source-port 4321 --ttl 1 ||
 		return 1
@@ -843,7 +846,7 @@ test_targets_reverse_target_is_an_island() {
 		{ fail "br0 after a stopped: $(ip netns exec "$PFX-g1" tc filter show dev br0 ingress)"
 		  return 1; }
 	# b still copies what c1 sends on its island br0 to its target
-	rx c c3 239.1.1.1:5000 --duration 60 || return 1
+	rx c c3 239.1.1.1:5000 --duration 60 && tg_wait_joined vc3 239.1.1.1 || return 1
 	tx c1 239.1.1.1:5000 --count 50 --rate 2000pps --size 200 --ttl 1 || return 1
 	# then b stops: no filter of either is left (the clsact qdisc a made
 	# stays, empty: b found it there, a left it to b's filters)
