@@ -548,7 +548,7 @@ int capture_bpf_open(const struct config *cfg, bool learn, capture_fn fn,
 	struct capture_bpf *cap;
 	__u32 l2 = 14, mtu = 0;
 	int fds[MCTUN_IM_COUNT];
-	int err, ncpus;
+	int err, ncpus, pins;
 
 	cap = calloc(1, sizeof(*cap));
 	if (!cap)
@@ -566,9 +566,7 @@ int capture_bpf_open(const struct config *cfg, bool learn, capture_fn fn,
 	err = link_info(cfg, &l2, &mtu);
 	if (err)
 		return err;
-	err = instance_bpffs();
-	if (err)
-		return err;
+	pins = instance_bpffs();
 	err = pin_dir_for(cfg->ifname, cap->pin_dir, sizeof(cap->pin_dir));
 	if (err)
 		return err;
@@ -616,10 +614,17 @@ int capture_bpf_open(const struct config *cfg, bool learn, capture_fn fn,
 	if (err)
 		return err;
 	record_fds(cap->skel, fds);
-	cap->pinned = true;
-	err = instance_pin(cap->pin_dir, fds);
-	if (err)
-		return err;
+	/* pins only serve tools without CAP_SYS_ADMIN: none is no reason to stop */
+	if (!pins) {
+		pins = instance_pin(cap->pin_dir, fds);
+		cap->pinned = !pins;
+		if (pins)
+			instance_unpin(cap->pin_dir);
+	}
+	if (pins)
+		pr_warn("%s: no pins in %s (%s): mctun status and stats find this instance "
+			"through the kernel's BPF objects (as root)\n", cfg->ifname, cap->pin_dir,
+			strerror(-pins));
 	/* info last: its presence says the instance is complete */
 	err = attach(cap, cfg);
 	if (err)
