@@ -6,19 +6,24 @@
  * network namespace (netns.h), which capture_bpf.c looks up on its tick.
  *
  * Asking Docker can stall (a busy or hung daemon), so while mctun runs the
- * asking is done by a thread of its own: it asks for each container once a
- * second and publishes the answers under a mutex; the event loop only reads
- * the latest one. Every exchange is bounded in time, and the thread is told
+ * asking is done by a thread of its own: it follows Docker's events stream
+ * and asks about a container again when an event names it (and about all
+ * of them when the stream starts, and every DOCKER_RESYNC_MS), and
+ * publishes the answers under a mutex; the event loop only reads the
+ * latest one. Every exchange is bounded in time, and the thread is told
  * to stop (an eventfd it polls on, also during an exchange) and joined.
  */
 #ifndef MCTUN_DOCKER_H
 #define MCTUN_DOCKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define DOCKER_SOCKET_DEFAULT "/var/run/docker.sock"
 #define DOCKER_TIMEOUT_MS     3000    /* one exchange, connect to last byte */
-#define DOCKER_POLL_MS        1000    /* between two rounds of the thread */
+#define DOCKER_RESYNC_MS      10000   /* asked again, events or not */
+#define DOCKER_BACKOFF_MIN_MS 100     /* before asking for the events stream again */
+#define DOCKER_BACKOFF_MAX_MS 2000
 #define DOCKER_ANSWER_MAX     (1 << 20)
 
 enum docker_state {
@@ -32,6 +37,7 @@ struct docker_info {
 	int state;             /* enum docker_state */
 	int pid;               /* State.Pid while running, else 0 */
 	char status[24];       /* State.Status: "running", "exited", "created", ... */
+	char id[72];           /* Id: the container's full id, "" when not said */
 	char err[160];         /* DOCKER_ERROR: why, one phrase */
 };
 
@@ -50,6 +56,41 @@ int docker_parse_inspect(const char *buf, size_t len, struct docker_info *out);
  */
 void docker_inspect(const char *sock, const char *name, int timeout_ms, int stop_fd,
 		    struct docker_info *out);
+
+/* One event of Docker's events stream (GET /events), as far as it says. */
+struct docker_event {
+	char type[16];         /* Type: "container", "network", ... */
+	char action[40];       /* Action: "start", "die", "destroy", "rename", "connect", ... */
+	char id[72];           /* Actor.ID: a container's id, or a network's */
+	char name[128];        /* Actor.Attributes.name: a container's, or a network's */
+	char container[72];    /* Actor.Attributes.container: the container of a network event */
+};
+
+typedef void (*docker_event_fn)(const struct docker_event *e, void *ctx);
+
+/*
+ * The events stream's answer as it comes, in pieces of any size: an HTTP
+ * head (200, not chunked), then JSON objects one after the other, each
+ * parsed as its bytes arrive (json-c's tokener), an event at most
+ * DOCKER_ANSWER_MAX bytes. Pure: the fuzzer drives it.
+ */
+struct docker_events {
+	char head[4096];
+	size_t hlen;
+	bool in_body;          /* the head was 200, events follow */
+	bool failed;           /* err says why; nothing more is read */
+	struct json_tokener *tok;
+	size_t pending;        /* bytes of the object under way */
+	unsigned long events;  /* objects read */
+	char err[160];
+};
+
+int docker_events_init(struct docker_events *ev);
+void docker_events_free(struct docker_events *ev);
+/* Reads len more bytes, calling fn for each event with a Type and an
+ * Action. 0, or -EPROTO (then and from then on: ev->err says why). */
+int docker_events_feed(struct docker_events *ev, const char *buf, size_t len,
+		       docker_event_fn fn, void *ctx);
 
 /* The thread that follows containers. */
 struct docker_watch;
