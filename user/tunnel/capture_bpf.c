@@ -53,6 +53,10 @@ struct capture_bpf {
 	struct docker_info dinfo[MCTUN_MAX_TARGETS];
 	unsigned int dseq[MCTUN_MAX_TARGETS];
 	int dpid[MCTUN_MAX_TARGETS];
+	/* its interface on the network named ('network NET'), by address */
+	unsigned char dmac[MCTUN_MAX_TARGETS][6];
+	bool dmac_set[MCTUN_MAX_TARGETS];
+	char dwhy[MCTUN_MAX_TARGETS][512];   /* why no network was chosen, last logged */
 	char pin_dir[256];
 };
 
@@ -98,7 +102,7 @@ static int target_find(struct capture_bpf *cap, const struct config *cfg, unsign
 		if (cap->dpid[i] <= 0)
 			return -ESRCH;
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", cap->dpid[i]);
-		return netns_link_in(path, idx, &ino);
+		return netns_link_in_mac(path, cap->dmac_set[i] ? cap->dmac[i] : NULL, idx, &ino);
 	}
 	if (t->netns[0])
 		return netns_link_in(t->netns, idx, &ino);
@@ -125,6 +129,29 @@ static const char *target_name(const struct cfg_target *t, char *buf, size_t len
 		 t->container[0] ? "--container" : t->netns[0] ? "--netns" : "--to",
 		 t->container[0] ? t->container : t->netns[0] ? t->netns : t->ifname);
 	return buf;
+}
+
+/*
+ * Which of container target i's networks its copies go to (Docker's
+ * answer d): the one named, or its only one. 0, or -ENOENT (not on the
+ * one named) or -EEXIST (several, none named) with a phrase in why.
+ */
+static int container_net(struct capture_bpf *cap, const struct config *cfg, unsigned int i,
+			 const struct docker_info *d, char *why, size_t len)
+{
+	const struct cfg_target *t = &cfg->targets[i];
+	char nets[160];
+	int err;
+
+	why[0] = '\0';
+	err = docker_pick_net(d, t->network, cap->dmac[i], &cap->dmac_set[i], nets, sizeof(nets));
+	if (err == -ENOENT)
+		snprintf(why, len, "not on network %s (on: %s)", t->network,
+			 nets[0] ? nets : "none");
+	else if (err)
+		snprintf(why, len, "on several networks (%s): choose one with '%s network NET'",
+			 nets, t->container);
+	return err;
 }
 
 /*
@@ -157,6 +184,10 @@ static int containers_open(struct capture_bpf *cap, const struct config *cfg)
 				cfg->docker_socket, d->err);
 			return -EHOSTUNREACH;
 		}
+		if (container_net(cap, cfg, i, d, cap->dwhy[i], sizeof(cap->dwhy[i]))) {
+			pr_warn("--container %s: %s\n", t->container, cap->dwhy[i]);
+			return -EINVAL;
+		}
 		cap->dpid[i] = d->state == DOCKER_RUNNING ? d->pid : 0;
 		cap->dslot[i] = n;
 		names[n] = t->container;
@@ -180,6 +211,7 @@ static void container_update(struct capture_bpf *cap, const struct config *cfg, 
 {
 	const struct cfg_target *t = &cfg->targets[i];
 	struct docker_info d, *old = &cap->dinfo[i];
+	char why[sizeof(cap->dwhy[i])] = "";
 	unsigned int seq;
 
 	docker_watch_get(cap->docker, cap->dslot[i], &d, &seq);
@@ -200,6 +232,13 @@ static void container_update(struct capture_bpf *cap, const struct config *cfg, 
 		pr_info("--container %s: no such container now (Docker at %s): no copies until "
 			"it is back\n", t->container, cfg->docker_socket);
 	cap->dpid[i] = d.state == DOCKER_RUNNING ? d.pid : 0;
+	/* connected to another network meanwhile, or cut off the one named */
+	if (d.state == DOCKER_RUNNING && container_net(cap, cfg, i, &d, why, sizeof(why))) {
+		if (strcmp(why, cap->dwhy[i]))
+			pr_warn("--container %s: %s: no copies meanwhile\n", t->container, why);
+		cap->dpid[i] = 0;
+	}
+	snprintf(cap->dwhy[i], sizeof(cap->dwhy[i]), "%s", why);
 	*old = d;
 }
 

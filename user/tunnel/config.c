@@ -245,7 +245,8 @@ static bool container_name_ok(const char *s)
 
 enum { TGT_IFACE, TGT_NETNS, TGT_CONTAINER };
 
-/* --to 'IFACE [ttl N]', --netns 'PATH [ttl N]', --container 'NAME [ttl N]' */
+/* --to 'IFACE [ttl N]', --netns 'PATH [ttl N]',
+ * --container 'NAME [network NET] [ttl N]' */
 static int add_target(struct config *cfg, const char *who, const char *val, int kind)
 {
 	struct cfg_target t = { 0 };
@@ -281,10 +282,24 @@ static int add_target(struct config *cfg, const char *who, const char *val, int 
 	}
 	while ((tok = strtok_r(NULL, " \t", &save))) {
 		arg = strtok_r(NULL, " \t", &save);
+		if (kind == TGT_CONTAINER && !strcmp(tok, "network") && arg) {
+			/* Docker's network names have the charset of its containers' */
+			if (!container_name_ok(arg) || strlen(arg) >= sizeof(t.network)) {
+				pr_warn("%s: '%s' is not a Docker network's name or id (letters, "
+					"digits, '_.-', at most %zu bytes)\n", who, arg,
+					sizeof(t.network) - 1);
+				return -EINVAL;
+			}
+			strcpy(t.network, arg);
+			continue;
+		}
 		if (strcmp(tok, "ttl") || !arg) {
-			pr_warn("%s: '%s': after the %s only 'ttl N' may follow\n", who, val,
-				kind == TGT_NETNS ? "path" : kind == TGT_CONTAINER ? "container" :
-				"interface");
+			if (kind == TGT_CONTAINER)
+				pr_warn("%s: '%s': after the container only 'network NET' and "
+					"'ttl N' may follow\n", who, val);
+			else
+				pr_warn("%s: '%s': after the %s only 'ttl N' may follow\n", who, val,
+					kind == TGT_NETNS ? "path" : "interface");
 			return -EINVAL;
 		}
 		if ((err = parse_u32(who, arg, 1, 255, &ttl)))
@@ -294,7 +309,8 @@ static int add_target(struct config *cfg, const char *who, const char *val, int 
 	for (i = 0; i < cfg->ntargets; i++) {
 		if (!strcmp(cfg->targets[i].ifname, t.ifname) &&
 		    !strcmp(cfg->targets[i].netns, t.netns) &&
-		    !strcmp(cfg->targets[i].container, t.container)) {
+		    !strcmp(cfg->targets[i].container, t.container) &&
+		    !strcmp(cfg->targets[i].network, t.network)) {
 			pr_warn("%s: '%s' is already a target\n", who,
 				kind == TGT_NETNS ? t.netns : kind == TGT_CONTAINER ? t.container :
 				t.ifname);
@@ -684,7 +700,9 @@ static const struct opt options[] = {
 	  "process's network namespace; followed when it stops\n"
 	  "and starts again (a new veth), and accepted while\n"
 	  "not running (copies start when it does); an unknown\n"
-	  "container is refused; 'NAME ttl N' as for --to", FIELD(targets) },
+	  "container is refused; 'NAME network NET': its veth\n"
+	  "on Docker network NET (needed when it is on several);\n"
+	  "'NAME ttl N' as for --to", FIELD(targets) },
 	{ "docker-socket", 0, "PATH", OPT_FIXED, set_docker_socket,
 	  "the Docker Engine API's Unix socket, for --container\n"
 	  "(default: DOCKER_HOST when it is unix://PATH, else\n"

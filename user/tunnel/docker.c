@@ -33,6 +33,8 @@ static void set_err(struct docker_info *out, const char *fmt, ...)
 	out->state = DOCKER_ERROR;
 	out->pid = 0;
 	out->status[0] = '\0';
+	out->nnets = 0;
+	out->nets_more = false;
 	va_start(ap, fmt);
 	vsnprintf(out->err, sizeof(out->err), fmt, ap);
 	va_end(ap);
@@ -111,6 +113,60 @@ static json_object *get(json_object *o, const char *key)
 
 	return json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, key, &v) ?
 	       v : NULL;
+}
+
+/* NetworkSettings.Networks: {"NAME": {"MacAddress": "02:42:...", ...}, ...} */
+static void read_nets(json_object *nets, struct docker_info *out)
+{
+	if (!json_object_is_type(nets, json_type_object))
+		return;
+	json_object_object_foreach(nets, name, val) {
+		struct docker_net *n;
+		json_object *mac = get(val, "MacAddress");
+		unsigned int b[6], i;
+		int end = 0;
+
+		if (out->nnets == DOCKER_NETS_MAX) {
+			out->nets_more = true;
+			break;
+		}
+		n = &out->nets[out->nnets++];
+		snprintf(n->name, sizeof(n->name), "%.*s", (int)sizeof(n->name) - 1, name);
+		n->cut = strlen(name) >= sizeof(n->name);
+		if (json_object_is_type(mac, json_type_string) &&
+		    sscanf(json_object_get_string(mac), "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1],
+			   &b[2], &b[3], &b[4], &b[5], &end) == 6 &&
+		    !json_object_get_string(mac)[end]) {
+			for (i = 0; i < 6; i++)
+				n->mac[i] = (unsigned char)b[i];
+			n->have_mac = true;
+		}
+	}
+}
+
+int docker_pick_net(const struct docker_info *d, const char *want, unsigned char mac[6],
+		    bool *have_mac, char *buf, size_t len)
+{
+	size_t used = 0;
+	unsigned int i;
+
+	*have_mac = false;
+	buf[0] = '\0';
+	for (i = 0; want && want[0] && i < d->nnets; i++) {
+		if (d->nets[i].cut || strcmp(d->nets[i].name, want))
+			continue;
+		*have_mac = d->nets[i].have_mac;
+		memcpy(mac, d->nets[i].mac, 6);
+		return 0;
+	}
+	if ((!want || !want[0]) && d->nnets <= 1)
+		return 0;
+	for (i = 0; i < d->nnets && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+					 d->nets[i].name);
+	if (d->nets_more && used < len)
+		snprintf(buf + used, len - used, ", ...");
+	return want && want[0] ? -ENOENT : -EEXIST;
 }
 
 int docker_parse_inspect(const char *buf, size_t len, struct docker_info *out)
@@ -216,6 +272,7 @@ int docker_parse_inspect(const char *buf, size_t len, struct docker_info *out)
 		set_err(out, "answer without State.Running and State.Pid");
 		return 0;
 	}
+	read_nets(get(get(root, "NetworkSettings"), "Networks"), out);
 	if (json_object_is_type(get(root, "Id"), json_type_string))
 		snprintf(out->id, sizeof(out->id), "%.*s", (int)sizeof(out->id) - 1,
 			 json_object_get_string(get(root, "Id")));
@@ -554,7 +611,9 @@ struct docker_watch {
 static bool info_same(const struct docker_info *a, const struct docker_info *b)
 {
 	return a->state == b->state && a->pid == b->pid && !strcmp(a->status, b->status) &&
-	       !strcmp(a->err, b->err) && !strcmp(a->id, b->id);
+	       !strcmp(a->err, b->err) && !strcmp(a->id, b->id) && a->nnets == b->nnets &&
+	       a->nets_more == b->nets_more &&
+	       !memcmp(a->nets, b->nets, a->nnets * sizeof(a->nets[0]));
 }
 
 static bool stopping(int stop_fd, int ms)

@@ -33,11 +33,24 @@ enum docker_state {
 	DOCKER_MISSING,        /* no such container (404) */
 };
 
+#define DOCKER_NETS_MAX 8     /* a container's networks we keep */
+
+/* One of a container's networks: NetworkSettings.Networks.NAME. */
+struct docker_net {
+	char name[64];
+	unsigned char mac[6];  /* its interface's in the container (MacAddress) */
+	bool have_mac;         /* (only while it runs) */
+	bool cut;              /* its name is longer than name holds: never matched */
+};
+
 struct docker_info {
 	int state;             /* enum docker_state */
 	int pid;               /* State.Pid while running, else 0 */
 	char status[24];       /* State.Status: "running", "exited", "created", ... */
 	char id[72];           /* Id: the container's full id, "" when not said */
+	unsigned int nnets;    /* its networks, in Docker's order (at most DOCKER_NETS_MAX) */
+	bool nets_more;        /* it has more than DOCKER_NETS_MAX */
+	struct docker_net nets[DOCKER_NETS_MAX];
 	char err[160];         /* DOCKER_ERROR: why, one phrase */
 };
 
@@ -48,6 +61,16 @@ struct docker_info {
  * not understood).
  */
 int docker_parse_inspect(const char *buf, size_t len, struct docker_info *out);
+
+/*
+ * Where a container's copies go: its interface on network want (NULL: its
+ * only network). 0 with *mac its MAC address (*have_mac false: no network
+ * named and at most one: the first veth leading there, as before), or
+ * -ENOENT (not on want) or -EEXIST (on several, and none named), with why
+ * (one phrase naming its networks) in buf.
+ */
+int docker_pick_net(const struct docker_info *d, const char *want, unsigned char mac[6],
+		    bool *have_mac, char *buf, size_t len);
 
 /*
  * Ask the Docker at socket path sock about container name, waiting at most
