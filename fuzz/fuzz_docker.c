@@ -7,7 +7,10 @@
  * Invariants:
  * - the input as a whole answer: a state in range; RUNNING exactly with a
  *   pid > 0, every other state with pid 0; ERROR exactly with a reason;
- *   strings terminated; the same answer from an allocation of exactly its
+ *   strings terminated; at most DOCKER_NETS_MAX networks, none with an
+ *   error, each found by its name with its own address by
+ *   docker_pick_net(), none named taken with at most one network and
+ *   refused naming them with more; the same answer from an allocation of exactly its
  *   size (with ASan, a read past it is a crash), parsed twice alike;
  * - the input (after its first byte) as the body of a 200 answer: read to
  *   the end, with a Content-Length, and chunked (chunks of a size the first
@@ -34,6 +37,8 @@
 
 static void check_info(const struct docker_info *d)
 {
+	unsigned int i;
+
 	CHECK(d->state >= DOCKER_ERROR && d->state <= DOCKER_MISSING, "state %d", d->state);
 	CHECK(d->state == DOCKER_RUNNING ? d->pid > 0 : d->pid == 0, "state %d with pid %d",
 	      d->state, d->pid);
@@ -41,12 +46,42 @@ static void check_info(const struct docker_info *d)
 	      "a string not terminated");
 	CHECK((d->state == DOCKER_ERROR) == (d->err[0] != 0), "state %d, err '%s'", d->state,
 	      d->err);
+	CHECK(d->nnets <= DOCKER_NETS_MAX && (!d->nets_more || d->nnets == DOCKER_NETS_MAX),
+	      "%u networks, more %d", d->nnets, d->nets_more);
+	CHECK(d->state != DOCKER_ERROR || !d->nnets, "an error with networks");
+	for (i = 0; i < d->nnets; i++) {
+		unsigned char mac[6];
+		char why[64];
+		bool have;
+
+		CHECK(memchr(d->nets[i].name, 0, sizeof(d->nets[i].name)), "a network's name");
+		/* each network named is found, with its own address (but one whose
+		 * name was cut, which no one can name) */
+		if (d->nets[i].cut)
+			continue;
+		CHECK(!docker_pick_net(d, d->nets[i].name, mac, &have, why, sizeof(why)),
+		      "network %u not found", i);
+		CHECK(have == d->nets[i].have_mac && (!have || !memcmp(mac, d->nets[i].mac, 6)),
+		      "network %u: another address", i);
+	}
+	/* none named: taken with at most one network, else refused naming them */
+	{
+		unsigned char mac[6];
+		char why[32];
+		bool have;
+		int r = docker_pick_net(d, NULL, mac, &have, why, sizeof(why));
+
+		CHECK(d->nnets <= 1 ? !r && !have : r == -EEXIST && why[0] &&
+		      memchr(why, 0, sizeof(why)), "%u networks, none named: %d", d->nnets, r);
+	}
 }
 
 static bool same(const struct docker_info *a, const struct docker_info *b)
 {
 	return a->state == b->state && a->pid == b->pid && !strcmp(a->status, b->status) &&
-	       !strcmp(a->err, b->err);
+	       !strcmp(a->err, b->err) && !strcmp(a->id, b->id) && a->nnets == b->nnets &&
+	       a->nets_more == b->nets_more &&
+	       !memcmp(a->nets, b->nets, a->nnets * sizeof(a->nets[0]));
 }
 
 static void parse_exact(const char *buf, size_t len, struct docker_info *d)

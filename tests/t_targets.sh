@@ -488,3 +488,64 @@ tg_stream() {
 	[ -n "$a" ] && [ "$(wc -l <<<"$a")" = 1 ] && [ "$a" = "$b" ] ||
 		{ fail "no one stream to Docker held open: sockets '$a', then '$b'"; return 1; }
 }
+
+# --container 'NAME network NET': a container on two user-defined networks
+# (docker network connect) gets its copies through its veth on the one
+# named. Without a network named, one on a single network works as ever;
+# on several it is refused at start, one line naming the container and its
+# networks, and while running (connected to a second network) it gets no
+# copies, logged once, until it is on one again; a network it is not on is
+# refused too, and logged when it is disconnected from it while running.
+test_targets_container_networks() {
+	local I C="$PFX-cam1" G=239.1.1.1:5000 N1="$PFX-cams" N2="$PFX-other" v1 v2 b=$((100 * 228))
+	islands 1 || return 1
+	tg_cam run -d || return $?
+	tg_cjoined "$C" "$G" || return 1
+	gw g1 g1 -i isl -g "$G" --container "$C" --docker-socket "$T/docker.sock" || return 1
+	v1=$(tg_cveth mcbr1)
+	tx h1 "$G" --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
+	sleep 0.3
+	tg_status "$v1 (ttl as sent): packets 100, bytes $b, errors 0" || return 1
+
+	# a second network: which one is meant is no longer clear
+	docker network create --internal --subnet 198.18.201.0/24 \
+		-o com.docker.network.bridge.name=mcbr2 "$N2" >>"$T/docker.out" 2>&1 &&
+	docker network connect "$N2" "$C" >>"$T/docker.out" 2>&1 ||
+		{ fail "docker network create, connect:"; sed 's/^/      /' "$T/docker.out" >&2; return 1; }
+	wait_log g1 "--container $C: on several networks ($N1, $N2): choose one with '$C network NET': no copies meanwhile" &&
+	wait_log g1 "--container $C: the interface is gone: no copies until it is back" || return 1
+	tx h1 "$G" --count 10 --rate 1000pps --size 200 --ttl 1 || return 1
+	tg_status "$v1 (ttl as sent, gone): packets 100, bytes $b, errors 0" && gw_stop g1 || return 1
+	[ "$(grep -c "on several networks" "$T/g1.log")" = 1 ] ||
+		{ fail "logged more than once:"; sed 's/^/      /' "$T/g1.log" >&2; return 1; }
+
+	tg_refused 10 "-i isl --container $C --docker-socket $T/docker.sock|--container $C: on several networks ($N1, $N2): choose one with '$C network NET'" \
+		"-i isl --container '$C network nosuch' --docker-socket $T/docker.sock|--container $C: not on network nosuch (on: $N1, $N2)" \
+		"-i isl --container '$C network a/b'|--container: 'a/b' is not a Docker network's name or id" \
+		"-i isl --container '$C bridge $N2'|--container: '$C bridge $N2': after the container only 'network NET' and 'ttl N' may follow" ||
+		return 1
+
+	# the one named: its veth on that network's bridge
+	gw g1 g1 -i isl -g "$G" --container "$C network $N2" --docker-socket "$T/docker.sock" || return 1
+	v2=$(tg_cveth mcbr2)
+	[ -n "$v2" ] && [ "$v2" != "$v1" ] || { fail "no veth on mcbr2: ${v2:-none}"; return 1; }
+	tx h1 "$G" --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
+	sleep 0.3
+	tg_status "$v2 (ttl as sent): packets 100, bytes $b, errors 0" || return 1
+	# cut off it: no copies, logged once
+	docker network disconnect "$N2" "$C" >>"$T/docker.out" 2>&1 ||
+		{ fail "docker network disconnect:"; sed 's/^/      /' "$T/docker.out" >&2; return 1; }
+	wait_log g1 "--container $C: not on network $N2 (on: $N1): no copies meanwhile" &&
+	wait_log g1 "--container $C: the interface is gone: no copies until it is back" || return 1
+	tx h1 "$G" --count 10 --rate 1000pps --size 200 --ttl 1 || return 1
+	tg_status "$v2 (ttl as sent, gone): packets 100, bytes $b, errors 0" || return 1
+	# and on it again: followed to its new veth there
+	docker network connect "$N2" "$C" >>"$T/docker.out" 2>&1 ||
+		{ fail "docker network connect again:"; sed 's/^/      /' "$T/docker.out" >&2; return 1; }
+	wait_log g1 "--container $C: copying to " || return 1
+	v2=$(tg_cveth mcbr2)
+	tx h1 "$G" --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
+	sleep 0.3
+	tg_status "$v2 (ttl as sent): packets 200, bytes $((2 * b)), errors 0" &&
+	gw_stop g1 && log_has g1 "copies 200 copy_errors 0"
+}
