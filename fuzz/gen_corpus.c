@@ -464,6 +464,18 @@ static void docker(void)
 		"\x00{\"State\":{\"Status\":\"created\",\"Running\":false,\"Pid\":0}}",
 		"\x3f{\"State\":{\"Running\":true,\"Pid\":4294967296}}",
 		"\x02[1,2,3]",
+		/* events streams, as Docker 20.10 writes them: an object a line */
+		"\x05{\"status\":\"start\",\"id\":\"4f1c0e5a9b7d\",\"from\":\"mctun:0.1.0\","
+		"\"Type\":\"container\",\"Action\":\"start\",\"Actor\":{\"ID\":\"4f1c0e5a9b7d\","
+		"\"Attributes\":{\"image\":\"mctun:0.1.0\",\"name\":\"cam1\"}},\"scope\":\"local\","
+		"\"time\":1796619640,\"timeNano\":1796619640255414067}\n"
+		"{\"Type\":\"network\",\"Action\":\"connect\",\"Actor\":{\"ID\":\"9e0a\","
+		"\"Attributes\":{\"container\":\"4f1c0e5a9b7d\",\"name\":\"cams\",\"type\":\"bridge\"}}}\n",
+		"\x01{\"Type\":\"container\",\"Action\":\"die\",\"Actor\":{\"ID\":\"4f1c\","
+		"\"Attributes\":{\"exitCode\":\"143\",\"name\":\"cam1\"}}}\n{\"Type\":\"container\","
+		"\"Action\":\"rename\",\"Actor\":{\"ID\":\"4f1c\",\"Attributes\":{\"name\":\"cam2\","
+		"\"oldName\":\"/cam1\"}}}\n{\"Type\":",
+		"\x09{\"Type\":\"container\"}\n[]\n{\"Action\":\"x\"}\n}",
 	};
 	char name[32];
 	unsigned int i;

@@ -401,3 +401,101 @@ pkg_captry() {
 	pkg_crun "$@" || return 1
 	pkg_cstop "$1"
 }
+
+# Counters from anywhere: the image, run by a Docker daemon of the test's
+# own (in g1) as a container on an isolated bridge network with only the
+# capabilities the README names and no bpffs mounted into it, is a tunnel
+# server on its eth0; g1's gateway tunnels h1's 100 datagrams to it, which
+# re-injects them. On the host (the test's namespace, no nsenter),
+# `mctun status --all --json` lists it with its network namespace, the pid
+# the host sees and its cgroup (the container's id), alive, and the text
+# form says the same; `mctun stats --pin-dir` with the pin_dir status
+# names reads its counters: exactly 100 injected, 100 frames in.
+test_counters_container() {
+	local I C="$PFX-srv" cpid ns cid j d out
+	islands 1 || return 1
+	# (mounted before dockerd starts, for its mount namespace to have it)
+	mount_for_test bpffs -t bpf bpf || return 1
+	dockerd_start g1 || return $?
+	pkg_make image || return 1
+	I="mctun:$(cat "$ROOT/VERSION")"
+	mkdir -m 0755 "$T/etc-mctun" && "$MCTUN" genpsk "$T/etc-mctun/psk" 2>/dev/null || return 1
+	docker network create --internal --subnet 198.18.200.0/24 \
+		-o com.docker.network.bridge.name=mcbr2 "$PFX-cams" >"$T/docker.out" 2>&1 &&
+	docker run -d --name "$C" --network "$PFX-cams" --ip 198.18.200.2 --cap-drop ALL \
+		--cap-add NET_ADMIN --cap-add SYS_ADMIN -v "$T/etc-mctun:/etc/mctun:ro" "$I" \
+		run --no-config -i eth0 -g "$PKG_G direction in" --listen 198.18.200.2:7000 \
+		--psk-file /etc/mctun/psk >>"$T/docker.out" 2>&1 ||
+		{ fail "docker network create, docker run:"; sed 's/^/      /' "$T/docker.out" >&2; return 1; }
+	pkg_cwait srv "$C" "running on eth0 (tc mode)" || return 1
+	gw g1 g1 -i isl -g "$PKG_G" --peer 198.18.200.2:7000 --psk-file "$T/etc-mctun/psk" &&
+	wait_log g1 "up (node" && pkg_cwait srv "$C" "up (node" || return 1
+	tx h1 "$PKG_G" --count 100 --rate 2000pps --size 200 --ttl 1 || return 1
+	sleep 0.3
+
+	cpid=$(docker inspect -f '{{.State.Pid}}' "$C")
+	cid=$(docker inspect -f '{{.Id}}' "$C")
+	ns=$(stat -L -c %i "/proc/$cpid/ns/net")
+	"$MCTUN" status --all --json >"$T/status.json" || { fail "status --all --json"; return 1; }
+	j=$(jq -c --argjson ns "$ns" '[.instances[] | select(.netns == $ns)]' "$T/status.json") ||
+		{ fail "status --json is no JSON:"; sed 's/^/      /' "$T/status.json" >&2; return 1; }
+	out=$(jq -r '.[] | [.interface, .pid, .ns_pid, .alive, .mode, .daemon.injected,
+		(.peers | length), .peers[0].frames_in, .bpf.matched] | map(tostring) | join(" ")' <<<"$j")
+	[ "$out" = "eth0 $cpid 1 true tc 100 1 100 0" ] &&
+	jq -e --arg id "$cid" '.[0].cgroup | endswith($id)' <<<"$j" >/dev/null ||
+		{ fail "status --all --json, network namespace $ns (pid $cpid): '$out'"
+		  sed 's/^/      /' "$T/status.json" >&2; return 1; }
+	d=$(jq -r '.[0].pin_dir' <<<"$j")
+	[ "$d" = "/sys/fs/bpf/mctun/netns$ns/eth0" ] || { fail "pin_dir: $d"; return 1; }
+	"$MCTUN" status --all >"$T/status.txt" || { fail "status --all"; return 1; }
+	grep -A4 -x "Instance $d" "$T/status.txt" >"$T/inst.txt"
+	grep -q "^  pid $cpid (running), interface eth0 (index [0-9]*), mode tc$" "$T/inst.txt" &&
+	grep -q "^  in another pid namespace (a container): pid 1 there, namespace inode [0-9]*, cgroup .*$cid\$" "$T/inst.txt" &&
+	grep -qx "  network namespace: inode $ns" "$T/inst.txt" ||
+		{ fail "status --all, instance $d:"; sed 's/^/      /' "$T/status.txt" >&2; return 1; }
+	"$MCTUN" stats --pin-dir "$d" --json >"$T/stats.json" ||
+		{ fail "stats --pin-dir $d"; return 1; }
+	out=$(jq -r '[.pid, .ns_pid, .alive, .daemon.injected, .peers[0].frames_in] | map(tostring) |
+		join(" ")' "$T/stats.json")
+	[ "$out" = "$cpid 1 true 100 100" ] ||
+		{ fail "stats --pin-dir $d --json: '$out'"; sed 's/^/      /' "$T/stats.json" >&2; return 1; }
+	"$MCTUN" stats --pin-dir "$d" >"$T/stats.txt" && grep -q "^mctun on eth0: pid $cpid (running)" "$T/stats.txt" ||
+		{ fail "stats --pin-dir $d:"; sed 's/^/      /' "$T/stats.txt" >&2; return 1; }
+
+	# stopped: gone from the kernel, and from status
+	gw_stop g1 || return 1
+	docker stop -t 5 "$C" >/dev/null && pkg_clog srv "$C" &&
+	[ "$(docker inspect -f '{{.State.ExitCode}}' "$C")" = 0 ] ||
+		{ fail "the container's mctun:"; sed 's/^/      /' "$T/srv.log" >&2; return 1; }
+	"$MCTUN" status --all --json >"$T/status.json" &&
+	[ "$(jq --argjson ns "$ns" '[.instances[] | select(.netns == $ns)] | length' "$T/status.json")" = 0 ] ||
+		{ fail "still listed once stopped:"; sed 's/^/      /' "$T/status.json" >&2; return 1; }
+	docker rm "$C" >/dev/null || { fail "docker rm $C"; return 1; }
+
+	# a bpffs it cannot pin in (the test's own, read-only): it runs, says
+	# so in one line, and status finds it all the same
+	docker run -d --name "$C" --network "$PFX-cams" --ip 198.18.200.2 --cap-drop ALL \
+		--cap-add NET_ADMIN --cap-add SYS_ADMIN -v "$T/etc-mctun:/etc/mctun:ro" \
+		-v "$T/bpffs:/sys/fs/bpf:ro" "$I" run --no-config -i eth0 -g "$PKG_G direction in" \
+		--listen 198.18.200.2:7000 --psk-file /etc/mctun/psk >>"$T/docker.out" 2>&1 ||
+		{ fail "docker run, bpffs read-only:"; sed 's/^/      /' "$T/docker.out" >&2; return 1; }
+	pkg_cwait srv "$C" "running on eth0 (tc mode)" || return 1
+	cpid=$(docker inspect -f '{{.State.Pid}}' "$C")
+	ns=$(stat -L -c %i "/proc/$cpid/ns/net")
+	[ "$(grep -c "pins\|bpffs" "$T/srv.log")" = 1 ] &&
+	log_has srv "^mctun: eth0: no pins in /sys/fs/bpf/mctun/netns$ns/eth0 (Read-only file system): mctun status and stats find this instance through the kernel's BPF objects (as root)\$" ||
+		{ fail "read-only bpffs:"; sed 's/^/      /' "$T/srv.log" >&2; return 1; }
+	"$MCTUN" status --all --json >"$T/status.json" &&
+	out=$(jq -r --argjson ns "$ns" '.instances[] | select(.netns == $ns) |
+		[.interface, .pid, .alive] | map(tostring) | join(" ")' "$T/status.json") &&
+	[ "$out" = "eth0 $cpid true" ] ||
+		{ fail "read-only bpffs: status --all --json: '$out'"; sed 's/^/      /' "$T/status.json" >&2; return 1; }
+	docker stop -t 5 "$C" >/dev/null && pkg_clog srv "$C" &&
+	[ "$(docker inspect -f '{{.State.ExitCode}}' "$C")" = 0 ] ||
+		{ fail "the container's mctun:"; sed 's/^/      /' "$T/srv.log" >&2; return 1; }
+	out=$(find "$T/bpffs" -mindepth 1 ! -name '*.debug')
+	[ -z "$out" ] || { fail "pinned in a read-only bpffs: $out"; return 1; }
+	docker rm "$C" >/dev/null && docker network rm "$PFX-cams" >/dev/null &&
+	docker rmi "$I" mctun:latest >/dev/null || { fail "docker rm, network rm, rmi"; return 1; }
+	umount_for_test bpffs && dockerd_stop
+}

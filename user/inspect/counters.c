@@ -466,6 +466,44 @@ void counters_free(struct counters *c)
 	c->ntargets = 0;
 }
 
+/* Its cgroup (the unified hierarchy's "0::PATH" line), "" when unreadable. */
+static void read_cgroup(pid_t pid, char *buf, size_t len)
+{
+	char path[64], line[512];
+	size_t n;
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		n = strcspn(line + 3, "\n");
+		n = n < len - 1 ? n : len - 1;
+		memcpy(buf, line + 3, n);
+		buf[n] = '\0';
+		break;
+	}
+	fclose(f);
+}
+
+void counters_locate(struct counters *c)
+{
+	c->located = true;
+	c->alive = false;
+	c->local_pid = 0;
+	c->cgroup[0] = '\0';
+	if (!c->have_info)
+		return;
+	c->foreign_pid = c->info.pidns && c->info.pidns != instance_own_ns("pid");
+	c->local_pid = instance_locate(&c->info, &c->alive);
+	if (c->foreign_pid && c->local_pid)
+		read_cgroup(c->local_pid, c->cgroup, sizeof(c->cgroup));
+}
+
 /* ---- finding instances ------------------------------------------------- */
 
 static bool is_instance_dir(const char *dir)

@@ -15,6 +15,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "addr.h"
 #include "mctun.h"
@@ -66,6 +67,11 @@ struct counters {
 	struct counters_tgroup *tgroups;     /* groups joined behind targets, sorted */
 	unsigned int ntgroups;
 	int err;                   /* first error opening or reading a map, -errno */
+	/* counters_locate(): where its daemon is, as this process sees it */
+	bool located, alive;
+	bool foreign_pid;          /* in another pid namespace (a container) */
+	pid_t local_pid;           /* its pid in our /proc; 0: unknown */
+	char cgroup[256];          /* of a foreign_pid one: its cgroup v2 path, or "" */
 };
 
 /* Map fds to read from; -1 for a map not to read. */
@@ -82,6 +88,9 @@ void counters_read_fds(struct counters *c, const struct counters_fds *fds);
  * pinned in c->dir. */
 void counters_read(struct counters *c);
 void counters_free(struct counters *c);
+/* Whether c's daemon runs and its pid as we see it, from the info read
+ * (scans /proc: for the tools, not the daemon). */
+void counters_locate(struct counters *c);
 
 /* Instances found through the kernel's maps, or under PIN_ROOT. */
 struct counters_list {

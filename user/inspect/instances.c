@@ -74,9 +74,21 @@ __u64 instance_own_ns(const char *kind)
 	return ns_ino(path);
 }
 
+/* The initial pid namespace's inode (PROC_PID_INIT_INO, fixed since Linux
+ * 3.8), and the initial network namespace's where the kernel fixes it too
+ * (6.18 does; 6.1 does not). */
+#define INIT_PIDNS_INO 0xEFFFFFFCull
+#define INIT_NETNS_INO 0xEFFFFFF9ull
+
 __u64 instance_host_netns(void)
 {
-	return ns_ino("/proc/1/ns/net");
+	if (instance_own_ns("net") == INIT_NETNS_INO)
+		return INIT_NETNS_INO;
+	/* pid 1 is the host's init only in the initial pid namespace: in a
+	 * container it is the container's, in the container's namespace */
+	if (instance_own_ns("pid") == INIT_PIDNS_INO)
+		return ns_ino("/proc/1/ns/net");
+	return 0;
 }
 
 int pin_dir_for(const char *ifname, char *buf, size_t len)
@@ -86,7 +98,7 @@ int pin_dir_for(const char *ifname, char *buf, size_t len)
 
 	if (!self)
 		return errno ? -errno : -EIO;
-	/* pid 1's namespace is the host's; unreadable means we are not it */
+	/* the host's namespace; unknown means we are not it */
 	if (instance_host_netns() == self)
 		n = snprintf(buf, len, "%s/%s", PIN_ROOT, ifname);
 	else
@@ -112,66 +124,129 @@ bool pid_is_mctun(pid_t pid)
 	return !strncmp(comm, "mctun", 5);
 }
 
-/* Does some process other than us hold map id open? (/proc/PID/fdinfo) */
-static bool map_held(__u32 id)
+/* The last pid of /proc/PID/status's NSpid: its pid in its own pid
+ * namespace; 0 when it cannot be read. */
+static __u32 nspid_last(long pid)
+{
+	char path[64], line[256];
+	unsigned long last = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line + 6, *end;
+
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		for (;;) {
+			unsigned long v = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			last = v;
+			p = end;
+		}
+		break;
+	}
+	fclose(f);
+	return last;
+}
+
+/* Does process pid hold map id open? (/proc/PID/fdinfo) */
+static bool pid_holds_map(long pid, __u32 id)
 {
 	char path[300], line[128];
-	struct dirent *p, *f;
-	DIR *proc, *fds;
+	struct dirent *f;
 	bool held = false;
-	pid_t self = getpid();
+	DIR *fds;
 
+	snprintf(path, sizeof(path), "/proc/%ld/fdinfo", pid);
+	fds = opendir(path);
+	if (!fds)
+		return false;
+	while (!held && (f = readdir(fds))) {
+		FILE *fi;
+
+		if (f->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/fdinfo/%s", pid, f->d_name);
+		fi = fopen(path, "re");
+		if (!fi)
+			continue;
+		while (fgets(line, sizeof(line), fi)) {
+			unsigned long v;
+
+			if (sscanf(line, "map_id: %lu", &v) == 1) {
+				held = v == id;
+				break;
+			}
+		}
+		fclose(fi);
+	}
+	closedir(fds);
+	return held;
+}
+
+/*
+ * The processes other than us that hold map id open: *held says whether
+ * there is one (true when /proc cannot be read: never take a running one
+ * for gone); returns the one whose pid in its own namespace is nspid (the
+ * daemon, not a tool that reads its maps), 0 when none is.
+ */
+static pid_t map_holder(__u32 id, __u32 nspid, bool *held)
+{
+	struct dirent *p;
+	pid_t self = getpid(), found = 0;
+	DIR *proc;
+
+	*held = false;
 	proc = opendir("/proc");
-	if (!proc)
-		return true;    /* cannot tell: take it as running, never clear it */
-	while (!held && (p = readdir(proc))) {
+	if (!proc) {
+		*held = true;
+		return 0;
+	}
+	while (!found && (p = readdir(proc))) {
 		char *end;
 		long pid = strtol(p->d_name, &end, 10);
 
-		if (*end || pid <= 0 || pid == self)
+		if (*end || pid <= 0 || pid == self || !pid_holds_map(pid, id))
 			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/fdinfo", pid);
-		fds = opendir(path);
-		if (!fds)
-			continue;
-		while (!held && (f = readdir(fds))) {
-			FILE *fi;
-
-			if (f->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "/proc/%ld/fdinfo/%s", pid, f->d_name);
-			fi = fopen(path, "re");
-			if (!fi)
-				continue;
-			while (fgets(line, sizeof(line), fi)) {
-				unsigned long v;
-
-				if (sscanf(line, "map_id: %lu", &v) == 1) {
-					held = v == id;
-					break;
-				}
-			}
-			fclose(fi);
-		}
-		closedir(fds);
+		*held = true;
+		if (nspid_last(pid) == nspid)
+			found = pid;
 	}
 	closedir(proc);
-	return held;
+	return found;
+}
+
+pid_t instance_locate(const struct mctun_info *info, bool *alive)
+{
+	char path[64];
+	__u64 ns;
+
+	*alive = false;
+	if (!info->pid)
+		return 0;
+	if (info->pidns && info->pidns != instance_own_ns("pid"))
+		return map_holder(info->map_ids[MCTUN_IM_INFO], info->pid, alive);
+	if (!pid_is_mctun(info->pid))
+		return 0;
+	/* against a reused pid: it must still live in the namespace it said */
+	snprintf(path, sizeof(path), "/proc/%u/ns/net", info->pid);
+	ns = ns_ino(path);
+	*alive = !info->netns || ns == info->netns || ns == 0;
+	return *alive ? (pid_t)info->pid : 0;
 }
 
 bool instance_alive(const struct mctun_info *info)
 {
-	char path[64];
+	bool alive;
 
-	if (!info->pid)
-		return false;
-	if (info->pidns && info->pidns != instance_own_ns("pid"))
-		return map_held(info->map_ids[MCTUN_IM_INFO]);
-	if (!pid_is_mctun(info->pid))
-		return false;
-	/* against a reused pid: it must still live in the namespace it said */
-	snprintf(path, sizeof(path), "/proc/%u/ns/net", info->pid);
-	return !info->netns || ns_ino(path) == info->netns || ns_ino(path) == 0;
+	instance_locate(info, &alive);
+	return alive;
 }
 
 int instance_map_fd(__u32 id)
@@ -468,13 +543,7 @@ int instance_bpffs(void)
 
 	if (statfs(PIN_ROOT_FS, &st) == 0 && st.f_type == BPF_FS_MAGIC)
 		return 0;
-	if (mount("bpf", PIN_ROOT_FS, "bpf", 0, "mode=0700") < 0) {
-		int err = -errno;
-
-		pr_warn("mount bpffs on %s: %s\n", PIN_ROOT_FS, strerror(-err));
-		return err;
-	}
-	return 0;
+	return mount("bpf", PIN_ROOT_FS, "bpf", 0, "mode=0700") < 0 ? -errno : 0;
 }
 
 static int mkdir_p(const char *path)
@@ -521,17 +590,12 @@ int instance_pin(const char *dir, const int fds[MCTUN_IM_COUNT])
 	int err;
 
 	err = mkdir_p(dir);
-	if (err) {
-		pr_warn("create %s: %s\n", dir, strerror(-err));
+	if (err)
 		return err;
-	}
 	for (i = 0; i < MCTUN_IM_COUNT; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, instance_pin_names[i]);
-		if (bpf_obj_pin(fds[i], path)) {
-			err = -errno;
-			pr_warn("pin %s: %s\n", path, strerror(-err));
-			return err;
-		}
+		if (bpf_obj_pin(fds[i], path))
+			return -errno;
 	}
 	return 0;
 }

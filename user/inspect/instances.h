@@ -38,9 +38,11 @@
 /* The pin names of an instance's maps, in MCTUN_IM_* order. */
 extern const char *const instance_pin_names[MCTUN_IM_COUNT];
 
-/* bpffs at PIN_ROOT_FS, mounted when nobody has (as bpftool does). */
+/* bpffs at PIN_ROOT_FS, mounted when nobody has (as bpftool does); 0 or
+ * -errno (not logged). */
 int instance_bpffs(void);
-/* Pins the maps fds[MCTUN_IM_*] in dir, made as needed. 0 or -errno (logged). */
+/* Pins the maps fds[MCTUN_IM_*] in dir, made as needed. 0 or -errno (not
+ * logged). */
 int instance_pin(const char *dir, const int fds[MCTUN_IM_COUNT]);
 /* Removes dir's pins, then dir and its parents while they are empty. */
 void instance_unpin(const char *dir);
@@ -122,8 +124,17 @@ int instances_announced(bool all, struct instance_ann **out);
 
 /* Inode of a namespace of ours ("net", "pid"); 0 when unreadable. */
 __u64 instance_own_ns(const char *kind);
-/* Inode of the host's network namespace (pid 1's); 0 when unreadable. */
+/* Inode of the host's network namespace (pid 1's, when pid 1 is the
+ * host's); 0 when it cannot be told (in a container, on an older kernel). */
 __u64 instance_host_netns(void);
+
+/*
+ * The daemon described by info, in our /proc: *alive says whether it still
+ * runs; returns its pid as we see it, 0 when unknown. In our pid namespace
+ * that is the pid it wrote; in another (a container), the process holding
+ * its info map open whose pid there (NSpid) is the one it wrote.
+ */
+pid_t instance_locate(const struct mctun_info *info, bool *alive);
 
 /*
  * Does the daemon described by info still run? By its pid when it shares

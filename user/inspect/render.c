@@ -159,6 +159,15 @@ const char *counters_duration(double s, char *buf, size_t len)
 	return buf;
 }
 
+void counters_pidns_line(FILE *f, const struct counters *c, const char *indent)
+{
+	fprintf(f, "%sin another pid namespace (a container): pid %u there, namespace inode %llu",
+		indent, c->info.pid, (unsigned long long)c->info.pidns);
+	if (c->cgroup[0])
+		fprintf(f, ", cgroup %s", c->cgroup);
+	fprintf(f, "\n");
+}
+
 /* ---- JSON ---------------------------------------------------------------- */
 
 void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now)
@@ -180,10 +189,26 @@ void counters_json(FILE *f, const struct counters *c, bool alive, __u64 now)
 		fprintf(f, "}");
 		return;
 	}
-	fprintf(f, ",\"pid\":%u,\"alive\":%s,\"stale\":%s,\"ifindex\":%u,\"mode\":\"%s\","
+	/* a daemon in another pid namespace: its pid as we see it, and its own */
+	if (c->located && c->foreign_pid) {
+		fprintf(f, ",\"pid\":");
+		if (c->local_pid)
+			fprintf(f, "%d", (int)c->local_pid);
+		else
+			fprintf(f, "null");
+		fprintf(f, ",\"ns_pid\":%u,\"pidns\":%llu,\"cgroup\":", c->info.pid,
+			(unsigned long long)c->info.pidns);
+		if (c->cgroup[0])
+			json_string(f, c->cgroup);
+		else
+			fprintf(f, "null");
+	} else {
+		fprintf(f, ",\"pid\":%u", c->info.pid);
+	}
+	fprintf(f, ",\"alive\":%s,\"stale\":%s,\"ifindex\":%u,\"mode\":\"%s\","
 		"\"auth\":\"%s\",\"insecure_public\":%s,"
 		"\"start_ns\":%llu,\"uptime_s\":%.1f,\"groups\":[",
-		c->info.pid, alive ? "true" : "false", alive ? "false" : "true", c->info.ifindex,
+		alive ? "true" : "false", alive ? "false" : "true", c->info.ifindex,
 		counters_mode_name(c->info.mode), counters_auth_name(c->info.flags),
 		c->info.flags & MCTUN_INFO_INSECURE_PUBLIC ? "true" : "false",
 		(unsigned long long)c->info.start_ns, counters_since_s(c->info.start_ns, now));
@@ -390,12 +415,22 @@ void counters_table(FILE *f, const struct counters *c, bool alive, __u64 now)
 	unsigned int i;
 	bool from;
 
-	fprintf(f, "mctun on %s: pid %u (%s), mode %s, up %s", c->ifname, c->info.pid,
-		alive ? "running" : "gone", counters_mode_name(c->info.mode),
+	fprintf(f, "mctun on %s: pid ", c->ifname);
+	if (!(c->located && c->foreign_pid))
+		fprintf(f, "%u", c->info.pid);
+	else if (c->local_pid)
+		fprintf(f, "%d", (int)c->local_pid);
+	else
+		fprintf(f, "?");
+	fprintf(f, " (%s), mode %s, up %s", alive ? "running" : "gone",
+		counters_mode_name(c->info.mode),
 		counters_duration(counters_since_s(c->info.start_ns, now), up, sizeof(up)));
 	if (c->have_dstats)
 		fprintf(f, ", node %016llx", (unsigned long long)c->ds.node_id);
-	fprintf(f, "\nauthentication: %s\n", counters_auth_desc(c->info.flags));
+	fprintf(f, "\n");
+	if (c->located && c->foreign_pid)
+		counters_pidns_line(f, c, "");
+	fprintf(f, "authentication: %s\n", counters_auth_desc(c->info.flags));
 	if (c->dir[0])
 		fprintf(f, "pins: %s\n", c->dir);
 	/* both tables in the same columns, whatever their longest name or value */

@@ -27,6 +27,10 @@ static inline unsigned long long counter_get(const void *s, const struct counter
 	return v;
 }
 
+/* The line of a located instance in another pid namespace: its pid there,
+ * the namespace and its cgroup. */
+void counters_pidns_line(FILE *f, const struct counters *c, const char *indent);
+
 /* Names for the values kept in the maps. */
 const char *counters_mode_name(__u32 mode);
 /* A group's direction from its MCTUN_GF_* flags: "both", "in" or "out". */

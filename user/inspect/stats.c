@@ -40,7 +40,8 @@ static void usage(FILE *f)
 "Options:\n"
 "  -i, --iface IF     the instance on this interface (this network namespace)\n"
 "  -d, --pin-dir DIR  the instance pinned in DIR, from any namespace\n"
-"                     (mctun status --all lists them)\n"
+"                     (mctun status --all lists them); found through the\n"
+"                     kernel when nothing is pinned there (a container)\n"
 "  -j, --json         one JSON object (the same as one of mctun status --json's\n"
 "                     instances)\n"
 "  -p, --prometheus   the Prometheus text format, as `mctun run --metrics`\n"
@@ -152,9 +153,10 @@ static int stats_parse(int argc, char **argv, struct stats_opts *o)
 	return 0;
 }
 
-static bool alive(const struct counters *c)
+static bool alive(struct counters *c)
 {
-	return c->have_info && instance_alive(&c->info);
+	counters_locate(c);
+	return c->alive;
 }
 
 static int read_error(const struct counters *c)
@@ -170,6 +172,29 @@ static int read_error(const struct counters *c)
 	else
 		pr_warn("stats: reading the maps in %s: %s\n", c->dir, strerror(-err));
 	return err;
+}
+
+/*
+ * The instance that status names DIR, found through the kernel's maps:
+ * one in a container pins in a bpffs of its own, or nowhere, which we do
+ * not see. Its maps' ids in out when found, else out is left to the pins.
+ */
+static void by_kernel(struct counters *out)
+{
+	struct counters_list l = {};
+	unsigned int i;
+
+	counters_scan(true, NULL, 0, &l);
+	for (i = 0; !l.by_pins && i < l.n; i++) {
+		if (strcmp(l.v[i].dir, out->dir))
+			continue;
+		memcpy(out->map_ids, l.v[i].map_ids, sizeof(out->map_ids));
+		/* a live one before one a killed instance left there */
+		counters_read(&l.v[i]);
+		if (alive(&l.v[i]))
+			break;
+	}
+	counters_list_free(&l);
 }
 
 /* --pin-dir DIR: that instance, wherever it runs. */
@@ -191,6 +216,7 @@ static int from_dir(const char *dir, struct counters *out)
 		 slash ? slash + 1 : out->dir);
 	ns = strstr(out->dir, "/netns");
 	out->netns = ns ? strtoul(ns + 6, NULL, 10) : 0;
+	by_kernel(out);
 	counters_read(out);
 	if (!out->have_info)
 		return read_error(out);

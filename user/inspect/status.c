@@ -87,6 +87,8 @@ static void usage(FILE *f)
 "  -j, --json       one JSON object: \"interfaces\" and \"instances\"\n"
 "  -h, --help       this text\n"
 "\n"
+"An instance in a container is shown with its pid as this process sees it\n"
+"(the holder of its maps), then its pid there, its pid namespace and cgroup.\n"
 "An instance whose pid is gone is \"stale\": it was killed without cleaning up;\n"
 "the next `mctun run` on that interface clears it.  Socket-mode instances\n"
 "publish no counters: they are listed from the abstract Unix socket each\n"
@@ -94,7 +96,9 @@ static void usage(FILE *f)
 "\n"
 "JSON keys: interfaces[]: name, ifindex, igmp_version, force_igmp_version,\n"
 "mld_version, force_mld_version, groups[]: group, users, sources[] {source,\n"
-"mode}.  instances[]: pin_dir, netns, pid, alive, stale, interface, ifindex,\n"
+"mode}.  instances[]: pin_dir, netns, pid (as this process sees it), ns_pid,\n"
+"pidns and cgroup (only for one in another pid namespace: a container),\n"
+"alive, stale, interface, ifindex,\n"
 "mode, start_ns, uptime_s, groups[] {group, packets, bytes, fragments,\n"
 "ring_full, direction (only when in or out)}, targets[] {ifname, ifindex\n"
 "(0: the interface is gone), ttl (0: as sent), groups (all, learned), joined\n"
@@ -615,10 +619,18 @@ static void text_instance(const struct counters *in, __u64 now)
 		printf("  cannot read its maps: %s\n", strerror(-in->err));
 		return;
 	}
-	alive = in->have_info && instance_alive(&in->info);
-	printf("  pid %u (%s), interface %s (index %u), mode %s\n", in->info.pid,
-	       alive ? "running" : "gone", in->ifname, in->info.ifindex,
-	       counters_mode_name(in->info.mode));
+	alive = in->alive;
+	printf("  pid ");
+	if (!in->foreign_pid)
+		printf("%u", in->info.pid);
+	else if (in->local_pid)
+		printf("%d", (int)in->local_pid);
+	else
+		printf("?");
+	printf(" (%s), interface %s (index %u), mode %s\n", alive ? "running" : "gone",
+	       in->ifname, in->info.ifindex, counters_mode_name(in->info.mode));
+	if (in->foreign_pid)
+		counters_pidns_line(stdout, in, "  ");
 	printf("  authentication: %s\n", counters_auth_desc(in->info.flags));
 	if (in->netns)
 		printf("  network namespace: inode %lu\n", in->netns);
@@ -837,6 +849,7 @@ int status_main(int argc, char **argv)
 	counters_scan(o.all, o.iface, own_ns, &il);
 	for (i = 0; i < il.n; i++) {
 		counters_read(&il.v[i]);
+		counters_locate(&il.v[i]);
 		/* a permission error on every map is one error for the lot */
 		if (!il.err && (il.v[i].err == -EACCES || il.v[i].err == -EPERM) &&
 		    !il.v[i].have_info)
@@ -853,8 +866,7 @@ int status_main(int argc, char **argv)
 		printf(",\"instances\":[");
 		for (i = 0; i < il.n; i++) {
 			printf("%s", i ? "," : "");
-			counters_json(stdout, &il.v[i], il.v[i].have_info &&
-				      instance_alive(&il.v[i].info), now);
+			counters_json(stdout, &il.v[i], il.v[i].alive, now);
 		}
 		for (i = 0; i < pl.n; i++) {
 			printf("%s", i || il.n ? "," : "");

@@ -111,17 +111,20 @@ static int nsid_of_ours(int fd, int selffd)
 }
 
 /* One link of the dump: a veth whose peer is in the namespace that has id
- * nsid there. Its peer's index (in that namespace), or 0. */
-static unsigned int veth_peer(struct nlmsghdr *nh, int nsid)
+ * nsid there (and whose address is mac, unless NULL). Its peer's index
+ * (in that namespace), or 0. */
+static unsigned int veth_peer(struct nlmsghdr *nh, int nsid, const unsigned char *mac)
 {
 	struct ifinfomsg *ifi = NLMSG_DATA(nh);
 	int len = (int)IFLA_PAYLOAD(nh), got_nsid = -1;
 	unsigned int peer = 0;
-	bool veth = false;
+	bool veth = false, addr = !mac;
 	struct rtattr *rta;
 
 	for (rta = IFLA_RTA(ifi); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-		if (rta->rta_type == IFLA_LINK && RTA_PAYLOAD(rta) >= 4) {
+		if (rta->rta_type == IFLA_ADDRESS && mac) {
+			addr = RTA_PAYLOAD(rta) == 6 && !memcmp(RTA_DATA(rta), mac, 6);
+		} else if (rta->rta_type == IFLA_LINK && RTA_PAYLOAD(rta) >= 4) {
 			memcpy(&peer, RTA_DATA(rta), 4);
 		} else if (rta->rta_type == IFLA_LINK_NETNSID && RTA_PAYLOAD(rta) >= 4) {
 			memcpy(&got_nsid, RTA_DATA(rta), 4);
@@ -135,12 +138,12 @@ static unsigned int veth_peer(struct nlmsghdr *nh, int nsid)
 					veth = true;
 		}
 	}
-	return veth && nsid >= 0 && got_nsid == nsid ? peer : 0;
+	return veth && addr && nsid >= 0 && got_nsid == nsid ? peer : 0;
 }
 
 /* The veth of fd's namespace with the lowest index whose peer is in the
  * namespace fd calls nsid: that peer's index (in ours), or 0. */
-static int find_peer(int fd, int nsid, unsigned int *out)
+static int find_peer(int fd, int nsid, const unsigned char *mac, unsigned int *out)
 {
 	struct {
 		struct nlmsghdr nh;
@@ -174,7 +177,7 @@ static int find_peer(int fd, int nsid, unsigned int *out)
 				return -EIO;
 			if (nh->nlmsg_type != RTM_NEWLINK)
 				continue;
-			peer = veth_peer(nh, nsid);
+			peer = veth_peer(nh, nsid, mac);
 			if (peer && (!best || ((struct ifinfomsg *)NLMSG_DATA(nh))->ifi_index < best)) {
 				best = ((struct ifinfomsg *)NLMSG_DATA(nh))->ifi_index;
 				*out = peer;
@@ -185,6 +188,12 @@ static int find_peer(int fd, int nsid, unsigned int *out)
 }
 
 int netns_link_in(const char *path, unsigned int *ifindex, uint64_t *ino)
+{
+	return netns_link_in_mac(path, NULL, ifindex, ino);
+}
+
+int netns_link_in_mac(const char *path, const unsigned char *mac, unsigned int *ifindex,
+		      uint64_t *ino)
 {
 	int nsfd, selffd = -1, fd = -1, nsid, err;
 	struct stat st;
@@ -210,10 +219,10 @@ int netns_link_in(const char *path, unsigned int *ifindex, uint64_t *ino)
 	}
 	/* The dump gives the peer's namespace as an id local to that one;
 	 * asking for the links first has it assign ours one if it had none. */
-	if ((err = find_peer(fd, -1, ifindex)))
+	if ((err = find_peer(fd, -1, NULL, ifindex)))
 		goto out;
 	nsid = nsid_of_ours(fd, selffd);
-	err = find_peer(fd, nsid, ifindex);
+	err = find_peer(fd, nsid, mac, ifindex);
 	if (!err && !*ifindex)
 		err = -ENODEV;
 out:

@@ -21,6 +21,10 @@
  * leads there from here, -EPERM without CAP_SYS_ADMIN.
  */
 int netns_link_in(const char *path, unsigned int *ifindex, uint64_t *ino);
+/* The same, through the interface there whose address is mac (6 bytes;
+ * NULL: any, as netns_link_in): a container's on one of its networks. */
+int netns_link_in_mac(const char *path, const unsigned char *mac, unsigned int *ifindex,
+		      uint64_t *ino);
 /* The bridge (master) interface ifindex of this namespace is a port of, 0
  * if none. Asks rtnetlink: /sys shows the namespace it was mounted in. */
 int link_master(unsigned int ifindex, unsigned int *master);

@@ -57,6 +57,10 @@ struct capture_bpf {
 	struct docker_info dinfo[MCTUN_MAX_TARGETS];
 	unsigned int dseq[MCTUN_MAX_TARGETS];
 	int dpid[MCTUN_MAX_TARGETS];
+	/* its interface on the network named ('network NET'), by address */
+	unsigned char dmac[MCTUN_MAX_TARGETS][6];
+	bool dmac_set[MCTUN_MAX_TARGETS];
+	char dwhy[MCTUN_MAX_TARGETS][512];   /* why no network was chosen, last logged */
 	char pin_dir[256];
 };
 
@@ -110,7 +114,7 @@ static int target_find(struct capture_bpf *cap, const struct config *cfg, unsign
 		if (cap->dpid[i] <= 0)
 			return -ESRCH;
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", cap->dpid[i]);
-		return netns_link_in(path, idx, &ino);
+		return netns_link_in_mac(path, cap->dmac_set[i] ? cap->dmac[i] : NULL, idx, &ino);
 	}
 	if (t->netns[0])
 		return netns_link_in(t->netns, idx, &ino);
@@ -217,6 +221,29 @@ static int target_attach(struct capture_bpf *cap, const struct config *cfg, unsi
 }
 
 /*
+ * Which of container target i's networks its copies go to (Docker's
+ * answer d): the one named, or its only one. 0, or -ENOENT (not on the
+ * one named) or -EEXIST (several, none named) with a phrase in why.
+ */
+static int container_net(struct capture_bpf *cap, const struct config *cfg, unsigned int i,
+			 const struct docker_info *d, char *why, size_t len)
+{
+	const struct cfg_target *t = &cfg->targets[i];
+	char nets[160];
+	int err;
+
+	why[0] = '\0';
+	err = docker_pick_net(d, t->network, cap->dmac[i], &cap->dmac_set[i], nets, sizeof(nets));
+	if (err == -ENOENT)
+		snprintf(why, len, "not on network %s (on: %s)", t->network,
+			 nets[0] ? nets : "none");
+	else if (err)
+		snprintf(why, len, "on several networks (%s): choose one with '%s network NET'",
+			 nets, t->container);
+	return err;
+}
+
+/*
  * --container targets: Docker is asked once now, before the loop runs
  * (bounded: DOCKER_TIMEOUT_MS), and refuses what it does not know or when
  * it cannot be asked; a container that does not run is accepted. Then the
@@ -246,6 +273,10 @@ static int containers_open(struct capture_bpf *cap, const struct config *cfg)
 				cfg->docker_socket, d->err);
 			return -EHOSTUNREACH;
 		}
+		if (container_net(cap, cfg, i, d, cap->dwhy[i], sizeof(cap->dwhy[i]))) {
+			pr_warn("--container %s: %s\n", t->container, cap->dwhy[i]);
+			return -EINVAL;
+		}
 		cap->dpid[i] = d->state == DOCKER_RUNNING ? d->pid : 0;
 		cap->dslot[i] = n;
 		names[n] = t->container;
@@ -269,6 +300,7 @@ static void container_update(struct capture_bpf *cap, const struct config *cfg, 
 {
 	const struct cfg_target *t = &cfg->targets[i];
 	struct docker_info d, *old = &cap->dinfo[i];
+	char why[sizeof(cap->dwhy[i])] = "";
 	unsigned int seq;
 
 	docker_watch_get(cap->docker, cap->dslot[i], &d, &seq);
@@ -289,6 +321,13 @@ static void container_update(struct capture_bpf *cap, const struct config *cfg, 
 		pr_info("--container %s: no such container now (Docker at %s): no copies until "
 			"it is back\n", t->container, cfg->docker_socket);
 	cap->dpid[i] = d.state == DOCKER_RUNNING ? d.pid : 0;
+	/* connected to another network meanwhile, or cut off the one named */
+	if (d.state == DOCKER_RUNNING && container_net(cap, cfg, i, &d, why, sizeof(why))) {
+		if (strcmp(why, cap->dwhy[i]))
+			pr_warn("--container %s: %s: no copies meanwhile\n", t->container, why);
+		cap->dpid[i] = 0;
+	}
+	snprintf(cap->dwhy[i], sizeof(cap->dwhy[i]), "%s", why);
 	*old = d;
 }
 
@@ -696,7 +735,7 @@ int capture_bpf_open(const struct config *cfg, bool learn, capture_fn fn,
 	__u8 mac[6] = { 0 };
 	int fds[MCTUN_IM_COUNT];
 	unsigned int i;
-	int err, ncpus;
+	int err, ncpus, pins;
 
 	cap = calloc(1, sizeof(*cap));
 	if (!cap)
@@ -726,9 +765,7 @@ int capture_bpf_open(const struct config *cfg, bool learn, capture_fn fn,
 			cfg->targets[i].dir == TDIR_OUT ? "out" : "both", cfg->ifname);
 		return -EINVAL;
 	}
-	err = instance_bpffs();
-	if (err)
-		return err;
+	pins = instance_bpffs();
 	err = pin_dir_for(cfg->ifname, cap->pin_dir, sizeof(cap->pin_dir));
 	if (err)
 		return err;
@@ -778,10 +815,17 @@ int capture_bpf_open(const struct config *cfg, bool learn, capture_fn fn,
 	if (err)
 		return err;
 	record_fds(cap->skel, fds);
-	cap->pinned = true;
-	err = instance_pin(cap->pin_dir, fds);
-	if (err)
-		return err;
+	/* pins only serve tools without CAP_SYS_ADMIN: none is no reason to stop */
+	if (!pins) {
+		pins = instance_pin(cap->pin_dir, fds);
+		cap->pinned = !pins;
+		if (pins)
+			instance_unpin(cap->pin_dir);
+	}
+	if (pins)
+		pr_warn("%s: no pins in %s (%s): mctun status and stats find this instance "
+			"through the kernel's BPF objects (as root)\n", cfg->ifname, cap->pin_dir,
+			strerror(-pins));
 	/* info last: its presence says the instance is complete */
 	err = attach(cap, cfg);
 	if (err)

@@ -246,7 +246,7 @@ static bool container_name_ok(const char *s)
 enum { TGT_IFACE, TGT_NETNS, TGT_CONTAINER };
 
 /* --to 'IFACE [ttl N] [direction in|out|both] [groups all|learned]',
- * --netns 'PATH ...', --container 'NAME ...' */
+ * --netns 'PATH ...', --container 'NAME [network NET] ...' */
 static int add_target(struct config *cfg, const char *who, const char *val, int kind)
 {
 	struct cfg_target t = { 0 };
@@ -282,6 +282,17 @@ static int add_target(struct config *cfg, const char *who, const char *val, int 
 	}
 	while ((tok = strtok_r(NULL, " \t", &save))) {
 		arg = strtok_r(NULL, " \t", &save);
+		if (kind == TGT_CONTAINER && !strcmp(tok, "network") && arg) {
+			/* Docker's network names have the charset of its containers' */
+			if (!container_name_ok(arg) || strlen(arg) >= sizeof(t.network)) {
+				pr_warn("%s: '%s' is not a Docker network's name or id (letters, "
+					"digits, '_.-', at most %zu bytes)\n", who, arg,
+					sizeof(t.network) - 1);
+				return -EINVAL;
+			}
+			strcpy(t.network, arg);
+			continue;
+		}
 		if (!strcmp(tok, "groups") && arg) {
 			if (strcmp(arg, "all") && strcmp(arg, "learned")) {
 				pr_warn("%s: '%s': groups '%s': 'all' or 'learned'\n", who, val,
@@ -292,10 +303,10 @@ static int add_target(struct config *cfg, const char *who, const char *val, int 
 			continue;
 		}
 		if ((strcmp(tok, "ttl") && strcmp(tok, "direction")) || !arg) {
-			pr_warn("%s: '%s': after the %s only 'ttl N', 'direction in|out|both' and "
+			pr_warn("%s: '%s': after the %s only %s'ttl N', 'direction in|out|both' and "
 				"'groups all|learned' may follow\n", who, val,
 				kind == TGT_NETNS ? "path" : kind == TGT_CONTAINER ? "container" :
-				"interface");
+				"interface", kind == TGT_CONTAINER ? "'network NET', " : "");
 			return -EINVAL;
 		}
 		if (!strcmp(tok, "direction")) {
@@ -319,7 +330,8 @@ static int add_target(struct config *cfg, const char *who, const char *val, int 
 	for (i = 0; i < cfg->ntargets; i++) {
 		if (!strcmp(cfg->targets[i].ifname, t.ifname) &&
 		    !strcmp(cfg->targets[i].netns, t.netns) &&
-		    !strcmp(cfg->targets[i].container, t.container)) {
+		    !strcmp(cfg->targets[i].container, t.container) &&
+		    !strcmp(cfg->targets[i].network, t.network)) {
 			pr_warn("%s: '%s' is already a target\n", who,
 				kind == TGT_NETNS ? t.netns : kind == TGT_CONTAINER ? t.container :
 				t.ifname);
@@ -730,8 +742,10 @@ static const struct opt options[] = {
 	  "process's network namespace; followed when it stops\n"
 	  "and starts again (a new veth), and accepted while\n"
 	  "not running (copies start when it does); an unknown\n"
-	  "container is refused; 'NAME ttl N', 'NAME direction\n"
-	  "D', 'NAME groups all' as for --to", FIELD(targets) },
+	  "container is refused; 'NAME network NET': its veth\n"
+	  "on Docker network NET (needed when it is on several);\n"
+	  "'NAME ttl N', 'NAME direction D', 'NAME groups all'\n"
+	  "as for --to", FIELD(targets) },
 	{ "docker-socket", 0, "PATH", OPT_FIXED, set_docker_socket,
 	  "the Docker Engine API's Unix socket, for --container\n"
 	  "(default: DOCKER_HOST when it is unix://PATH, else\n"

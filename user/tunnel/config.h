@@ -62,6 +62,7 @@ struct cfg_target {
 	char ifname[IF_NAMESIZE];      /* --to */
 	char netns[TARGET_PATH_MAX];   /* --netns: the namespace, reached by the veth leading there */
 	char container[TARGET_PATH_MAX];  /* --container: a Docker container's name or id */
+	char network[64];              /* --container 'NAME network NET': the veth on NET; "" */
 	uint8_t ttl;                   /* of the copies; 0: as they came */
 	uint8_t dir;                   /* TDIR_*: 'direction in|out|both' */
 	bool all_groups;               /* 'groups all': every configured group, else only
