@@ -896,6 +896,42 @@ test_targets_reverse_container() {
 		log_has g1 "bpf: target $v2 (container $C): packets 0 bytes 0 errors 0 from_packets 200 from_bytes 45600 from_errors 0"
 }
 
+# A receiver in a real container joins a second group and leaves it: the
+# container's veth gets that group's TTL-1 datagrams exactly while it is
+# joined, none after the leave (counted as unjoined), while the group its
+# main receiver keeps joined goes on arriving; the island joins and leaves
+# the second group with it.
+test_targets_container_join_and_leave() {
+	local I C="$PFX-cam1" G=239.1.1.1:5000 G2=239.1.1.2:5000 v b=228
+	islands 1 || return 1
+	tg_cam run -d || return $?
+	tg_cjoined "$C" "$G" || return 1
+	gw g1 g1 -i isl -g "$G" -g "$G2" --container "$C" --docker-socket "$T/docker.sock" || return 1
+	v=$(tg_cveth mcbr1)
+	tg_wait_joined "$v" 239.1.1.1 && tg_wait_island 239.1.1.1 || return 1
+	# a second receiver in the container, for 239.1.1.2, for a while
+	docker exec "$C" /usr/sbin/mctun recv "$G2" --iface eth0 --duration "$(scaled 4)" \
+		>"$T/exec.out" 2>&1 &
+	local xpid=$!
+	tg_wait_joined "$v" "239.1.1.1, 239.1.1.2" && tg_wait_island 239.1.1.1 239.1.1.2 || return 1
+	tx h1 "$G2" --count 50 --rate 2000pps --size 200 --ttl 1 &&
+	tx h1 "$G" --count 20 --rate 2000pps --size 200 --ttl 1 || return 1
+	wait "$xpid"
+	grep -q "^recv $G2: received 50 in .* senders 1," "$T/exec.out" ||
+		{ fail "the exec'd receiver:"; sed 's/^/      /' "$T/exec.out" >&2; return 1; }
+	# it left: learned within about a second, the island leaves too
+	tg_wait_joined "$v" 239.1.1.1 && tg_wait_island 239.1.1.1 || return 1
+	tx h1 "$G2" --count 30 --rate 2000pps --size 200 --ttl 1 &&
+	tx h1 "$G" --count 20 --rate 2000pps --size 200 --ttl 1 || return 1
+	sleep 0.3
+	tg_status "$v (ttl as sent): packets 90, bytes $((90 * b)), errors 0" || return 1
+	nsx g1 "$MCTUN" status | grep -q "joined behind it: 239.1.1.1; not copied, nobody joined: 30$" ||
+		{ fail "status:"; nsx g1 "$MCTUN" status | sed 's/^/      /' >&2; return 1; }
+	gw_stop g1 && log_has g1 "copies 90 copy_errors 0" &&
+	log_has g1 "--container $C: 239.1.1.2 joined behind it" &&
+	log_has g1 "--container $C: 239.1.1.2 left behind it"
+}
+
 # --container across a restart of Docker itself: the events stream ends
 # with dockerd (SIGTERM; it stops the container), the thread asks at once
 # (Docker gone: logged, the last process followed meanwhile), then asks for
