@@ -27,6 +27,7 @@ def cname: {direct: "direct path (no tunnel)", tc: "mctun --mode tc", xdp: "mctu
 | ($all | map(select(.kind == "ranges"))) as $rg
 | ($all | map(select(.kind == "membership"))) as $ms
 | ($all | map(select(.kind == "keep_source"))) as $ks
+| ($all | map(select(.kind == "transport"))) as $tr
 | ($all | map(select(.kind == "target"))) as $tg
 | def c($n; $s): ($cs | map(select(.name == $n and .size == $s and .status == "ok")) | .[0]);
   def top($n; $s): (c($n; $s) | if . == null then null else .top_pps end);
@@ -199,6 +200,22 @@ def cname: {direct: "direct path (no tunnel)", tc: "mctun --mode tc", xdp: "mctu
 	+ "| \(.fixed.offered | commas), \(.fixed.loss_pct | f2) % | \(.fixed.cpu_us[1] | f2) | \(.fixed.mach_us | f2) "
 	+ "| \(.fixed.p50_us | f1) | \(.top_pps | commas)\(if .capped then " (sender-capped)" else "" end) "
 	+ "| \(.top_cpu_us[1] | f2) |" ),
+"" else empty end),
+# ---- transport ----
+(if ($tr | length) > 0 then
+"## The transport: TCP against Multipath TCP",
+"",
+"What `--transport mptcp` costs where there is one path (the WAN link; no second subflow opens): "
+	+ "`mctun --mode tc` with one group, both gateways with `--transport tcp`, then `mptcp`. At a fixed "
+	+ "rate: loss, each gateway's CPU per datagram (process time) and the whole machine's; then the top "
+	+ "lossless rate, searched as above.",
+"",
+"| size | transport | fixed rate: pps, loss | g1 CPU µs per datagram | g2 CPU µs per datagram | whole machine µs per datagram | p50 µs | top lossless rate (pps) |",
+"|---:|---|---|---:|---:|---:|---:|---:|",
+( $tr[] | "| \(.size) | \(.how) "
+	+ "| \(.fixed.offered | commas), \(.fixed.loss_pct | f2) % | \(.fixed.cpu_us[0] | f2) | \(.fixed.cpu_us[1] | f2) "
+	+ "| \(.fixed.mach_us | f2) | \(.fixed.p50_us | f1) "
+	+ "| \(.top_pps | commas)\(if .capped then " (sender-capped)" else "" end) |" ),
 "" else empty end),
 # ---- local targets ----
 (if ($tg | length) > 0 then

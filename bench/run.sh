@@ -24,6 +24,7 @@
 # Knobs (environment): QUICK, OUT, BENCH_SIZES, BENCH_CONTENDERS, BENCH_FANOUT,
 # BENCH_GROUPS, BENCH_RANGES (lists; empty skips that part), BENCH_MEMBERSHIP
 # (empty: skip it), BENCH_KEEP (sizes of the --keep-source runs; empty: none),
+# BENCH_MPTCP (sizes of the --transport tcp/mptcp runs; empty: none),
 # BENCH_TARGETS (sizes of the local-target runs; empty: none),
 # BENCH_STEP (seconds per search step), BENCH_TIMEOUT (whole run, seconds).
 set -u
@@ -68,6 +69,7 @@ MSHIP=${BENCH_MEMBERSHIP-1}          # empty: no membership runs
 MSHIP_GROUPS=100                     # groups offered at once, one of them joined
 MSHIP_PPS=100                        # per group: 10,000 pps in all, 200 bytes
 KEEP_SIZES=${BENCH_KEEP-200 1400 4000}  # --keep-source runs; empty: none
+MPTCP_SIZES=${BENCH_MPTCP-200 1400}     # --transport tcp/mptcp runs; empty: none
 TARGET_SIZES=${BENCH_TARGETS-200 1400}   # local-target runs (--to); empty: none
 TARGET_CONTENDERS="mctun mirred smcroute"
 if [ "$QUICK" = 1 ]; then
@@ -946,6 +948,33 @@ for size in $KEEP_SIZES; do
 			'{kind: "keep_source", how: $how, size: $size, fixed: $fixed, top_pps: $top,
 			  capped: $capped, top_cpu_us: $cpu}'
 		log "at $KEEP_PPS pps: g2 $(jq -r '.cpu_us[1] // "?"' <<<"$fixed") us/datagram; top $TOP pps"
+		tunnel_stop tc
+	done
+done
+
+# ---- the transport: TCP against Multipath TCP ---------------------------------
+# What --transport mptcp costs on one path (the WAN link of `islands 2`, no
+# second subflow: the cost of MPTCP itself, not of spreading): mctun --mode
+# tc, both gateways with --transport tcp, then mptcp; the same steps as
+# --keep-source's (a fixed rate, then the top lossless rate). Both
+# gateways' CPU per datagram and the whole machine's.
+MPTCP_PPS=$KEEP_PPS
+if [ -n "$MPTCP_SIZES" ] && [ "$(cat /proc/sys/net/mptcp/enabled 2>/dev/null)" != 1 ]; then
+	say "transport: skipped: no MPTCP in this kernel (net.mptcp.enabled missing or 0)"
+	MPTCP_SIZES=
+fi
+for size in $MPTCP_SIZES; do
+	for how in tcp mptcp; do
+		say "transport: $how, $size-byte datagrams"
+		tunnel_start tc -g "$GROUP" --transport "$how" || { log "skipped: $NOTE"; continue; }
+		fixed='{}'
+		step "transport/$how/$size/fixed" "$MPTCP_PPS" "$size" "$LAT_S" && fixed=$(tail -n1 "$STEPS")
+		search "transport/$how/$size" "$size" "$START_PPS" || log "the search failed"
+		rec --arg how "$how" --argjson size "$size" --argjson fixed "$fixed" \
+			--argjson top "$TOP" --argjson capped "$TOP_CAPPED" \
+			'{kind: "transport", how: $how, size: $size, fixed: $fixed, top_pps: $top,
+			  capped: $capped}'
+		log "at $MPTCP_PPS pps: g1 $(jq -r '.cpu_us[0] // "?"' <<<"$fixed"), g2 $(jq -r '.cpu_us[1] // "?"' <<<"$fixed") us/datagram; top $TOP pps"
 		tunnel_stop tc
 	done
 done
