@@ -13,6 +13,7 @@
 #
 # Contenders: direct (no tunnel: the receiver in g1, on h1's own link),
 # mctun --mode tc, --mode xdp, --mode socket, and Debian's udptunnel.
+# The transport: mctun tc over TCP against --transport mptcp, on one path.
 # Local targets (--to): h1's datagrams copied on g1 into a bridge br0 with a
 # "container" c1 behind it, by mctun against tc's mirred (the floor of an
 # in-kernel copy) and smcroute (where the kernel has multicast routing).
