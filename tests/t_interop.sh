@@ -156,7 +156,7 @@ test_interop_mctun_server_udptunnel_client() {
 	nsx g1 "$MCTUN" status >"$T/st.txt" && nsx g1 "$MCTUN" status --json >"$T/st.json" ||
 		{ fail "mctun status failed"; return 1; }
 	grep -q "peer 198.19.12.2:[0-9]* inbound up, udptunnel framing, up since" "$T/st.txt" &&
-	grep -q '"node_id":null,"up_since_ns":[0-9]*,"up_s":[0-9.]*,"framing":"udptunnel","frames_in":300,' "$T/st.json" &&
+	grep -q '"node_id":null,"up_since_ns":[0-9]*,"up_s":[0-9.]*,"framing":"udptunnel","transport":"tcp","subflows":0,"frames_in":300,' "$T/st.json" &&
 	grep -q '"framing_drops":0,' "$T/st.json" ||
 		{ fail "status:"; cat "$T/st.txt" "$T/st.json" >&2; return 1; }
 	gw_stop g1 && expect_counts g1 300 || return 1

@@ -379,7 +379,9 @@ pkg_crun() {
 		pkg_clog "$name" "$PFX-$name"
 		grep -q "running on" "$T/$name.log" && return 0
 		st=$(docker inspect -f '{{.State.Status}}' "$PFX-$name")
-		[ "$st" = exited ] && { docker rm "$PFX-$name" >/dev/null; return 1; }
+		# (its log read again: it may have exited after the read above)
+		[ "$st" = exited ] && { pkg_clog "$name" "$PFX-$name"; docker rm "$PFX-$name" >/dev/null
+					return 1; }
 		sleep 0.05
 	done
 	fail "$name neither runs nor exits:"; sed 's/^/      /' "$T/$name.log" >&2
