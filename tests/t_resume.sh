@@ -166,3 +166,7 @@ test_resume_lies_refused_and_counted() {
 	tx h1 "$G" --count 300 --rate 1000pps --ttl 4 || return 1
 	rx_wait r2 && expect_rx r2 300
 }
+
+# The window on its own (tests/unit_replay.c): order, acks, resumes, the
+# bounds by bytes and age, and the lies refused.
+test_resume_unit() { UNIT_VALGRIND=1 unit_run unit_replay; }
