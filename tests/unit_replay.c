@@ -158,6 +158,31 @@ static void t_age_and_wrap(void)
 	CHECK(r.overflow == 0, "overflow %llu", (unsigned long long)r.overflow);
 }
 
+/* The share shrinks while frames are held (more peers): they go round
+ * within what it was until the window empties, then within the new one;
+ * every frame comes out whole across the turn. */
+static void t_share_changes(void)
+{
+	size_t rec = REPLAY_REC_HDR + FLEN;
+	uint64_t i;
+
+	fresh(1 << 16);
+	put(0, 100, 7 * rec + 10);
+	CHECK(r.wrap == 7 * rec + 10, "wrap %zu", r.wrap);
+	for (i = 1; i < 40; i++) {
+		put(i, 100 + i, i < 20 ? SIZE_MAX : 3 * rec);
+		if (i % 3 == 0 && send_some(2) < 0)
+			return;
+	}
+	CHECK(r.wrap == 7 * rec + 10 && r.len <= 3 * rec, "wrap %zu len %zu", r.wrap, r.len);
+	if (send_some(100) < 0)
+		return;
+	replay_ack(&r, r.tx);
+	put(40, 200, 2 * rec);
+	CHECK(r.wrap == 2 * rec && r.len == rec, "emptied: wrap %zu len %zu", r.wrap, r.len);
+	CHECK(send_some(1) == 1, "the last one");
+}
+
 /* Out of the window for good: numbered, not kept; the numbers stay. */
 static void t_freed_keeps_numbers(void)
 {
@@ -184,6 +209,7 @@ int main(void)
 	unit_run("resume_replays_the_rest", t_resume_replays_the_rest);
 	unit_run("overflow_and_gap", t_overflow_and_gap);
 	unit_run("age_and_wrap", t_age_and_wrap);
+	unit_run("share_changes", t_share_changes);
 	unit_run("freed_keeps_numbers", t_freed_keeps_numbers);
 	replay_free(&r);
 	return unit_summary("unit_replay");

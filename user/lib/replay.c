@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "obuf.h"
 #include "replay.h"
+
+#define REPLAY_SLACK (256u << 10)   /* pages past the share kept (no madvise churn) */
 
 int replay_init(struct replay *r, size_t cap)
 {
@@ -12,8 +15,8 @@ int replay_init(struct replay *r, size_t cap)
 	r->buf = big_alloc(cap);
 	if (!r->buf)
 		return -ENOMEM;
-	r->cap = cap;
-	r->head = r->len = r->tx_off = 0;
+	r->cap = r->wrap = cap;
+	r->head = r->len = r->tx_off = r->touched = 0;
 	return 0;
 }
 
@@ -22,7 +25,7 @@ void replay_free(struct replay *r)
 {
 	big_free(r->buf, r->cap);
 	r->buf = NULL;
-	r->cap = r->head = r->len = r->tx_off = 0;
+	r->cap = r->wrap = r->head = r->len = r->tx_off = r->touched = 0;
 	r->base = r->end;
 	if (r->tx < r->base)
 		r->tx = r->base;
@@ -30,7 +33,7 @@ void replay_free(struct replay *r)
 
 static void ring_put(struct replay *r, size_t off, const void *p, size_t n)
 {
-	size_t first = n < r->cap - off ? n : r->cap - off;
+	size_t first = n < r->wrap - off ? n : r->wrap - off;
 
 	memcpy(r->buf + off, p, first);
 	memcpy(r->buf, (const uint8_t *)p + first, n - first);
@@ -38,7 +41,7 @@ static void ring_put(struct replay *r, size_t off, const void *p, size_t n)
 
 static void ring_get(const struct replay *r, size_t off, void *p, size_t n)
 {
-	size_t first = n < r->cap - off ? n : r->cap - off;
+	size_t first = n < r->wrap - off ? n : r->wrap - off;
 
 	memcpy(p, r->buf + off, first);
 	memcpy((uint8_t *)p + first, r->buf, n - first);
@@ -61,7 +64,7 @@ static void drop_oldest(struct replay *r)
 {
 	size_t n = rec_len(r, r->head, NULL);
 
-	r->head = (r->head + n) % r->cap;
+	r->head = (r->head + n) % r->wrap;
 	r->len -= n;
 	r->base++;
 	if (r->tx < r->base) {
@@ -70,6 +73,22 @@ static void drop_oldest(struct replay *r)
 		r->tx_off = 0;
 	} else {
 		r->tx_off -= n;
+	}
+}
+
+/*
+ * Empty: start again at the front, going round within the bytes it may
+ * hold now (min of --queue-size and the peer's share of --queue-total), so
+ * that the pages it keeps follow that share, not the whole buffer; those
+ * past it go back to the system.
+ */
+static void restart(struct replay *r, size_t lim)
+{
+	r->head = r->tx_off = 0;
+	r->wrap = lim;
+	if (r->touched > lim + REPLAY_SLACK) {
+		madvise(r->buf + lim, r->touched - lim, MADV_DONTNEED);
+		r->touched = lim;
 	}
 }
 
@@ -89,10 +108,12 @@ void replay_put(struct replay *r, size_t limit, uint64_t t, const void *a, size_
 			r->tx = r->base;
 		return;
 	}
-	while (r->len && r->len + need > lim) {
+	while (r->len && r->len + need > (lim < r->wrap ? lim : r->wrap)) {
 		drop_oldest(r);
 		r->overflow++;
 	}
+	if (!r->len)
+		restart(r, lim);
 	if (need > lim) {
 		/* it takes its number, and is gone at once */
 		r->overflow++;
@@ -106,12 +127,14 @@ void replay_put(struct replay *r, size_t limit, uint64_t t, const void *a, size_
 	}
 	memcpy(h, &n, 4);
 	memcpy(h + 8, &t, 8);
-	tail = (r->head + r->len) % r->cap;
+	tail = (r->head + r->len) % r->wrap;
 	ring_put(r, tail, h, sizeof(h));
-	ring_put(r, (tail + REPLAY_REC_HDR) % r->cap, a, alen);
+	ring_put(r, (tail + REPLAY_REC_HDR) % r->wrap, a, alen);
 	if (blen)
-		ring_put(r, (tail + REPLAY_REC_HDR + alen) % r->cap, b, blen);
+		ring_put(r, (tail + REPLAY_REC_HDR + alen) % r->wrap, b, blen);
 	r->len += need;
+	if (r->touched < tail + need)
+		r->touched = tail + need < r->wrap ? tail + need : r->wrap;
 }
 
 uint64_t replay_expire(struct replay *r, uint64_t t)
@@ -135,10 +158,10 @@ int replay_peek(const struct replay *r, const uint8_t **a, size_t *alen, const u
 
 	if (r->tx == r->end || !r->len)
 		return 0;
-	off = (r->head + r->tx_off) % r->cap;
+	off = (r->head + r->tx_off) % r->wrap;
 	n = rec_len(r, off, NULL) - REPLAY_REC_HDR;
-	off = (off + REPLAY_REC_HDR) % r->cap;
-	first = n < r->cap - off ? n : r->cap - off;
+	off = (off + REPLAY_REC_HDR) % r->wrap;
+	first = n < r->wrap - off ? n : r->wrap - off;
 	*a = r->buf + off;
 	*alen = first;
 	*b = r->buf;
@@ -148,7 +171,7 @@ int replay_peek(const struct replay *r, const uint8_t **a, size_t *alen, const u
 
 void replay_advance(struct replay *r)
 {
-	r->tx_off += rec_len(r, (r->head + r->tx_off) % r->cap, NULL);
+	r->tx_off += rec_len(r, (r->head + r->tx_off) % r->wrap, NULL);
 	r->tx++;
 }
 

@@ -20,6 +20,8 @@
 struct replay {
 	uint8_t *buf;            /* NULL until the first frame (replay_init) */
 	size_t cap;
+	size_t wrap;             /* records go round within this (<= cap) */
+	size_t touched;          /* pages below may be resident */
 	size_t head;             /* offset of the oldest record */
 	size_t len;              /* bytes of records */
 	size_t tx_off;           /* record `tx`, in bytes from head */

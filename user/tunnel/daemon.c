@@ -143,7 +143,7 @@ static void log_stats(struct daemon *d)
 		"dup %llu hops %llu unknown-group %llu direction-out %llu framing %llu; "
 		"bad frames %llu; refused %llu (not allowed %llu, over max-pending %llu, plain "
 		"text %llu, timed out %llu); auth failed %llu; resume: replayed %llu gap %llu "
-		"overflow %llu refused %llu\n",
+		"overflow %llu lies %llu\n",
 		(unsigned long long)d->node_id, up, s->cap_ring + s->cap_sock, s->cap_ring,
 		s->cap_sock, s->cap_self, s->injected, s->inject_errors, s->rewritten, s->drop_loop,
 		s->drop_dup, s->drop_hops, s->drop_group, s->drop_direction, s->framing_drops,
