@@ -167,6 +167,35 @@ test_resume_lies_refused_and_counted() {
 	rx_wait r2 && expect_rx r2 300
 }
 
+# A hub (g3) with spokes g1 and g2: the link to g2 is cut for 5 s while
+# h1 sends. What g2 missed is relayed traffic (origin g1) in the hub's
+# window toward g2: replayed by the hub, it reaches h2 whole, once and in
+# order; h3 and the link to g1 never noticed.
+test_resume_hub_replays_relayed_frames() {
+	islands 3 || return 1
+	gw g3 g3 --insecure -i isl -g "$G" --resume 30 --listen 0.0.0.0:7000 &&
+	gw g1 g1 --insecure -i isl -g "$G" --resume 30 --peer "$(wan_addr 3 1):7000" &&
+	gw g2 g2 --insecure -i isl -g "$G" --resume 30 --peer "$(wan_addr 3 2):7000" &&
+	wait_log g3 "up (node" 2 || return 1
+	rx r2 h2 "$G" --duration 120 && rx r3 h3 "$G" --duration 120 || return 1
+	tx h1 "$G" --count 2400 --rate 300pps --size 200 --ttl 4 &
+	local txpid=$!
+	sleep 1
+	ip -n "$PFX-g3" link set w23 down
+	sleep 5
+	ip -n "$PFX-g3" link set w23 up
+	wait "$txpid" || { fail "send"; return 1; }
+	wait_log g2 "down: silent for" 1 &&
+		WAIT_STEPS=$((WAIT_STEPS * 3)) wait_log g2 "up (node" 2 || return 1
+	wait_log g3 "resumed: it had [0-9]* frames, [1-9][0-9]* to send again" || return 1
+	sleep "$(scaled 2)"
+	kill -INT "$(cat "$T/r2.rxpid")" "$(cat "$T/r3.rxpid")"
+	rx_wait r2 && rx_wait r3 || return 1
+	rs_exact r2 2400 && rs_exact r3 2400 || return 1
+	! grep -q "down:" "$T/g1.log" || { fail "g1's link went down"; return 1; }
+	rs_is g3 resume_gap 0 && rs_is g2 drop_dup 0
+}
+
 # The window on its own (tests/unit_replay.c): order, acks, resumes, the
 # bounds by bytes and age, and the lies refused.
 test_resume_unit() { UNIT_VALGRIND=1 unit_run unit_replay; }
