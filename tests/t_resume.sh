@@ -196,6 +196,29 @@ test_resume_hub_replays_relayed_frames() {
 	rs_is g3 resume_gap 0 && rs_is g2 drop_dup 0
 }
 
+# Two gateways that each --peer the other: with --resume a node has one
+# connection, the one opened by the smaller node id, on both sides; the
+# other is refused and retried with back-off, never replacing the first.
+# One connection carries everything once (no duplicates to drop, which two
+# connections made before).
+test_resume_mutual_peers_keep_one_connection() {
+	islands 2 || return 1
+	gw g2 g2 --insecure -i isl -g "$G" --listen 198.19.12.2:7000 --peer 198.19.12.1:7000 &&
+	gw g1 g1 --insecure -i isl -g "$G" --listen 198.19.12.1:7000 --peer 198.19.12.2:7000 &&
+	wait_log g1 "already has a connection up here (one resumes)" 1 ||
+		wait_log g2 "already has a connection up here (one resumes)" 1 || return 1
+	rs_is g1 peers_up 1 && rs_is g2 peers_up 1 || { fail "not one peer up on each side"; return 1; }
+	local u1 u2
+	u1=$(grep -c "up (node" "$T/g1.log"); u2=$(grep -c "up (node" "$T/g2.log")
+	rx r2 h2 "$G" --duration 4 || return 1
+	tx h1 "$G" --count 1000 --rate 500pps --ttl 4 || return 1
+	rx_wait r2 && rs_exact r2 1000 || return 1
+	rs_is g2 drop_dup 0 && rs_is g1 peers_up 1 && rs_is g2 peers_up 1 ||
+		{ fail "duplicates or a second connection"; return 1; }
+	[ "$(grep -c "up (node" "$T/g1.log")" = "$u1" ] && [ "$(grep -c "up (node" "$T/g2.log")" = "$u2" ] ||
+		{ fail "connections came up again (replacing each other):"; cat "$T/g1.log" "$T/g2.log" >&2; return 1; }
+}
+
 # The window on its own (tests/unit_replay.c): order, acks, resumes, the
 # bounds by bytes and age, and the lies refused.
 test_resume_unit() { UNIT_VALGRIND=1 unit_run unit_replay; }

@@ -469,12 +469,29 @@ static void rs_park(struct peers *ps, struct rsess *rs)
 	ps->nrs_away--;
 }
 
-/* A new session, or the node's own, for p; the connection it had, if one
- * is still up, ends (its node reconnected: the old one is dead). */
-static struct rsess *rs_attach(struct peers *ps, struct peer *p, uint64_t node)
+/* The node id of the gateway that opened c, a connection to node. */
+static uint64_t opener(const struct peers *ps, const struct peer *c, uint64_t node)
+{
+	return c->outbound ? ps->node_id : node;
+}
+
+/*
+ * A new session, or the node's own, for p (0), or -EBUSY, -ENOMEM. A node
+ * has one connection that resumes. When it has one up already, the older
+ * one is taken for dead and ends if it has been silent for longer than
+ * half-way from --keepalive to --dead-after (the node reconnected after a
+ * cut this side has not noticed yet); else the one opened by the gateway
+ * with the smaller node id stays, so that two gateways that each --peer
+ * the other agree on one connection, not two that replace each other.
+ */
+static int rs_attach(struct peers *ps, struct peer *p, uint64_t node, uint64_t now)
 {
 	struct rsess *rs = rs_find(ps, node);
+	uint64_t quiet = (uint64_t)((ps->cfg->keepalive_s + ps->cfg->dead_s) / 2 * NSEC);
 
+	if (rs && rs->p && now < rs->p->t_rx + quiet &&
+	    opener(ps, p, node) > opener(ps, rs->p, node))
+		return -EBUSY;
 	if (rs && rs->p)
 		peer_end(ps, rs->p, PE_CLOSED, "replaced by a newer connection of its node");
 	if (!rs) {
@@ -492,13 +509,13 @@ static struct rsess *rs_attach(struct peers *ps, struct peer *p, uint64_t node)
 			struct rsess **n = realloc(ps->rs, cap * sizeof(*n));
 
 			if (!n)
-				return NULL;
+				return -ENOMEM;
 			ps->rs = n;
 			ps->caprs = cap;
 		}
 		rs = calloc(1, sizeof(*rs));
 		if (!rs)
-			return NULL;
+			return -ENOMEM;
 		rs->node = node;
 		rs->fresh = true;
 		ps->rs[ps->nrs++] = rs;
@@ -513,13 +530,13 @@ static struct rsess *rs_attach(struct peers *ps, struct peer *p, uint64_t node)
 		/* parked until memory comes back: it is numbered, not kept */
 		rs->parked = true;
 		rs->park_n = ps->away_n;
-		return NULL;
+		return -ENOMEM;
 	}
 	rs->p = p;
 	rs->t_down = 0;
 	rs->gap_logged = false;
 	p->rs = rs;
-	return rs;
+	return 0;
 }
 
 static void rs_lost(struct peers *ps, struct peer *p, uint64_t n, const char *how)
@@ -736,9 +753,17 @@ static void on_hello(struct peers *ps, struct peer *p, const struct hello *h, ui
 	}
 	p->node_id = h->node_id;
 	p->subs = (h->caps & ps->caps & PROTO_CAP_SUBSCRIBE) != 0;
-	if ((h->caps & ps->caps & PROTO_CAP_RESUME) && !rs_attach(ps, p, h->node_id)) {
-		peer_end(ps, p, PE_CLOSED, "out of memory for its --resume window");
-		return;
+	if (h->caps & ps->caps & PROTO_CAP_RESUME) {
+		int err = rs_attach(ps, p, h->node_id, now);
+
+		if (err) {
+			snprintf(why, sizeof(why), err == -EBUSY ?
+				 "node %016llx already has a connection up here (one resumes)" :
+				 "node %016llx: out of memory for its --resume window",
+				 (unsigned long long)h->node_id);
+			peer_end(ps, p, PE_CLOSED, why);
+			return;
+		}
 	}
 	peer_up(ps, p, now);
 	if (p->dead || p->src.fd < 0)
