@@ -11,6 +11,7 @@
 #   make $(BUILD)/unit_mship      the IGMP/MLD membership tests (run by tests/t_membership.sh)
 #   make $(BUILD)/unit_ippkt      the --keep-source packet builder tests (run by tests/t_keep_source.sh)
 #   make $(BUILD)/unit_subs       the subscription tests (run by tests/t_subs.sh)
+#   make $(BUILD)/unit_replay     the --resume window tests (run by tests/t_resume.sh)
 #
 # New inputs and crash artifacts go to $(BUILD)/fuzz/, never to fuzz/corpus/.
 
@@ -34,7 +35,7 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 
 # harness -> the project files it links
-FUZZERS         := frame stream ut group options lab seen http config json mship subs docker
+FUZZERS         := frame stream ut group options lab seen http config json mship subs docker replay
 FUZZ_SRCS_frame   := proto
 FUZZ_SRCS_stream  := proto
 FUZZ_SRCS_ut      := utframe
@@ -48,6 +49,7 @@ FUZZ_SRCS_json    := json
 FUZZ_SRCS_mship   := mship_wire csum membership
 FUZZ_SRCS_subs    := subs proto
 FUZZ_SRCS_docker  := docker util log
+FUZZ_SRCS_replay  := replay obuf
 FUZZ_LIBS_group   := -lbpf
 FUZZ_LIBS_options := -lbpf
 FUZZ_LIBS_config  := -lbpf -lssl -lcrypto
@@ -186,7 +188,17 @@ $(BUILD)/unit_subs: $(UNIT_SUBS_SRCS) | $(BUILD)
 
 $(BUILD)/unit_subs: $(wildcard user/tunnel/subs.h user/lib/proto.h include/mctun.h)
 
-# The harness the three share.
-$(BUILD)/unit_mship $(BUILD)/unit_ippkt $(BUILD)/unit_subs: tests/unit.h
+# ---- --resume window tests -------------------------------------------------
+
+UNIT_REPLAY_SRCS := tests/unit_replay.c user/lib/replay.c user/lib/obuf.c
+
+$(BUILD)/unit_replay: $(UNIT_REPLAY_SRCS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) $(UNIT_REPLAY_SRCS) -o $@
+
+$(BUILD)/unit_replay: $(wildcard user/lib/replay.h user/lib/obuf.h)
+
+# The harness they share.
+$(BUILD)/unit_mship $(BUILD)/unit_ippkt $(BUILD)/unit_subs $(BUILD)/unit_replay: tests/unit.h
 
 -include $(wildcard $(FUZZ_DIR)/obj/*.d)

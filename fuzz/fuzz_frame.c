@@ -12,7 +12,7 @@
  * - every strict prefix of a valid frame asks for more bytes;
  * - "need more" is said only when the header is incomplete or announces
  *   more body than there is;
- * - frames built by frame_put_hello / frame_put_keepalive /
+ * - frames built by frame_put_hello / frame_put_keepalive / frame_put_seq /
  *   frame_put_data_hdr / frame_put_announce_hdr parse back to the fields
  *   they were built from, and a valid DATA, ANNOUNCE or plain HELLO
  *   re-encodes to its own bytes;
@@ -29,9 +29,16 @@
 #include "mctun.h"
 #include "proto.h"
 
+#define FT_FIRST_SEQ FT_RESUME   /* RESUME, REPLAY, ACK: three types in a row */
+
 static uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) << 32 | get32(p + 4);
 }
 
 static int parse(const uint8_t *buf, size_t len, int hello_only, struct frame *f)
@@ -61,6 +68,8 @@ static void same_frame(const struct frame *a, const struct frame *b, const uint8
 		      "announce hdr differs");
 		CHECK(a->announce.entries - abase == b->announce.entries - bbase &&
 		      a->announce.entries_len == b->announce.entries_len, "announce entries differ");
+	} else if (a->type == FT_RESUME || a->type == FT_REPLAY || a->type == FT_ACK) {
+		CHECK(a->count == b->count, "count differs");
 	} else if (a->type == FT_HELLO) {
 		CHECK(a->hello.version == b->hello.version &&
 		      a->hello.auth_type == b->hello.auth_type &&
@@ -145,7 +154,8 @@ static void check_raw(const uint8_t *data, size_t size, int hello_only)
 		return;
 
 	CHECK(f.type == FT_HELLO || f.type == FT_DATA || f.type == FT_KEEPALIVE ||
-	      f.type == FT_ANNOUNCE, "type %u", f.type);
+	      f.type == FT_ANNOUNCE || f.type == FT_RESUME || f.type == FT_REPLAY ||
+	      f.type == FT_ACK, "type %u", f.type);
 	CHECK(hello_only == (f.type == FT_HELLO), "type %u in hello_only=%d", f.type, hello_only);
 	CHECK((size_t)r == FRAME_HDR_LEN + f.len, "took %d for a %u-byte body", r, f.len);
 	CHECK(f.body == data + FRAME_HDR_LEN, "body pointer");
@@ -153,6 +163,9 @@ static void check_raw(const uint8_t *data, size_t size, int hello_only)
 	      "header fields");
 	if (f.type == FT_KEEPALIVE)
 		CHECK(f.len == 0, "keepalive with a body");
+	if (f.type == FT_RESUME || f.type == FT_REPLAY || f.type == FT_ACK)
+		CHECK(f.len == SEQ_FRAME_LEN && f.count == get64(f.body),
+		      "resume/replay/ack of %u bytes", f.len);
 	if (f.type == FT_HELLO) {
 		CHECK(f.len == HELLO_LEN + f.hello.auth_len && f.hello.auth_len <= HELLO_AUTH_MAX,
 		      "hello length");
@@ -224,6 +237,11 @@ static void check_raw(const uint8_t *data, size_t size, int hello_only)
 
 		CHECK(frame_put_keepalive(enc) == sizeof(enc) && !memcmp(enc, data, sizeof(enc)),
 		      "keepalive does not re-encode to itself");
+	} else if (f.type == FT_RESUME || f.type == FT_REPLAY || f.type == FT_ACK) {
+		uint8_t enc[FRAME_HDR_LEN + SEQ_FRAME_LEN];
+
+		CHECK(frame_put_seq(enc, f.type, f.count) == sizeof(enc) &&
+		      !memcmp(enc, data, sizeof(enc)), "resume/replay/ack does not re-encode to itself");
 	} else {
 		const uint8_t *b = f.body;
 		uint8_t enc[FRAME_HDR_LEN + HELLO_LEN];
@@ -345,6 +363,14 @@ static void check_encoders(const uint8_t *data, size_t size)
 	CHECK(parse(buf, n, 0, &f) == FRAME_HDR_LEN && f.type == FT_KEEPALIVE && f.len == 0,
 	      "keepalive round trip");
 	CHECK(parse(buf, n, 1, &f) == -EBADMSG, "keepalive accepted as a first frame");
+	free(buf);
+
+	buf = malloc(FRAME_HDR_LEN + SEQ_FRAME_LEN);
+	n = frame_put_seq(buf, FT_FIRST_SEQ + node % 3, caps * 0x100000001ull);
+	CHECK(parse(buf, n, 0, &f) == FRAME_HDR_LEN + SEQ_FRAME_LEN &&
+	      f.type == FT_FIRST_SEQ + node % 3 && f.count == caps * 0x100000001ull,
+	      "resume/replay/ack round trip");
+	CHECK(parse(buf, n - 1, 0, &f) == 0, "a short resume/replay/ack taken whole");
 	free(buf);
 
 	memset(&h, 0, sizeof(h));

@@ -141,6 +141,13 @@ static void frames(void)
 	n = announce_frame(b, 7, 0, 0, true, false);
 	b[n - 16 - 16 + 2] = 1;
 	put("frame", "announce_host_bits", b, n);
+	n = frame_put_seq(b, FT_RESUME, 12);
+	put("frame", "resume", b, n);
+	n = frame_put_seq(b, FT_REPLAY, 1u << 20);
+	put("frame", "replay", b, n);
+	n = frame_put_seq(b, FT_ACK, 256);
+	put("frame", "ack", b, n);
+	put("frame", "ack_short", b, n - 1);
 }
 
 static void streams(void)
@@ -306,6 +313,25 @@ static void configs(void)
 		snprintf(name, sizeof(name), "config_%u", i);
 		put_str("config", name, files[i]);
 	}
+}
+
+/* (operation, d16) for fuzz_replay.c: frames put and sent, an ack, more
+ * put, a resume behind the sent ones; an ack ahead of them (refused); the
+ * window pushed out by bytes and by age, freed and back. */
+static void replay(void)
+{
+	static const uint8_t session[] = {
+		0, 0, 100,  1, 0, 40,  0, 0, 200,  2, 0, 8,  3, 0, 17,  0, 0, 60,
+		1, 0, 250,  4, 0, 17,  2, 0, 15,  3, 0, 60,
+	};
+	static const uint8_t pushed[] = {
+		0x80, 0x03, 0x20,  0x80, 0x03, 0x20,  0x80, 0x03, 0x20,  0x80, 0x03, 0x20,
+		2, 0, 3,  5, 0, 0,  4, 0, 16,  7, 0, 1,  0, 0, 50,  7, 0, 0,  0, 0, 50,
+		4, 0, 16,  6, 0x03, 0x21,
+	};
+
+	put("replay", "session", session, sizeof(session));
+	put("replay", "pushed_out", pushed, sizeof(pushed));
 }
 
 static void seen(void)
@@ -742,6 +768,7 @@ int main(int argc, char **argv)
 	strings();
 	configs();
 	seen();
+	replay();
 	subs();
 	http();
 	json();

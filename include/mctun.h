@@ -378,6 +378,13 @@ struct mctun_dstats {
 	__u64 announce_in;    /* announcements received whole */
 	__u64 announce_out;   /* ... sent whole (one per peer) */
 	__u64 join_errors;    /* group sockets that could not open or join */
+	/* --resume (docs/PROTOCOL.md, "Resume"). */
+	__u64 resume_replayed;/* frames sent again after a peer came back */
+	__u64 resume_gap;     /* frames a peer that came back had missed and that had
+			       * left the window: lost */
+	__u64 resume_overflow;/* frames pushed out of a window for room (--queue-size,
+			       * --queue-total) before they were acknowledged */
+	__u64 resume_refused; /* acks and resumes that lied: connection closed */
 };
 
 #define MCTUN_PINNED_MEMBERS 1024 /* learned groups published; more run unlisted */
@@ -486,7 +493,7 @@ _Static_assert(!(MCTUN_TGT_MARK & (MCTUN_FRAG_MARK | MCTUN_SELF_MARK)), "marks o
 _Static_assert(sizeof(struct mctun_tgroup_key) == 20, "tgroup key layout");
 _Static_assert(sizeof(struct mctun_range_key) == 4 + MCTUN_RANGE_BITS / 8, "range key layout");
 _Static_assert(sizeof(struct mctun_peer_info) == 88, "peer info layout");
-_Static_assert(sizeof(struct mctun_dstats) == 41 * 8, "daemon stats layout");
+_Static_assert(sizeof(struct mctun_dstats) == 45 * 8, "daemon stats layout");
 _Static_assert(sizeof(struct mctun_member_info) == 104, "member info layout");
 
 #endif /* MCTUN_H */

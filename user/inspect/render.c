@@ -44,7 +44,9 @@ const struct counter_field daemon_fields[] = {
 	FIELD(mctun_dstats, query_errors), FIELD(mctun_dstats, querier),
 	FIELD(mctun_dstats, capture_all), FIELD(mctun_dstats, want_origins),
 	FIELD(mctun_dstats, announce_in), FIELD(mctun_dstats, announce_out),
-	FIELD(mctun_dstats, join_errors),
+	FIELD(mctun_dstats, join_errors), FIELD(mctun_dstats, resume_replayed),
+	FIELD(mctun_dstats, resume_gap), FIELD(mctun_dstats, resume_overflow),
+	FIELD(mctun_dstats, resume_refused),
 };
 const unsigned int n_daemon_fields = ARRAY_SIZE(daemon_fields);
 
@@ -839,6 +841,20 @@ static void prom_daemon(FILE *f, const struct counters *c)
 	prom_variants(f, c, s, "mctun_join_errors_total", "counter",
 		      "Group sockets that could not open or join a group on the island.", NULL,
 		      ONE(mctun_dstats, join_errors));
+	prom_variants(f, c, s, "mctun_resume_replayed_frames_total", "counter",
+		      "Frames sent again to a peer that came back within the --resume window.",
+		      NULL, ONE(mctun_dstats, resume_replayed));
+	prom_variants(f, c, s, "mctun_resume_gap_frames_total", "counter",
+		      "Frames a peer that came back had missed and that had left the --resume "
+		      "window (or its bytes): lost.", NULL, ONE(mctun_dstats, resume_gap));
+	prom_variants(f, c, s, "mctun_resume_overflow_frames_total", "counter",
+		      "Frames pushed out of a --resume window for room (--queue-size, "
+		      "--queue-total) before the peer acknowledged them.", NULL,
+		      ONE(mctun_dstats, resume_overflow));
+	prom_variants(f, c, s, "mctun_resume_refused_total", "counter",
+		      "Acknowledgements and resume requests that lied (ahead of what was sent, "
+		      "behind what was acknowledged, from an unknown node); each closed its "
+		      "connection.", NULL, ONE(mctun_dstats, resume_refused));
 	prom_variants(f, c, s, "mctun_metrics_requests_total", "counter",
 		      "Requests to the --metrics server: answered 200 (ok) or 4xx/5xx (error).",
 		      "result",

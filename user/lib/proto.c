@@ -214,6 +214,16 @@ static int parse_announce(const uint8_t *b, uint32_t len, struct frame *f, const
 	return 0;
 }
 
+/* RESUME, REPLAY, ACK: one counter; what it may say is the peer's to
+ * judge (user/lib/replay.h, replay_check_*). */
+static int parse_seq(const uint8_t *b, uint32_t len, struct frame *f, const char **why)
+{
+	if (len != SEQ_FRAME_LEN)
+		return bad(why, "resume, replay or ack frame: short");
+	f->count = get64(b);
+	return 0;
+}
+
 int frame_parse(const uint8_t *buf, size_t len, int hello_only, struct frame *f,
 		const char **why)
 {
@@ -237,6 +247,11 @@ int frame_parse(const uint8_t *buf, size_t len, int hello_only, struct frame *f,
 		break;
 	case FT_ANNOUNCE:
 		max = ANNOUNCE_HDR_LEN + ANNOUNCE_MAX_BODY;
+		break;
+	case FT_RESUME:
+	case FT_REPLAY:
+	case FT_ACK:
+		max = SEQ_FRAME_LEN;
 		break;
 	default:
 		/* The first bytes of a stranger: say what it is not. */
@@ -262,6 +277,8 @@ int frame_parse(const uint8_t *buf, size_t len, int hello_only, struct frame *f,
 		err = parse_data(f->body, blen, f, why);
 	else if (type == FT_ANNOUNCE)
 		err = parse_announce(f->body, blen, f, why);
+	else if (type == FT_RESUME || type == FT_REPLAY || type == FT_ACK)
+		err = parse_seq(f->body, blen, f, why);
 	else
 		err = 0;
 	return err ? err : (int)(FRAME_HDR_LEN + blen);
@@ -291,6 +308,13 @@ size_t frame_put_keepalive(uint8_t *b)
 {
 	put_hdr(b, FT_KEEPALIVE, 0);
 	return FRAME_HDR_LEN;
+}
+
+size_t frame_put_seq(uint8_t *b, uint8_t type, uint64_t count)
+{
+	put_hdr(b, type, SEQ_FRAME_LEN);
+	put64(b + FRAME_HDR_LEN, count);
+	return FRAME_HDR_LEN + SEQ_FRAME_LEN;
 }
 
 size_t frame_put_data_hdr(uint8_t *b, const struct data_hdr *h, uint32_t plen)

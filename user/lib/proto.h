@@ -18,10 +18,15 @@ enum frame_type {
 	FT_DATA      = 2,
 	FT_KEEPALIVE = 3,
 	FT_ANNOUNCE  = 4,           /* only where both hellos set PROTO_CAP_SUBSCRIBE */
+	/* only where both hellos set PROTO_CAP_RESUME (docs/PROTOCOL.md, "Resume") */
+	FT_RESUME    = 5,           /* the DATA frames this side has received of the other */
+	FT_REPLAY    = 6,           /* the link number of the next DATA frame */
+	FT_ACK       = 7,           /* DATA frames received so far (cumulative) */
 };
 
 /* HELLO caps bits. Unknown bits are ignored, so an old peer mixes in. */
 #define PROTO_CAP_SUBSCRIBE 0x1u    /* speaks ANNOUNCE (docs/PROTOCOL.md, "Subscriptions") */
+#define PROTO_CAP_RESUME    0x2u    /* speaks RESUME, REPLAY, ACK (docs/PROTOCOL.md, "Resume") */
 
 #define FRAME_HDR_LEN    8
 #define HELLO_LEN        24
@@ -30,6 +35,7 @@ enum frame_type {
 #define DATA_MAX_PAYLOAD 65527u      /* largest UDP payload (IPv6); IPv4: 65507 */
 #define DATA_MAX_PAYLOAD4 65507u
 #define FRAME_MAX        (FRAME_HDR_LEN + DATA_HDR_LEN + DATA_MAX_PAYLOAD)
+#define SEQ_FRAME_LEN    8           /* body of RESUME, REPLAY and ACK: one counter */
 
 /*
  * ANNOUNCE: one gateway's want set, in one or more chunks. The per-chunk
@@ -114,6 +120,7 @@ struct frame {
 			uint32_t entries_len;
 			uint32_t nsrc;          /* sources in them, in all */
 		} announce;
+		uint64_t count;             /* RESUME, REPLAY, ACK */
 	};
 };
 
@@ -129,6 +136,8 @@ int frame_parse(const uint8_t *buf, size_t len, int hello_only, struct frame *f,
 /* Encoders write exactly the number of bytes they return. */
 size_t frame_put_hello(uint8_t *buf, uint64_t node_id, uint32_t caps);
 size_t frame_put_keepalive(uint8_t *buf);
+/* RESUME, REPLAY or ACK (type) with its counter: FRAME_HDR_LEN + SEQ_FRAME_LEN. */
+size_t frame_put_seq(uint8_t *buf, uint8_t type, uint64_t count);
 /* Frame and data headers for a payload of plen bytes (the payload itself
  * is not copied): returns FRAME_HDR_LEN + DATA_HDR_LEN. */
 size_t frame_put_data_hdr(uint8_t *buf, const struct data_hdr *h, uint32_t plen);

@@ -513,6 +513,13 @@ static int set_framing(void *ctx, const char *who, const char *val)
 	return 0;
 }
 
+static int set_resume(void *ctx, const char *who, const char *val)
+{
+	struct config *cfg = ctx;
+
+	return parse_seconds(who, val, 0, 3600, &cfg->resume_s);
+}
+
 static int set_transport(void *ctx, const char *who, const char *val)
 {
 	struct config *cfg = ctx;
@@ -803,6 +810,11 @@ static const struct opt options[] = {
 	  "connection uses every path `ip mptcp endpoint` sets\n"
 	  "up and outlives the loss of one; plain TCP where the\n"
 	  "kernel or the peer has no MPTCP", FIELD(mptcp) },
+	{ "resume", 0, "SECS", OPT_FIXED, set_resume,
+	  "keep what was sent to each peer this long (and\n"
+	  "within --queue-size) until it acknowledges it, and\n"
+	  "replay what it missed when it reconnects after a cut\n"
+	  "(default 10; 0: off, a cut loses what was sent)", FIELD(resume_s) },
 	{ "config", 'c', "FILE", OPT_CMDLINE, NULL,
 	  "read options from FILE (default " CONFIG_DEFAULT_PATH "\n"
 	  "when present); the command line wins over its\n"
@@ -997,6 +1009,7 @@ static struct config *config_new(void)
 	cfg->max_peers = 256;
 	cfg->keepalive_s = 1;
 	cfg->dead_s = 3;
+	cfg->resume_s = 10;
 	cfg->handshake_s = 5;
 	cfg->metrics_timeout_s = METRICS_TIMEOUT_S;
 	cfg->max_pending = 256;   /* a full --max-peers may connect at once */

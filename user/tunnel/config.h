@@ -131,6 +131,7 @@ struct config {
 	double busy_poll_s;            /* --busy-poll: poll on this long after a datagram */
 	int framing;                   /* MCTUN_FRAMING_* of every connection */
 	bool mptcp;                    /* --transport mptcp: Multipath TCP connections */
+	double resume_s;               /* --resume: replay window; 0 off */
 	struct tls_opts tls_opts;      /* --tls-cert/--tls-key/--tls-ca or --psk-file */
 	struct tls_ctx *tls;           /* NULL: plain TCP, unauthenticated */
 	bool insecure;                 /* --insecure: plain TCP was asked for by name */

@@ -145,12 +145,14 @@ static void log_stats(struct daemon *d)
 		"own skipped %llu); injected %llu (errors %llu, rewritten %llu); dropped: loop %llu "
 		"dup %llu hops %llu unknown-group %llu direction-out %llu framing %llu; "
 		"bad frames %llu; refused %llu (not allowed %llu, over max-pending %llu, plain "
-		"text %llu, timed out %llu); auth failed %llu\n",
+		"text %llu, timed out %llu); auth failed %llu; resume: replayed %llu gap %llu "
+		"overflow %llu lies %llu\n",
 		(unsigned long long)d->node_id, up, s->cap_ring + s->cap_sock, s->cap_ring,
 		s->cap_sock, s->cap_self, s->injected, s->inject_errors, s->rewritten, s->drop_loop,
 		s->drop_dup, s->drop_hops, s->drop_group, s->drop_direction, s->framing_drops,
 		s->bad_frames, s->refused, s->refused_allow, s->refused_pending, s->refused_plain,
-		s->refused_timeout, s->refused_auth);
+		s->refused_timeout, s->refused_auth, s->resume_replayed, s->resume_gap,
+		s->resume_overflow, s->resume_refused);
 	peers_log(&d->peers);
 }
 

@@ -44,7 +44,18 @@ static void fanout(struct daemon *d, const struct data_hdr *h, const uint8_t *pa
 		}
 		if (!hl)
 			hl = frame_put_data_hdr(hdr, h, len);
-		peer_queue(p, share, hdr, hl, payload, len, now);
+		if (p->rs)
+			peer_resume_put(&d->peers, p, share, hdr, hl, payload, len, now);
+		else
+			peer_queue(p, share, hdr, hl, payload, len, now);
+	}
+	/* --resume: peer nodes away keep it, for when they are back */
+	if (peers_resume_away_open(&d->peers)) {
+		if (!hl)
+			hl = frame_put_data_hdr(hdr, h, len);
+		peers_resume_away(&d->peers, share, hdr, hl, payload, len, now ? now : now_ns());
+	} else {
+		d->peers.away_n++;
 	}
 }
 

@@ -409,9 +409,11 @@ static void capture_wanted(struct daemon *d, uint64_t now)
 	struct interest *in = &d->in;
 	const struct config *cfg = d->cfg;
 	/* with no peer up, everything, as before subscriptions: what a
-	 * static gateway captures is in place before its first peer comes */
+	 * static gateway captures is in place before its first peer comes;
+	 * and while a peer node is away within --resume (it gets everything
+	 * meanwhile, replayed when it is back) */
 	bool all = !in->subs || in->plain_up || in->unready || !peers_up(&d->peers) ||
-		   subs_want_all(in->subs);
+		   peers_resume_away_open(&d->peers) || subs_want_all(in->subs);
 	/* local targets alone: the ring would carry everything to nobody */
 	bool none = !cfg->nlisten && !cfg->npeer;
 	struct derive_ctx dc = { .d = d };

@@ -29,6 +29,9 @@
 #define PEER_IDS         (1u << 20)       /* peer ids: below subs.h's SUBS_MAX_PEER_ID */
 #define NSEC             1000000000ull
 #define BACKOFF_MAX_NS   (30 * NSEC)      /* reconnect back-off: 1, 2, 4 ... 30 s */
+#define RS_MAX           1024             /* --resume: peer nodes remembered */
+#define RS_ACK_EVERY     256              /* an ACK at least every this many frames */
+#define RS_QUEUED_MAX    OBUF_RELEASE     /* a window's frames in the output queue */
 
 void peers_init(struct peers *ps, const struct config *cfg, int epfd, uint64_t node_id,
 		struct mctun_dstats *st, const struct peer_ops *ops, void *ctx)
@@ -37,6 +40,8 @@ void peers_init(struct peers *ps, const struct config *cfg, int epfd, uint64_t n
 
 	*ps = (struct peers){ .cfg = cfg, .epfd = epfd, .node_id = node_id, .st = st,
 			      .ops = ops, .ctx = ctx, .caps = PROTO_CAP_SUBSCRIBE };
+	if (cfg->resume_s > 0 && cfg->framing == MCTUN_FRAMING_MCTUN)
+		ps->caps |= PROTO_CAP_RESUME;
 	/* for the tests: a gateway that speaks protocol 1 without subscriptions,
 	 * as mctun did before them */
 	if (caps)
@@ -218,6 +223,15 @@ void peer_end(struct peers *ps, struct peer *p, enum peer_end how, const char *w
 			count_refusal(ps, p->outbound, how);
 	}
 	peer_disconnect(ps, p);
+	if (p->rs) {
+		/* its window stays open: what it missed is replayed if it comes back */
+		p->rs->p = NULL;
+		p->rs->t_down = now ? now : 1;
+		p->rs->fresh = false;
+		ps->nrs_away++;
+		p->rs = NULL;
+	}
+	p->rs_go = p->rs_rx = false;
 	p->subs = p->subs_ready = false;
 	p->in_len = 0;
 	obuf_reset(&p->out);
@@ -422,6 +436,289 @@ static const char *transport_desc(const struct peers *ps, const struct peer *p)
 	       ", plain TCP: MPTCP not taken";
 }
 
+/* ---- --resume (docs/PROTOCOL.md, "Resume") ------------------------------ */
+
+static struct rsess *rs_find(const struct peers *ps, uint64_t node)
+{
+	unsigned int i;
+
+	for (i = 0; i < ps->nrs; i++)
+		if (ps->rs[i]->node == node)
+			return ps->rs[i];
+	return NULL;
+}
+
+static void rs_free(struct peers *ps, unsigned int i)
+{
+	struct rsess *rs = ps->rs[i];
+
+	if (!rs->p && !rs->parked)
+		ps->nrs_away--;
+	replay_free(&rs->out);
+	free(rs);
+	ps->rs[i] = ps->rs[--ps->nrs];
+}
+
+/* Past its window a node away keeps only its numbers: the frames sent
+ * meanwhile are counted (peers.away_n), not kept. */
+static void rs_park(struct peers *ps, struct rsess *rs)
+{
+	replay_free(&rs->out);
+	rs->parked = true;
+	rs->park_n = ps->away_n;
+	ps->nrs_away--;
+}
+
+/* The node id of the gateway that opened c, a connection to node. */
+static uint64_t opener(const struct peers *ps, const struct peer *c, uint64_t node)
+{
+	return c->outbound ? ps->node_id : node;
+}
+
+/*
+ * A new session, or the node's own, for p (0), or -EBUSY, -ENOMEM. A node
+ * has one connection that resumes. When it has one up already, the older
+ * one is taken for dead and ends if it has been silent for longer than
+ * half-way from --keepalive to --dead-after (the node reconnected after a
+ * cut this side has not noticed yet); else the one opened by the gateway
+ * with the smaller node id stays, so that two gateways that each --peer
+ * the other agree on one connection, not two that replace each other.
+ */
+static int rs_attach(struct peers *ps, struct peer *p, uint64_t node, uint64_t now)
+{
+	struct rsess *rs = rs_find(ps, node);
+	uint64_t quiet = (uint64_t)((ps->cfg->keepalive_s + ps->cfg->dead_s) / 2 * NSEC);
+
+	if (rs && rs->p && now < rs->p->t_rx + quiet &&
+	    opener(ps, p, node) > opener(ps, rs->p, node))
+		return -EBUSY;
+	if (rs && rs->p)
+		peer_end(ps, rs->p, PE_CLOSED, "replaced by a newer connection of its node");
+	if (!rs) {
+		unsigned int i, old = ps->nrs;
+
+		/* at the bound, the node away longest is forgotten */
+		for (i = 0; ps->nrs >= RS_MAX && i < ps->nrs; i++)
+			if (!ps->rs[i]->p && (old == ps->nrs ||
+					      ps->rs[i]->t_down < ps->rs[old]->t_down))
+				old = i;
+		if (old < ps->nrs)
+			rs_free(ps, old);
+		if (ps->nrs == ps->caprs) {
+			unsigned int cap = ps->caprs ? 2 * ps->caprs : 16;
+			struct rsess **n = realloc(ps->rs, cap * sizeof(*n));
+
+			if (!n)
+				return -ENOMEM;
+			ps->rs = n;
+			ps->caprs = cap;
+		}
+		rs = calloc(1, sizeof(*rs));
+		if (!rs)
+			return -ENOMEM;
+		rs->node = node;
+		rs->fresh = true;
+		ps->rs[ps->nrs++] = rs;
+	} else if (rs->parked) {
+		rs->out.end += ps->away_n - rs->park_n;
+		rs->out.base = rs->out.tx = rs->out.end;
+		rs->parked = false;
+	} else {
+		ps->nrs_away--;
+	}
+	if (replay_init(&rs->out, ps->cfg->queue_bytes)) {
+		/* parked until memory comes back: it is numbered, not kept */
+		rs->parked = true;
+		rs->park_n = ps->away_n;
+		return -ENOMEM;
+	}
+	rs->p = p;
+	rs->t_down = 0;
+	rs->gap_logged = false;
+	p->rs = rs;
+	return 0;
+}
+
+static void rs_lost(struct peers *ps, struct peer *p, uint64_t n, const char *how)
+{
+	ps->st->resume_gap += n;
+	if (!p->rs->gap_logged)
+		pr_warn("peer %s: %llu frames it missed had left the --resume window: lost (%s)\n",
+			p->name, (unsigned long long)n, how);
+	p->rs->gap_logged = true;
+}
+
+/* Frames of the window into the output queue, in order, while it has
+ * room (a window's share is kept small: the window holds the rest). */
+static void rs_pump(struct peers *ps, struct peer *p, uint64_t now)
+{
+	struct replay *r = &p->rs->out;
+	const uint8_t *a, *b;
+	size_t alen, blen;
+	int guard;
+
+	if (!p->rs_go || p->dead || p->src.fd < 0)
+		return;
+	if (r->skipped) {
+		uint8_t f[FRAME_HDR_LEN + SEQ_FRAME_LEN];
+
+		/* pushed out before they went: the peer is told where we are */
+		if (peer_queue_ctl(p, f, frame_put_seq(f, FT_REPLAY, r->tx), now))
+			return;
+		rs_lost(ps, p, r->skipped, "pushed out before they were sent");
+		r->skipped = 0;
+	}
+	for (guard = 0; guard < 1 << 16 && p->out.len < RS_QUEUED_MAX; guard++) {
+		if (!replay_peek(r, &a, &alen, &b, &blen))
+			break;
+		if (obuf_put2(&p->out, p->out.cap, a, alen, blen ? b : NULL, blen))
+			break;
+		replay_advance(r);
+		p->st.frames_out++;
+		p->st.bytes_out += alen + blen;
+		p->dirty = true;
+		p->t_tx = now;
+	}
+}
+
+void peer_resume_put(struct peers *ps, struct peer *p, size_t share, const uint8_t *hdr,
+		     size_t hlen, const uint8_t *payload, uint32_t plen, uint64_t now)
+{
+	uint64_t o = p->rs->out.overflow;
+
+	replay_put(&p->rs->out, share, now, hdr, hlen, payload, plen);
+	ps->st->resume_overflow += p->rs->out.overflow - o;
+	rs_pump(ps, p, now);
+}
+
+void peers_resume_away(struct peers *ps, size_t share, const uint8_t *hdr, size_t hlen,
+		       const uint8_t *payload, uint32_t plen, uint64_t now)
+{
+	unsigned int i;
+
+	ps->away_n++;
+	for (i = 0; ps->nrs_away && i < ps->nrs; i++) {
+		struct rsess *rs = ps->rs[i];
+		uint64_t o = rs->out.overflow;
+
+		if (rs->p || rs->parked)
+			continue;
+		replay_put(&rs->out, share, now, hdr, hlen, payload, plen);
+		ps->st->resume_overflow += rs->out.overflow - o;
+	}
+}
+
+bool peers_resume_away_open(const struct peers *ps)
+{
+	return ps->nrs_away > 0;
+}
+
+static void rs_ack(struct peer *p, uint64_t now)
+{
+	uint8_t f[FRAME_HDR_LEN + SEQ_FRAME_LEN];
+
+	if (!peer_queue_ctl(p, f, frame_put_seq(f, FT_ACK, p->rs->rx), now))
+		p->rs->rx_acked = p->rs->rx;
+}
+
+/* A RESUME, REPLAY or ACK that lies: counted, and the connection ends. */
+static void rs_refuse(struct peers *ps, struct peer *p, const char *why, uint64_t n)
+{
+	char msg[160];
+
+	ps->st->resume_refused++;
+	snprintf(msg, sizeof(msg), "refused: %s (%llu)", why, (unsigned long long)n);
+	peer_end(ps, p, PE_CLOSED, msg);
+}
+
+static void on_resume_frame(struct peers *ps, struct peer *p, const struct frame *f,
+			    uint64_t now)
+{
+	struct rsess *rs = p->rs;
+	uint8_t b[FRAME_HDR_LEN + SEQ_FRAME_LEN];
+	uint64_t from, gap;
+	const char *why;
+
+	if (!rs) {
+		peer_bad_frame(ps, p, "RESUME, REPLAY or ACK without the RESUME capability");
+		return;
+	}
+	switch (f->type) {
+	case FT_RESUME:
+		if (p->rs_go) {
+			peer_bad_frame(ps, p, "a second RESUME");
+			return;
+		}
+		if (rs->fresh && f->count) {
+			rs_refuse(ps, p, "resumes after frames from a node this gateway has no "
+				  "record of", f->count);
+			return;
+		}
+		if (replay_resume(&rs->out, f->count, &from, &gap, &why)) {
+			rs_refuse(ps, p, why, f->count);
+			return;
+		}
+		if (peer_queue_ctl(p, b, frame_put_seq(b, FT_REPLAY, from), now)) {
+			peer_end(ps, p, PE_CLOSED, "no room to queue REPLAY");
+			return;
+		}
+		if (gap)
+			rs_lost(ps, p, gap, "reconnected too late");
+		ps->st->resume_replayed += replay_pending(&rs->out);
+		if (!rs->fresh)
+			pr_info("peer %s: resumed: it had %llu frames, %llu to send again\n",
+				p->name, (unsigned long long)f->count,
+				(unsigned long long)replay_pending(&rs->out));
+		p->rs_go = true;
+		rs_pump(ps, p, now);
+		break;
+	case FT_REPLAY:
+		if (replay_check_from(rs->rx, f->count, &why)) {
+			rs_refuse(ps, p, why, f->count);
+			return;
+		}
+		if (f->count > rs->rx)
+			pr_warn("peer %s: %llu frames it sent us had left its --resume window: lost\n",
+				p->name, (unsigned long long)(f->count - rs->rx));
+		rs->rx = f->count;
+		p->rs_rx = true;
+		break;
+	case FT_ACK:
+		if (!p->rs_go) {
+			peer_bad_frame(ps, p, "ACK before RESUME");
+			return;
+		}
+		if (replay_check_ack(&rs->out, f->count, &why)) {
+			rs_refuse(ps, p, why, f->count);
+			return;
+		}
+		replay_ack(&rs->out, f->count);
+		break;
+	}
+}
+
+/* The tick: acknowledgements, the window's age, nodes away too long. */
+static void rs_tick(struct peers *ps, uint64_t now)
+{
+	uint64_t win = (uint64_t)(ps->cfg->resume_s * NSEC);
+	unsigned int i;
+
+	for (i = 0; i < ps->nrs; i++) {
+		struct rsess *rs = ps->rs[i];
+
+		if (rs->out.buf && now > win)
+			replay_expire(&rs->out, now - win);
+		if (rs->p && rs->p->state == PS_UP && !rs->p->dead) {
+			if (rs->rx != rs->rx_acked && rs->p->rs_rx)
+				rs_ack(rs->p, now);
+			rs_pump(ps, rs->p, now);
+		} else if (!rs->p && !rs->parked && now >= rs->t_down + win) {
+			/* (the loop's now may be older than t_down) */
+			rs_park(ps, rs);
+		}
+	}
+}
+
 static void on_hello(struct peers *ps, struct peer *p, const struct hello *h, uint64_t now)
 {
 	char why[128];
@@ -456,13 +753,33 @@ static void on_hello(struct peers *ps, struct peer *p, const struct hello *h, ui
 	}
 	p->node_id = h->node_id;
 	p->subs = (h->caps & ps->caps & PROTO_CAP_SUBSCRIBE) != 0;
+	if (h->caps & ps->caps & PROTO_CAP_RESUME) {
+		int err = rs_attach(ps, p, h->node_id, now);
+
+		if (err) {
+			snprintf(why, sizeof(why), err == -EBUSY ?
+				 "node %016llx already has a connection up here (one resumes)" :
+				 "node %016llx: out of memory for its --resume window",
+				 (unsigned long long)h->node_id);
+			peer_end(ps, p, PE_CLOSED, why);
+			return;
+		}
+	}
 	peer_up(ps, p, now);
 	if (p->dead || p->src.fd < 0)
 		return;
-	pr_info("peer %s: up (node %016llx, %s%s%s%s)%s\n", p->name,
+	if (p->rs) {
+		uint8_t b[FRAME_HDR_LEN + SEQ_FRAME_LEN];
+
+		/* where we stopped: it replays the rest */
+		peer_queue_ctl(p, b, frame_put_seq(b, FT_RESUME, p->rs->rx), now);
+		p->rs->rx_acked = p->rs->rx;
+	}
+	pr_info("peer %s: up (node %016llx, %s%s%s%s)%s%s\n", p->name,
 		(unsigned long long)h->node_id, p->outbound ? "outbound" : "inbound",
 		p->tls ? ", " : "", p->tls ? tls_peer_desc(p->tls) : "", transport_desc(ps, p),
-		p->tls ? "" : "; unauthenticated (--insecure)");
+		p->tls ? "" : "; unauthenticated (--insecure)",
+		p->rs ? "; resumes after a cut (--resume)" : "");
 }
 
 void peer_bad_frame(struct peers *ps, struct peer *p, const char *why)
@@ -533,7 +850,17 @@ static size_t mctun_parse(struct peers *ps, struct peer *p, uint64_t now)
 		} else if (f.type == FT_DATA) {
 			p->st.frames_in++;
 			p->st.bytes_in += r;
+			if (p->rs && !p->rs_rx) {
+				peer_bad_frame(ps, p, "DATA before REPLAY");
+				break;
+			}
+			if (p->rs)
+				p->rs->rx++;
 			ps->ops->data(ps->ctx, p, &f);
+			if (p->rs && !p->dead && p->rs->rx - p->rs->rx_acked >= RS_ACK_EVERY)
+				rs_ack(p, now);
+		} else if (f.type == FT_RESUME || f.type == FT_REPLAY || f.type == FT_ACK) {
+			on_resume_frame(ps, p, &f, now);
 		} else if (f.type == FT_ANNOUNCE) {
 			/* control: counted by the subscriptions, not as data */
 			if (!p->subs)
@@ -624,6 +951,8 @@ static void peer_flush(struct peers *ps, struct peer *p)
 
 	if (p->src.fd < 0 || p->dead || p->state == PS_CONNECTING || p->state == PS_TLS)
 		return;
+	if (p->rs)
+		rs_pump(ps, p, now_ns());
 	n = p->tls ? tls_flush(p->tls, &p->out) : obuf_flush(&p->out, p->src.fd);
 	if (n < 0) {
 		char why[96];
@@ -637,6 +966,10 @@ static void peer_flush(struct peers *ps, struct peer *p)
 		return;
 	}
 	p->dirty = false;
+	/* the room the write made: the next frames of the window, written on
+	 * the next round (EPOLLOUT is armed for them) */
+	if (p->rs)
+		rs_pump(ps, p, now_ns());
 	peer_arm_out(ps, p, p->out.len > 0 || (p->tls && tls_want_write(p->tls)));
 }
 
@@ -845,6 +1178,7 @@ void peers_tick(struct peers *ps, uint64_t now)
 			break;
 		}
 	}
+	rs_tick(ps, now);
 }
 
 /*
@@ -894,6 +1228,11 @@ void peers_free(struct peers *ps)
 	free(ps->v);
 	ps->v = NULL;
 	ps->n = ps->cap = 0;
+	while (ps->nrs)
+		rs_free(ps, ps->nrs - 1);
+	free(ps->rs);
+	ps->rs = NULL;
+	ps->caprs = 0;
 }
 
 /* ---- what others read ---------------------------------------------------- */

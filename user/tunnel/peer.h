@@ -20,6 +20,7 @@
 #include "mctun.h"
 #include "obuf.h"
 #include "proto.h"
+#include "replay.h"
 #include "tls.h"
 #include "utframe.h"
 
@@ -36,6 +37,23 @@ enum peer_state {
 	PS_TLS,          /* connected, TLS handshake running */
 	PS_HELLO,        /* connected, waiting for the peer's hello */
 	PS_UP,           /* hello exchanged: data flows */
+};
+
+/*
+ * --resume: what we keep per peer node (its node id), across its
+ * connections: the frames sent to it (out), and how many it sent us.
+ */
+struct rsess {
+	uint64_t node;                 /* the peer's node id */
+	struct replay out;             /* frames sent to it, until acknowledged */
+	uint64_t rx;                   /* DATA frames received from it */
+	uint64_t rx_acked;             /* ... as we last acknowledged */
+	uint64_t t_down;               /* its connection went (0: it has one) */
+	struct peer *p;                /* that connection, NULL while none */
+	bool fresh;                    /* made for the connection it has now */
+	bool parked;                   /* out of the window: frames only numbered */
+	bool gap_logged;               /* a gap said in the log, this connection */
+	uint64_t park_n;               /* peers.away_n when it was parked */
 };
 
 struct peer {
@@ -65,6 +83,9 @@ struct peer {
 	uint64_t t_retry;              /* outbound: next connect attempt */
 	uint64_t backoff_ns;
 	struct peer_stats st;
+	struct rsess *rs;              /* up with PROTO_CAP_RESUME on both sides */
+	bool rs_go;                    /* ... its RESUME came: we send */
+	bool rs_rx;                    /* ... its REPLAY came: it sends */
 };
 
 struct listener {
@@ -116,6 +137,10 @@ struct peers {
 	void *ctx;
 	uint32_t caps;                 /* PROTO_CAP_* our hello offers */
 	unsigned int next_id;          /* the next peer id to try */
+	struct rsess **rs;             /* --resume: a session per peer node */
+	unsigned int nrs, caprs;
+	unsigned int nrs_away;         /* ... gone, their window still open */
+	uint64_t away_n;               /* frames that went to nodes away */
 };
 
 void peers_init(struct peers *ps, const struct config *cfg, int epfd, uint64_t node_id,
@@ -138,6 +163,19 @@ int peer_queue(struct peer *p, size_t share, const uint8_t *hdr, size_t hlen,
 /* Queue a control frame (an ANNOUNCE) within p's whole queue bound, not
  * counted with the data frames. Returns 0 or -ENOBUFS. */
 int peer_queue_ctl(struct peer *p, const uint8_t *frame, size_t len, uint64_t now);
+/*
+ * --resume. A DATA frame (header and payload) for p, whose connection
+ * resumes (p->rs): kept in its window within share, sent from there.
+ * peers_resume_away() keeps one for every peer node whose connection is
+ * gone but whose window is still open (it is replayed when it is back).
+ * peers_resume_away_open() says whether
+ * there is such a node (everything configured is then captured).
+ */
+void peer_resume_put(struct peers *ps, struct peer *p, size_t share, const uint8_t *hdr,
+		     size_t hlen, const uint8_t *payload, uint32_t plen, uint64_t now);
+void peers_resume_away(struct peers *ps, size_t share, const uint8_t *hdr, size_t hlen,
+		       const uint8_t *payload, uint32_t plen, uint64_t now);
+bool peers_resume_away_open(const struct peers *ps);
 /* The live peer of this id, or NULL. */
 struct peer *peer_by_id(const struct peers *ps, unsigned int id);
 
