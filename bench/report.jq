@@ -203,18 +203,20 @@ def cname: {direct: "direct path (no tunnel)", tc: "mctun --mode tc", xdp: "mctu
 "" else empty end),
 # ---- transport ----
 (if ($tr | length) > 0 then
-"## The transport: TCP against Multipath TCP",
+"## The transport: TCP, --resume, Multipath TCP",
 "",
-"What `--transport mptcp` costs where there is one path (the WAN link; no second subflow opens): "
-	+ "`mctun --mode tc` with one group, both gateways with `--transport tcp`, then `mptcp`. At a fixed "
-	+ "rate: loss, each gateway's CPU per datagram (process time) and the whole machine's; then the top "
-	+ "lossless rate, searched as above.",
+"What `--resume` and `--transport mptcp` cost, same run: `mctun --mode tc` with one group over the one "
+	+ "WAN link, both gateways with *tcp* (`--transport tcp --resume 0`), *resume* (`--resume 10`: every "
+	+ "frame kept until acknowledged) or *mptcp* (`--transport mptcp --resume 0`; one path, so no second "
+	+ "subflow: the cost of MPTCP itself). At a fixed rate: loss, each gateway's CPU per datagram (process "
+	+ "time), the whole machine's and the gateways' peak memory; then the top lossless rate, searched as above.",
 "",
-"| size | transport | fixed rate: pps, loss | g1 CPU µs per datagram | g2 CPU µs per datagram | whole machine µs per datagram | p50 µs | top lossless rate (pps) |",
-"|---:|---|---|---:|---:|---:|---:|---:|",
+"| size | transport | fixed rate: pps, loss | g1 CPU µs per datagram | g2 CPU µs per datagram | whole machine µs per datagram | p50 µs | VmHWM g1, g2 (MiB) | top lossless rate (pps) |",
+"|---:|---|---|---:|---:|---:|---:|---:|---:|",
 ( $tr[] | "| \(.size) | \(.how) "
 	+ "| \(.fixed.offered | commas), \(.fixed.loss_pct | f2) % | \(.fixed.cpu_us[0] | f2) | \(.fixed.cpu_us[1] | f2) "
 	+ "| \(.fixed.mach_us | f2) | \(.fixed.p50_us | f1) "
+	+ "| \(if .hwm_kb then (.hwm_kb | map(. / 1024 * 10 | round / 10 | tostring) | join(", ")) else "—" end) "
 	+ "| \(.top_pps | commas)\(if .capped then " (sender-capped)" else "" end) |" ),
 "" else empty end),
 # ---- local targets ----

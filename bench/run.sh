@@ -13,7 +13,7 @@
 #
 # Contenders: direct (no tunnel: the receiver in g1, on h1's own link),
 # mctun --mode tc, --mode xdp, --mode socket, and Debian's udptunnel.
-# The transport: mctun tc over TCP against --transport mptcp, on one path.
+# The transport: mctun tc over TCP against --resume and --transport mptcp.
 # Local targets (--to): h1's datagrams copied on g1 into a bridge br0 with a
 # "container" c1 behind it, by mctun against tc's mirred (the floor of an
 # in-kernel copy) and smcroute (where the kernel has multicast routing).
@@ -25,7 +25,7 @@
 # Knobs (environment): QUICK, OUT, BENCH_SIZES, BENCH_CONTENDERS, BENCH_FANOUT,
 # BENCH_GROUPS, BENCH_RANGES (lists; empty skips that part), BENCH_MEMBERSHIP
 # (empty: skip it), BENCH_KEEP (sizes of the --keep-source runs; empty: none),
-# BENCH_MPTCP (sizes of the --transport tcp/mptcp runs; empty: none),
+# BENCH_MPTCP (sizes of the tcp / --resume / --transport mptcp runs; empty: none),
 # BENCH_TARGETS (sizes of the local-target runs; empty: none),
 # BENCH_STEP (seconds per search step), BENCH_TIMEOUT (whole run, seconds).
 set -u
@@ -70,7 +70,7 @@ MSHIP=${BENCH_MEMBERSHIP-1}          # empty: no membership runs
 MSHIP_GROUPS=100                     # groups offered at once, one of them joined
 MSHIP_PPS=100                        # per group: 10,000 pps in all, 200 bytes
 KEEP_SIZES=${BENCH_KEEP-200 1400 4000}  # --keep-source runs; empty: none
-MPTCP_SIZES=${BENCH_MPTCP-200 1400}     # --transport tcp/mptcp runs; empty: none
+MPTCP_SIZES=${BENCH_MPTCP-200 1400}     # --resume / --transport mptcp runs; empty: none
 TARGET_SIZES=${BENCH_TARGETS-200 1400}   # local-target runs (--to); empty: none
 TARGET_CONTENDERS="mctun mirred smcroute"
 if [ "$QUICK" = 1 ]; then
@@ -953,29 +953,39 @@ for size in $KEEP_SIZES; do
 	done
 done
 
-# ---- the transport: TCP against Multipath TCP ---------------------------------
-# What --transport mptcp costs on one path (the WAN link of `islands 2`, no
-# second subflow: the cost of MPTCP itself, not of spreading): mctun --mode
-# tc, both gateways with --transport tcp, then mptcp; the same steps as
-# --keep-source's (a fixed rate, then the top lossless rate). Both
-# gateways' CPU per datagram and the whole machine's.
+# ---- the transport: TCP, --resume, Multipath TCP ------------------------------
+# What --resume and --transport mptcp cost, same run: mctun --mode tc with
+# one group on the one WAN link of `islands 2`, both gateways with
+#   tcp:    --transport tcp --resume 0 (neither),
+#   resume: --transport tcp --resume 10 (the window: every frame kept until
+#           acknowledged, acks every 256 frames or 200 ms),
+#   mptcp:  --transport mptcp --resume 0 (no second subflow opens: the cost
+#           of MPTCP itself, not of spreading),
+# the same steps as --keep-source's (a fixed rate, then the top lossless
+# rate): both gateways' CPU per datagram, the whole machine's, and the
+# gateways' peak memory (VmHWM) after the fixed step.
 MPTCP_PPS=$KEEP_PPS
-if [ -n "$MPTCP_SIZES" ] && [ "$(cat /proc/sys/net/mptcp/enabled 2>/dev/null)" != 1 ]; then
-	say "transport: skipped: no MPTCP in this kernel (net.mptcp.enabled missing or 0)"
-	MPTCP_SIZES=
-fi
 for size in $MPTCP_SIZES; do
-	for how in tcp mptcp; do
+	for how in tcp resume mptcp; do
+		case $how in
+		tcp)    args=(--transport tcp --resume 0) ;;
+		resume) args=(--transport tcp --resume 10) ;;
+		mptcp)  args=(--transport mptcp --resume 0)
+			[ "$(cat /proc/sys/net/mptcp/enabled 2>/dev/null)" = 1 ] || {
+				say "transport: mptcp skipped: no MPTCP in this kernel (net.mptcp.enabled missing or 0)"
+				continue; } ;;
+		esac
 		say "transport: $how, $size-byte datagrams"
-		tunnel_start tc -g "$GROUP" --transport "$how" || { log "skipped: $NOTE"; continue; }
+		tunnel_start tc -g "$GROUP" "${args[@]}" || { log "skipped: $NOTE"; continue; }
 		fixed='{}'
 		step "transport/$how/$size/fixed" "$MPTCP_PPS" "$size" "$LAT_S" && fixed=$(tail -n1 "$STEPS")
+		mem=$(hwms)
 		search "transport/$how/$size" "$size" "$START_PPS" || log "the search failed"
 		rec --arg how "$how" --argjson size "$size" --argjson fixed "$fixed" \
-			--argjson top "$TOP" --argjson capped "$TOP_CAPPED" \
+			--argjson top "$TOP" --argjson capped "$TOP_CAPPED" --argjson hwm "$mem" \
 			'{kind: "transport", how: $how, size: $size, fixed: $fixed, top_pps: $top,
-			  capped: $capped}'
-		log "at $MPTCP_PPS pps: g1 $(jq -r '.cpu_us[0] // "?"' <<<"$fixed"), g2 $(jq -r '.cpu_us[1] // "?"' <<<"$fixed") us/datagram; top $TOP pps"
+			  capped: $capped, hwm_kb: $hwm}'
+		log "at $MPTCP_PPS pps: g1 $(jq -r '.cpu_us[0] // "?"' <<<"$fixed"), g2 $(jq -r '.cpu_us[1] // "?"' <<<"$fixed") us/datagram; VmHWM kB $mem; top $TOP pps"
 		tunnel_stop tc
 	done
 done
