@@ -73,6 +73,27 @@ rs_cut_both() {
 
 test_resume_5s_cut_nothing_lost() { rs_cut_both 5 400; }
 
+# A peer without the resume capability (as mctun spoke before --resume,
+# emulated with MCTUN_PROTO_CAPS=1: subscriptions only): the connection
+# comes up without resuming, a 5 s cut loses what was sent meanwhile as it
+# always did, and nothing is refused or taken for a bad frame.
+test_resume_old_peer_keeps_todays_behaviour() {
+	local sent=$((400 * 8)) got
+	islands 2 || return 1
+	MCTUN_PROTO_CAPS=1 gw g2 g2 --insecure -i isl -g "$G" --listen 198.19.12.2:7000 &&
+	gw g1 g1 --insecure -i isl -g "$G" --resume 30 --peer 198.19.12.2:7000 &&
+	wait_log g1 "up (node" && wait_log g2 "up (node" || return 1
+	! grep -q "resumes after a cut" "$T/g1.log" "$T/g2.log" ||
+		{ fail "a connection to a peer without the capability resumes:"; cat "$T/g1.log" >&2; return 1; }
+	rs_cut 5 400 || return 1
+	got=$(jnum "$T/r2.json" received)
+	[ "${got:-0}" -gt 0 ] && [ "$got" -lt "$sent" ] ||
+		{ fail "received ${got:-?} of $sent, want fewer (no resume with this peer)"; return 1; }
+	! grep -q "resumed:" "$T/g1.log" "$T/g2.log" || { fail "resumed with an old peer"; return 1; }
+	rs_is g1 bad_frames 0 && rs_is g2 bad_frames 0 && rs_is g1 resume_refused 0 &&
+		rs_is g1 resume_replayed 0
+}
+
 # 20 s: the control's loss is shown by the 5 s test; this one checks that
 # a cut four times longer than the other still loses nothing.
 test_resume_20s_cut_nothing_lost() { RS_CONTROL=0 rs_cut_both 20 100; }
