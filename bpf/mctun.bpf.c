@@ -610,12 +610,12 @@ static __noinline int copy_to_targets(struct __sk_buff *skb, __u32 l3off, const 
 	 * compute ahead of a check inside the loop */
 	if (!st)
 		return 0;
-	/* the targets whose receivers joined the group (the destination) */
-	if (!bpf_skb_load_bytes(skb, l3off + (family == MCTUN_FAM_INET ?
-					       offsetof(struct iphdr, daddr) :
-					       offsetof(struct ipv6hdr, daddr)),
-				gk.addr, family == MCTUN_FAM_INET ? 4 : 16) &&
-	    (wm = bpf_map_lookup_elem(&mctun_tgroups, &gk)))
+	/* the targets whose receivers joined the group: parse_ip() left the
+	 * destination in p (IPv4 in its first 4 bytes, the rest zero, as the
+	 * key wants it) */
+	__builtin_memcpy(gk.addr, p->dst, sizeof(gk.addr));
+	wm = bpf_map_lookup_elem(&mctun_tgroups, &gk);
+	if (wm)
 		want = *wm;
 	for (i = 0; i < MCTUN_MAX_TARGETS; i++) {
 		struct mctun_target *t;
