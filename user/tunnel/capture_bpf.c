@@ -135,14 +135,6 @@ static const char *target_why(const struct cfg_target *t, int err)
 }
 
 /* "--to br0", "--netns /run/netns/c1" or "--container cam1" */
-static const char *target_name(const struct cfg_target *t, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s %s",
-		 t->container[0] ? "--container" : t->netns[0] ? "--netns" : "--to",
-		 t->container[0] ? t->container : t->netns[0] ? t->netns : t->ifname);
-	return buf;
-}
-
 /* Target i's filter off the interface it is on (if that is still there),
  * with the clsact qdisc we made there, unless another instance's island
  * filters are on it now. */

@@ -1288,6 +1288,14 @@ unsigned int config_auth_flags(const struct config *cfg)
 	return f;
 }
 
+const char *target_name(const struct cfg_target *t, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %s",
+		 t->container[0] ? "--container" : t->netns[0] ? "--netns" : "--to",
+		 t->container[0] ? t->container : t->netns[0] ? t->netns : t->ifname);
+	return buf;
+}
+
 bool endpoint_same(const struct endpoint *a, const struct endpoint *b)
 {
 	return a->sslen == b->sslen && !memcmp(&a->ss, &b->ss, a->sslen);

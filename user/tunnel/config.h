@@ -79,6 +79,10 @@ static inline bool target_sends(const struct cfg_target *t)
 	return t->dir != TDIR_IN;
 }
 
+/* A target as the user named it, for the log: "--to br0", "--netns
+ * /run/netns/c1", "--container cam1". Returns buf. */
+const char *target_name(const struct cfg_target *t, char *buf, size_t len);
+
 /* Found through a network namespace (--netns, --container): its interface
  * is whichever veth leads there now. */
 static inline bool target_follows(const struct cfg_target *t)

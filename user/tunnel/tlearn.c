@@ -22,17 +22,6 @@
 
 #define READS_PER_EVENT 64             /* messages read per readiness, at most */
 
-/* "--to br0", "--netns /run/netns/c1", "--container cam1" */
-static const char *tname(const struct config *cfg, unsigned int i, char *buf, size_t len)
-{
-	const struct cfg_target *t = &cfg->targets[i];
-
-	snprintf(buf, len, "%s %s",
-		 t->container[0] ? "--container" : t->netns[0] ? "--netns" : "--to",
-		 t->container[0] ? t->container : t->netns[0] ? t->netns : t->ifname);
-	return buf;
-}
-
 /*
  * A packet socket on the target's interface that takes what comes out of
  * it (not what we send) and only IGMP (IPv4 protocol 2) and ICMPv6 (next
@@ -111,13 +100,13 @@ static void slot_open(struct daemon *d, unsigned int i, unsigned int ifindex, ui
 	s->ifindex = ifindex;
 	if (!if_indextoname(ifindex, ifname)) {
 		pr_warn("%s: interface index %u: %s: no learning there\n",
-			tname(d->cfg, i, name, sizeof(name)), ifindex, strerror(errno));
+			target_name(&d->cfg->targets[i], name, sizeof(name)), ifindex, strerror(errno));
 		return;
 	}
 	fd = packet_open(ifindex);
 	if (fd < 0) {
 		pr_warn("%s: a packet socket on %s for IGMP/MLD: %s: no learning there\n",
-			tname(d->cfg, i, name, sizeof(name)), ifname, strerror(-fd));
+			target_name(&d->cfg->targets[i], name, sizeof(name)), ifname, strerror(-fd));
 		return;
 	}
 	memset(&s->st, 0, sizeof(s->st));
@@ -125,8 +114,8 @@ static void slot_open(struct daemon *d, unsigned int i, unsigned int ifindex, ui
 	if (err) {
 		learn_close(&s->l);
 		close(fd);
-		pr_warn("%s: learning on %s: %s\n", tname(d->cfg, i, name, sizeof(name)), ifname,
-			strerror(-err));
+		pr_warn("%s: learning on %s: %s\n",
+			target_name(&d->cfg->targets[i], name, sizeof(name)), ifname, strerror(-err));
 		return;
 	}
 	s->l.changed = on_changed;
@@ -135,7 +124,7 @@ static void slot_open(struct daemon *d, unsigned int i, unsigned int ifindex, ui
 	s->src.fd = fd;
 	ep_set(d->epfd, &s->src, EPOLLIN, EPOLL_CTL_ADD);
 	pr_debug("%s: learning its receivers' groups on %s\n",
-		 tname(d->cfg, i, name, sizeof(name)), ifname);
+		 target_name(&d->cfg->targets[i], name, sizeof(name)), ifname);
 }
 
 /*
@@ -153,7 +142,7 @@ static int check_learning(const struct config *cfg)
 		;
 	if (i == cfg->ntargets)
 		return 0;
-	tname(cfg, i, name, sizeof(name));
+	target_name(&cfg->targets[i], name, sizeof(name));
 	if (!cap_has(cap_effective(), CAPN_NET_RAW)) {
 		pr_warn("%s: learning what its receivers join: %s: this process lacks "
 			"CAP_NET_RAW (IGMP/MLD on a packet socket; a target of 'groups all' "
@@ -273,7 +262,7 @@ static void log_bits(struct daemon *d, const struct tgroup *g, uint32_t old, uin
 
 		if ((old & b) == (now_ & b))
 			continue;
-		pr_info("%s: %s %s behind it%s\n", tname(d->cfg, i, name, sizeof(name)),
+		pr_info("%s: %s %s behind it%s\n", target_name(&d->cfg->targets[i], name, sizeof(name)),
 			addr_str(g->family, g->addr, a, sizeof(a)),
 			now_ & b ? "joined" : "left", now_ & b ? ": copying it there" : "");
 	}
