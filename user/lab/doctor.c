@@ -38,6 +38,7 @@
 #include "instances.h"
 #include "log.h"
 #include "mptcp.h"
+#include "nlmsg.h"
 #include "mctun.h"
 #include "options.h"
 #include "sysctl.h"
@@ -222,7 +223,6 @@ static int route_get(uint8_t family, const uint8_t *dst, unsigned int oif, unsig
 		struct rtmsg rt;
 		char attrs[64];
 	} req = {};
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	unsigned int alen = family == MCTUN_FAM_INET ? 4 : 16;
 	char buf[8192];
 	struct nlmsghdr *nh;
@@ -239,22 +239,13 @@ static int route_get(uint8_t family, const uint8_t *dst, unsigned int oif, unsig
 	req.nh.nlmsg_seq = 1;
 	req.rt.rtm_family = fam_to_af(family);
 	req.rt.rtm_dst_len = alen * 8;
-	rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.nh.nlmsg_len));
-	rta->rta_type = RTA_DST;
-	rta->rta_len = RTA_LENGTH(alen);
-	memcpy(RTA_DATA(rta), dst, alen);
-	req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
-	if (oif) {
-		rta = (struct rtattr *)((char *)&req + req.nh.nlmsg_len);
-		rta->rta_type = RTA_OIF;
-		rta->rta_len = RTA_LENGTH(sizeof(__u32));
-		memcpy(RTA_DATA(rta), &oif, sizeof(__u32));
-		req.nh.nlmsg_len += RTA_ALIGN(rta->rta_len);
-	}
-	if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
+	nl_put_attr(&req.nh, RTA_DST, dst, alen);
+	if (oif)
+		nl_put_attr(&req.nh, RTA_OIF, &oif, sizeof(__u32));
+	err = nl_send(fd, &req.nh);
+	if (err)
 		goto out;
-	}
+	err = -EIO;
 	n = recv(fd, buf, sizeof(buf), 0);
 	if (n < 0) {
 		err = -errno;

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mctun.h"
 #include "mptcp.h"
+#include "nlmsg.h"
 
 #ifndef SOL_MPTCP
 #define SOL_MPTCP 284
@@ -79,28 +80,22 @@ struct nl_req {
 	char attrs[64];
 };
 
-static void put_attr(struct nl_req *r, unsigned short type, const void *data, unsigned short len)
+/* r made empty: a genl header and no attribute. */
+static void genl_init(struct nl_req *r)
 {
-	struct nlattr *a = (struct nlattr *)((char *)r + NLMSG_ALIGN(r->nh.nlmsg_len));
-
-	a->nla_type = type;
-	a->nla_len = NLA_HDRLEN + len;
-	memcpy((char *)a + NLA_HDRLEN, data, len);
-	r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + NLA_ALIGN(a->nla_len);
+	memset(r, 0, sizeof(*r));
+	r->nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
 }
 
-static int nl_send(int fd, struct nl_req *r, uint16_t family, uint8_t cmd, uint8_t version,
-		   uint16_t flags, uint32_t seq)
+static int genl_send(int fd, struct nl_req *r, uint16_t family, uint8_t cmd, uint8_t version,
+		     uint16_t flags, uint32_t seq)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-
 	r->nh.nlmsg_type = family;
 	r->nh.nlmsg_flags = NLM_F_REQUEST | flags;
 	r->nh.nlmsg_seq = seq;
 	r->g.cmd = cmd;
 	r->g.version = version;
-	return sendto(fd, r, r->nh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0 ?
-	       -errno : 0;
+	return nl_send(fd, &r->nh);
 }
 
 /* Each attribute of the genl message nh (or of the nested attribute
@@ -243,26 +238,23 @@ int mptcp_pm_read(struct mptcp_pm *pm)
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
 	if (fd < 0)
 		return -errno;
-	memset(&r, 0, sizeof(r));
-	r.nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-	put_attr(&r, CTRL_ATTR_FAMILY_NAME, name, sizeof(name));
-	err = nl_send(fd, &r, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1, 0, 1);
+	genl_init(&r);
+	nl_put_attr(&r.nh, CTRL_ATTR_FAMILY_NAME, name, sizeof(name));
+	err = genl_send(fd, &r, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1, 0, 1);
 	if (!err)
 		err = nl_answers(fd, 1, false, family_id, &fam);
 	if (!err && !fam)
 		err = -ENOENT;
 	if (err)
 		goto out;
-	memset(&r, 0, sizeof(r));
-	r.nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-	err = nl_send(fd, &r, fam, MPTCP_PM_CMD_GET_LIMITS, MPTCP_PM_VER, 0, 2);
+	genl_init(&r);
+	err = genl_send(fd, &r, fam, MPTCP_PM_CMD_GET_LIMITS, MPTCP_PM_VER, 0, 2);
 	if (!err)
 		err = nl_answers(fd, 2, false, limit, pm);
 	if (err)
 		goto out;
-	memset(&r, 0, sizeof(r));
-	r.nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-	err = nl_send(fd, &r, fam, MPTCP_PM_CMD_GET_ADDR, MPTCP_PM_VER, NLM_F_DUMP, 3);
+	genl_init(&r);
+	err = genl_send(fd, &r, fam, MPTCP_PM_CMD_GET_ADDR, MPTCP_PM_VER, NLM_F_DUMP, 3);
 	if (!err)
 		err = nl_answers(fd, 3, true, endpoint, pm);
 out:

@@ -14,6 +14,7 @@
 #include <linux/rtnetlink.h>
 
 #include "netns.h"
+#include "nlmsg.h"
 
 /* A NETLINK_ROUTE socket made inside the namespace of nsfd, by a thread
  * that enters it (setns() moves only the calling thread): the socket
@@ -50,25 +51,6 @@ static int rtnl_in(int nsfd)
 	return o.fd;
 }
 
-static int rtnl_send(int fd, struct nlmsghdr *nh)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-
-	return sendto(fd, nh, nh->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0 ?
-	       -errno : 0;
-}
-
-static void put_attr(struct nlmsghdr *nh, unsigned short type, const void *data,
-		     unsigned short len)
-{
-	struct rtattr *rta = (struct rtattr *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
-
-	rta->rta_type = type;
-	rta->rta_len = RTA_LENGTH(len);
-	memcpy(RTA_DATA(rta), data, len);
-	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
-}
-
 /* The id the namespace of fd gives ours (the one of selffd), -1 if none. */
 static int nsid_of_ours(int fd, int selffd)
 {
@@ -86,8 +68,8 @@ static int nsid_of_ours(int fd, int selffd)
 	uint32_t sfd = (uint32_t)selffd;
 	ssize_t n;
 
-	put_attr(&req.nh, NETNSA_FD, &sfd, sizeof(sfd));
-	if (rtnl_send(fd, &req.nh))
+	nl_put_attr(&req.nh, NETNSA_FD, &sfd, sizeof(sfd));
+	if (nl_send(fd, &req.nh))
 		return -1;
 	n = recv(fd, buf, sizeof(buf), 0);
 	for (nh = (struct nlmsghdr *)buf; n > 0 && NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
@@ -159,7 +141,7 @@ static int find_peer(int fd, int nsid, const unsigned char *mac, unsigned int *o
 	unsigned int i;
 
 	*out = 0;
-	if ((err = rtnl_send(fd, &req.nh)))
+	if ((err = nl_send(fd, &req.nh)))
 		return err;
 	/* bounded: a namespace has few links; a dump ends with NLMSG_DONE */
 	for (i = 0; i < 1024; i++) {
@@ -253,7 +235,7 @@ int link_master(unsigned int ifindex, unsigned int *master)
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
 		return -errno;
-	if ((err = rtnl_send(fd, &req.nh)))
+	if ((err = nl_send(fd, &req.nh)))
 		goto out;
 	n = recv(fd, buf, sizeof(buf), 0);
 	if (n < 0) {
