@@ -27,6 +27,8 @@
 # (empty: skip it), BENCH_KEEP (sizes of the --keep-source runs; empty: none),
 # BENCH_MPTCP (sizes of the tcp / --resume / --transport mptcp runs; empty: none),
 # BENCH_TARGETS (sizes of the local-target runs; empty: none),
+# BENCH_COST (sizes of the fixed-rate cost runs; empty: none), BENCH_COST_CONTENDERS,
+# BENCH_COST_REPS,
 # BENCH_STEP (seconds per search step), BENCH_TIMEOUT (whole run, seconds).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -73,6 +75,11 @@ KEEP_SIZES=${BENCH_KEEP-200 1400 4000}  # --keep-source runs; empty: none
 MPTCP_SIZES=${BENCH_MPTCP-200 1400}     # --resume / --transport mptcp runs; empty: none
 TARGET_SIZES=${BENCH_TARGETS-200 1400}   # local-target runs (--to); empty: none
 TARGET_CONTENDERS="mctun mirred smcroute"
+COST_SIZES=${BENCH_COST-64 200 1400}     # fixed-rate cost runs; empty: none
+COST_CONTENDERS=${BENCH_COST_CONTENDERS:-direct tc xdp socket}
+COST_REPS=${BENCH_COST_REPS:-3}
+COST_S=3
+[ "$QUICK" = 1 ] && COST_SIZES=${BENCH_COST-200} COST_S=2
 if [ "$QUICK" = 1 ]; then
 	TARGET_PPS=20000   # the fixed rate of the CPU-per-datagram steps
 	TARGET_FIX_S=2     # seconds per fixed-rate step (and per idle window)
@@ -252,6 +259,8 @@ settle() {
 # them: udptunnel does, one per TCP read, up to its 64 KiB buffer), then
 # DRAIN_S.
 # STEP_TTL=N: both senders send with TTL N (default: mctun send's).
+# STEP_NOFLUSH=1: no second sender (a tunnel known not to hold datagrams
+# back; the fixed-rate cost steps, whose per-datagram figures it would dilute).
 # STEP_IDLE=SECS: first, with the receiver joined and nothing sent, count
 # the machine's busy ticks over SECS (the work of everything else, other
 # jobs included), and also give the step's whole-machine cost net of that
@@ -283,6 +292,7 @@ step() {
 	tl=$(awk -v s="$secs" 'BEGIN { printf "%d", s + 20 }')
 	(in_cg timeout "$tl" nsenter --net="/run/netns/$PFX-h1" -- "$MCTUN" send "$GROUP" --rate "$target" \
 		--duration "$secs" --size "$size" "${ttl_args[@]}" --json --quiet) >"$T/send.json" 2>"$T/send.err"
+	[ -n "${STEP_NOFLUSH:-}" ] ||
 	(in_cg timeout 10 nsenter --net="/run/netns/$PFX-h1" -- "$MCTUN" send "$GROUP" --rate "$FLUSH_RATE" \
 		--count $((65536 / (size + 2) + FLUSH_EXTRA)) --size "$size" "${ttl_args[@]}" --quiet) >/dev/null 2>&1
 	sleep "$DRAIN_S"
@@ -719,6 +729,41 @@ for size in $SIZES; do
 			  top_pps: $top, capped: $capped, top_step: $topstep, cpu_us: $cpu, mach_us: $mach,
 			  hwm_kb: $hwm, lat1k: $lat1k, lathalf: $lathalf}'
 		log "top: $top pps$([ "$capped" = true ] && echo ' (sender-capped)'); CPU us/dgram g1,g2: ${TOP_CPU[*]:-n/a}; VmHWM kB: $mem"
+	done
+done
+
+# ---- cost at a fixed rate -----------------------------------------------------
+# What each contender costs the machine per datagram at a moderate fixed
+# rate (100,000 pps at 64 and 200 bytes, 50,000 at 1,400), with a sender that
+# paces by sleeping (mctun send: clock_nanosleep to absolute deadlines, never
+# a spin). Whole machine: every non-idle tick of /proc/stat during the step,
+# net of the rate of busy ticks measured just before it with nothing sent;
+# the tunnel's overhead is a mode's figure minus the direct path's from the
+# same run. Contenders interleaved, COST_REPS rounds, medians.
+for size in $COST_SIZES; do
+	pps=100000
+	((size > 1000)) && pps=50000
+	for ((r = 1; r <= COST_REPS; r++)); do
+		for c in $COST_CONTENDERS; do
+			say "cost: $c, $size-byte datagrams at $pps pps (round $r of $COST_REPS)"
+			if ! tunnel_start "$c"; then
+				log "skipped: $NOTE"
+				rec --arg c "$c" --argjson size "$size" --arg note "$NOTE" \
+					'{kind: "cost", name: $c, size: $size, status: "skipped", note: $note}'
+				continue
+			fi
+			# a few datagrams first: the path is warm (neighbours, joins)
+			nsx h1 "$MCTUN" send "$GROUP" --rate 1000 --count 50 --size "$size" --quiet >/dev/null 2>&1
+			ok=0
+			STEP_NOFLUSH=1 STEP_IDLE=1 step "cost/$c/$size/$r" "$pps" "$size" "$COST_S" && ok=1
+			tunnel_stop "$c"
+			((ok)) || continue
+			rec --arg c "$c" --argjson size "$size" --argjson pps "$pps" --argjson round "$r" \
+				--argjson step "$(tail -n1 "$STEPS")" --arg attach "$ATTACH" \
+				'{kind: "cost", name: $c, size: $size, pps: $pps, round: $round, status: "ok",
+				  attach: $attach, step: $step}'
+			log "whole machine $S_MACH us/datagram (net of idle $S_NET); gateways ${S_CPU[*]:-n/a}"
+		done
 	done
 done
 
