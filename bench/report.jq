@@ -29,6 +29,7 @@ def cname: {direct: "direct path (no tunnel)", tc: "mctun --mode tc", xdp: "mctu
 | ($all | map(select(.kind == "keep_source"))) as $ks
 | ($all | map(select(.kind == "transport"))) as $tr
 | ($all | map(select(.kind == "target"))) as $tg
+| ($all | map(select(.kind == "cost" and .status == "ok"))) as $co
 | def c($n; $s): ($cs | map(select(.name == $n and .size == $s and .status == "ok")) | .[0]);
   def top($n; $s): (c($n; $s) | if . == null then null else .top_pps end);
   def topstr($r): if $r == null then "—" elif $r.capped then "≥ " + ($r.top_pps | commas) + " (sender-capped)" else ($r.top_pps | commas) end;
@@ -91,6 +92,48 @@ def cname: {direct: "direct path (no tunnel)", tc: "mctun --mode tc", xdp: "mctu
 	  "| gateway peak memory < 64 MiB with 100 peers | mctun --mode \(.mode) (g1) | VmHWM \(.hwm_kb | mib) | \(verdict(.hwm_kb < 65536)) |" )
   end),
 "",
+# ---- cost at a fixed rate ----
+(def cr($n; $s): $co | map(select(.name == $n and .size == $s)) | map(.step);
+ def cm($n; $s): cr($n; $s) | map(.mach_net_us) | median;
+ def cg($n; $s; $i): cr($n; $s) | map(.cpu_us[$i]) | median;
+ def over($n; $s): if cm($n; $s) == null or cm("direct"; $s) == null then null else cm($n; $s) - cm("direct"; $s) end;
+ ($co | map(.size) | unique) as $sizes
+ | if ($sizes | length) == 0 then empty else
+ "## Cost per datagram at a fixed rate",
+ "",
+ "The sender paces by sleeping (`mctun send`: `clock_nanosleep` to absolute deadlines, never a spin) at "
+	+ "100,000 pps (64 and 200 bytes) or 50,000 pps (1,400 bytes) for \($co[0].step.secs) s; contenders interleaved, "
+	+ "\($co | map(.round) | max) rounds, medians with (min–max). Whole machine: every non-idle tick of `/proc/stat` in the step "
+	+ "(sender, receiver, gateways, softirq), net of the busy ticks per second measured just before with nothing sent, per "
+	+ "datagram delivered. Overhead: a mode's figure minus the direct path's of the same run. Gateways: each gateway "
+	+ "process's utime + stime per datagram (softirq work that happens to run in its context included).",
+ "",
+ ( $sizes[] as $s |
+   "### \($s)-byte datagrams at \($co | map(select(.size == $s)) | .[0].pps | commas) pps",
+   "",
+   "| contender | whole machine µs per datagram | overhead over the direct path µs | g1 / g2 process µs per datagram | delivered / sent |",
+   "|---|---:|---:|---|---|",
+   ( ["direct", "tc", "xdp", "socket"][] as $n | cr($n; $s) as $r | select(($r | length) > 0) |
+     "| \($n | cname)\(if $n == "xdp" then " (" + (($co | map(select(.name == "xdp")) | .[0].attach) // "" | sub("attached to isl in "; "")) + ")" else "" end) "
+	+ "| \($r | map(.mach_net_us) | spread) "
+	+ "| \(if $n == "direct" then "—" else (over($n; $s) | f2) end) "
+	+ "| \(if $n == "direct" then "— (no gateway)" else "\(cg($n; $s; 0) | f2) / \(cg($n; $s; 1) | f2)" end) "
+	+ "| \($r | map(.delivered) | add | commas) / \($r | map(.sent) | add | commas) |" ),
+   "" ),
+ "### Targets",
+ "",
+ "| target | measured | result |",
+ "|---|---|---|",
+ ( $sizes[] as $s | over("tc"; $s) as $t | over("socket"; $s) as $k | select($t != null and $k != null and $k > 0) |
+   "| \($s) B: tc mode's overhead ≤ 0.8 × socket mode's | \($t | f2) against \($k | f2) µs: \($t / $k | x2) × | \(verdict($t <= 0.8 * $k)) |" ),
+ ( $sizes[] as $s | over("xdp"; $s) as $x | over("tc"; $s) as $t | select($x != null and $t != null) |
+   "| \($s) B: xdp mode's overhead ≤ tc mode's | \($x | f2) against \($t | f2) µs | \(verdict($x <= $t)) |" ),
+ ( ["tc", "xdp", "socket"][] as $n | over($n; 200) as $o | cm("direct"; 200) as $d | select($o != null and $d != null and $d > 0) |
+   "| 200 B: \($n | cname)'s overhead ≤ 1.0 × the direct path's own cost | \($o | f2) against \($d | f2) µs: \($o / $d | x2) × | \(verdict($o <= $d)) |" ),
+ ( ["tc", "xdp"][] as $n | cg($n; 200; 0) as $a | cg($n; 200; 1) as $b | select($a != null and $b != null) |
+   "| 200 B: each gateway process < 1.0 µs per datagram, \($n | cname) | g1 \($a | f2), g2 \($b | f2) µs | \(verdict($a < 1 and $b < 1)) |" ),
+ ""
+ end),
 # ---- per size ----
 "## Top lossless rate, latency and cost",
 "",
