@@ -849,7 +849,7 @@ static bool failf(const char *fmt, ...)
 static const char *const stat_names[] = {
 	"seen", "udp_mcast", "matched", "ingress", "egress", "pushed", "pushed_bytes",
 	"ring_full", "self", "loopback", "fragments", "too_big", "malformed", "dir_in",
-	"range_frags", "igmp", "mld", "unwanted", "copies", "copy_errors",
+	"range_frags", "igmp", "mld", "unwanted", "copies", "copy_errors", "ended",
 };
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) ==
 	       sizeof(struct mctun_stats) / sizeof(__u64), "a name per mctun_stats field");
