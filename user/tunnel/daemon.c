@@ -434,6 +434,7 @@ int daemon_run(struct config *cfg)
 	int err, n;
 
 	injector_init(&d.inj, &d.st);
+	d.inj.rx = &d.rx;
 	d.t_start = now_ns();
 	for (i = 0; i < cfg->nallow; i++) {
 		char a[ADDR_STRLEN];
