@@ -13,6 +13,7 @@
 bstat() { nsx "$1" "$MCTUN" stats --json 2>/dev/null >"$T/stats.json" && jnum "$T/stats.json" "$2"; }
 
 # udp_errs NS FAMILY(4|6): the namespace's UDP InErrors.
+# shellcheck disable=SC2016 # awk's fields, not the shell's
 udp_errs() {
 	if [ "$2" = 6 ]; then
 		nsx "$1" awk '$1 == "Udp6InErrors" { print $2 }' /proc/net/snmp6
