@@ -5,10 +5,13 @@
  * With the load-time switch `learn` on, the IGMP and MLD messages that
  * arrive from the island go into the same ring too (group_id
  * MCTUN_GID_MEMBERSHIP), for the daemon to learn which groups its hosts
- * join and leave. Packets always continue unchanged (TC_ACT_OK /
- * XDP_PASS); the only side effect is a mark bit on fragments of configured
- * groups, which steers their reassembled datagram to the daemon's
- * per-group socket.
+ * join and leave. Packets continue unchanged (TC_ACT_OK / XDP_PASS), but
+ * for a mark bit on fragments of configured groups, which steers their
+ * reassembled datagram to the daemon's per-group socket; and one
+ * exception: a whole datagram captured on ingress of a group that no
+ * local application joined (mctun_localrx) ends here (TC_ACT_SHOT /
+ * XDP_DROP), since the stack would only deliver it to the daemon's own
+ * socket, which refuses it.
  *
  * Map roles: mctun_groups, mctun_ranges and mctun_selfport (and the global
  * range_kinds) are written only by the daemon (control plane); mctun_stats
@@ -72,6 +75,10 @@ const volatile __u8 never = 0;
 
 /* MCTUN_RK_* of the ranges in mctun_ranges; written by the daemon. */
 __u32 range_kinds = 0;
+
+/* 1 while mctun_localrx holds every group a local application joined (the
+ * daemon has read the kernel's counts); 0: nothing ends here. */
+__u32 localrx_known = 0;
 
 struct scratch {
 	struct mctun_event ev;
@@ -174,6 +181,16 @@ struct {
 	__type(value, __u32);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } mctun_tgroups SEC(".maps");
+
+/* Groups some local application joined on the island interface (struct
+ * mctun_tgroup_key -> 1); the daemon writes it (include/mctun.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MCTUN_MAX_LOCALRX);
+	__type(key, struct mctun_tgroup_key);
+	__type(value, __u8);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} mctun_localrx SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -382,6 +399,7 @@ static __always_inline struct mctun_group_val *lookup_group(const struct pkt *p,
 enum verdict {
 	V_PASS,        /* not ours, or skipped */
 	V_MARK,        /* leave to reassembly and the per-group socket */
+	V_END,         /* captured, and nobody else here wants it: drop */
 };
 
 /* Datagrams in this packet: a UDP GSO batch carries several. */
@@ -654,8 +672,9 @@ static __noinline int copy_to_targets(struct __sk_buff *skb, __u32 l3off, const 
 	return 0;
 }
 
-/* A whole datagram of a captured group into the ring, counted. */
-static __always_inline void capture(void *ctx, bool xdp, struct mctun_stats *st,
+/* A whole datagram of a captured group into the ring, counted. True if
+ * it is in the ring. */
+static __always_inline bool capture(void *ctx, bool xdp, struct mctun_stats *st,
 				    const struct pkt *p, __u8 dir, __u32 id, struct mctun_gstats *gs,
 				    const struct udphdr *udp)
 {
@@ -670,12 +689,12 @@ static __always_inline void capture(void *ctx, bool xdp, struct mctun_stats *st,
 	len = bpf_ntohs(udp->len);
 	if (len < sizeof(*udp)) {
 		st->malformed++;
-		return;
+		return false;
 	}
 	len -= sizeof(*udp);
 	if (len > MCTUN_MAX_PAYLOAD) {
 		st->too_big++;
-		return;
+		return false;
 	}
 
 	switch (push(ctx, xdp, p, dir, id, udp->source, udp->dest, p->l4off + sizeof(*udp), len)) {
@@ -686,7 +705,7 @@ static __always_inline void capture(void *ctx, bool xdp, struct mctun_stats *st,
 			gs->packets++;
 			gs->bytes += len;
 		}
-		break;
+		return true;
 	case PUSH_CUT:
 		st->malformed++;
 		break;
@@ -698,6 +717,19 @@ static __always_inline void capture(void *ctx, bool xdp, struct mctun_stats *st,
 	case PUSH_NONE:
 		break;
 	}
+	return false;
+}
+
+/* Has a socket on this host other than the daemon's joined p's group on
+ * the island? Yes while the daemon has not said (localrx_known 0). */
+static __always_inline bool local_receiver(const struct pkt *p)
+{
+	struct mctun_tgroup_key k = { .family = p->family };
+
+	if (!localrx_known)
+		return true;
+	__builtin_memcpy(k.addr, p->dst, sizeof(k.addr));
+	return bpf_map_lookup_elem(&mctun_localrx, &k) != NULL;
 }
 
 static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 l3off,
@@ -800,7 +832,14 @@ static __always_inline enum verdict handle(void *ctx, bool xdp, __u8 dir, __u32 
 
 	if (in_only)
 		goto skip_in;
-	capture(ctx, xdp, st, &p, dir, g->id, gs, &udp);
+	/* In the ring, from the island, and nobody here but the daemon's
+	 * socket (which refuses it) would get it: the stack is spared. A
+	 * datagram the ring had no room for goes on as before. */
+	if (capture(ctx, xdp, st, &p, dir, g->id, gs, &udp) && dir == MCTUN_DIR_INGRESS &&
+	    !local_receiver(&p)) {
+		st->ended++;
+		return V_END;
+	}
 	return V_PASS;
 skip_in:
 	if (g->flags & MCTUN_GF_IDLE)
@@ -889,8 +928,15 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 		}
 		return TC_ACT_OK;
 	}
-	if (handle(skb, false, dir, off, proto, loopback) == V_MARK)
+	switch (handle(skb, false, dir, off, proto, loopback)) {
+	case V_MARK:
 		skb->mark |= frag_mark;
+		break;
+	case V_END:
+		return TC_ACT_SHOT;
+	case V_PASS:
+		break;
+	}
 	return TC_ACT_OK;
 }
 
@@ -1048,6 +1094,7 @@ int mctun_xdp(struct xdp_md *ctx)
 		}
 		return XDP_PASS;
 	}
-	handle(ctx, true, MCTUN_DIR_INGRESS, off, proto, false);
+	if (handle(ctx, true, MCTUN_DIR_INGRESS, off, proto, false) == V_END)
+		return XDP_DROP;
 	return XDP_PASS;
 }

@@ -18,6 +18,7 @@
 #define MCTUN_MAX_GROUPS   16384u         /* per-group counter slots (group ids) */
 #define MCTUN_MAX_TARGETS  16u            /* local targets (--to), slots of mctun_targets */
 #define MCTUN_MAX_TGROUPS  4096u          /* groups wanted behind targets (mctun_tgroups) */
+#define MCTUN_MAX_LOCALRX  4096u          /* groups with a local receiver (mctun_localrx) */
 
 /*
  * Largest datagram payload the BPF program copies into the ring.  An
@@ -167,6 +168,9 @@ struct mctun_stats {
 	__u64 unwanted;      /* skipped: a configured group no peer wants now */
 	__u64 copies;        /* copies sent to local targets (--to), all targets */
 	__u64 copy_errors;   /* ... that the kernel refused */
+	__u64 ended;         /* captured on ingress and ended there (TC_ACT_SHOT,
+			      * XDP_DROP): whole datagrams of a group no local
+			      * application joined (mctun_localrx) */
 };
 
 /*
@@ -213,6 +217,17 @@ struct mctun_tgroup_key {
 	__u8  pad[3];
 	__u8  addr[16];      /* net; IPv4 in the first 4 bytes, the rest 0 */
 };
+
+/*
+ * mctun_localrx, keyed by struct mctun_tgroup_key: a group some socket on
+ * this host other than the daemon's own has joined on the island
+ * interface (the kernel's count in /proc/net/igmp, /proc/net/igmp6 less
+ * the daemon's joins); the value (a __u8) is 1. Written by the daemon on
+ * its 200 ms tick. The program reads it only while the global
+ * localrx_known is 1 (the daemon has filled it and it holds every such
+ * group): then a whole datagram it captured on ingress of a group not in
+ * it ends there. localrx_known 0: every datagram goes on up the stack.
+ */
 
 /* Per-target counters (per CPU), indexed like mctun_targets. */
 struct mctun_tstats {
@@ -484,7 +499,7 @@ enum {
 _Static_assert(sizeof(struct mctun_group_key) == 36, "group key layout");
 _Static_assert(sizeof(struct mctun_group_val) == 8, "group val layout");
 _Static_assert(sizeof(struct mctun_event) == 56, "event layout");
-_Static_assert(sizeof(struct mctun_stats) % 8 == 0, "stats layout");
+_Static_assert(sizeof(struct mctun_stats) == 21 * 8, "stats layout");
 _Static_assert(sizeof(struct mctun_info) == 104, "info layout");
 _Static_assert(sizeof(struct mctun_want_info) == 32, "want info layout");
 _Static_assert(sizeof(struct mctun_target) == 24, "target layout");

@@ -443,8 +443,17 @@ struct tcase {
 	bool marked;             /* the fragment mark is added */
 	unsigned int events;     /* events expected in the ring */
 	struct ev_want ev;
-	struct mctun_stats st;
+	struct mctun_stats st;   /* ended set: the verdict is TC_ACT_SHOT / XDP_DROP */
 	struct mctun_gstats gs[NGROUPS];
+	uint8_t rx;              /* local receivers, RX_* */
+};
+
+/* What the daemon told the program of local receivers (mctun_localrx). */
+enum {
+	RX_UNKNOWN,              /* nothing yet (localrx_known 0): every case but these */
+	RX_NONE,                 /* known: nobody on the gateway joined a group */
+	RX_JOINED,               /* known: someone joined the packet's group */
+	RX_OTHER,                /* known: someone joined another group (239.1.2.4) */
 };
 
 /* The usual datagram of group 0, from a host on the island. */
@@ -455,6 +464,9 @@ struct tcase {
 		  .sport = 40000, .dport = 5000, .ttl = 7, .tos = 0x2e, .plen = 32, \
 		  __VA_ARGS__ }
 
+/* ... and ended in the program: no local receiver. */
+#define ENDED_IN(n) { .seen = 1, .udp_mcast = 1, .matched = 1, .ingress = 1, .pushed = 1, \
+		      .pushed_bytes = (n), .ended = 1 }
 /* Counters of one captured datagram of n payload bytes on ingress. */
 #define CAPTURED_IN(n) { .seen = 1, .udp_mcast = 1, .matched = 1, .ingress = 1, .pushed = 1, \
 			 .pushed_bytes = (n) }
@@ -707,6 +719,38 @@ static const struct tcase cases[] = {
 	  V4(.plen = 100, .cut = 14 + 20 + 8 + 50),
 	  .st = { .seen = 1, .udp_mcast = 1, .matched = 1, .ingress = 1, .malformed = 1 } },
 
+	/* -- local receivers: a whole datagram from the island that nobody on
+	 * the gateway joined ends in the program -- */
+	{ "nobody joined: captured, ended", ENV_TC, TC_IN, V4(), .rx = RX_NONE, .events = 1,
+	  .ev = { 0, MCTUN_DIR_INGRESS }, .st = ENDED_IN(32),
+	  .gs = { GS(0, .packets = 1, .bytes = 32) } },
+	{ "nobody joined, ipv6: captured, ended", ENV_TC, TC_IN, V6(.plen = 100), .rx = RX_NONE,
+	  .events = 1, .ev = { 1, MCTUN_DIR_INGRESS }, .st = ENDED_IN(100),
+	  .gs = { GS(1, .packets = 1, .bytes = 100) } },
+	{ "another group joined: captured, ended", ENV_TC, TC_IN, V4(), .rx = RX_OTHER,
+	  .events = 1, .ev = { 0, MCTUN_DIR_INGRESS }, .st = ENDED_IN(32),
+	  .gs = { GS(0, .packets = 1, .bytes = 32) } },
+	{ "its group joined here: captured, goes on", ENV_TC, TC_IN, V4(), .rx = RX_JOINED,
+	  .events = 1, .ev = { 0, MCTUN_DIR_INGRESS }, .st = CAPTURED_IN(32),
+	  .gs = { GS(0, .packets = 1, .bytes = 32) } },
+	{ "its group joined here, ipv6: goes on", ENV_TC, TC_IN, V6(.plen = 100), .rx = RX_JOINED,
+	  .events = 1, .ev = { 1, MCTUN_DIR_INGRESS }, .st = CAPTURED_IN(100),
+	  .gs = { GS(1, .packets = 1, .bytes = 100) } },
+	{ "nobody joined, egress (a local sender): goes on", ENV_TC, TC_OUT, V4(.sport = 40001),
+	  .rx = RX_NONE, .events = 1, .ev = { 0, MCTUN_DIR_EGRESS }, .st = CAPTURED_OUT(32),
+	  .gs = { GS(0, .packets = 1, .bytes = 32) } },
+	{ "nobody joined, first fragment: marked, goes on", ENV_TC, TC_IN,
+	  V4(.frag = FRAG_FIRST, .plen = 1472), .rx = RX_NONE, .marked = true,
+	  .st = { .seen = 1, .udp_mcast = 1, .fragments = 1 }, .gs = { GS(0, .fragments = 1) } },
+	{ "nobody joined, a group nobody wants: not captured, goes on", ENV_TC, TC_IN,
+	  V4(.dst = "239.1.2.10"), .rx = RX_NONE,
+	  .st = { .seen = 1, .udp_mcast = 1, .unwanted = 1 } },
+	{ "nobody joined, xdp: captured, XDP_DROP", ENV_XDP, XDP, V4(), .rx = RX_NONE,
+	  .events = 1, .ev = { 0, MCTUN_DIR_INGRESS }, .st = ENDED_IN(32),
+	  .gs = { GS(0, .packets = 1, .bytes = 32) } },
+	{ "nobody joined, xdp mode: tc ingress leaves it to xdp", ENV_XDP, TC_IN, V4(),
+	  .rx = RX_NONE },
+
 	/* -- a full ring -- */
 	{ "ring full: counted per datagram and per group", ENV_SMALL_RING, TC_IN,
 	  V4(.plen = 1000), .runs = 5, .events = 3, .ev = { 0, MCTUN_DIR_INGRESS },
@@ -849,7 +893,7 @@ static bool failf(const char *fmt, ...)
 static const char *const stat_names[] = {
 	"seen", "udp_mcast", "matched", "ingress", "egress", "pushed", "pushed_bytes",
 	"ring_full", "self", "loopback", "fragments", "too_big", "malformed", "dir_in",
-	"range_frags", "igmp", "mld", "unwanted", "copies", "copy_errors",
+	"range_frags", "igmp", "mld", "unwanted", "copies", "copy_errors", "ended",
 };
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) ==
 	       sizeof(struct mctun_stats) / sizeof(__u64), "a name per mctun_stats field");
@@ -868,7 +912,8 @@ static bool run_once(struct env *e, const struct tcase *c, const uint8_t *pkt, s
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len, .data_out = out,
 		    .data_size_out = sizeof(out), .repeat = 1);
 	__u32 want_mark = MARK_IN | (c->marked ? MCTUN_FRAG_MARK : 0);
-	int want_ret = c->hook == XDP ? XDP_PASS : TC_ACT_OK;
+	int want_ret = c->hook == XDP ? (c->st.ended ? XDP_DROP : XDP_PASS) :
+				       (c->st.ended ? TC_ACT_SHOT : TC_ACT_OK);
 	bool ok = true;
 
 	if (c->hook != XDP) {
@@ -968,6 +1013,33 @@ static bool check_counters(struct env *e, const struct tcase *c)
 	return ok;
 }
 
+/* The local receivers c->rx says (NULL: none known again, the map empty). */
+static int rx_set(struct env *e, const struct tcase *c)
+{
+	int fd = bpf_map__fd(e->skel->maps.mctun_localrx);
+	struct mctun_tgroup_key k = { .family = MCTUN_FAM_INET };
+	__u8 one = 1;
+
+	e->skel->bss->localrx_known = c && c->rx != RX_UNKNOWN;
+	if (!c) {
+		struct mctun_tgroup_key next;
+
+		while (!bpf_map_get_next_key(fd, NULL, &next))
+			if (bpf_map_delete_elem(fd, &next))
+				return -errno;
+		return 0;
+	}
+	if (c->rx == RX_JOINED) {
+		k.family = c->pkt.family;
+		ip_bytes(c->pkt.family, c->pkt.dst, k.addr);
+	} else if (c->rx == RX_OTHER) {
+		ip_bytes(MCTUN_FAM_INET, "239.1.2.4", k.addr);
+	} else {
+		return 0;
+	}
+	return bpf_map_update_elem(fd, &k, &one, BPF_ANY) ? -errno : 0;
+}
+
 static bool run_case(struct env *e, const struct tcase *c)
 {
 	static uint8_t pkt[PKT_MAX];
@@ -980,8 +1052,12 @@ static bool run_case(struct env *e, const struct tcase *c)
 	err = env_reset(e);
 	if (err)
 		return failf("reset maps: %s", strerror(-err));
+	err = rx_set(e, c);
+	if (err)
+		return failf("local receivers map: %s", strerror(-err));
 	for (i = 0; i < runs; i++)
 		ok &= run_once(e, c, pkt, len);
+	rx_set(e, NULL);
 	err = ring_buffer__consume(e->rb);
 	if (err < 0)
 		return failf("consume ring: %s", strerror(-err));

@@ -173,6 +173,12 @@ rx() {
 	return 1
 }
 
+# rx_seen GW ADDR [COUNT]: gateway GW has seen (COUNT times) that an
+# application on it joined group address ADDR on the island: until then
+# it re-injects the group without multicast loopback (localrx.h; it reads
+# the kernel's counts every 200 ms and logs each change).
+rx_seen() { wait_log "$1" "local receivers: $2 joined" "${3:-1}"; }
+
 # rx_wait NAME: wait for a receiver started with --duration or --count.
 rx_wait() {
 	local pid i

@@ -52,13 +52,17 @@ test_ring_overflow_counted_and_recovers() {
 	tx h1 "$G" --count 300 --rate 1000pps --ttl 4 || return 1
 	rx_wait r2 && expect_rx r2 300 || return 1
 	gw_stop g1 || return 1
-	local full pushed matched
+	local full pushed matched ended
 	full=$(sed -n 's/.*ring_full \([0-9]*\) self.*/\1/p' "$T/g1.log" | tail -n1)
 	pushed=$(sed -n 's/.* pushed \([0-9]*\) .*/\1/p' "$T/g1.log" | tail -n1)
 	matched=$(sed -n 's/.* matched \([0-9]*\) .*/\1/p' "$T/g1.log" | tail -n1)
 	[ "${full:-0}" -gt 0 ] || { fail "no ring_full counted"; cat "$T/g1.log" >&2; return 1; }
 	[ $((pushed + full)) = "$matched" ] && [ "$matched" = $((sent + 300)) ] ||
 		{ fail "pushed $pushed + ring_full $full != matched $matched (sent $((sent + 300)))"; return 1; }
+	# nobody on g1 joined: what is in the ring ended in the program, what
+	# the ring had no room for went on up the stack
+	ended=$(sed -n 's/.* ended \([0-9]*\).*/\1/p' "$T/g1.log" | tail -n1)
+	[ "$ended" = "$pushed" ] || { fail "ended $ended, want pushed $pushed"; return 1; }
 }
 
 # Down and up: the daemon stays and traffic resumes. Deleted: it exits 1

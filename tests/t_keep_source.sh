@@ -27,7 +27,7 @@ keep_source() {
 		--peer 198.19.12.2:7000 || return 1
 	wait_log g1 "up (node" && wait_log g2 "up (node" || return 1
 	rx r4 h2 239.1.1.1:5000 --duration 60 && rx l4 g2 239.1.1.1:5000 --iface isl --duration 60 &&
-		rx r6 h2 '[ff15::1]:5000' --duration 60 || return 1
+		rx r6 h2 '[ff15::1]:5000' --duration 60 && rx_seen g2 239.1.1.1 || return 1
 	tx h1 239.1.1.1:5000 --count 100 --rate 2000pps --size 200 --source-port 4321 --ttl 4 &&
 	tx h1 239.1.1.1:5000 --count 20 --rate 500pps --size 4000 --source-port 4321 --ttl 4 &&
 	tx h1 '[ff15::1]:5000' --count 100 --rate 2000pps --size 200 --source-port 4322 --ttl 4 &&

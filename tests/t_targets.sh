@@ -238,7 +238,7 @@ test_targets_bridge_and_veth() {
 	tg_status "br0 (ttl as sent): packets $p, bytes $b, errors 0" \
 		"vc3 (ttl 9): packets $p3, bytes $b3, errors 0" || return 1
 	js="{\"ifname\":\"br0\",\"ifindex\":$(ifindex g1 br0),\"ttl\":0,\"groups\":\"learned\",\"joined\":[],\"packets\":$p,\"bytes\":$b,\"errors\":0,\"unjoined\":0},{\"ifname\":\"vc3\",\"ifindex\":$(ifindex g1 vc3),\"ttl\":9,\"groups\":\"learned\",\"joined\":[],\"packets\":$p3,\"bytes\":$b3,\"errors\":0,\"unjoined\":100}"
-	tg_json "$js" && has_text "$T/stats.json" "\"copies\":$((p + p3)),\"copy_errors\":0}" || return 1
+	tg_json "$js" && has_text "$T/stats.json" "\"copies\":$((p + p3)),\"copy_errors\":0,\"ended\":0}" || return 1
 	# from the host's network namespace: the names are the instance's, not ours
 	"$MCTUN" status --all --json >"$T/all.json" || { fail "status --all from the host"; return 1; }
 	has_text "$T/all.json" "\"targets\":[$js]," || return 1
@@ -694,7 +694,7 @@ test_targets_reverse() {
 	tg_wait_joined br0 none && tg_wait_joined vc3 none || return 1
 	js="{\"ifname\":\"br0\",\"ifindex\":$i1,\"ttl\":0,\"direction\":\"both\",\"groups\":\"learned\",\"joined\":[],\"packets\":$p,\"bytes\":$b,\"errors\":0,\"unjoined\":0,\"from_packets\":$fp,\"from_bytes\":$fb,\"from_errors\":0},{\"ifname\":\"vc3\",\"ifindex\":$i3,\"ttl\":0,\"direction\":\"both\",\"groups\":\"learned\",\"joined\":[],\"packets\":$fp,\"bytes\":$fb,\"errors\":0,\"unjoined\":0,\"from_packets\":$p,\"from_bytes\":$b,\"from_errors\":0}"
 	# the copies between targets are copies; with no tunnel nothing is captured
-	tg_json "$js" && has_text "$T/stats.json" "\"copies\":$((p + fp)),\"copy_errors\":0}" ||
+	tg_json "$js" && has_text "$T/stats.json" "\"copies\":$((p + fp)),\"copy_errors\":0,\"ended\":0}" ||
 		return 1
 	nsx g1 "$MCTUN" stats >"$T/stats.txt" || { fail "stats in g1"; return 1; }
 	grep -qE "^  br0 +$i1 +as sent +$p +$b +0  both +$fp +$fb +0\$" "$T/stats.txt" &&

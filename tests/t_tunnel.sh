@@ -76,7 +76,7 @@ test_unconfigured_not_forwarded() {
 local_apps() {
 	islands 2 && pair "$1" -g "$G" || return 1
 	rx local2 g2 "$G" --iface isl --duration 2.5 && rx host2 h2 "$G" --duration 2.5 &&
-	rx local1 g1 "$G" --iface isl --duration 2.5 || return 1
+	rx local1 g1 "$G" --iface isl --duration 2.5 && rx_seen g2 239.1.2.3 || return 1
 	tx g1 "$G" --iface isl --count 300 --rate 1000pps --ttl 4 || return 1
 	rx_wait local2 && rx_wait host2 && rx_wait local1 || return 1
 	expect_rx local2 300 && expect_rx host2 300 && expect_rx local1 300 || return 1
@@ -109,7 +109,8 @@ reinjection_batches() {
 	gw g2 g2 --insecure -i isl --mode $1 -g "$G" --listen 198.19.12.2:7000 --dead-after 30 &&
 	gw g1 g1 --insecure -i isl --mode $1 -g "$G" --peer 198.19.12.2:7000 --dead-after 30 &&
 	wait_log g1 "up (node" && wait_log g2 "up (node" || return 1
-	rx r2 h2 "$G" --duration 6 && rx rg g2 "$G" --iface isl --duration 6 || return 1
+	rx r2 h2 "$G" --duration 6 && rx rg g2 "$G" --iface isl --duration 6 &&
+		rx_seen g2 239.1.2.3 || return 1
 	kill -STOP "$(gw_pid g2)"
 	tx h1 "$G" --count 1000 --rate 20000pps --size 1400 --ttl 4 &&
 	tx h1 "$G" --count 1000 --rate 20000pps --size 1000 --ttl 4 &&
@@ -195,7 +196,8 @@ test_reinjected_ttl_and_dscp() {
 
 test_ipv6_group() {
 	islands 2 && pair tc -g "$G6" || return 1
-	rx r2 h2 "$G6" --duration 2.5 && rx l2 g2 "$G6" --iface isl --duration 2.5 || return 1
+	rx r2 h2 "$G6" --duration 2.5 && rx l2 g2 "$G6" --iface isl --duration 2.5 &&
+		rx_seen g2 ff15::1 || return 1
 	tx h1 "$G6" --count 500 --rate 2000pps --ttl 4 || return 1
 	rx_wait r2 && rx_wait l2 && expect_rx r2 500 && expect_rx l2 500 || return 1
 	ip netns exec "$PFX-g1" grep isl /proc/net/igmp6 | grep -q ff150000000000000000000000000001 ||
@@ -220,7 +222,8 @@ test_ssm_source_filter() {
 
 big() {   # MODE SIZE COUNT
 	islands 2 && pair "$1" -g "$G" || return 1
-	rx r2 h2 "$G" --duration 3 && rx l2 g2 "$G" --iface isl --duration 3 || return 1
+	rx r2 h2 "$G" --duration 3 && rx l2 g2 "$G" --iface isl --duration 3 &&
+		rx_seen g2 239.1.2.3 || return 1
 	tx h1 "$G" --count "$3" --rate 100pps --size "$2" --ttl 4 || return 1
 	rx_wait r2 && rx_wait l2 && expect_rx r2 "$3" && expect_rx l2 "$3"
 }

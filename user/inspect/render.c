@@ -20,6 +20,7 @@ const struct counter_field bpf_fields[] = {
 	FIELD(mctun_stats, too_big), FIELD(mctun_stats, malformed), FIELD(mctun_stats, dir_in),
 	FIELD(mctun_stats, range_frags), FIELD(mctun_stats, igmp), FIELD(mctun_stats, mld),
 	FIELD(mctun_stats, unwanted), FIELD(mctun_stats, copies), FIELD(mctun_stats, copy_errors),
+	FIELD(mctun_stats, ended),
 };
 const unsigned int n_bpf_fields = ARRAY_SIZE(bpf_fields);
 
@@ -620,6 +621,9 @@ static void prom_bpf(FILE *f, const struct counters *c)
 	prom_variants(f, c, s, "mctun_bpf_pushed_bytes_total", "counter",
 		      "Payload bytes written into the ring buffer.", NULL,
 		      ONE(mctun_stats, pushed_bytes));
+	prom_variants(f, c, s, "mctun_bpf_ended_packets_total", "counter",
+		      "Datagrams captured from the island that ended in the BPF program: no "
+		      "local application joined their group.", NULL, ONE(mctun_stats, ended));
 	prom_variants(f, c, s, "mctun_bpf_fragments_total", "counter",
 		      "Fragments of configured groups left to reassembly and the group socket.",
 		      NULL, ONE(mctun_stats, fragments));

@@ -64,7 +64,7 @@ static void gsock_close(struct capset *cs, struct gsock *gs)
 		return;
 	/* closing it leaves the group (or the source) on the interface */
 	epoll_ctl(cs->epfd, EPOLL_CTL_DEL, gs->src.fd, NULL);
-	close(gs->src.fd);
+	group_socket_close(gs->src.fd, gs->g.family, gs->g.addr);
 	free(gs);
 }
 

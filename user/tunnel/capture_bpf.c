@@ -482,6 +482,16 @@ int capture_bpf_tgroups_fd(struct capture_bpf *cap)
 	return bpf_map__fd(cap->skel->maps.mctun_tgroups);
 }
 
+int capture_bpf_localrx_fd(struct capture_bpf *cap)
+{
+	return bpf_map__fd(cap->skel->maps.mctun_localrx);
+}
+
+void capture_bpf_set_localrx_known(struct capture_bpf *cap, bool known)
+{
+	cap->skel->bss->localrx_known = known;
+}
+
 int capture_bpf_update_info(struct capture_bpf *cap, const struct config *cfg)
 {
 	return instance_set_flags(bpf_map__fd(cap->skel->maps.mctun_info), ~MCTUN_INFO_QDISC_OURS,

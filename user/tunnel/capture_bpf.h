@@ -54,6 +54,10 @@ unsigned int capture_bpf_target_ifindex(const struct capture_bpf *tc, unsigned i
 const char *capture_bpf_target_ifname(const struct capture_bpf *tc, const struct config *cfg,
 				      unsigned int i);
 int capture_bpf_tgroups_fd(struct capture_bpf *tc);
+/* mctun_localrx (localrx.h), and whether the program may trust it: until
+ * it is told so, no datagram ends in the program. */
+int capture_bpf_localrx_fd(struct capture_bpf *tc);
+void capture_bpf_set_localrx_known(struct capture_bpf *tc, bool known);
 void capture_bpf_log_stats(struct capture_bpf *tc, const struct config *cfg);
 /* Bring the groups and ranges maps from entries a (groups_bpf_entries,
  * with their range kinds) to b, touching only the entries that differ. */

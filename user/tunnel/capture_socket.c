@@ -9,6 +9,7 @@
 #include <linux/if_packet.h>
 
 #include "capture_socket.h"
+#include "localrx.h"
 #include "log.h"
 #include "util.h"
 
@@ -150,10 +151,20 @@ int group_socket_open(const struct config *cfg, const struct mc_group *g, enum g
 			goto fail;
 		}
 	}
+	/* one join of the kernel's count is ours (localrx.h) */
+	localrx_own_join(g->family, g->addr);
 	return fd;
 fail:
 	close(fd);
 	return err;
+}
+
+void group_socket_close(int fd, uint8_t family, const uint8_t addr[16])
+{
+	if (fd < 0)
+		return;
+	close(fd);
+	localrx_own_leave(family, addr);
 }
 
 int local_addrs_load(struct local_addrs *la)

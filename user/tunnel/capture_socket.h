@@ -35,6 +35,9 @@ enum gsock_mode {
 /* A socket joined to group g (one address; any port only with GSOCK_JOIN)
  * on cfg's interface. Returns the fd or -errno (logged). */
 int group_socket_open(const struct config *cfg, const struct mc_group *g, enum gsock_mode mode);
+/* Closes a socket of group_socket_open(), which leaves the group (address
+ * addr of family MCTUN_FAM_*); a negative fd is none. */
+void group_socket_close(int fd, uint8_t family, const uint8_t addr[16]);
 
 /* A packet socket that receives nothing and holds the interface in
  * all-multicast mode while it is open (the kernel counts holders, so

@@ -107,9 +107,21 @@ static void check_iface(struct daemon *d)
 	d->stop = true;
 }
 
+/* Which groups local applications joined on the island, for the BPF
+ * program and re-injection. What is queued goes out first, as it was
+ * judged. */
+static void localrx_tick(struct daemon *d)
+{
+	injector_flush(&d->inj);
+	localrx_refresh(&d->rx, d->cfg->ifindex, d->bpf ? capture_bpf_localrx_fd(d->bpf) : -1);
+	if (d->bpf)
+		capture_bpf_set_localrx_known(d->bpf, d->rx.known);
+}
+
 static void tick(struct daemon *d, uint64_t now)
 {
 	check_iface(d);
+	localrx_tick(d);
 	if (d->bpf && d->cfg->ntargets) {
 		capture_bpf_targets_refresh(d->bpf, d->cfg);
 		tlearn_tick(d, now);
@@ -312,6 +324,7 @@ static void teardown(struct daemon *d)
 	}
 	free(d->listeners);
 	injector_close(&d->inj);
+	localrx_free(&d->rx);
 	capture_bpf_close(d->bpf);
 	if (d->learn) {
 		learn_close(d->learn);
@@ -421,6 +434,7 @@ int daemon_run(struct config *cfg)
 	int err, n;
 
 	injector_init(&d.inj, &d.st);
+	d.inj.rx = &d.rx;
 	d.t_start = now_ns();
 	for (i = 0; i < cfg->nallow; i++) {
 		char a[ADDR_STRLEN];

@@ -15,6 +15,7 @@
 #include "groups.h"
 #include "inject.h"
 #include "interest.h"
+#include "localrx.h"
 #include "mctun.h"
 #include "peer.h"
 #include "seen.h"
@@ -38,6 +39,7 @@ struct daemon {
 	struct gtable gtab;
 	struct peers peers;             /* every tunnel connection */
 	struct injector inj;            /* re-injection onto the island */
+	struct localrx rx;              /* groups local applications joined there */
 	struct local_addrs local;       /* the host's: our own looped-back re-injections */
 	struct seen *seen;
 	struct mctun_dstats st;

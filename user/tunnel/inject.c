@@ -12,6 +12,7 @@
 #include "addr.h"
 #include "inject.h"
 #include "ippkt.h"
+#include "localrx.h"
 #include "log.h"
 #include "util.h"
 
@@ -243,30 +244,32 @@ static void inject_raw(struct injector *in, int s, const struct data_hdr *h,
 static void inject(struct injector *in, const struct data_hdr *h, const uint8_t *payload,
 		   uint32_t len)
 {
-	int fi = h->family == MCTUN_FAM_INET6;
-	struct inj_batch *b = in->b[fi];
+	/* nobody here joined it: sent without a looped-back copy */
+	int q = localrx_has(in->rx, h->family, h->group) ? 0 : INJ_QUIET;
+	int s = (h->family == MCTUN_FAM_INET6) + q;
+	struct inj_batch *b = in->b[s];
 	struct sockaddr_storage dst;
 	socklen_t dlen;
 	struct inj_run *r;
 	uint8_t tos = h->tos & 0xfc;
 
-	if (in->fd[INJ_RAW + fi] >= 0 && !addr_is_zero(h->src)) {
-		inject_raw(in, INJ_RAW + fi, h, payload, len);
+	if (in->fd[INJ_RAW + s] >= 0 && !addr_is_zero(h->src)) {
+		inject_raw(in, INJ_RAW + s, h, payload, len);
 		return;
 	}
-	if (in->fd[fi] < 0 || !b) {
+	if (in->fd[s] < 0 || !b) {
 		in->st->inject_errors++;
 		return;
 	}
 	if (b->niov == INJ_BATCH || b->used + len > INJ_ARENA)
-		flush_slot(in, fi);
+		flush_slot(in, s);
 	memcpy(b->arena + b->used, payload, len);
 	b->iov[b->niov].iov_base = b->arena + b->used;
 	b->iov[b->niov].iov_len = len;
 	b->used += len;
 	dlen = addr_sockaddr(h->family, h->group, h->dport, 0, &dst);
 
-	if (inj_joins(in, b, fi, &dst, dlen, len, tos)) {
+	if (inj_joins(in, b, s & 1, &dst, dlen, len, tos)) {
 		r = &b->run[b->n - 1];
 		r->nseg++;
 		r->bytes += len;
@@ -331,7 +334,7 @@ void injector_flush(struct injector *in)
 
 void injector_init(struct injector *in, struct mctun_dstats *st)
 {
-	*in = (struct injector){ .fd = { -1, -1, -1, -1 }, .ttl = 1, .st = st };
+	*in = (struct injector){ .fd = { -1, -1, -1, -1, -1, -1, -1, -1 }, .ttl = 1, .st = st };
 	/* where fragment identifications start: anywhere (RFC 7739) */
 	random_bytes(&in->frag_id, sizeof(in->frag_id));
 }
@@ -341,14 +344,21 @@ static int ttl_opt(int fi)
 	return fi ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL;
 }
 
-/* The send socket of slot s: UDP with a port of its own, or (INJ_RAW and
- * up) raw, header-included and marked. Returns the fd or -errno (logged). */
+/* Names of the send sockets, by slot. */
+static const char *const sock_names[INJ_SOCKS] = {
+	"IPv4 send socket", "IPv6 send socket", "IPv4 raw send socket", "IPv6 raw send socket",
+	"IPv4 quiet send socket", "IPv6 quiet send socket", "IPv4 quiet raw send socket",
+	"IPv6 quiet raw send socket",
+};
+
+/* The send socket of slot s: UDP with a port of its own, or (INJ_RAW set)
+ * raw, header-included and marked; multicast loopback on, or off with
+ * INJ_QUIET set. Returns the fd or -errno (logged). */
 static int socket_open(const struct config *cfg, int s, uint16_t *port)
 {
-	int fi = s & 1, raw = s >= INJ_RAW;
+	int fi = s & 1, raw = !!(s & INJ_RAW), loop = !(s & INJ_QUIET);
 	int af = fi ? AF_INET6 : AF_INET, lvl = fi ? IPPROTO_IPV6 : IPPROTO_IP;
-	const char *obj = raw ? (fi ? "IPv6 raw send socket" : "IPv4 raw send socket") :
-			  (fi ? "IPv6 send socket" : "IPv4 send socket");
+	const char *obj = sock_names[s];
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	int fd, err, bytes = INJECT_SNDBUF;
@@ -367,7 +377,7 @@ static int socket_open(const struct config *cfg, int s, uint16_t *port)
 		if ((!raw && (err = set_sockopt_int(fd, lvl, IPV6_V6ONLY, 1, obj, "IPV6_V6ONLY"))) ||
 		    (err = set_sockopt_int(fd, lvl, IPV6_MULTICAST_IF, cfg->ifindex, obj,
 					   "IPV6_MULTICAST_IF")) ||
-		    (err = set_sockopt_int(fd, lvl, IPV6_MULTICAST_LOOP, 1, obj,
+		    (err = set_sockopt_int(fd, lvl, IPV6_MULTICAST_LOOP, loop, obj,
 					   "IPV6_MULTICAST_LOOP")))
 			goto fail;
 	} else {
@@ -378,7 +388,8 @@ static int socket_open(const struct config *cfg, int s, uint16_t *port)
 			pr_warn("%s: IP_MULTICAST_IF %s: %s\n", obj, cfg->ifname, strerror(-err));
 			goto fail;
 		}
-		if ((err = set_sockopt_int(fd, lvl, IP_MULTICAST_LOOP, 1, obj, "IP_MULTICAST_LOOP")))
+		if ((err = set_sockopt_int(fd, lvl, IP_MULTICAST_LOOP, loop, obj,
+					   "IP_MULTICAST_LOOP")))
 			goto fail;
 	}
 	if ((err = set_sockopt_int(fd, lvl, ttl_opt(fi), cfg->ttl, obj, "the TTL")))
@@ -419,7 +430,8 @@ fail:
 	return err;
 }
 
-/* The raw socket of family fi beside its UDP one (--keep-source). */
+/* The raw socket of slot INJ_RAW + fi (fi: the family, maybe INJ_QUIET)
+ * beside its UDP one (--keep-source). */
 static int raw_open(struct injector *in, const struct config *cfg, int fi)
 {
 	int s = INJ_RAW + fi, err;
@@ -439,42 +451,56 @@ static int raw_open(struct injector *in, const struct config *cfg, int fi)
 	return 0;
 }
 
-int injector_open(struct injector *in, const struct config *cfg, int fi,
-		  int (*on_port)(void *ctx, uint16_t port), void *ctx)
+/* The UDP send socket of slot s (a family, maybe INJ_QUIET), unless open. */
+static int udp_open(struct injector *in, const struct config *cfg, int s,
+		    int (*on_port)(void *ctx, uint16_t port), void *ctx)
 {
+	uint16_t *port = &in->port[(s & 1) + (s & INJ_QUIET ? 2 : 0)];
 	int err;
 
-	in->ttl = cfg->ttl;
-	if (cfg->keep_source && (err = raw_open(in, cfg, fi)))
-		return err;
-	if (in->fd[fi] >= 0)
+	if (in->fd[s] >= 0)
 		return 0;
-	in->b[fi] = calloc(1, sizeof(*in->b[fi]));
-	if (!in->b[fi])
+	in->b[s] = calloc(1, sizeof(*in->b[s]));
+	if (!in->b[s])
 		return -ENOMEM;
-	err = socket_open(cfg, fi, &in->port[fi]);
+	err = socket_open(cfg, s, port);
 	if (err < 0)
 		goto fail;
-	in->fd[fi] = err;
+	in->fd[s] = err;
 	/* before anything is sent from it: the BPF program must skip its port */
-	err = on_port ? on_port(ctx, in->port[fi]) : 0;
+	err = on_port ? on_port(ctx, *port) : 0;
 	if (err) {
-		pr_warn("%s send socket: add port %u to the BPF map: %s\n", fi ? "IPv6" : "IPv4",
-			in->port[fi], strerror(-err));
-		close(in->fd[fi]);
-		in->fd[fi] = -1;
+		pr_warn("%s: add port %u to the BPF map: %s\n", sock_names[s], *port,
+			strerror(-err));
+		close(in->fd[s]);
+		in->fd[s] = -1;
 		goto fail;
 	}
-	injector_mtu_load(in, cfg->ifname);
 	/* A kernel without UDP GSO (before 4.18) would ignore the control
 	 * message and send a batch as one datagram: ask it first. */
-	if (!in->no_gso && setsockopt(in->fd[fi], SOL_UDP, UDP_SEGMENT, &(int){ 0 }, sizeof(int)))
+	if (!in->no_gso && setsockopt(in->fd[s], SOL_UDP, UDP_SEGMENT, &(int){ 0 }, sizeof(int)))
 		gso_check(in, errno);
 	return 0;
 fail:
-	free(in->b[fi]);
-	in->b[fi] = NULL;
+	free(in->b[s]);
+	in->b[s] = NULL;
 	return err;
+}
+
+int injector_open(struct injector *in, const struct config *cfg, int fi,
+		  int (*on_port)(void *ctx, uint16_t port), void *ctx)
+{
+	int err, q;
+
+	in->ttl = cfg->ttl;
+	for (q = 0; q <= INJ_QUIET; q += INJ_QUIET) {
+		if (cfg->keep_source && (err = raw_open(in, cfg, fi + q)))
+			return err;
+		if ((err = udp_open(in, cfg, fi + q, on_port, ctx)))
+			return err;
+	}
+	injector_mtu_load(in, cfg->ifname);
+	return 0;
 }
 
 void injector_close(struct injector *in)
@@ -492,13 +518,13 @@ void injector_close(struct injector *in)
 
 void injector_set_ttl(struct injector *in, uint32_t ttl)
 {
-	int fi;
+	int s;
 
 	in->ttl = ttl;
-	for (fi = 0; fi < 2; fi++)
-		if (in->fd[fi] >= 0)
-			set_sockopt_int(in->fd[fi], fi ? IPPROTO_IPV6 : IPPROTO_IP, ttl_opt(fi), ttl,
-					fi ? "IPv6 send socket" : "IPv4 send socket", "the TTL");
+	for (s = 0; s < INJ_SOCKS; s++)
+		if (in->fd[s] >= 0 && !(s & INJ_RAW))
+			set_sockopt_int(in->fd[s], s & 1 ? IPPROTO_IPV6 : IPPROTO_IP, ttl_opt(s & 1),
+					ttl, sock_names[s], "the TTL");
 }
 
 void injector_mtu_load(struct injector *in, const char *ifname)

@@ -191,8 +191,7 @@ void tlearn_close(struct daemon *d)
 	for (i = 0; i < tl->n; i++)
 		slot_close(d, &tl->s[i]);
 	for (i = 0; i < tl->ng; i++)
-		if (tl->g[i].fd >= 0)
-			close(tl->g[i].fd);
+		group_socket_close(tl->g[i].fd, tl->g[i].family, tl->g[i].addr);
 	free(tl->g);
 	free(tl);
 	d->tl = NULL;
@@ -314,8 +313,8 @@ static void sync_wanted(struct daemon *d, uint64_t now)
 			log_bits(d, x, x->mask, 0);
 			map_key(x, &k);
 			bpf_map_delete_elem(mfd, &k);
-			if (x->fd >= 0)
-				close(x->fd);          /* leaves it on the island */
+			/* leaves it on the island */
+			group_socket_close(x->fd, x->family, x->addr);
 			changed = true;
 			continue;
 		}
