@@ -73,6 +73,15 @@ const volatile __u8 never = 0;
 /* MCTUN_RK_* of the ranges in mctun_ranges; written by the daemon. */
 __u32 range_kinds = 0;
 
+/* --coalesce: non-zero while the daemon drains the ring on a timer (it
+ * writes this through the mmapped .bss); push() then submits without a
+ * wake-up, save one when the unconsumed data crosses ring_wake_bytes, so a
+ * burst never fills the ring between two drains. 0: every record wakes a
+ * daemon that has caught up, as the ring does by default. */
+__u32 ring_quiet = 0;
+/* A quarter of the ring (set before load). */
+const volatile __u32 ring_wake_bytes = MCTUN_RING_DEFAULT / 4;
+
 struct scratch {
 	struct mctun_event ev;
 	__u8 data[MCTUN_MAX_PAYLOAD];
@@ -417,6 +426,21 @@ enum push_result {
 	PUSH_NONE,     /* no scratch slot, or beyond MCTUN_MAX_PAYLOAD */
 };
 
+/* The flags of a record of size bytes into the ring (see ring_quiet). Two
+ * CPUs racing may both miss the crossing; the daemon's timer still drains
+ * within its period. */
+static __always_inline __u64 ring_flags(__u64 size)
+{
+	__u64 avail;
+
+	if (!*(volatile __u32 *)&ring_quiet)
+		return 0;
+	avail = bpf_ringbuf_query(&mctun_ring, BPF_RB_AVAIL_DATA);
+	if (avail < ring_wake_bytes && avail + size >= ring_wake_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 /*
  * One event into the ring: the header from p and the arguments, then len
  * bytes of the packet from off, staged in this CPU's scratch slot. Shared
@@ -463,7 +487,7 @@ static __always_inline enum push_result push(void *ctx, bool xdp, const struct p
 		if (load(ctx, xdp, off, s->data, m))
 			return PUSH_CUT;
 	}
-	if (bpf_ringbuf_output(&mctun_ring, s, sizeof(s->ev) + n, 0))
+	if (bpf_ringbuf_output(&mctun_ring, s, sizeof(s->ev) + n, ring_flags(sizeof(s->ev) + n)))
 		return PUSH_FULL;
 	return PUSHED;
 }

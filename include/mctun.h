@@ -385,6 +385,11 @@ struct mctun_dstats {
 	__u64 resume_overflow;/* frames pushed out of a window for room (--queue-size,
 			       * --queue-total) before they were acknowledged */
 	__u64 resume_refused; /* acks and resumes that lied: connection closed */
+	/* How the ring was read (tc and xdp mode; --coalesce). */
+	__u64 ring_wakeups;   /* the ring woke the loop (a wake-up per datagram, or
+			       * a quarter of it full while coalescing) */
+	__u64 ring_drains;    /* reads on the --coalesce timer, without a wake-up */
+	__u64 ring_coalesced; /* switches to reading on the timer (the rate rose) */
 };
 
 #define MCTUN_PINNED_MEMBERS 1024 /* learned groups published; more run unlisted */
@@ -493,7 +498,7 @@ _Static_assert(!(MCTUN_TGT_MARK & (MCTUN_FRAG_MARK | MCTUN_SELF_MARK)), "marks o
 _Static_assert(sizeof(struct mctun_tgroup_key) == 20, "tgroup key layout");
 _Static_assert(sizeof(struct mctun_range_key) == 4 + MCTUN_RANGE_BITS / 8, "range key layout");
 _Static_assert(sizeof(struct mctun_peer_info) == 88, "peer info layout");
-_Static_assert(sizeof(struct mctun_dstats) == 45 * 8, "daemon stats layout");
+_Static_assert(sizeof(struct mctun_dstats) == 48 * 8, "daemon stats layout");
 _Static_assert(sizeof(struct mctun_member_info) == 104, "member info layout");
 
 #endif /* MCTUN_H */

@@ -798,6 +798,7 @@ int capture_bpf_open(const struct config *cfg, bool learn, capture_fn fn,
 		return ncpus;
 	bpf_map__set_max_entries(cap->skel->maps.mctun_scratch, ncpus);
 	bpf_map__set_max_entries(cap->skel->maps.mctun_ring, cfg->ring_bytes);
+	cap->skel->rodata->ring_wake_bytes = cfg->ring_bytes / 4;
 	err = mctun_bpf__load(cap->skel);
 	if (err)
 		return load_error(err);
@@ -861,9 +862,12 @@ int capture_bpf_wants_fd(struct capture_bpf *cap)
 
 int capture_bpf_poll(struct capture_bpf *cap)
 {
-	int n = ring_buffer__consume(cap->rb);
+	return ring_buffer__consume(cap->rb);
+}
 
-	return n < 0 ? n : 0;
+void capture_bpf_set_quiet(struct capture_bpf *cap, bool quiet)
+{
+	__atomic_store_n(&cap->skel->bss->ring_quiet, quiet, __ATOMIC_SEQ_CST);
 }
 
 int capture_bpf_set_selfport(struct capture_bpf *cap, uint16_t port)
