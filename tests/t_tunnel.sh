@@ -297,16 +297,16 @@ coalesce() {
 	tx h1 "$G" --count 20000 --rate 50000pps --size 200 --ttl 4 || return 1
 	rx_stop r2 && expect_rx r2 20000 || return 1
 	# back to a wake-up per datagram (a few idle periods), published
-	sleep 0.6
+	sleep "$(scaled 0.6)"
 	local w0 w1 i
 	w0=$(rs_json g1 ring_wakeups) || return 1
 	rx r3 h2 "$G" --duration 30 || return 1
 	for ((i = 0; i < 5; i++)); do
 		tx h1 "$G" --count 1 --size 200 --ttl 4 || return 1
-		sleep 0.3
+		sleep "$(scaled 0.3)"
 	done
 	rx_stop r3 && expect_rx r3 5 5 || return 1
-	sleep 0.3
+	sleep "$(scaled 0.3)"
 	w1=$(rs_json g1 ring_wakeups) || return 1
 	echo "$w0 $w1 $(jnum "$T/g1.st.json" ring_drains) $(jnum "$T/g1.st.json" ring_coalesced)"
 }
