@@ -237,11 +237,18 @@ struct mctun_gstats {
 
 /*
  * One ring entry: this header, then `len` bytes of UDP payload, or of a
- * membership message when group_id is MCTUN_GID_MEMBERSHIP.
- * Entries are written by the BPF program only.
+ * membership message when group_id is MCTUN_GID_MEMBERSHIP, at the start
+ * of a slot of MCTUN_RING_SLOT_MIN bytes or the smallest power of two above
+ * that holds them (the program reserves entries of constant sizes, and
+ * copies the packet into the reservation once): the entry is longer than
+ * header + len, the rest of the slot unspecified. Entries are written by
+ * the BPF program only.
  */
+#define MCTUN_RING_SLOT_MIN 256u
+_Static_assert((MCTUN_RING_SLOT_MIN << 8) == MCTUN_MAX_PAYLOAD, "slots end at the largest payload");
+
 struct mctun_event {
-	__u64 tstamp_ns;     /* host; bpf_ktime_get_ns() at capture */
+	__u64 tstamp_ns;     /* 0 (kept for the layout: no clock read per datagram) */
 	__u32 len;           /* host; payload bytes following this header */
 	__u32 group_id;      /* host; mctun_group_val.id, or MCTUN_GID_MEMBERSHIP */
 	__u8  family;        /* MCTUN_FAM_* */
