@@ -9,7 +9,7 @@
  * for a mark bit on fragments of configured groups, which steers their
  * reassembled datagram to the daemon's per-group socket; and one
  * exception: a whole datagram captured on ingress of a group that no
- * local application joined (mctun_localrx) ends here (TC_ACT_SHOT /
+ * local application joined (mctun_localrx) ends here (TC_ACT_STOLEN /
  * XDP_DROP), since the stack would only deliver it to the daemon's own
  * socket, which refuses it.
  *
@@ -80,10 +80,14 @@ __u32 range_kinds = 0;
  * daemon has read the kernel's counts); 0: nothing ends here. */
 __u32 localrx_known = 0;
 
-struct scratch {
-	struct mctun_event ev;
-	__u8 data[MCTUN_MAX_PAYLOAD];
-};
+/* --coalesce: non-zero while the daemon drains the ring on a timer (it
+ * writes this through the mmapped .bss); push() then submits without a
+ * wake-up, save one when the unconsumed data crosses ring_wake_bytes, so a
+ * burst never fills the ring between two drains. 0: every record wakes a
+ * daemon that has caught up, as the ring does by default. */
+__u32 ring_quiet = 0;
+/* A quarter of the ring (set before load). */
+const volatile __u32 ring_wake_bytes = MCTUN_RING_DEFAULT / 4;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -196,15 +200,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, MCTUN_RING_DEFAULT);
 } mctun_ring SEC(".maps");
-
-/* Per-CPU staging area: a per-CPU array value is capped at 32 KiB, so this
- * is a plain array with one slot per possible CPU (sized by the daemon). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct scratch);
-} mctun_scratch SEC(".maps");
 
 struct pkt {
 	__u32 l4off;      /* offset of the UDP header */
@@ -432,37 +427,40 @@ enum push_result {
 	PUSHED,
 	PUSH_CUT,      /* the packet is shorter than its headers say */
 	PUSH_FULL,     /* the ring had no room */
-	PUSH_NONE,     /* no scratch slot, or beyond MCTUN_MAX_PAYLOAD */
+	PUSH_NONE,     /* beyond MCTUN_MAX_PAYLOAD */
 };
+
+/* The flags of the record just reserved (size bytes; see ring_quiet): no
+ * wake-up while the daemon reads on its timer, save for the record that
+ * takes the unconsumed data across ring_wake_bytes. Two CPUs racing may
+ * both miss the crossing; the timer still reads within its period. */
+static __always_inline __u64 ring_flags(__u64 size)
+{
+	__u64 avail;
+
+	if (!*(volatile __u32 *)&ring_quiet)
+		return 0;
+	avail = bpf_ringbuf_query(&mctun_ring, BPF_RB_AVAIL_DATA);   /* with this record */
+	if (avail >= ring_wake_bytes && avail < ring_wake_bytes + size)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
 
 /*
  * One event into the ring: the header from p and the arguments, then len
- * bytes of the packet from off, staged in this CPU's scratch slot. Shared
+ * bytes of the packet from off, loaded straight into the ring's reservation
+ * (one copy). bpf_ringbuf_reserve takes only constant sizes: the payload
+ * gets a slot of the smallest size of MCTUN_RING_SLOT_MIN << k that holds
+ * it (include/mctun.h); ev.len says how much of it is the payload. Shared
  * by datagrams and membership messages; the caller counts the result.
  */
 static __always_inline enum push_result push(void *ctx, bool xdp, const struct pkt *p,
 					     __u8 dir, __u32 group_id, __be16 sport,
 					     __be16 dport, __u32 off, __u32 len)
 {
-	struct scratch *s;
-	__u32 cpu;
-	__u64 n;
+	struct mctun_event *ev;
+	__u64 n, slot, size;
 
-	cpu = bpf_get_smp_processor_id();
-	s = bpf_map_lookup_elem(&mctun_scratch, &cpu);
-	if (!s)
-		return PUSH_NONE;
-	s->ev.tstamp_ns = bpf_ktime_get_ns();
-	s->ev.len = len;
-	s->ev.group_id = group_id;
-	s->ev.family = p->family;
-	s->ev.dir = dir;
-	s->ev.ttl = p->ttl;
-	s->ev.tos = p->tos;
-	s->ev.sport = sport;
-	s->ev.dport = dport;
-	__builtin_memcpy(s->ev.src, p->src, 16);
-	__builtin_memcpy(s->ev.dst, p->dst, 16);
 	/*
 	 * Sizes handed to helpers must carry their bounds in the register the
 	 * helper gets: older verifiers (Linux 6.1) do not see bounds proved on
@@ -473,16 +471,51 @@ static __always_inline enum push_result push(void *ctx, bool xdp, const struct p
 	asm volatile("" : "+r"(n));
 	if (n > MCTUN_MAX_PAYLOAD)
 		return PUSH_NONE;
+	/* a constant on each path, as the verifier wants it */
+	if (n <= MCTUN_RING_SLOT_MIN)
+		slot = MCTUN_RING_SLOT_MIN;
+	else if (n <= MCTUN_RING_SLOT_MIN << 1)
+		slot = MCTUN_RING_SLOT_MIN << 1;
+	else if (n <= MCTUN_RING_SLOT_MIN << 2)
+		slot = MCTUN_RING_SLOT_MIN << 2;
+	else if (n <= MCTUN_RING_SLOT_MIN << 3)
+		slot = MCTUN_RING_SLOT_MIN << 3;
+	else if (n <= MCTUN_RING_SLOT_MIN << 4)
+		slot = MCTUN_RING_SLOT_MIN << 4;
+	else if (n <= MCTUN_RING_SLOT_MIN << 5)
+		slot = MCTUN_RING_SLOT_MIN << 5;
+	else if (n <= MCTUN_RING_SLOT_MIN << 6)
+		slot = MCTUN_RING_SLOT_MIN << 6;
+	else if (n <= MCTUN_RING_SLOT_MIN << 7)
+		slot = MCTUN_RING_SLOT_MIN << 7;
+	else
+		slot = MCTUN_MAX_PAYLOAD;
+	size = sizeof(*ev) + slot;
+	ev = bpf_ringbuf_reserve(&mctun_ring, size, 0);
+	if (!ev)
+		return PUSH_FULL;
+	ev->tstamp_ns = 0;
+	ev->len = len;
+	ev->group_id = group_id;
+	ev->family = p->family;
+	ev->dir = dir;
+	ev->ttl = p->ttl;
+	ev->tos = p->tos;
+	ev->sport = sport;
+	ev->dport = dport;
+	__builtin_memcpy(ev->src, p->src, 16);
+	__builtin_memcpy(ev->dst, p->dst, 16);
 	if (n) {
 		__u64 m = n - 1;
 
 		asm volatile("" : "+r"(m));
-		m = (m & (MCTUN_MAX_PAYLOAD - 1)) + 1;   /* == n, provably in [1, MAX] */
-		if (load(ctx, xdp, off, s->data, m))
+		m = (m & (slot - 1)) + 1;   /* == n, provably in [1, slot] */
+		if (load(ctx, xdp, off, ev + 1, m)) {
+			bpf_ringbuf_discard(ev, ring_flags(size));
 			return PUSH_CUT;
+		}
 	}
-	if (bpf_ringbuf_output(&mctun_ring, s, sizeof(s->ev) + n, 0))
-		return PUSH_FULL;
+	bpf_ringbuf_submit(ev, ring_flags(size));
 	return PUSHED;
 }
 
@@ -933,7 +966,9 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 		skb->mark |= frag_mark;
 		break;
 	case V_END:
-		return TC_ACT_SHOT;
+		/* consumed (the ring has it), not dropped: no drop counter of
+		 * the qdisc's, no drop reason for drop monitors */
+		return TC_ACT_STOLEN;
 	case V_PASS:
 		break;
 	}

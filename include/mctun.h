@@ -168,7 +168,7 @@ struct mctun_stats {
 	__u64 unwanted;      /* skipped: a configured group no peer wants now */
 	__u64 copies;        /* copies sent to local targets (--to), all targets */
 	__u64 copy_errors;   /* ... that the kernel refused */
-	__u64 ended;         /* captured on ingress and ended there (TC_ACT_SHOT,
+	__u64 ended;         /* captured on ingress and ended there (TC_ACT_STOLEN,
 			      * XDP_DROP): whole datagrams of a group no local
 			      * application joined (mctun_localrx) */
 };
@@ -252,11 +252,18 @@ struct mctun_gstats {
 
 /*
  * One ring entry: this header, then `len` bytes of UDP payload, or of a
- * membership message when group_id is MCTUN_GID_MEMBERSHIP.
- * Entries are written by the BPF program only.
+ * membership message when group_id is MCTUN_GID_MEMBERSHIP, at the start
+ * of a slot of MCTUN_RING_SLOT_MIN bytes or the smallest power of two above
+ * that holds them (the program reserves entries of constant sizes, and
+ * copies the packet into the reservation once): the entry is longer than
+ * header + len, the rest of the slot unspecified. Entries are written by
+ * the BPF program only.
  */
+#define MCTUN_RING_SLOT_MIN 256u
+_Static_assert((MCTUN_RING_SLOT_MIN << 8) == MCTUN_MAX_PAYLOAD, "slots end at the largest payload");
+
 struct mctun_event {
-	__u64 tstamp_ns;     /* host; bpf_ktime_get_ns() at capture */
+	__u64 tstamp_ns;     /* 0 (kept for the layout: no clock read per datagram) */
 	__u32 len;           /* host; payload bytes following this header */
 	__u32 group_id;      /* host; mctun_group_val.id, or MCTUN_GID_MEMBERSHIP */
 	__u8  family;        /* MCTUN_FAM_* */
@@ -400,6 +407,11 @@ struct mctun_dstats {
 	__u64 resume_overflow;/* frames pushed out of a window for room (--queue-size,
 			       * --queue-total) before they were acknowledged */
 	__u64 resume_refused; /* acks and resumes that lied: connection closed */
+	/* How the ring was read (tc and xdp mode; --coalesce). */
+	__u64 ring_wakeups;   /* the ring woke the loop (a wake-up per datagram, or
+			       * a quarter of it full while coalescing) */
+	__u64 ring_drains;    /* reads on the --coalesce timer, without a wake-up */
+	__u64 ring_coalesced; /* switches to reading on the timer (the rate rose) */
 };
 
 #define MCTUN_PINNED_MEMBERS 1024 /* learned groups published; more run unlisted */
@@ -508,7 +520,7 @@ _Static_assert(!(MCTUN_TGT_MARK & (MCTUN_FRAG_MARK | MCTUN_SELF_MARK)), "marks o
 _Static_assert(sizeof(struct mctun_tgroup_key) == 20, "tgroup key layout");
 _Static_assert(sizeof(struct mctun_range_key) == 4 + MCTUN_RANGE_BITS / 8, "range key layout");
 _Static_assert(sizeof(struct mctun_peer_info) == 88, "peer info layout");
-_Static_assert(sizeof(struct mctun_dstats) == 45 * 8, "daemon stats layout");
+_Static_assert(sizeof(struct mctun_dstats) == 48 * 8, "daemon stats layout");
 _Static_assert(sizeof(struct mctun_member_info) == 104, "member info layout");
 
 #endif /* MCTUN_H */

@@ -47,7 +47,8 @@ const struct counter_field daemon_fields[] = {
 	FIELD(mctun_dstats, announce_in), FIELD(mctun_dstats, announce_out),
 	FIELD(mctun_dstats, join_errors), FIELD(mctun_dstats, resume_replayed),
 	FIELD(mctun_dstats, resume_gap), FIELD(mctun_dstats, resume_overflow),
-	FIELD(mctun_dstats, resume_refused),
+	FIELD(mctun_dstats, resume_refused), FIELD(mctun_dstats, ring_wakeups),
+	FIELD(mctun_dstats, ring_drains), FIELD(mctun_dstats, ring_coalesced),
 };
 const unsigned int n_daemon_fields = ARRAY_SIZE(daemon_fields);
 
@@ -768,6 +769,10 @@ static void prom_daemon(FILE *f, const struct counters *c)
 	static const struct prom_variant announce[] = {
 		VARIANT(mctun_dstats, "in", announce_in), VARIANT(mctun_dstats, "out", announce_out),
 	};
+	static const struct prom_variant ring_reads[] = {
+		VARIANT(mctun_dstats, "wakeup", ring_wakeups),
+		VARIANT(mctun_dstats, "timer", ring_drains),
+	};
 	static const struct prom_variant http[] = {
 		VARIANT(mctun_dstats, "ok", http_ok), VARIANT(mctun_dstats, "error", http_errors),
 	};
@@ -859,6 +864,15 @@ static void prom_daemon(FILE *f, const struct counters *c)
 		      "Acknowledgements and resume requests that lied (ahead of what was sent, "
 		      "behind what was acknowledged, from an unknown node); each closed its "
 		      "connection.", NULL, ONE(mctun_dstats, resume_refused));
+	if (c->have_info && c->info.mode != MCTUN_MODE_SOCKET) {
+		prom_variants(f, c, s, "mctun_ring_reads_total", "counter",
+			      "Reads of the BPF ring: woken by it (wakeup), or on the --coalesce "
+			      "timer while the rate was high (timer).", "how", ring_reads,
+			      ARRAY_SIZE(ring_reads));
+		prom_variants(f, c, s, "mctun_ring_coalesce_switches_total", "counter",
+			      "Switches from a ring wake-up per datagram to reads on the "
+			      "--coalesce timer.", NULL, ONE(mctun_dstats, ring_coalesced));
+	}
 	prom_variants(f, c, s, "mctun_metrics_requests_total", "counter",
 		      "Requests to the --metrics server: answered 200 (ok) or 4xx/5xx (error).",
 		      "result",

@@ -737,7 +737,7 @@ int capture_bpf_open(const struct config *cfg, bool learn, capture_fn fn,
 	__u8 mac[6] = { 0 };
 	int fds[MCTUN_IM_COUNT];
 	unsigned int i;
-	int err, ncpus, pins;
+	int err, pins;
 
 	cap = calloc(1, sizeof(*cap));
 	if (!cap)
@@ -803,11 +803,8 @@ int capture_bpf_open(const struct config *cfg, bool learn, capture_fn fn,
 	memcpy((void *)cap->skel->rodata->island_mac, mac, sizeof(mac));
 	if (cfg->mode != MCTUN_MODE_XDP)
 		bpf_program__set_autoload(cap->skel->progs.mctun_xdp, false);
-	ncpus = libbpf_num_possible_cpus();
-	if (ncpus < 0)
-		return ncpus;
-	bpf_map__set_max_entries(cap->skel->maps.mctun_scratch, ncpus);
 	bpf_map__set_max_entries(cap->skel->maps.mctun_ring, cfg->ring_bytes);
+	cap->skel->rodata->ring_wake_bytes = cfg->ring_bytes / 4;
 	err = mctun_bpf__load(cap->skel);
 	if (err)
 		return load_error(err);
@@ -871,9 +868,12 @@ int capture_bpf_wants_fd(struct capture_bpf *cap)
 
 int capture_bpf_poll(struct capture_bpf *cap)
 {
-	int n = ring_buffer__consume(cap->rb);
+	return ring_buffer__consume(cap->rb);
+}
 
-	return n < 0 ? n : 0;
+void capture_bpf_set_quiet(struct capture_bpf *cap, bool quiet)
+{
+	__atomic_store_n(&cap->skel->bss->ring_quiet, quiet, __ATOMIC_SEQ_CST);
 }
 
 int capture_bpf_set_selfport(struct capture_bpf *cap, uint16_t port)

@@ -43,7 +43,13 @@ int capture_bpf_ring_fd(struct capture_bpf *tc);
 int capture_bpf_members_fd(struct capture_bpf *tc);
 /* The map peers' wants are published in (mctun_wants). */
 int capture_bpf_wants_fd(struct capture_bpf *tc);
+/* Drains the ring: the records read (to the callbacks), or -errno. */
 int capture_bpf_poll(struct capture_bpf *tc);
+/* quiet: records no longer wake the ring's epoll fd (but for one when a
+ * quarter of the ring fills), for a caller that drains on a timer; off:
+ * each record wakes a caller that has caught up. Records submitted around
+ * the switch off may still be silent: drain once more after it. */
+void capture_bpf_set_quiet(struct capture_bpf *tc, bool quiet);
 int capture_bpf_set_selfport(struct capture_bpf *tc, uint16_t port);
 /* --to: follows each target's name to its current interface (deleted and
  * made again, as a container's veth is on restart), logging the changes. */

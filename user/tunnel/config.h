@@ -133,6 +133,7 @@ struct config {
 	bool metrics_on;
 	double metrics_timeout_s;      /* bound on one HTTP exchange */
 	double busy_poll_s;            /* --busy-poll: poll on this long after a datagram */
+	double coalesce_s;             /* --coalesce: ring drain period under load; 0 off */
 	int framing;                   /* MCTUN_FRAMING_* of every connection */
 	bool mptcp;                    /* --transport mptcp: Multipath TCP connections */
 	double resume_s;               /* --resume: replay window; 0 off */

@@ -118,10 +118,94 @@ static void localrx_tick(struct daemon *d)
 		capture_bpf_set_localrx_known(d->bpf, d->rx.known);
 }
 
+/* ---- reading the ring (--coalesce) -------------------------------------- */
+
+/* Above this many records per period, read on the timer; at or below
+ * RING_IDLE_MAX for RING_IDLE_PERIODS in a row, back to wake-ups. */
+#define RING_QUIET_MIN    2
+#define RING_IDLE_MAX     1
+#define RING_IDLE_PERIODS 4
+
+static void ring_read(struct daemon *d)
+{
+	int n = capture_bpf_poll(d->bpf);
+
+	if (n < 0)
+		pr_debug("ring: consume failed: %s\n", strerror(-n));
+	else
+		d->rp.n += (unsigned int)n;
+}
+
+/*
+ * After each pass of the loop. NOTIFY: each record wakes us (the kernel
+ * wakes only when we have read everything before it, so at most once per
+ * read); over a window of at least one period, more than RING_QUIET_MIN
+ * records per period switch the BPF program to submitting without a
+ * wake-up, and we read on the timer. QUIET: a read every period; after
+ * RING_IDLE_PERIODS near-empty ones (or --coalesce 0 on reload), wake-ups
+ * again: the flag is cleared, the ring read at once, and once more a
+ * period later (SETTLE) for a record a CPU submitted silently around the
+ * switch, which would otherwise silence every record after it (the kernel
+ * wakes only for a record at the read position).
+ */
+static void ring_pace(struct daemon *d, uint64_t now)
+{
+	struct ring_pace *r = &d->rp;
+	uint64_t p = (uint64_t)(d->cfg->coalesce_s * NSEC);
+
+	switch (r->state) {
+	case RING_NOTIFY:
+		if (!p || now - r->t0 < p) {
+			if (!p)
+				r->t0 = now, r->n = 0;
+			return;
+		}
+		if (r->n * p > RING_QUIET_MIN * (now - r->t0)) {
+			capture_bpf_set_quiet(d->bpf, true);
+			d->st.ring_coalesced++;
+			r->state = RING_QUIET;
+			r->period = p;
+			r->next = now + p;
+			r->idle = 0;
+		}
+		r->t0 = now;
+		r->n = 0;
+		return;
+	case RING_QUIET:
+		if (now < r->next)
+			return;
+		ring_read(d);
+		d->st.ring_drains++;
+		r->idle = r->n <= RING_IDLE_MAX ? r->idle + 1 : 0;
+		r->n = 0;
+		r->period = p ? p : r->period;
+		r->next = now + r->period;
+		if (p && r->idle < RING_IDLE_PERIODS)
+			return;
+		capture_bpf_set_quiet(d->bpf, false);
+		ring_read(d);
+		r->state = RING_SETTLE;
+		return;
+	case RING_SETTLE:
+		if (now < r->next)
+			return;
+		ring_read(d);
+		d->st.ring_drains++;
+		r->state = RING_NOTIFY;
+		r->next = UINT64_MAX;
+		r->t0 = now;
+		r->n = 0;
+		return;
+	}
+}
+
 static void tick(struct daemon *d, uint64_t now)
 {
 	check_iface(d);
 	localrx_tick(d);
+	/* a record no wake-up announced (see ring_pace()) waits a tick at most */
+	if (d->bpf && d->rp.state == RING_NOTIFY)
+		ring_read(d);
 	if (d->bpf && d->cfg->ntargets) {
 		capture_bpf_targets_refresh(d->bpf, d->cfg);
 		tlearn_tick(d, now);
@@ -158,13 +242,15 @@ static void log_stats(struct daemon *d)
 		"dup %llu hops %llu unknown-group %llu direction-out %llu framing %llu; "
 		"bad frames %llu; refused %llu (not allowed %llu, over max-pending %llu, plain "
 		"text %llu, timed out %llu); auth failed %llu; resume: replayed %llu gap %llu "
-		"overflow %llu lies %llu\n",
+		"overflow %llu lies %llu; ring: wake-ups %llu timer reads %llu switches to timer "
+		"%llu\n",
 		(unsigned long long)d->node_id, up, s->cap_ring + s->cap_sock, s->cap_ring,
 		s->cap_sock, s->cap_self, s->injected, s->inject_errors, s->rewritten, s->drop_loop,
 		s->drop_dup, s->drop_hops, s->drop_group, s->drop_direction, s->framing_drops,
 		s->bad_frames, s->refused, s->refused_allow, s->refused_pending, s->refused_plain,
 		s->refused_timeout, s->refused_auth, s->resume_replayed, s->resume_gap,
-		s->resume_overflow, s->resume_refused);
+		s->resume_overflow, s->resume_refused, s->ring_wakeups, s->ring_drains,
+		s->ring_coalesced);
 	peers_log(&d->peers);
 }
 
@@ -287,7 +373,10 @@ static int setup(struct daemon *d)
 		}
 		ring->kind = SRC_RING;
 		ring->fd = capture_bpf_ring_fd(d->bpf);
-		ep_set(d->epfd, ring, EPOLLIN, EPOLL_CTL_ADD);
+		/* edge-triggered: ready only on the ring's own wake-ups, which
+		 * come after we read it all (ring_pace()), never again for data
+		 * that a silent submit left there */
+		ep_set(d->epfd, ring, EPOLLIN | EPOLLET, EPOLL_CTL_ADD);
 		d->ring_src = ring;
 	}
 	if (d->bpf && cfg->ntargets && (err = tlearn_open(d)))
@@ -357,8 +446,8 @@ static void dispatch(struct daemon *d, struct epoll_event *ev, uint64_t now)
 		tick(d, now);
 		break;
 	case SRC_RING:
-		if (capture_bpf_poll(d->bpf))
-			pr_debug("ring: consume failed\n");
+		d->st.ring_wakeups++;
+		ring_read(d);
 		break;
 	case SRC_LISTEN:
 		peers_accept(&d->peers, (struct listener *)s, now);
@@ -426,6 +515,7 @@ int daemon_run(struct config *cfg)
 {
 	struct daemon d = {
 		.cfg = cfg, .epfd = -1, .sig.fd = -1, .timer.fd = -1, .allmulti = -1,
+		.rp.next = UINT64_MAX,
 	};
 	struct epoll_event evs[MAX_EVENTS];
 	char allow_str[256] = "";
@@ -482,7 +572,7 @@ int daemon_run(struct config *cfg)
 		/* what this pass's events changed; subscriptions' timers */
 		now = now_ns();
 		interest_run(&d, now);
-		due = MIN(d.in.next, d.in.cs.next);
+		due = MIN(MIN(d.in.next, d.in.cs.next), d.rp.next);
 		if (due != UINT64_MAX)
 			wait_ns = due <= now ? 1 : MIN(wait_ns ? wait_ns : UINT64_MAX, due - now);
 		more = d.cfg->tls && peers_rx_more(&d.peers);
@@ -498,6 +588,8 @@ int daemon_run(struct config *cfg)
 		now = now_ns();
 		for (i = 0; i < (unsigned int)n && !d.stop; i++)
 			dispatch(&d, &evs[i], now);
+		if (d.bpf && !d.stop)
+			ring_pace(&d, now);
 		if (d.moved) {
 			d.moved = false;
 			d.t_event = now;

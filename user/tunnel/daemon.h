@@ -25,6 +25,20 @@ struct learn;
 struct tlearn;
 struct metrics;
 
+/* How the ring is read (--coalesce, daemon.c): on its wake-up per datagram
+ * (NOTIFY), or on a timer while the rate is high (QUIET), then one more
+ * timed read after switching back (SETTLE). */
+enum { RING_NOTIFY, RING_QUIET, RING_SETTLE };
+
+struct ring_pace {
+	int state;                     /* RING_* */
+	uint64_t t0;                   /* NOTIFY: start of the rate window */
+	uint64_t n;                    /* records read since t0 / the last timed read */
+	uint64_t period;               /* QUIET, SETTLE: ns between timed reads */
+	uint64_t next;                 /* the next timed read, UINT64_MAX: none */
+	unsigned int idle;             /* QUIET: near-empty periods in a row */
+};
+
 struct daemon {
 	struct config *cfg;            /* the running one; a reload replaces it */
 	int epfd;
@@ -33,6 +47,7 @@ struct daemon {
 	uint64_t seq;                  /* next sequence number of our captures */
 	struct capture_bpf *bpf;       /* the BPF capture; NULL in socket mode */
 	struct src *ring_src;          /* epoll entry of the ring, tc mode */
+	struct ring_pace rp;           /* how it is read */
 	int allmulti;                  /* allmulti_open() while a range is captured, -1 */
 	struct listener **listeners;
 	unsigned int nlisteners;
