@@ -36,6 +36,7 @@ struct seen_origin {
 struct seen {
 	struct seen_origin o[SEEN_ORIGINS];
 	uint64_t clock;
+	unsigned int hint;        /* the slot found last: frames come in runs of one origin */
 };
 
 enum seen_verdict {
