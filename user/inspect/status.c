@@ -23,7 +23,6 @@
 #include "counters.h"
 #include "instances.h"
 #include "log.h"
-#include "mcproc.h"
 #include "mctun.h"
 #include "render.h"
 #include "sysctl.h"
@@ -224,33 +223,60 @@ static int source_add(struct mc_membership *m, const uint8_t *addr, bool exclude
 	return 0;
 }
 
-/* An interface line of /proc/net/igmp: the IGMP version in force (V3 if it
- * says none); a group line: its users. */
-static int igmp_one(void *arg, const struct mcproc_ent *e)
+/* 32 hex digits, as the kernel prints an IPv6 address with %pi6. */
+static int hex16(const char *s, uint8_t *out)
 {
-	struct iface_table *t = arg;
-	struct mc_iface *ifc = iface_get(t, (int)e->ifindex, e->name);
-	struct mc_membership *m;
+	unsigned int i, b;
 
-	if (!ifc)
-		return -ENOMEM;
-	if (!e->group) {
-		ifc->igmp_version = e->igmp_version ? e->igmp_version : 3;
-		sysctl_conf_int("ipv4", ifc->name, "force_igmp_version", &ifc->force_igmp);
-		sysctl_conf_int("ipv4", "all", "force_igmp_version", &ifc->force_igmp_all);
-		return 0;
+	if (strlen(s) != 32)
+		return -EINVAL;
+	for (i = 0; i < 16; i++) {
+		if (sscanf(s + 2 * i, "%2x", &b) != 1)
+			return -EINVAL;
+		out[i] = b;
 	}
-	m = membership_get(ifc, MCTUN_FAM_INET, e->addr);
-	if (m)
-		m->users = (unsigned int)e->users;
 	return 0;
 }
 
+/*
+ * /proc/net/igmp: a device line "IDX\tNAME : COUNT QUERIER", then one line
+ * per group, "\t\t\t\tGROUP USERS TIMER REPORTER", the group in hex as the
+ * kernel holds it (network order read as a host integer).
+ */
 static int read_igmp(struct iface_table *t)
 {
-	int err = mcproc_igmp(igmp_one, t);
+	struct mc_iface *ifc = NULL;
+	char line[256], name[64], q[8];
+	unsigned int grp, users;
+	int idx, count;
+	FILE *f;
 
-	return err == -ENOMEM ? 0 : err;
+	f = fopen("/proc/net/igmp", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] >= '0' && line[0] <= '9') {
+			if (sscanf(line, "%d %63[^: \t] : %d %7s", &idx, name, &count, q) != 4)
+				continue;
+			ifc = iface_get(t, idx, name);
+			if (!ifc)
+				break;
+			ifc->igmp_version = q[0] == 'V' ? q[1] - '0' : 3;
+			sysctl_conf_int("ipv4", ifc->name, "force_igmp_version", &ifc->force_igmp);
+			sysctl_conf_int("ipv4", "all", "force_igmp_version", &ifc->force_igmp_all);
+		} else if (line[0] == '\t' && ifc &&
+			   sscanf(line, "%x %u", &grp, &users) == 2) {
+			uint8_t a[16] = {};
+			struct mc_membership *m;
+
+			memcpy(a, &grp, 4);
+			m = membership_get(ifc, MCTUN_FAM_INET, a);
+			if (m)
+				m->users = users;
+		}
+	}
+	fclose(f);
+	return 0;
 }
 
 /* /proc/net/mcfilter: "IDX NAME 0xGROUP 0xSOURCE INC EXC", host-order hex. */
@@ -286,31 +312,38 @@ static int read_mcfilter(struct iface_table *t)
 	return 0;
 }
 
-/* A line of /proc/net/igmp6: the interface has IPv6; the group's users. */
-static int igmp6_one(void *arg, const struct mcproc_ent *e)
-{
-	struct iface_table *t = arg;
-	struct mc_iface *ifc = iface_get(t, (int)e->ifindex, e->name);
-	struct mc_membership *m;
-
-	if (!ifc)
-		return -ENOMEM;
-	if (!ifc->has_v6) {
-		ifc->has_v6 = true;
-		sysctl_conf_int("ipv6", ifc->name, "force_mld_version", &ifc->force_mld);
-		sysctl_conf_int("ipv6", "all", "force_mld_version", &ifc->force_mld_all);
-	}
-	m = membership_get(ifc, MCTUN_FAM_INET6, e->addr);
-	if (m)
-		m->users = (unsigned int)e->users;
-	return 0;
-}
-
+/* /proc/net/igmp6: "IDX NAME GROUP USERS FLAGS TIMER", the group as 32 hex digits. */
 static int read_igmp6(struct iface_table *t)
 {
-	int err = mcproc_igmp6(igmp6_one, t);
+	char line[256], name[64], hex[64];
+	unsigned int users;
+	FILE *f;
+	int idx;
 
-	return err == -ENOMEM ? 0 : err;
+	f = fopen("/proc/net/igmp6", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		struct mc_membership *m;
+		struct mc_iface *ifc;
+		uint8_t a[16];
+
+		if (sscanf(line, "%d %63s %63s %u", &idx, name, hex, &users) != 4 || hex16(hex, a))
+			continue;
+		ifc = iface_get(t, idx, name);
+		if (!ifc)
+			break;
+		if (!ifc->has_v6) {
+			ifc->has_v6 = true;
+			sysctl_conf_int("ipv6", ifc->name, "force_mld_version", &ifc->force_mld);
+			sysctl_conf_int("ipv6", "all", "force_mld_version", &ifc->force_mld_all);
+		}
+		m = membership_get(ifc, MCTUN_FAM_INET6, a);
+		if (m)
+			m->users = users;
+	}
+	fclose(f);
+	return 0;
 }
 
 /* /proc/net/mcfilter6: "IDX NAME GROUP SOURCE INC EXC", 32 hex digits each. */
@@ -330,7 +363,7 @@ static int read_mcfilter6(struct iface_table *t)
 		uint8_t g[16], s[16];
 
 		if (sscanf(line, "%d %63s %63s %63s %lu %lu", &idx, name, gh, sh, &inc, &exc) != 6 ||
-		    mcproc_hex16(gh, g) || mcproc_hex16(sh, s))
+		    hex16(gh, g) || hex16(sh, s))
 			continue;
 		ifc = iface_get(t, idx, name);
 		m = ifc ? membership_get(ifc, MCTUN_FAM_INET6, g) : NULL;

@@ -37,7 +37,6 @@
 #include "firewall.h"
 #include "instances.h"
 #include "log.h"
-#include "mcproc.h"
 #include "mptcp.h"
 #include "nlmsg.h"
 #include "mctun.h"
@@ -344,27 +343,22 @@ static int iface_flags(const char *ifname, unsigned int *flags)
 	return err;
 }
 
-struct igmp_version {
-	unsigned int ifindex;
-	int v;
-};
-
-static int igmp_version_one(void *arg, const struct mcproc_ent *e)
-{
-	struct igmp_version *iv = arg;
-
-	if (!e->group && e->ifindex == iv->ifindex)
-		iv->v = e->igmp_version;
-	return 0;
-}
-
 /* The IGMP version in force on ifindex as /proc/net/igmp shows it; 0 if not listed. */
 static int igmp_in_force(unsigned int ifindex)
 {
-	struct igmp_version iv = { .ifindex = ifindex };
+	char line[256], q[8];
+	int idx, count, v = 0;
+	FILE *f;
 
-	mcproc_igmp(igmp_version_one, &iv);
-	return iv.v;
+	f = fopen("/proc/net/igmp", "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%d %*[^:] : %d %7s", &idx, &count, q) == 3 &&
+		    (unsigned int)idx == ifindex && q[0] == 'V')
+			v = q[1] - '0';
+	fclose(f);
+	return v;
 }
 
 /* ---- the checks -------------------------------------------------------------- */

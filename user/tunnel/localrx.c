@@ -8,7 +8,6 @@
 #include "addr.h"
 #include "localrx.h"
 #include "log.h"
-#include "mcproc.h"
 #include "mctun.h"
 #include "util.h"
 
@@ -143,35 +142,75 @@ static int consider(struct keys *ks, const struct localrx_key *k, unsigned long 
 	return keys_add(ks, k);
 }
 
-/* What mcproc_igmp()/mcproc_igmp6() list for the island: its groups. */
-struct walk {
-	struct keys *ks;
-	unsigned int ifindex;
-};
-
-static int walk_one(void *arg, const struct mcproc_ent *e)
+/* /proc/net/igmp: a line per interface ("4\teth0      :     1      V3"),
+ * then one per group ("\t\t\t\t030201EF     2 0:00000000\t\t0": the address
+ * as the kernel's __be32 printed in host order, then its users). */
+static int read_igmp(struct keys *ks, unsigned int ifindex)
 {
-	struct walk *w = arg;
-	struct localrx_key k = { .family = e->family };
+	FILE *f = fopen("/proc/net/igmp", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	bool ours = false;
+	int err = 0;
 
-	if (!e->group || e->ifindex != w->ifindex)
-		return 0;
-	memcpy(k.addr, e->addr, sizeof(k.addr));
-	return consider(w->ks, &k, e->users);
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;   /* no IPv4: no IPv4 receivers */
+	while (!err && getline(&line, &cap, f) > 0) {
+		unsigned int a;
+		unsigned long users;
+		struct localrx_key k = { .family = MCTUN_FAM_INET };
+
+		if (line[0] >= '0' && line[0] <= '9') {
+			ours = strtoul(line, NULL, 10) == ifindex;
+			continue;
+		}
+		if (!ours || line[0] != '\t' || sscanf(line, " %x %lu", &a, &users) != 2)
+			continue;
+		memcpy(k.addr, &a, 4);
+		err = consider(ks, &k, users);
+	}
+	if (!err && ferror(f))
+		err = -EIO;
+	free(line);
+	fclose(f);
+	return err;
 }
 
-/* The island's groups joined by others than us; a missing file is a family
- * this kernel or namespace does not have: no receivers of it. */
-static int read_joins(struct keys *ks, unsigned int ifindex)
+/* /proc/net/igmp6: "2    eth0            ff150000000000000000000000000001     1
+ * 00000004 0": interface index and name, the address in hex, users. */
+static int read_igmp6(struct keys *ks, unsigned int ifindex)
 {
-	struct walk w = { .ks = ks, .ifindex = ifindex };
-	int err = mcproc_igmp(walk_one, &w);
+	FILE *f = fopen("/proc/net/igmp6", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int err = 0;
 
-	if (err == -ENOENT)
-		err = 0;
-	if (!err)
-		err = mcproc_igmp6(walk_one, &w);
-	return err == -ENOENT ? 0 : err;
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;   /* no IPv6 */
+	while (!err && getline(&line, &cap, f) > 0) {
+		unsigned int idx, i;
+		unsigned long users;
+		char hex[33];
+		struct localrx_key k = { .family = MCTUN_FAM_INET6 };
+
+		if (sscanf(line, "%u %*s %32s %lu", &idx, hex, &users) != 3 || idx != ifindex ||
+		    strlen(hex) != 32)
+			continue;
+		for (i = 0; i < 16; i++) {
+			unsigned int b;
+
+			if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+				break;
+			k.addr[i] = (uint8_t)b;
+		}
+		if (i == 16)
+			err = consider(ks, &k, users);
+	}
+	if (!err && ferror(f))
+		err = -EIO;
+	free(line);
+	fclose(f);
+	return err;
 }
 
 static void map_key(const struct localrx_key *k, struct mctun_tgroup_key *mk, bool joined)
@@ -222,12 +261,13 @@ bool localrx_refresh(struct localrx *l, unsigned int ifindex, int map_fd)
 	bool changed = false, was = l->known;
 	int err;
 
-	err = read_joins(&ks, ifindex);
+	err = read_igmp(&ks, ifindex);
+	if (!err)
+		err = read_igmp6(&ks, ifindex);
 	if (!err && ks.n > MCTUN_MAX_LOCALRX)
 		err = -E2BIG;
 	if (!err) {
-		if (ks.n)   /* qsort() takes no NULL, not even for none */
-			qsort(ks.v, ks.n, sizeof(*ks.v), key_cmp);
+		qsort(ks.v, ks.n, sizeof(*ks.v), key_cmp);
 		err = map_sync(map_fd, l->v, l->n, ks.v, ks.n, &changed);
 		free(l->v);
 		l->v = ks.v;
