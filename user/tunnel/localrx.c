@@ -267,7 +267,8 @@ bool localrx_refresh(struct localrx *l, unsigned int ifindex, int map_fd)
 	if (!err && ks.n > MCTUN_MAX_LOCALRX)
 		err = -E2BIG;
 	if (!err) {
-		qsort(ks.v, ks.n, sizeof(*ks.v), key_cmp);
+		if (ks.n)   /* qsort() takes no NULL, not even for none */
+			qsort(ks.v, ks.n, sizeof(*ks.v), key_cmp);
 		err = map_sync(map_fd, l->v, l->n, ks.v, ks.n, &changed);
 		free(l->v);
 		l->v = ks.v;
