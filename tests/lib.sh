@@ -100,6 +100,14 @@ gw_start() {
 
 gw_pid() { cat "$T/$1.pid"; }
 
+# From a walk of the page tables: VmRSS lags on Linux 6.1 (per-thread
+# counters folded in every 64 faults), so the ring buffer's pages, mapped at
+# start, would seem to appear later.
+rss_kb() { awk '/^Rss:/ {print $2}' "/proc/$1/smaps_rollup"; }
+# What malloc, stacks and anonymous mmaps hold (a leak grows it), without
+# the file pages that first use of a code path faults in or the BPF maps
+# the daemon mmaps.
+anon_kb() { awk '/^Anonymous:/ {print $2}' "/proc/$1/smaps_rollup"; }
 # cpu_ticks PID: its utime + stime in clock ticks (0 once it is gone); the
 # fields are counted after the ") " that ends a name which may hold blanks.
 cpu_ticks() {

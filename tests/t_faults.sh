@@ -86,10 +86,6 @@ test_interface_down_up_then_deleted() {
 }
 
 fd_count() { ls "/proc/$1/fd" | wc -l; }
-# From a walk of the page tables: VmRSS lags on Linux 6.1 (per-thread
-# counters folded in every 64 faults), so the ring buffer's pages, mapped at
-# start, would seem to appear later.
-rss_kb() { awk '/^Rss:/ {print $2}' "/proc/$1/smaps_rollup"; }
 
 # 1,000 connections that say hello and leave, and 1,000 that say nothing:
 # no file descriptors or memory left behind.
