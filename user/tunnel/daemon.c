@@ -562,7 +562,8 @@ int daemon_run(struct config *cfg)
 		cfg->nallow ? "; inbound only from --allow " : "", allow_str, to_str);
 	for (i = 0; i < cfg->nlisten; i++)
 		listener_warn_open(cfg, i);
-	tick(&d, now_ns());   /* connect out right away */
+	d.now = now_ns();
+	tick(&d, d.now);   /* connect out right away */
 
 	while (!d.stop) {
 		uint64_t now, wait_ns = peers_flush(&d.peers), due;
@@ -585,7 +586,7 @@ int daemon_run(struct config *cfg)
 			pr_warn("epoll_wait: %s\n", strerror(-err));
 			break;
 		}
-		now = now_ns();
+		d.now = now = now_ns();
 		for (i = 0; i < (unsigned int)n && !d.stop; i++)
 			dispatch(&d, &evs[i], now);
 		if (d.bpf && !d.stop)

@@ -63,6 +63,7 @@ struct daemon {
 	bool reload;                   /* SIGHUP: reload after this loop pass */
 	int exit_err;                  /* why the loop stopped, 0 for a signal */
 	uint64_t t_start;
+	uint64_t now;                  /* this pass of the loop's time, now_ns() */
 	uint64_t t_event;              /* a datagram last moved (--busy-poll) */
 	bool moved;                    /* ... in this pass of the loop */
 	struct metrics *metrics;       /* --metrics server, NULL without */

@@ -16,7 +16,8 @@ static void fanout(struct daemon *d, const struct data_hdr *h, const uint8_t *pa
 	uint8_t hdr[FRAME_HDR_LEN + DATA_HDR_LEN], uth[UT_HDR_LEN];
 	size_t hl = 0;
 	int utl = 0;
-	uint64_t now = 0;
+	/* the pass's time: one clock read per pass, not per datagram */
+	uint64_t now = d->now;
 	unsigned int i;
 	/* Each peer's share of --queue-total: a slow peer cannot take what
 	 * the others need, and however many connect, memory stays bounded. */
@@ -29,8 +30,6 @@ static void fanout(struct daemon *d, const struct data_hdr *h, const uint8_t *pa
 
 		if (p == except || p->state != PS_UP || p->dead || !interest_peer_wants(d, p))
 			continue;
-		if (!now)
-			now = now_ns();
 		if (p->framing == MCTUN_FRAMING_UDPTUNNEL) {
 			if (!utl)
 				utl = ut_frame_put_hdr(uth, len);
@@ -53,7 +52,7 @@ static void fanout(struct daemon *d, const struct data_hdr *h, const uint8_t *pa
 	if (peers_resume_away_open(&d->peers)) {
 		if (!hl)
 			hl = frame_put_data_hdr(hdr, h, len);
-		peers_resume_away(&d->peers, share, hdr, hl, payload, len, now ? now : now_ns());
+		peers_resume_away(&d->peers, share, hdr, hl, payload, len, now);
 	} else {
 		d->peers.away_n++;
 	}

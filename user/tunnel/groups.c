@@ -53,8 +53,8 @@ static int probe(const struct gtable *gt, const struct config *cfg, uint8_t fami
 	return -1;
 }
 
-int gtable_find(const struct gtable *gt, const struct config *cfg, uint8_t family,
-		const uint8_t *addr, uint16_t port, const uint8_t *src)
+static int gtable_lookup(const struct gtable *gt, const struct config *cfg, uint8_t family,
+			 const uint8_t *addr, uint16_t port, const uint8_t *src)
 {
 	int fi = family == MCTUN_FAM_INET6, k, r;
 	unsigned int i, kinds = gt->kinds[fi];
@@ -78,6 +78,23 @@ int gtable_find(const struct gtable *gt, const struct config *cfg, uint8_t famil
 		}
 	}
 	return -1;
+}
+
+int gtable_find(struct gtable *gt, const struct config *cfg, uint8_t family,
+		const uint8_t *addr, uint16_t port, const uint8_t *src)
+{
+	typeof(gt->last) *l = &gt->last;
+
+	if (l->ok && l->family == family && l->port == port && !memcmp(l->addr, addr, 16) &&
+	    !memcmp(l->src, src, 16))
+		return l->gi;
+	l->gi = gtable_lookup(gt, cfg, family, addr, port, src);
+	l->family = family;
+	l->port = port;
+	memcpy(l->addr, addr, 16);
+	memcpy(l->src, src, 16);
+	l->ok = true;
+	return l->gi;
 }
 
 static unsigned int phash(uint8_t family, uint8_t plen, const uint8_t *addr)

@@ -27,6 +27,14 @@ struct gtable {
 	 * the others chained through next[] */
 	int *pslot;
 	int *next;
+	/* gtable_find()'s last answer: a stream of one group looks it up once */
+	struct {
+		bool ok;
+		uint8_t family;
+		uint16_t port;
+		int gi;
+		uint8_t addr[16], src[16];
+	} last;
 };
 
 /* Index cfg's groups into gt. */
@@ -36,7 +44,7 @@ void gtable_free(struct gtable *gt);
  * from src belongs to, or -1: the most specific, as the BPF program
  * chooses (bpf/mctun.bpf.c, lookup_group): the longest prefix; of equal
  * ones a port before any port, then a source before any source. */
-int gtable_find(const struct gtable *gt, const struct config *cfg, uint8_t family,
+int gtable_find(struct gtable *gt, const struct config *cfg, uint8_t family,
 		const uint8_t *addr, uint16_t port, const uint8_t *src);
 
 /* Calls fn with the index of every group of cfg whose prefix holds addr
