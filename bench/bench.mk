@@ -8,6 +8,8 @@
 #                         (about 2 minutes; the local targets about 1.5 more)
 #   make soak [SOAK=330]  a PSK listener past OpenSSL's default session
 #                         lifetime still takes a restarted peer (bench/psk-soak.sh)
+#   make bench-floor      what sending onto the island alone costs a process, per
+#                         batch size: the floor under g2's figure (bench/floor.sh)
 #   make bench-report     the report again from the last run's records
 #                         (build/bench/records.jsonl), into docs/ (OUT=DIR)
 #
@@ -18,13 +20,22 @@ ifeq ($(.DEFAULT_GOAL),)
 endif
 
 BENCH_SINK   := $(BUILD)/bench-sink
+BENCH_FLOOR  := $(BUILD)/bench-floor
 BENCH_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE
 
-.PHONY: bench bench-report soak
+.PHONY: bench bench-floor bench-report soak
 
 $(BENCH_SINK): bench/sink.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(BENCH_CFLAGS) $< -o $@
+
+$(BENCH_FLOOR): bench/floor.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(BENCH_CFLAGS) $< -o $@
+
+bench-floor: deps
+	$(Q)$(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) all $(BENCH_FLOOR)
+	$(Q)FLOOR=$(abspath $(BENCH_FLOOR)) bench/floor.sh
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) all $(BENCH_SINK)
