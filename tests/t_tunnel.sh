@@ -338,24 +338,6 @@ test_coalesce_off() {
 	[ $((c[1] - c[0])) -ge 5 ] || { fail "the trickle of 5 woke g1 $((c[1] - c[0])) times"; return 1; }
 }
 
-# --busy-poll wants latency: --coalesce defaults to 0 with it (its loop
-# would not look at a ring gone quiet before the timer) ...
-test_busy_poll_coalesce_default_off() {
-	local c
-	read -ra c <<<"$(coalesce --busy-poll 2ms)" && [ ${#c[@]} = 4 ] || return 1
-	[ "${c[2]}" = 0 ] && [ "${c[3]}" = 0 ] ||
-		{ fail "--busy-poll 2ms: ${c[2]} timer reads, ${c[3]} switches"; return 1; }
-	[ $((c[1] - c[0])) -ge 5 ] || { fail "the trickle of 5 woke g1 $((c[1] - c[0])) times"; return 1; }
-}
-
-# ... unless --coalesce is given too.
-test_busy_poll_with_coalesce() {
-	local c
-	read -ra c <<<"$(coalesce --busy-poll 2ms --coalesce 200us)" && [ ${#c[@]} = 4 ] || return 1
-	[ "${c[2]}" -gt 0 ] && [ "${c[3]}" -gt 0 ] ||
-		{ fail "--busy-poll 2ms --coalesce 200us: ${c[2]} timer reads, ${c[3]} switches"; return 1; }
-}
-
 # A valid hello from node 0x0102030405060708, as bytes for printf.
 HELLO='\001\000\000\000\000\000\000\030MCTN\001\000\000\000\001\002\003\004\005\006\007\010\000\000\000\000\000\000\000\000'
 

@@ -495,7 +495,6 @@ static int set_coalesce(void *ctx, const char *who, const char *val)
 {
 	struct config *cfg = ctx;
 
-	cfg->coalesce_set = true;
 	return parse_seconds(who, val, 0, 0.1, &cfg->coalesce_s);
 }
 
@@ -798,15 +797,14 @@ static const struct opt options[] = {
 	{ "busy-poll", 0, "SECS", 0, set_busy_poll,
 	  "after each datagram, poll on without sleeping this\n"
 	  "long (e.g. 2ms; default 0, off): no wake-up delay\n"
-	  "for a datagram within it, at the cost of up to a\n"
-	  "core; --coalesce defaults to 0 with it" },
+	  "for a datagram within it, at the cost of up to a core" },
 	{ "coalesce", 0, "SECS", 0, set_coalesce,
 	  "tc and xdp mode: above about two datagrams per this\n"
 	  "period, stop the ring's wake-up per datagram and read\n"
 	  "it on a timer of this period instead; back to wake-ups\n"
-	  "when the rate falls (default 200us, 0 with --busy-poll;\n"
-	  "0: a wake-up per datagram always). Costs up to this\n"
-	  "much latency under load, saves a wake-up per datagram" },
+	  "when the rate falls (default 200us; 0: a wake-up per\n"
+	  "datagram always). Costs up to this much latency under\n"
+	  "load, saves a wake-up per datagram" },
 	{ "metrics", 0, "ADDR:PORT", OPT_FIXED | OPT_ONCE, set_metrics,
 	  "serve every counter over HTTP: GET /metrics, in the\n"
 	  "Prometheus text format (as mctun stats --prometheus)", FIELD(metrics) },
@@ -1231,11 +1229,6 @@ int config_load(int argc, char **argv, struct config **out)
 		err = opt_set(&p, k, cfg);
 	if (!err)
 		err = docker_socket_default(cfg);
-	/* --busy-poll asks for latency over CPU: its loop would not look at a
-	 * ring gone quiet before the timer, so the ring wakes it per datagram
-	 * unless --coalesce says otherwise */
-	if (!err && cfg->busy_poll_s > 0 && !cfg->coalesce_set)
-		cfg->coalesce_s = 0;
 	if (!err)
 		err = check(cfg);
 	if (err) {

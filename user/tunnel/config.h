@@ -134,7 +134,6 @@ struct config {
 	double metrics_timeout_s;      /* bound on one HTTP exchange */
 	double busy_poll_s;            /* --busy-poll: poll on this long after a datagram */
 	double coalesce_s;             /* --coalesce: ring drain period under load; 0 off */
-	bool coalesce_set;             /* --coalesce given (else 0 with --busy-poll) */
 	int framing;                   /* MCTUN_FRAMING_* of every connection */
 	bool mptcp;                    /* --transport mptcp: Multipath TCP connections */
 	double resume_s;               /* --resume: replay window; 0 off */
