@@ -251,6 +251,14 @@ proc_end() {
 	return $rc
 }
 
+# smaps_growth BEFORE AFTER NAME: the mappings whose Rss grew by 64 kB or more.
+smaps_growth() {
+	awk -v who="$3" '
+		/^[0-9a-f]+-[0-9a-f]+ / { m = $1 " " $6 }
+		/^Rss:/ { if (FILENAME == ARGV[1]) b[m] = $2; else if ($2 - b[m] >= 64) printf "      %s: %s -> %s kB %s\n", who, b[m] + 0, $2, m }
+	' "$1" "$2"
+}
+
 # Each cycle joins all 1,000, holds them 1 s, leaves them, and waits 1.5 s
 # or 0.15 s in turn (mjoin.c): after the short wait the groups come back
 # while g2 still asks whether anyone wants them (2 x 0.2 s), after the
@@ -259,13 +267,6 @@ proc_end() {
 # The query interval stays at its default (125 s, groups expire after
 # 260 s), so that only leaves, not expiry, can bring the state back within
 # the test. CHURN_SECS (60, x TIME_SCALE) is how long the joining goes on.
-# smaps_growth BEFORE AFTER NAME: the mappings whose Rss grew by 64 kB or more.
-smaps_growth() {
-	awk -v who="$3" '
-		/^[0-9a-f]+-[0-9a-f]+ / { m = $1 " " $6 }
-		/^Rss:/ { if (FILENAME == ARGV[1]) b[m] = $2; else if ($2 - b[m] >= 64) printf "      %s: %s -> %s kB %s\n", who, b[m] + 0, $2, m }
-	' "$1" "$2"
-}
 test_learn_churn() {
 	local secs rate=100 count i s rc pid end out cycles joins leaves
 	local base1 base2 peak_learned=0 peak_ranges=0 v rss1 rss2 rssw1 rssw2 an1 an2 anw1 anw2
